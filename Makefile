@@ -1,0 +1,88 @@
+# cmsd — build, set-up, run, test. `make help` lists the targets.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+
+PKGS    := libmicrohttpd libcurl json-c yaml-0.1 libsystemd
+CC      ?= cc
+CSTD    := -std=c11 -D_GNU_SOURCE
+WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
+OPT     ?= -O2 -g
+SAN     ?=
+CFLAGS_ALL  = $(CSTD) $(WARN) $(OPT) $(SAN) -MMD -MP -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
+LDLIBS_ALL  = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm $(LDLIBS)
+
+DAEMON_SRC := $(wildcard daemon/*.c daemon/engine/*.c api/*.c)
+DAEMON_SRC := $(filter-out daemon/main.c,$(DAEMON_SRC))
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/openapi_blob.o
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+
+.PHONY: all deps run test unit integration lint-openapi asan bench install uninstall clean help format
+
+all: $(BUILD)/cmsd ## build build/cmsd
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
+
+deps: ## install the Debian packages cmsd, its tests and its engines need (idempotent)
+	@scripts/deps.sh
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+# openapi.yaml is compiled in so that GET /openapi.yaml always serves the spec it was built with.
+$(BUILD)/obj/openapi_blob.o: openapi.yaml
+	@mkdir -p $(dir $@)
+	scripts/embed.sh openapi.yaml cms_openapi_yaml > $(BUILD)/obj/openapi_blob.c
+	$(CC) $(CFLAGS_ALL) -c $(BUILD)/obj/openapi_blob.c -o $@
+
+$(BUILD)/libcmsd.a: $(DAEMON_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/cmsd: $(BUILD)/obj/daemon/main.o $(BUILD)/libcmsd.a
+	$(CC) $(SAN) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libcmsd.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libcmsd.a $(LDLIBS_ALL) -lcmocka
+
+run: deps all ## install what is missing, build, find or start an engine, run cmsd in the foreground
+	@scripts/run.sh
+
+unit: $(UNIT_BIN) ## build and run the cmocka unit tests
+	@scripts/unit.sh $(UNIT_BIN)
+
+lint-openapi: ## validate openapi.yaml with a real OpenAPI linter (@redocly/cli)
+	@scripts/lint-openapi.sh
+
+integration: all ## run the integration suite against real Docker and real Podman
+	@tests/integration/run.sh $(BUILD)/cmsd
+
+test: deps ## everything CI runs: deps, build, unit, openapi lint, integration on both engines
+	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@scripts/test.sh $(BUILD) $(UNIT_BIN)
+
+asan: deps ## the whole suite under AddressSanitizer + UBSan (separate build dir)
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" test
+
+bench: all ## run the benchmarks in bench/ (ratios against a peer, printed)
+	@bench/api.sh $(BUILD)/cmsd
+
+format: ## clang-format every C file in place
+	clang-format -i $(shell git ls-files '*.c' '*.h')
+
+install: all ## install binaries (PREFIX, DESTDIR)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/cmsd $(DESTDIR)$(PREFIX)/bin/cmsd
+
+uninstall: ## remove what install put in place
+	rm -f $(DESTDIR)$(PREFIX)/bin/cmsd
+
+clean: ## remove build outputs
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

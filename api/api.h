@@ -1,0 +1,126 @@
+/* The HTTP layer's shared types: the per-request context, the route table entry, replies and
+ * streams. Only files in api/ include this; they talk to the rest of cmsd through manager.h. */
+#pragma once
+
+#include <microhttpd.h>
+
+#include "daemon/manager.h"
+
+struct cms_api;
+struct cms_request;
+struct cms_stream;
+
+typedef void (*cms_handler_fn)(struct cms_request *r);
+
+enum {
+        ROUTE_JSON_BODY = 1 << 0, /* the body, if any, must be JSON (415 otherwise) and is parsed */
+        ROUTE_OPEN = 1 << 1,      /* no token needed */
+        ROUTE_RAW_BODY = 1 << 2,  /* the body is kept as bytes (tar, yaml) */
+};
+
+struct cms_route {
+        const char *method;
+        const char *pattern; /* "/v1/containers/{id}/logs"; "{x*}" matches greedily */
+        cms_handler_fn handler;
+        enum cms_role role;  /* least role allowed */
+        unsigned flags;
+        const char *name;    /* stable route name for metrics/logs */
+};
+
+#define CMS_MAX_PARAMS 4
+
+struct cms_request {
+        struct cms_api *api;
+        struct cms_manager *m;
+        struct MHD_Connection *conn;
+        const struct cms_route *route;
+        char method[16];
+        char *url;
+        char *params[CMS_MAX_PARAMS];
+        size_t n_params;
+        struct cms_buf body;
+        bool body_too_large;
+        json_object *json;      /* parsed body for ROUTE_JSON_BODY routes (NULL when empty) */
+        char token_name[64];
+        enum cms_role role;
+        int status;             /* the status sent, for the access log */
+        bool replied;
+        int64_t start_ms;
+        struct cms_stream *stream;
+        char origin[256];       /* for CORS */
+        char allow[128];        /* the Allow header of a 405 */
+};
+
+/* ---- router.c ---- */
+/* Finds the route for method+path. 0: found (*route, params filled). -ENOENT: no such path.
+ * -EOPNOTSUPP: path exists with other methods (allow gets "GET, POST"). */
+int cms_router_match(const char *method, const char *path, const struct cms_route **route,
+                     char **params, size_t *n_params, char *allow, size_t allow_len);
+const struct cms_route *cms_router_table(size_t *n);
+
+/* ---- reply.c ---- */
+void cms_reply_json(struct cms_request *r, int status, json_object *data); /* steals data */
+void cms_reply_error(struct cms_request *r, const struct cms_error *err);
+void cms_reply_errorf(struct cms_request *r, int status, const char *fmt, ...) CMS_PRINTF(3, 4);
+void cms_reply_raw(struct cms_request *r, int status, const char *content_type, const void *data,
+                   size_t len, bool copy);
+/* Adds the common headers (CORS, server) to a response before it is queued. */
+void cms_reply_decorate(struct cms_request *r, struct MHD_Response *resp);
+
+/* ---- request helpers ---- */
+const char *cms_query(struct cms_request *r, const char *key);
+/* All values of a repeatable query key, NULL-terminated; free the array (not the strings). */
+const char **cms_query_all(struct cms_request *r, const char *key);
+/* Parses a boolean query parameter; replies 400 and returns -EINVAL when malformed. */
+int cms_query_bool(struct cms_request *r, const char *key, bool def, bool *out);
+int cms_query_int(struct cms_request *r, const char *key, int64_t min, int64_t max, int64_t def,
+                  int64_t *out);
+const char *cms_header(struct cms_request *r, const char *name);
+
+/* ---- auth.c ---- */
+/* Authenticates r (fills token_name, role). Replies 401/403 and returns <0 when refused. */
+int cms_auth_check(struct cms_request *r);
+
+/* ---- stream.c: SSE / NDJSON replies fed by a producer thread ---- */
+enum cms_stream_format { CMS_STREAM_NONE = 0, CMS_STREAM_SSE, CMS_STREAM_NDJSON };
+/* From the Accept header. */
+enum cms_stream_format cms_stream_wanted(struct cms_request *r);
+typedef void (*cms_stream_producer)(struct cms_stream *s, void *userdata);
+/* Suspends the request and runs producer in its own thread; the producer emits events and
+ * returns; userdata is freed with free_ud after the producer returns. */
+int cms_stream_start(struct cms_request *r, enum cms_stream_format fmt, cms_stream_producer fn,
+                     void *userdata, void (*free_ud)(void *));
+/* Emits one event (SSE "event: <name>" + data, or one NDJSON line of data). Steals data.
+ * Returns nonzero when the client has gone (producer should return). Blocks while the client's
+ * buffer is full, so a slow reader slows the producer instead of growing memory. */
+int cms_stream_emit(struct cms_stream *s, const char *event, json_object *data);
+bool cms_stream_is_sse(struct cms_stream *s);
+/* Nonzero once the client has gone or cmsd is draining. */
+int cms_stream_should_stop(void *stream);
+
+/* ---- server.c ---- */
+struct cms_api_stats {
+        atomic_long requests;
+        atomic_int in_flight;
+};
+int cms_api_start(struct cms_manager *m, struct cms_api **out, struct cms_error *err);
+/* Stops accepting new connections; in-flight requests continue. */
+void cms_api_quiesce(struct cms_api *a);
+int cms_api_in_flight(struct cms_api *a);
+void cms_api_stop(struct cms_api *a);
+
+/* ---- handlers (one file per resource) ---- */
+void h_health(struct cms_request *r);
+void h_openapi(struct cms_request *r);
+void h_whoami(struct cms_request *r);
+void h_system_info(struct cms_request *r);
+void h_system_prune(struct cms_request *r);
+void h_containers_list(struct cms_request *r);
+void h_containers_create(struct cms_request *r);
+void h_deploy(struct cms_request *r);
+void h_container_inspect(struct cms_request *r);
+void h_container_remove(struct cms_request *r);
+void h_container_action(struct cms_request *r);
+void h_container_logs(struct cms_request *r);
+void h_container_exec(struct cms_request *r);
+void h_container_health(struct cms_request *r);

@@ -1,0 +1,286 @@
+/* Handlers for the container routes: query parsing and reply shaping only; the work is the
+ * container manager's. */
+#include "api.h"
+#include "daemon/log.h"
+
+static void reply_result(struct cms_request *r, int rc, int status, json_object *out,
+                         const struct cms_error *err)
+{
+        if (rc < 0) {
+                json_object_put(out);
+                cms_reply_error(r, err);
+        } else {
+                cms_reply_json(r, status, out);
+        }
+}
+
+void h_containers_list(struct cms_request *r)
+{
+        struct cms_list_opts o = {0};
+        if (cms_query_bool(r, "all", false, &o.all) < 0)
+                return;
+        o.name = cms_query(r, "name");
+        const char **labels = cms_query_all(r, "label");
+        o.labels = labels;
+        struct cms_error err = {0};
+        json_object *out = NULL;
+        int rc = cms_containers_list(r->m, &o, &out, &err);
+        free(labels);
+        reply_result(r, rc, 200, out, &err);
+}
+
+void h_containers_create(struct cms_request *r)
+{
+        bool start;
+        if (cms_query_bool(r, "start", false, &start) < 0)
+                return;
+        if (!r->json) {
+                cms_reply_errorf(r, 400, "a ContainerConfig JSON body is required");
+                return;
+        }
+        struct cms_error err = {0};
+        json_object *out = NULL;
+        int rc = cms_containers_create(r->m, r->json, start, &out, &err);
+        reply_result(r, rc, 201, out, &err);
+}
+
+void h_deploy(struct cms_request *r)
+{
+        if (!r->json) {
+                cms_reply_errorf(r, 400, "a deploy JSON body is required");
+                return;
+        }
+        struct cms_error err = {0};
+        json_object *out = NULL;
+        int rc = cms_deploy(r->m, r->json, &out, &err);
+        reply_result(r, rc, 200, out, &err);
+}
+
+void h_container_inspect(struct cms_request *r)
+{
+        struct cms_error err = {0};
+        json_object *out = NULL;
+        int rc = cms_containers_inspect(r->m, r->params[0], &out, &err);
+        reply_result(r, rc, 200, out, &err);
+}
+
+void h_container_remove(struct cms_request *r)
+{
+        bool force, volumes;
+        if (cms_query_bool(r, "force", false, &force) < 0 ||
+            cms_query_bool(r, "volumes", false, &volumes) < 0)
+                return;
+        struct cms_error err = {0};
+        json_object *out = NULL;
+        int rc = cms_containers_remove(r->m, r->params[0], force, volumes, &out, &err);
+        reply_result(r, rc, 200, out, &err);
+}
+
+void h_container_action(struct cms_request *r)
+{
+        enum cms_action a;
+        if (cms_action_parse(r->route->name, &a) < 0) {
+                cms_reply_errorf(r, 500, "unknown action %s", r->route->name);
+                return;
+        }
+        int64_t timeout = -1;
+        if ((a == CMS_ACTION_STOP || a == CMS_ACTION_RESTART) &&
+            cms_query_int(r, "timeout", 0, 3600, -1, &timeout) < 0)
+                return;
+        const char *sig = a == CMS_ACTION_KILL ? cms_query(r, "signal") : NULL;
+        struct cms_error err = {0};
+        json_object *out = NULL;
+        int rc = cms_containers_action(r->m, r->params[0], a, (int)timeout, sig, &out, &err);
+        reply_result(r, rc, 200, out, &err);
+}
+
+void h_container_exec(struct cms_request *r)
+{
+        if (!r->json) {
+                cms_reply_errorf(r, 400, "an exec JSON body is required");
+                return;
+        }
+        struct cms_error err = {0};
+        json_object *out = NULL;
+        int rc = cms_containers_exec(r->m, r->params[0], r->json, &out, &err);
+        reply_result(r, rc, 200, out, &err);
+}
+
+void h_container_health(struct cms_request *r)
+{
+        struct cms_error err = {0};
+        json_object *out = NULL;
+        int rc = cms_containers_health(r->m, r->params[0], &out, &err);
+        reply_result(r, rc, 200, out, &err);
+}
+
+/* ---- logs ---- */
+
+/* since/until: RFC 3339 or unix seconds. */
+static int parse_time(const char *s, int64_t *out)
+{
+        if (cms_parse_int(s, 0, INT64_MAX, out) == 0)
+                return 0;
+        struct tm tm = {0};
+        const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+        if (!end)
+                return -EINVAL;
+        if (*end == '.')
+                for (end++; *end >= '0' && *end <= '9'; end++)
+                        ;
+        int64_t off = 0;
+        if (*end == '+' || *end == '-') {
+                int hh, mm;
+                if (sscanf(end + 1, "%2d:%2d", &hh, &mm) != 2)
+                        return -EINVAL;
+                off = (int64_t)(hh * 3600 + mm * 60) * (*end == '+' ? 1 : -1);
+                end += 6;
+        } else if (*end == 'Z' || *end == 'z') {
+                end++;
+        }
+        if (*end)
+                return -EINVAL;
+        *out = (int64_t)timegm(&tm) - off;
+        return 0;
+}
+
+static int logs_opts(struct cms_request *r, struct cms_logs_opts *o)
+{
+        const char *tail = cms_query(r, "tail");
+        o->tail = -1;
+        if (tail && strcmp(tail, "all") && cms_parse_int(tail, 0, 1000000, &o->tail) < 0) {
+                cms_reply_errorf(r, 400, "query parameter tail: expected a number or 'all', got '%s'",
+                                 tail);
+                return -EINVAL;
+        }
+        const char *keys[] = {"since", "until"};
+        int64_t *vals[] = {&o->since, &o->until};
+        for (int i = 0; i < 2; i++) {
+                const char *v = cms_query(r, keys[i]);
+                if (v && parse_time(v, vals[i]) < 0) {
+                        cms_reply_errorf(r, 400,
+                                         "query parameter %s: expected RFC 3339 or unix seconds, got '%s'",
+                                         keys[i], v);
+                        return -EINVAL;
+                }
+        }
+        if (cms_query_bool(r, "timestamps", false, &o->timestamps) < 0 ||
+            cms_query_bool(r, "stdout", true, &o->stdout_) < 0 ||
+            cms_query_bool(r, "stderr", true, &o->stderr_) < 0 ||
+            cms_query_bool(r, "follow", false, &o->follow) < 0)
+                return -EINVAL;
+        if (!o->stdout_ && !o->stderr_) {
+                cms_reply_errorf(r, 400, "stdout and stderr are both false: nothing to show");
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static json_object *line_json(const char *stream, const char *time, const char *text)
+{
+        json_object *l = json_object_new_object();
+        json_object_object_add(l, "stream", json_object_new_string(stream));
+        json_object_object_add(l, "time", time ? json_object_new_string(time) : NULL);
+        json_object_object_add(l, "text", json_object_new_string(text));
+        return l;
+}
+
+static int collect_line(const char *stream, const char *time, const char *text, void *ud)
+{
+        json_object_array_add(ud, line_json(stream, time, text));
+        return 0;
+}
+
+struct follow {
+        struct cms_manager *m;
+        char *id;
+        struct cms_logs_opts o;
+        struct cms_stream *s;
+};
+
+static void follow_free(void *p)
+{
+        struct follow *f = p;
+        free(f->id);
+        free(f);
+}
+
+static int follow_line(const char *stream, const char *time, const char *text, void *ud)
+{
+        struct follow *f = ud;
+        return cms_stream_emit(f->s, "log", line_json(stream, time, text));
+}
+
+static int follow_stop(void *ud)
+{
+        struct follow *f = ud;
+        return cms_stream_should_stop(f->s);
+}
+
+static void follow_run(struct cms_stream *s, void *ud)
+{
+        struct follow *f = ud;
+        struct cms_error err = {0};
+        f->s = s;
+        int rc = cms_containers_logs(f->m, f->id, &f->o, follow_line, follow_stop, f, &err);
+        json_object *end = json_object_new_object();
+        if (rc < 0) {
+                json_object_object_add(end, "reason", json_object_new_string("error"));
+                json_object_object_add(end, "message", json_object_new_string(err.message));
+                cms_stream_emit(s, "error", end);
+        } else if (!cms_stream_should_stop(s) || atomic_load(&f->m->draining)) {
+                bool shutdown = atomic_load(&f->m->draining);
+                json_object_object_add(end, "reason", json_object_new_string(
+                                                              shutdown ? "shutdown" : "container stopped"));
+                /* SSE gets an explicit end event; NDJSON readers see the stream close. */
+                if (f->o.follow && cms_stream_is_sse(s))
+                        cms_stream_emit(s, "end", end);
+                else
+                        json_object_put(end);
+        } else {
+                json_object_put(end);
+        }
+}
+
+void h_container_logs(struct cms_request *r)
+{
+        struct cms_logs_opts o = {0};
+        if (logs_opts(r, &o) < 0)
+                return;
+        enum cms_stream_format fmt = cms_stream_wanted(r);
+        struct cms_error err = {0};
+        if (o.follow) {
+                if (fmt == CMS_STREAM_NONE) {
+                        cms_reply_errorf(r, 400,
+                                         "follow=true needs Accept: text/event-stream or application/x-ndjson");
+                        return;
+                }
+                /* Resolve the container first so an unknown id is a plain 404, not a stream. */
+                json_object *probe = NULL;
+                if (cms_containers_inspect(r->m, r->params[0], &probe, &err) < 0) {
+                        cms_reply_error(r, &err);
+                        return;
+                }
+                json_object_put(probe);
+                struct follow *f = calloc(1, sizeof(*f));
+                if (!f || !(f->id = strdup(r->params[0]))) {
+                        free(f);
+                        cms_reply_errorf(r, 500, "out of memory");
+                        return;
+                }
+                f->m = r->m;
+                f->o = o;
+                cms_stream_start(r, fmt, follow_run, f, follow_free);
+                return;
+        }
+        json_object *lines = json_object_new_array();
+        int rc = cms_containers_logs(r->m, r->params[0], &o, collect_line, NULL, lines, &err);
+        if (rc < 0) {
+                json_object_put(lines);
+                cms_reply_error(r, &err);
+                return;
+        }
+        json_object *out = json_object_new_object();
+        json_object_object_add(out, "lines", lines);
+        cms_reply_json(r, 200, out);
+}

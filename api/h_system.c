@@ -1,0 +1,43 @@
+/* Handlers for the system routes: health, info, prune, whoami and the OpenAPI document. */
+#include "api.h"
+
+extern const char cms_openapi_yaml[];
+extern const size_t cms_openapi_yaml_len;
+
+void h_health(struct cms_request *r)
+{
+        cms_reply_json(r, 200, cms_system_health(r->m));
+}
+
+void h_openapi(struct cms_request *r)
+{
+        cms_reply_raw(r, 200, "application/yaml", cms_openapi_yaml, cms_openapi_yaml_len, false);
+}
+
+void h_whoami(struct cms_request *r)
+{
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "name", json_object_new_string(r->token_name));
+        json_object_object_add(o, "role", json_object_new_string(cms_role_name(r->role)));
+        cms_reply_json(r, 200, o);
+}
+
+void h_system_info(struct cms_request *r)
+{
+        struct cms_error err = {0};
+        json_object *out = NULL;
+        if (cms_system_info(r->m, &out, &err) < 0)
+                cms_reply_error(r, &err);
+        else
+                cms_reply_json(r, 200, out);
+}
+
+void h_system_prune(struct cms_request *r)
+{
+        struct cms_error err = {0};
+        json_object *out = NULL;
+        if (cms_system_prune(r->m, r->json, &out, &err) < 0)
+                cms_reply_error(r, &err);
+        else
+                cms_reply_json(r, 200, out);
+}

@@ -1,0 +1,404 @@
+/* The HTTP server: libmicrohttpd daemons (one per listener, epoll thread pool), the per-request
+ * context, limits on URL/headers/body, auth, dispatch through the route table, and the access
+ * log line written when a request completes. */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "daemon/log.h"
+
+#define MAX_URL      8192
+#define MAX_HEADERS  (32 * 1024)
+#define JSON_DEPTH   64
+
+struct listener {
+        struct MHD_Daemon *d;
+        int fd;
+        char *unix_path;
+};
+
+struct cms_api {
+        struct cms_manager *m;
+        struct listener ls[CMS_MAX_LISTEN];
+        size_t n;
+        struct cms_api_stats stats;
+        char *tls_cert, *tls_key, *tls_ca; /* file contents, kept for MHD's lifetime */
+};
+
+static void request_free(struct cms_request *r)
+{
+        if (!r)
+                return;
+        for (size_t i = 0; i < r->n_params; i++)
+                free(r->params[i]);
+        cms_buf_free(&r->body);
+        if (r->json)
+                json_object_put(r->json);
+        free(r->url);
+        free(r);
+}
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+        size_t *n = cls;
+        *n += strlen(key) + (value ? strlen(value) : 0) + 4;
+        return MHD_YES;
+}
+
+static bool is_json_type(const char *ct)
+{
+        if (!ct)
+                return false;
+        while (*ct == ' ')
+                ct++;
+        return !strncasecmp(ct, "application/json", 16) &&
+               (ct[16] == 0 || ct[16] == ';' || ct[16] == ' ');
+}
+
+static void reply_preflight(struct cms_request *r)
+{
+        struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+        MHD_add_response_header(resp, "Access-Control-Allow-Methods",
+                                "GET, POST, PUT, DELETE, OPTIONS");
+        MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+                                "Authorization, Content-Type, Accept, If-None-Match");
+        MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+        cms_reply_decorate(r, resp);
+        r->status = 204;
+        r->replied = true;
+        MHD_queue_response(r->conn, 204, resp);
+        MHD_destroy_response(resp);
+}
+
+/* Everything decided from the request line and headers, before any body is read. */
+static void request_begin(struct cms_request *r)
+{
+        const char *origin = cms_header(r, "Origin");
+        if (origin)
+                snprintf(r->origin, sizeof(r->origin), "%s", origin);
+        if (!strcmp(r->method, "OPTIONS") && origin) {
+                reply_preflight(r);
+                return;
+        }
+        if (strlen(r->url) > MAX_URL) {
+                cms_reply_errorf(r, 400, "URL longer than %d bytes", MAX_URL);
+                return;
+        }
+        size_t hbytes = 0;
+        MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_header, &hbytes);
+        if (hbytes > MAX_HEADERS) {
+                cms_reply_errorf(r, 400, "request headers larger than %d bytes", MAX_HEADERS);
+                return;
+        }
+        int k = cms_router_match(r->method, r->url, &r->route, r->params, &r->n_params, r->allow,
+                                 sizeof(r->allow));
+        if (k == -ENOENT) {
+                cms_reply_errorf(r, 404, "no route for %s %s", r->method, r->url);
+                return;
+        }
+        if (k == -EOPNOTSUPP) {
+                cms_reply_errorf(r, 405, "method %s not allowed on %s (allowed: %s)", r->method,
+                                 r->url, r->allow);
+                return;
+        }
+        if (cms_auth_check(r) < 0)
+                return;
+        const struct cms_config *c = cms_manager_config_rdlock(r->m);
+        int64_t max_body = c->max_body;
+        cms_manager_config_unlock(r->m);
+        cms_buf_init(&r->body, (size_t)max_body);
+        const char *cl = cms_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        int64_t len = 0;
+        if (cl && cms_parse_int(cl, 0, INT64_MAX, &len) == 0 && len > max_body) {
+                cms_reply_errorf(r, 413, "request body of %" PRId64 " bytes exceeds the limit of %" PRId64,
+                                 len, max_body);
+                return;
+        }
+        const char *te = cms_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+        bool has_body = len > 0 || te;
+        if ((r->route->flags & ROUTE_JSON_BODY) && has_body &&
+            !is_json_type(cms_header(r, MHD_HTTP_HEADER_CONTENT_TYPE))) {
+                cms_reply_errorf(r, 415, "expected Content-Type: application/json");
+                return;
+        }
+}
+
+static void request_dispatch(struct cms_request *r)
+{
+        if (r->body_too_large) {
+                cms_reply_errorf(r, 413, "request body exceeds the limit of %zu bytes",
+                                 r->body.max);
+                return;
+        }
+        if ((r->route->flags & ROUTE_JSON_BODY) && r->body.len > 0) {
+                json_tokener *tok = json_tokener_new_ex(JSON_DEPTH);
+                r->json = json_tokener_parse_ex(tok, r->body.data, (int)r->body.len);
+                enum json_tokener_error je = json_tokener_get_error(tok);
+                size_t off = json_tokener_get_parse_end(tok);
+                json_tokener_free(tok);
+                if (je != json_tokener_success || !r->json) {
+                        cms_reply_errorf(r, 400, "malformed JSON body: %s (at byte %zu)",
+                                         json_tokener_error_desc(je), off);
+                        return;
+                }
+                while (off < r->body.len && strchr(" \t\r\n", r->body.data[off]))
+                        off++;
+                if (off != r->body.len) {
+                        cms_reply_errorf(r, 400, "malformed JSON body: trailing data at byte %zu",
+                                         off);
+                        return;
+                }
+        }
+        r->route->handler(r);
+        if (!r->replied && !r->stream)
+                cms_reply_errorf(r, 500, "handler gave no reply");
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
+{
+        struct cms_api *a = cls;
+        struct cms_request *r = *con_cls;
+        if (!r) {
+                r = calloc(1, sizeof(*r));
+                if (!r)
+                        return MHD_NO;
+                r->api = a;
+                r->m = a->m;
+                r->conn = conn;
+                r->start_ms = cms_now_ms();
+                r->url = strdup(url);
+                snprintf(r->method, sizeof(r->method), "%s", method);
+                cms_buf_init(&r->body, 1024 * 1024);
+                *con_cls = r;
+                atomic_fetch_add(&a->stats.in_flight, 1);
+                atomic_fetch_add(&a->stats.requests, 1);
+                if (!r->url)
+                        return MHD_NO;
+                request_begin(r);
+                return MHD_YES;
+        }
+        if (*upload_size) {
+                if (!r->replied && !r->body_too_large &&
+                    cms_buf_append(&r->body, upload, *upload_size) < 0) {
+                        r->body_too_large = true;
+                        cms_buf_free(&r->body);
+                }
+                *upload_size = 0;
+                return MHD_YES;
+        }
+        if (!r->replied && !r->stream)
+                request_dispatch(r);
+        return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+        struct cms_api *a = cls;
+        struct cms_request *r = *con_cls;
+        if (!r)
+                return;
+        int64_t ms = cms_now_ms() - r->start_ms;
+        log_info("%s %s %d %" PRId64 "ms token=%s%s", r->method, r->url, r->status, ms,
+                 r->token_name[0] ? r->token_name : "-",
+                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (client gone)");
+        atomic_fetch_sub(&a->stats.in_flight, 1);
+        request_free(r);
+        *con_cls = NULL;
+}
+
+static int listen_unix(const char *path, struct cms_error *err)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return cms_err(err, 400, "unix socket path too long: %s", path);
+        strcpy(sa.sun_path, path);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return cms_err(err, 500, "socket: %s", strerror(errno));
+        struct stat st;
+        if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+                unlink(path); /* a stale socket from an earlier run */
+        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0660) < 0 ||
+            listen(fd, 512) < 0) {
+                int e = errno;
+                close(fd);
+                return cms_err(err, 500, "listen on unix:%s: %s", path, strerror(e));
+        }
+        return fd;
+}
+
+static int listen_tcp(const char *addr, struct cms_error *err)
+{
+        char host[256];
+        const char *colon = strrchr(addr, ':');
+        if (!colon || colon == addr)
+                return cms_err(err, 400, "listen address %s: expected host:port", addr);
+        size_t hl = (size_t)(colon - addr);
+        if (addr[0] == '[' && hl >= 2 && addr[hl - 1] == ']') {
+                addr++;
+                hl -= 2;
+        }
+        if (hl >= sizeof(host))
+                return cms_err(err, 400, "listen address %s: host too long", addr);
+        memcpy(host, addr, hl);
+        host[hl] = 0;
+        struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                                 .ai_flags = AI_PASSIVE | AI_NUMERICSERV},
+                        *res = NULL;
+        int g = getaddrinfo(hl ? host : NULL, colon + 1, &hints, &res);
+        if (g)
+                return cms_err(err, 400, "listen address %s: %s", addr, gai_strerror(g));
+        int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int one = 1;
+        if (fd >= 0)
+                setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (fd >= 0 && res->ai_family == AF_INET6)
+                setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+        if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 512) < 0) {
+                int e = errno;
+                if (fd >= 0)
+                        close(fd);
+                freeaddrinfo(res);
+                return cms_err(err, 500, "listen on %s: %s", addr, strerror(e));
+        }
+        freeaddrinfo(res);
+        return fd;
+}
+
+static char *read_file(const char *path, struct cms_error *err)
+{
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        if (!f) {
+                cms_err(err, 500, "cannot read %s: %s", path, strerror(errno));
+                return NULL;
+        }
+        struct cms_buf b;
+        cms_buf_init(&b, 1024 * 1024);
+        char chunk[4096];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+                if (cms_buf_append(&b, chunk, n) < 0) {
+                        cms_buf_free(&b);
+                        cms_err(err, 500, "%s is too large", path);
+                        return NULL;
+                }
+        return cms_buf_take(&b);
+}
+
+static int load_tls(struct cms_api *a, const struct cms_config *c, struct cms_error *err)
+{
+        if (!c->tls_cert || !*c->tls_cert)
+                return 0;
+        if (!c->tls_key || !*c->tls_key)
+                return cms_err(err, 400, "tls.cert is set but tls.key is not");
+        if (!(a->tls_cert = read_file(c->tls_cert, err)) || !(a->tls_key = read_file(c->tls_key, err)))
+                return -EINVAL;
+        if (c->tls_client_ca && *c->tls_client_ca && !(a->tls_ca = read_file(c->tls_client_ca, err)))
+                return -EINVAL;
+        return 0;
+}
+
+static int start_one(struct cms_api *a, const struct cms_config *c, const char *addr,
+                     struct cms_error *err)
+{
+        struct listener *l = &a->ls[a->n];
+        bool is_unix = cms_str_has_prefix(addr, "unix:");
+        int fd = is_unix ? listen_unix(addr + 5, err) : listen_tcp(addr, err);
+        if (fd < 0)
+                return fd;
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        unsigned pool = (unsigned)(ncpu > 0 ? ncpu : 2) * 4;
+        if (pool < 8)
+                pool = 8;
+        unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
+                         MHD_USE_ERROR_LOG;
+        bool tls = a->tls_cert && !is_unix;
+        if (tls)
+                flags |= MHD_USE_TLS;
+        struct MHD_OptionItem opts[] = {
+                {MHD_OPTION_LISTEN_SOCKET, fd, NULL},
+                {MHD_OPTION_THREAD_POOL_SIZE, pool, NULL},
+                {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)c->max_connections, NULL},
+                {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)(c->request_timeout_ms / 1000), NULL},
+                {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 128 * 1024, NULL},
+                {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, a},
+                {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, a->tls_key},
+                {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, a->tls_cert},
+                {tls && a->tls_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, a->tls_ca},
+                {MHD_OPTION_END, 0, NULL},
+        };
+        l->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, a, MHD_OPTION_ARRAY, opts,
+                                MHD_OPTION_END);
+        if (!l->d) {
+                close(fd);
+                return cms_err(err, 500, "cannot start the HTTP server on %s", addr);
+        }
+        l->fd = fd;
+        l->unix_path = is_unix ? strdup(addr + 5) : NULL;
+        a->n++;
+        log_info("listening on %s%s", addr, tls ? " (TLS)" : "");
+        return 0;
+}
+
+int cms_api_start(struct cms_manager *m, struct cms_api **out, struct cms_error *err)
+{
+        struct cms_api *a = calloc(1, sizeof(*a));
+        if (!a)
+                return cms_err(err, 500, "out of memory");
+        a->m = m;
+        const struct cms_config *c = cms_manager_config_rdlock(m);
+        int r = load_tls(a, c, err);
+        for (size_t i = 0; r == 0 && i < c->n_listen; i++)
+                r = start_one(a, c, c->listen[i], err);
+        cms_manager_config_unlock(m);
+        if (r < 0) {
+                cms_api_stop(a);
+                return r;
+        }
+        *out = a;
+        return 0;
+}
+
+void cms_api_quiesce(struct cms_api *a)
+{
+        for (size_t i = 0; a && i < a->n; i++) {
+                MHD_socket s = MHD_quiesce_daemon(a->ls[i].d);
+                if (s != MHD_INVALID_SOCKET)
+                        close(s);
+                if (a->ls[i].unix_path) {
+                        unlink(a->ls[i].unix_path);
+                        free(a->ls[i].unix_path);
+                        a->ls[i].unix_path = NULL;
+                }
+        }
+}
+
+int cms_api_in_flight(struct cms_api *a)
+{
+        return a ? atomic_load(&a->stats.in_flight) : 0;
+}
+
+void cms_api_stop(struct cms_api *a)
+{
+        if (!a)
+                return;
+        for (size_t i = 0; i < a->n; i++) {
+                MHD_stop_daemon(a->ls[i].d);
+                if (a->ls[i].unix_path) {
+                        unlink(a->ls[i].unix_path);
+                        free(a->ls[i].unix_path);
+                }
+        }
+        free(a->tls_cert);
+        free(a->tls_key);
+        free(a->tls_ca);
+        free(a);
+}

@@ -1,0 +1,216 @@
+/* Streaming replies (SSE and NDJSON). A producer thread of its own does the blocking work (an
+ * engine stream) and emits events into a bounded buffer; the libmicrohttpd connection is
+ * suspended while the buffer is empty and resumed when data arrives, so a long stream never pins
+ * a pool worker nor busy-waits. A client that leaves is noticed through the socket (POLLRDHUP)
+ * and through the response's free callback. */
+#include <poll.h>
+#include <pthread.h>
+#include <strings.h>
+
+#include "api.h"
+#include "daemon/log.h"
+
+#define HIGH_WATER (256 * 1024)
+
+struct cms_stream {
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        struct MHD_Connection *conn;
+        struct cms_manager *m;
+        enum cms_stream_format fmt;
+        struct cms_buf buf;
+        size_t off; /* bytes of buf already handed to MHD */
+        bool done, gone, suspended;
+        int refs, fd;
+        cms_stream_producer fn;
+        void *ud;
+        void (*free_ud)(void *);
+};
+
+enum cms_stream_format cms_stream_wanted(struct cms_request *r)
+{
+        const char *acc = cms_header(r, MHD_HTTP_HEADER_ACCEPT);
+        if (!acc)
+                return CMS_STREAM_NONE;
+        if (strcasestr(acc, "text/event-stream"))
+                return CMS_STREAM_SSE;
+        if (strcasestr(acc, "application/x-ndjson") || strcasestr(acc, "application/ndjson"))
+                return CMS_STREAM_NDJSON;
+        return CMS_STREAM_NONE;
+}
+
+static void stream_unref(struct cms_stream *s)
+{
+        pthread_mutex_lock(&s->lock);
+        int left = --s->refs;
+        pthread_mutex_unlock(&s->lock);
+        if (left)
+                return;
+        if (s->free_ud)
+                s->free_ud(s->ud);
+        cms_buf_free(&s->buf);
+        pthread_cond_destroy(&s->cond);
+        pthread_mutex_destroy(&s->lock);
+        free(s);
+}
+
+/* Called with the lock held. */
+static void wake(struct cms_stream *s)
+{
+        if (s->suspended && !s->gone) {
+                s->suspended = false;
+                MHD_resume_connection(s->conn);
+        }
+}
+
+static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max)
+{
+        struct cms_stream *s = cls;
+        pthread_mutex_lock(&s->lock);
+        size_t avail = s->buf.len - s->off;
+        if (avail) {
+                size_t n = avail < max ? avail : max;
+                memcpy(out, s->buf.data + s->off, n);
+                s->off += n;
+                if (s->off == s->buf.len)
+                        s->buf.len = s->off = 0;
+                pthread_cond_broadcast(&s->cond);
+                pthread_mutex_unlock(&s->lock);
+                return (ssize_t)n;
+        }
+        if (s->done) {
+                pthread_mutex_unlock(&s->lock);
+                return MHD_CONTENT_READER_END_OF_STREAM;
+        }
+        s->suspended = true;
+        MHD_suspend_connection(s->conn);
+        pthread_mutex_unlock(&s->lock);
+        return 0;
+}
+
+static void reader_free(void *cls)
+{
+        struct cms_stream *s = cls;
+        pthread_mutex_lock(&s->lock);
+        s->gone = true;
+        pthread_cond_broadcast(&s->cond);
+        pthread_mutex_unlock(&s->lock);
+        stream_unref(s);
+}
+
+bool cms_stream_is_sse(struct cms_stream *s)
+{
+        return s->fmt == CMS_STREAM_SSE;
+}
+
+int cms_stream_should_stop(void *stream)
+{
+        struct cms_stream *s = stream;
+        if (atomic_load(&s->m->draining))
+                return 1;
+        pthread_mutex_lock(&s->lock);
+        bool gone = s->gone;
+        pthread_mutex_unlock(&s->lock);
+        if (gone)
+                return 1;
+        if (s->fd >= 0) {
+                struct pollfd p = {.fd = s->fd, .events = POLLRDHUP};
+                if (poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+                        return 1;
+        }
+        return 0;
+}
+
+int cms_stream_emit(struct cms_stream *s, const char *event, json_object *data)
+{
+        const char *js = json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN);
+        pthread_mutex_lock(&s->lock);
+        while (!s->gone && s->buf.len - s->off > HIGH_WATER && !atomic_load(&s->m->draining)) {
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                ts.tv_sec += 1;
+                pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+        }
+        int r = s->gone ? 1 : 0;
+        if (!r) {
+                if (s->off && s->off == s->buf.len)
+                        s->buf.len = s->off = 0;
+                if (s->fmt == CMS_STREAM_SSE)
+                        cms_buf_printf(&s->buf, "event: %s\ndata: %s\n\n", event, js);
+                else
+                        cms_buf_printf(&s->buf, "%s\n", js);
+                wake(s);
+        }
+        pthread_mutex_unlock(&s->lock);
+        json_object_put(data);
+        return r;
+}
+
+static void *producer_main(void *arg)
+{
+        struct cms_stream *s = arg;
+        s->fn(s, s->ud);
+        pthread_mutex_lock(&s->lock);
+        s->done = true;
+        wake(s);
+        pthread_mutex_unlock(&s->lock);
+        stream_unref(s);
+        return NULL;
+}
+
+int cms_stream_start(struct cms_request *r, enum cms_stream_format fmt, cms_stream_producer fn,
+                     void *userdata, void (*free_ud)(void *))
+{
+        struct cms_stream *s = calloc(1, sizeof(*s));
+        if (!s) {
+                if (free_ud)
+                        free_ud(userdata);
+                cms_reply_errorf(r, 500, "out of memory");
+                return -ENOMEM;
+        }
+        pthread_mutex_init(&s->lock, NULL);
+        pthread_cond_init(&s->cond, NULL);
+        cms_buf_init(&s->buf, 0);
+        s->conn = r->conn;
+        s->m = r->m;
+        s->fmt = fmt;
+        s->fn = fn;
+        s->ud = userdata;
+        s->free_ud = free_ud;
+        s->refs = 2; /* the response and the producer */
+        const union MHD_ConnectionInfo *ci =
+                MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        s->fd = ci ? ci->connect_fd : -1;
+        struct MHD_Response *resp =
+                MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, reader, s, reader_free);
+        if (!resp) {
+                s->refs = 1;
+                stream_unref(s);
+                cms_reply_errorf(r, 500, "cannot create a stream");
+                return -ENOMEM;
+        }
+        MHD_add_response_header(resp, "Content-Type", fmt == CMS_STREAM_SSE ? "text/event-stream"
+                                                                            : "application/x-ndjson");
+        MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+        cms_reply_decorate(r, resp);
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&attr, 256 * 1024);
+        pthread_t t;
+        /* Queue first so the response holds its reference before the producer can finish. */
+        r->status = 200;
+        r->replied = true;
+        r->stream = s;
+        MHD_queue_response(r->conn, 200, resp);
+        MHD_destroy_response(resp);
+        if (pthread_create(&t, &attr, producer_main, s) != 0) {
+                log_error("cannot start a stream thread");
+                pthread_mutex_lock(&s->lock);
+                s->done = true;
+                pthread_mutex_unlock(&s->lock);
+                stream_unref(s);
+        }
+        pthread_attr_destroy(&attr);
+        return 0;
+}

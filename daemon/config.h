@@ -1,0 +1,79 @@
+/* cmsd's configuration: one table {key, type, offset, default, min, max} drives the YAML file
+ * (libyaml), the environment and the flags. Precedence: flags > file > environment > defaults.
+ * See API.md "Binaries, flags and configuration". */
+#pragma once
+
+#include "log.h"
+#include "util.h"
+
+enum cms_role { CMS_ROLE_NONE = 0, CMS_ROLE_VIEWER, CMS_ROLE_OPERATOR, CMS_ROLE_ADMIN };
+const char *cms_role_name(enum cms_role r);
+int cms_role_parse(const char *s, enum cms_role *out);
+
+struct cms_token {
+        char *name;
+        enum cms_role role;
+        bool hashed;            /* true: digest holds sha256(token); false: plain holds the token */
+        unsigned char digest[32];
+        char *plain;
+};
+
+#define CMS_MAX_LISTEN 16
+#define CMS_MAX_TOKENS 256
+
+struct cms_config {
+        char *config_path;      /* the file it came from; NULL when none */
+        char *listen[CMS_MAX_LISTEN];
+        size_t n_listen;
+        char *engine;           /* "auto" or an engine URL */
+        struct cms_token tokens[CMS_MAX_TOKENS];
+        size_t n_tokens;
+        bool metrics_public;
+        char **cors_origins;    /* NULL-terminated */
+        size_t n_cors_origins;
+        int64_t sampler_interval_ms;
+        int64_t sampler_history_ms;
+        char *state_dir;
+        enum cms_log_level log_level;
+        int64_t max_body;       /* bytes */
+        int64_t max_connections;
+        int64_t request_timeout_ms;
+        char *tls_cert, *tls_key, *tls_client_ca;
+};
+
+/* Where a problem was found, for --check-config and reload refusals. */
+struct cms_config_error {
+        char file[256];
+        int line;               /* 0 when not from the file */
+        char key[128];          /* dotted key path, e.g. "limits.max_body" */
+        char message[384];
+};
+
+/* Parsed command line: what main needs besides the config itself. */
+struct cms_cli {
+        const char *config_path;        /* --config, else CMSD_CONFIG, else /etc/cmsd/cmsd.yaml */
+        bool config_path_given;         /* explicitly named: a missing file is then an error */
+        const char *listen[CMS_MAX_LISTEN];
+        size_t n_listen;
+        const char *engine;
+        const char *log_level;
+        bool check_config, version, help;
+};
+
+/* Parses argv. -EINVAL with a message in cerr for an unknown flag or a missing argument. */
+int cms_cli_parse(int argc, char **argv, struct cms_cli *cli, struct cms_config_error *cerr);
+void cms_cli_usage(FILE *f);
+
+/* Defaults, then the environment, then the file at cli->config_path (a missing default file is
+ * fine), then the flags. Any bad key -> -EINVAL with cerr naming the key and its line. */
+int cms_config_load(const struct cms_cli *cli, struct cms_config **out, struct cms_config_error *cerr);
+/* Parses a YAML document from memory on top of defaults (for tests and reload). name is used in
+ * error messages. */
+int cms_config_load_string(const char *yaml, size_t len, const char *name, struct cms_config **out,
+                           struct cms_config_error *cerr);
+void cms_config_free(struct cms_config *c);
+/* One-line human form of an error: "file:line: key: message". */
+void cms_config_error_format(const struct cms_config_error *e, char *buf, size_t n);
+
+/* Looks a bearer token up: returns the matching entry or NULL. Constant-time per comparison. */
+const struct cms_token *cms_config_find_token(const struct cms_config *c, const char *token);

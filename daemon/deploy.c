@@ -1,0 +1,213 @@
+/* deploy_application: pull the image when absent, replace a same-named container when asked,
+ * create, start, and optionally wait until the container's health check passes. Everything is
+ * validated before anything changes on the engine. */
+#include <time.h>
+
+#include "containers_internal.h"
+
+/* Splits "host:5000/team/app:1.2" or "app@sha256:..." into the engine's fromImage and tag. */
+static void split_ref(const char *ref, char **repo, char **tag)
+{
+        const char *at = strchr(ref, '@');
+        const char *slash = strrchr(ref, '/');
+        const char *colon = strrchr(ref, ':');
+        if (at) {
+                *repo = strndup(ref, (size_t)(at - ref));
+                *tag = strdup(at + 1);
+        } else if (colon && (!slash || colon > slash)) {
+                *repo = strndup(ref, (size_t)(colon - ref));
+                *tag = strdup(colon + 1);
+        } else {
+                *repo = strdup(ref);
+                *tag = strdup("latest");
+        }
+}
+
+/* The engine reports pull failures inside a 200 progress stream: find them. */
+struct pull_state {
+        struct cms_buf line;
+        char error[400];
+};
+
+static int pull_data(const char *data, size_t len, void *ud)
+{
+        struct pull_state *p = ud;
+        for (size_t i = 0; i < len; i++) {
+                if (data[i] != '\n') {
+                        if (cms_buf_append(&p->line, data + i, 1) < 0)
+                                p->line.len = 0; /* an absurd line: skip it */
+                        continue;
+                }
+                _cleanup_json_ json_object *o = p->line.len ? json_tokener_parse(p->line.data) : NULL;
+                p->line.len = 0;
+                const char *e = json_object_get_string(cms_json_get(o, "error"));
+                if (e && !p->error[0])
+                        snprintf(p->error, sizeof(p->error), "%s", e);
+        }
+        return 0;
+}
+
+static int pull_image(struct cms_manager *m, const char *image, struct cms_error *err)
+{
+        _cleanup_free_ char *repo = NULL, *tag = NULL;
+        split_ref(image, &repo, &tag);
+        _cleanup_free_ char *er = repo ? cms_url_escape(repo) : NULL;
+        _cleanup_free_ char *et = tag ? cms_url_escape(tag) : NULL;
+        _cleanup_free_ char *path = er && et ? cms_strdup_printf("/images/create?fromImage=%s&tag=%s", er, et)
+                                             : NULL;
+        if (!path)
+                return cms_err(err, 500, "out of memory");
+        struct pull_state p = {0};
+        cms_buf_init(&p.line, 64 * 1024);
+        struct cms_engine_req req = {.method = "POST", .path = path, .timeout_ms = 30 * 60 * 1000};
+        int r = cms_engine_stream(m->engine, &req, pull_data, NULL, &p, err);
+        cms_buf_free(&p.line);
+        if (r < 0)
+                return r;
+        if (p.error[0])
+                return cms_err(err, 502, "pull of %s failed: %s", image, p.error);
+        return 0;
+}
+
+static int ensure_image(struct cms_manager *m, const char *image, bool pull, struct cms_error *err)
+{
+        _cleanup_free_ char *e = cms_url_escape(image);
+        _cleanup_free_ char *path = e ? cms_strdup_printf("/images/%s/json", e) : NULL;
+        if (!path)
+                return cms_err(err, 500, "out of memory");
+        struct cms_error probe = {0};
+        int r = cms_engine_json(m->engine, "GET", path, NULL, NULL, &probe);
+        if (r == 0)
+                return 0;
+        if (probe.status != 404) {
+                if (err)
+                        *err = probe;
+                return r;
+        }
+        if (!pull)
+                return cms_err(err, 404, "image %s is not present and pull is false", image);
+        return pull_image(m, image, err);
+}
+
+static const char *health_of(json_object *raw)
+{
+        json_object *st = cms_json_get(raw, "State");
+        json_object *h = cms_json_get(st, "Health");
+        if (!h)
+                h = cms_json_get(st, "Healthcheck");
+        const char *s = json_object_get_string(cms_json_get(h, "Status"));
+        return s && *s ? s : "none";
+}
+
+/* The last health probe's output, for an error message. */
+static const char *last_probe_output(json_object *raw)
+{
+        json_object *st = cms_json_get(raw, "State");
+        json_object *h = cms_json_get(st, "Health");
+        if (!h)
+                h = cms_json_get(st, "Healthcheck");
+        json_object *log = cms_json_get(h, "Log");
+        size_t n = json_object_is_type(log, json_type_array) ? json_object_array_length(log) : 0;
+        const char *o = n ? json_object_get_string(cms_json_get(json_object_array_get_idx(log, n - 1), "Output"))
+                          : NULL;
+        return o ? o : "";
+}
+
+static int wait_healthy(struct cms_manager *m, const char *id, int64_t wait_ms,
+                        struct cms_error *err)
+{
+        int64_t deadline = cms_now_ms() + wait_ms;
+        for (;;) {
+                _cleanup_json_ json_object *raw = NULL;
+                int r = cms_container_inspect_raw(m, id, &raw, err);
+                if (r < 0)
+                        return r;
+                json_object *st = cms_json_get(raw, "State");
+                const char *h = health_of(raw);
+                if (!strcmp(h, "healthy") || !strcmp(h, "none"))
+                        return 0;
+                if (!strcmp(h, "unhealthy"))
+                        return cms_err(err, 409, "container %s became unhealthy: %s", id,
+                                       last_probe_output(raw));
+                if (!json_object_get_boolean(cms_json_get(st, "Running")))
+                        return cms_err(err, 409, "container %s exited with code %d before it was healthy",
+                                       id, json_object_get_int(cms_json_get(st, "ExitCode")));
+                if (cms_now_ms() >= deadline)
+                        return cms_err(err, 504, "container %s was not healthy within the wait", id);
+                if (atomic_load(&m->draining))
+                        return cms_err(err, 503, "cmsd is shutting down");
+                struct timespec ts = {0, 250 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+        }
+}
+
+/* A same-named container: 409 unless replace, then removed (forcefully). */
+static int clear_name(struct cms_manager *m, const char *name, bool replace, struct cms_error *err)
+{
+        _cleanup_json_ json_object *old = NULL;
+        struct cms_error probe = {0};
+        int r = cms_container_inspect_raw(m, name, &old, &probe);
+        if (r < 0) {
+                if (probe.status == 404)
+                        return 0;
+                if (err)
+                        *err = probe;
+                return r;
+        }
+        const char *oname = json_object_get_string(cms_json_get(old, "Name"));
+        if (oname && *oname == '/')
+                oname++;
+        /* The engine also matches id prefixes: only an exact name is the same container. */
+        if (!oname || strcmp(oname, name))
+                return 0;
+        if (!replace)
+                return cms_err(err, 409, "a container named %s exists (set \"replace\": true)", name);
+        const char *oid = json_object_get_string(cms_json_get(old, "Id"));
+        _cleanup_free_ char *p = cms_strdup_printf("/containers/%s?force=1", oid);
+        return cms_engine_json(m->engine, "DELETE", p, NULL, NULL, err);
+}
+
+int cms_deploy(struct cms_manager *m, json_object *body, json_object **out, struct cms_error *err)
+{
+        if (!json_object_is_type(body, json_type_object))
+                return cms_err(err, 400, "body: expected a JSON object");
+        bool replace, pull;
+        int r;
+        if ((r = cms_json_get_bool(body, "body", "replace", false, &replace, err)) < 0 ||
+            (r = cms_json_get_bool(body, "body", "pull", true, &pull, err)) < 0)
+                return r;
+        int64_t wait_ms = 0;
+        json_object *w = cms_json_get(body, "wait_healthy");
+        if (w && (cms_json_duration_ms(w, &wait_ms) < 0 || wait_ms > 3600 * 1000L))
+                return cms_err(err, 400, "body.wait_healthy: expected a duration up to 1h");
+        /* The rest is a ContainerConfig: validate it all before touching the engine. */
+        static const char *const deploy_keys[] = {"replace", "pull", "wait_healthy", NULL};
+        struct cms_create_spec spec = {0};
+        if ((r = cms_container_spec_from_config_ex(body, cms_engine_runtime(m->engine), deploy_keys,
+                                                   &spec, err)) < 0)
+                goto out;
+        if ((r = ensure_image(m, spec.image, pull, err)) < 0)
+                goto out;
+        if (spec.name && (r = clear_name(m, spec.name, replace, err)) < 0)
+                goto out;
+        _cleanup_json_ json_object *made = NULL;
+        if ((r = cms_container_create_spec(m, &spec, true, &made, err)) < 0)
+                goto out;
+        const char *id = json_object_get_string(cms_json_get(made, "id"));
+        if (wait_ms > 0 && (r = wait_healthy(m, id, wait_ms, err)) < 0)
+                goto out;
+        _cleanup_json_ json_object *raw = NULL;
+        if ((r = cms_container_inspect_raw(m, id, &raw, err)) < 0)
+                goto out;
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "id", json_object_new_string(id));
+        json_object_object_add(o, "name", json_object_get(cms_json_get(made, "name")));
+        json_object_object_add(o, "state", json_object_new_string(json_object_get_string(
+                                                   cms_json_get(cms_json_get(raw, "State"), "Status"))));
+        json_object_object_add(o, "health", json_object_new_string(health_of(raw)));
+        json_object_object_add(o, "warnings", json_object_get(cms_json_get(made, "warnings")));
+        *out = o;
+out:
+        cms_create_spec_done(&spec);
+        return r;
+}

@@ -1,0 +1,399 @@
+/* Shared helpers: errors, buffers, and the duration/size/bool parsers of the API contract. */
+#include "util.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <math.h>
+#include <time.h>
+
+static const struct {
+        int status;
+        const char *code;
+        int errnum;
+} status_map[] = {
+        {400, "bad_request", EINVAL},
+        {401, "unauthorized", EACCES},
+        {403, "forbidden", EPERM},
+        {404, "not_found", ENOENT},
+        {405, "method_not_allowed", EOPNOTSUPP},
+        {409, "conflict", EEXIST},
+        {413, "payload_too_large", E2BIG},
+        {415, "unsupported_media_type", EPROTO},
+        {502, "engine_error", EIO},
+        {503, "engine_unavailable", ECONNREFUSED},
+        {504, "timeout", ETIMEDOUT},
+        {500, "internal", EFAULT},
+};
+
+const char *cms_status_code(int status)
+{
+        for (size_t i = 0; i < ELEMENTSOF(status_map); i++)
+                if (status_map[i].status == status)
+                        return status_map[i].code;
+        return "internal";
+}
+
+int cms_err(struct cms_error *err, int status, const char *fmt, ...)
+{
+        int errnum = EFAULT;
+        for (size_t i = 0; i < ELEMENTSOF(status_map); i++)
+                if (status_map[i].status == status)
+                        errnum = status_map[i].errnum;
+        if (err) {
+                va_list ap;
+                err->status = status;
+                err->code = cms_status_code(status);
+                va_start(ap, fmt);
+                vsnprintf(err->message, sizeof(err->message), fmt, ap);
+                va_end(ap);
+                if (status == 503 && err->retry_after <= 0)
+                        err->retry_after = 5;
+        }
+        return -errnum;
+}
+
+void cms_error_clear(struct cms_error *err)
+{
+        if (err)
+                memset(err, 0, sizeof(*err));
+}
+
+void cms_buf_init(struct cms_buf *b, size_t max)
+{
+        memset(b, 0, sizeof(*b));
+        b->max = max ? max : SIZE_MAX / 2;
+}
+
+static int buf_reserve(struct cms_buf *b, size_t extra)
+{
+        if (extra > b->max || b->len > b->max - extra)
+                return -E2BIG;
+        size_t need = b->len + extra + 1;
+        if (need <= b->cap)
+                return 0;
+        size_t ncap = b->cap ? b->cap : 256;
+        while (ncap < need)
+                ncap *= 2;
+        char *p = realloc(b->data, ncap);
+        if (!p)
+                return -ENOMEM;
+        b->data = p;
+        b->cap = ncap;
+        return 0;
+}
+
+int cms_buf_append(struct cms_buf *b, const void *p, size_t n)
+{
+        int r = buf_reserve(b, n);
+        if (r < 0)
+                return r;
+        if (n)
+                memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = 0;
+        return 0;
+}
+
+int cms_buf_printf(struct cms_buf *b, const char *fmt, ...)
+{
+        va_list ap, aq;
+        va_start(ap, fmt);
+        va_copy(aq, ap);
+        int n = vsnprintf(NULL, 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+                va_end(aq);
+                return -EINVAL;
+        }
+        int r = buf_reserve(b, (size_t)n);
+        if (r < 0) {
+                va_end(aq);
+                return r;
+        }
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, aq);
+        va_end(aq);
+        b->len += (size_t)n;
+        return 0;
+}
+
+char *cms_buf_take(struct cms_buf *b)
+{
+        if (!b->data && buf_reserve(b, 0) < 0)
+                return NULL;
+        if (!b->data)
+                return NULL;
+        char *p = b->data;
+        b->data = NULL;
+        b->len = b->cap = 0;
+        return p;
+}
+
+void cms_buf_free(struct cms_buf *b)
+{
+        free(b->data);
+        b->data = NULL;
+        b->len = b->cap = 0;
+}
+
+int cms_parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+        if (!s || !*s)
+                return -EINVAL;
+        char *end;
+        errno = 0;
+        long long v = strtoll(s, &end, 10);
+        if (errno || *end || isspace((unsigned char)*s))
+                return -EINVAL;
+        if (v < min || v > max)
+                return -ERANGE;
+        *out = v;
+        return 0;
+}
+
+int cms_parse_bool(const char *s, bool *out)
+{
+        if (!s)
+                return -EINVAL;
+        if (!strcmp(s, "1") || !strcasecmp(s, "true") || !strcasecmp(s, "yes")) {
+                *out = true;
+                return 0;
+        }
+        if (!strcmp(s, "0") || !strcasecmp(s, "false") || !strcasecmp(s, "no")) {
+                *out = false;
+                return 0;
+        }
+        return -EINVAL;
+}
+
+int cms_parse_duration_ms(const char *s, int64_t *out_ms)
+{
+        static const struct {
+                const char *unit;
+                double ms;
+        } units[] = {{"ms", 1}, {"us", 0.001}, {"µs", 0.001}, {"ns", 0.000001},
+                     {"s", 1000}, {"m", 60000}, {"h", 3600000}};
+        if (!s || !*s)
+                return -EINVAL;
+        int64_t secs;
+        if (cms_parse_int(s, 0, INT64_MAX / 1000, &secs) == 0) {
+                *out_ms = secs * 1000;
+                return 0;
+        }
+        double total = 0;
+        const char *p = s;
+        while (*p) {
+                if (!isdigit((unsigned char)*p) && *p != '.')
+                        return -EINVAL;
+                char *end;
+                double v = strtod(p, &end);
+                if (end == p || v < 0)
+                        return -EINVAL;
+                p = end;
+                size_t best = 0;
+                double mult = 0;
+                for (size_t i = 0; i < ELEMENTSOF(units); i++) {
+                        size_t l = strlen(units[i].unit);
+                        if (!strncmp(p, units[i].unit, l) && l > best) {
+                                best = l;
+                                mult = units[i].ms;
+                        }
+                }
+                if (!best)
+                        return -EINVAL;
+                p += best;
+                total += v * mult;
+                if (total > 9.2e15)
+                        return -ERANGE;
+        }
+        *out_ms = (int64_t)llround(total);
+        return 0;
+}
+
+int cms_parse_size(const char *s, int64_t *out)
+{
+        if (!s || !*s)
+                return -EINVAL;
+        int64_t v;
+        if (cms_parse_int(s, 0, INT64_MAX, &v) == 0) {
+                *out = v;
+                return 0;
+        }
+        if (*s == '-' || *s == '+')
+                return -EINVAL;
+        char *end;
+        double d = strtod(s, &end);
+        if (end == s || d < 0 || !isfinite(d))
+                return -EINVAL;
+        double mult;
+        switch (tolower((unsigned char)*end)) {
+        case 'b': mult = 1; break;
+        case 'k': mult = 1024.0; break;
+        case 'm': mult = 1024.0 * 1024; break;
+        case 'g': mult = 1024.0 * 1024 * 1024; break;
+        case 't': mult = 1024.0 * 1024 * 1024 * 1024; break;
+        default: return -EINVAL;
+        }
+        end++;
+        /* Accept "512m", "512mb", "512MiB", "512MB". */
+        if (mult > 1) {
+                if (*end == 'i' || *end == 'I')
+                        end++;
+                if (*end == 'b' || *end == 'B')
+                        end++;
+        }
+        if (*end)
+                return -EINVAL;
+        double r = d * mult;
+        if (r > 9.2e18)
+                return -ERANGE;
+        *out = (int64_t)r;
+        return 0;
+}
+
+int cms_json_duration_ms(json_object *v, int64_t *out_ms)
+{
+        if (json_object_is_type(v, json_type_int)) {
+                int64_t s = json_object_get_int64(v);
+                if (s < 0 || s > INT64_MAX / 1000)
+                        return -ERANGE;
+                *out_ms = s * 1000;
+                return 0;
+        }
+        if (json_object_is_type(v, json_type_string))
+                return cms_parse_duration_ms(json_object_get_string(v), out_ms);
+        return -EINVAL;
+}
+
+int cms_json_size(json_object *v, int64_t *out)
+{
+        if (json_object_is_type(v, json_type_int)) {
+                int64_t s = json_object_get_int64(v);
+                if (s < 0)
+                        return -ERANGE;
+                *out = s;
+                return 0;
+        }
+        if (json_object_is_type(v, json_type_string))
+                return cms_parse_size(json_object_get_string(v), out);
+        return -EINVAL;
+}
+
+void cms_format_duration(int64_t ms, char *buf, size_t n)
+{
+        if (ms % 1000) {
+                snprintf(buf, n, "%" PRId64 "ms", ms);
+                return;
+        }
+        int64_t s = ms / 1000, h = s / 3600, m = (s % 3600) / 60;
+        s %= 60;
+        if (h)
+                snprintf(buf, n, "%" PRId64 "h%" PRId64 "m%" PRId64 "s", h, m, s);
+        else if (m)
+                snprintf(buf, n, "%" PRId64 "m%" PRId64 "s", m, s);
+        else
+                snprintf(buf, n, "%" PRId64 "s", s);
+}
+
+char *cms_strdup_printf(const char *fmt, ...)
+{
+        va_list ap;
+        char *s = NULL;
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        return s;
+}
+
+bool cms_str_has_prefix(const char *s, const char *prefix)
+{
+        return s && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool cms_const_eq(const void *a, size_t alen, const void *b, size_t blen)
+{
+        const unsigned char *x = a, *y = b;
+        unsigned char d = alen != blen;
+        size_t n = alen < blen ? alen : blen;
+        for (size_t i = 0; i < n; i++)
+                d |= x[i] ^ y[i];
+        return d == 0;
+}
+
+int64_t cms_now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int cms_json_check_keys(json_object *o, const char *what, const char *const *allowed,
+                        struct cms_error *err)
+{
+        if (!o)
+                return 0;
+        if (!json_object_is_type(o, json_type_object))
+                return cms_err(err, 400, "%s: expected a JSON object", what);
+        json_object_object_foreach(o, key, val)
+        {
+                (void)val;
+                bool ok = false;
+                for (size_t i = 0; allowed[i] && !ok; i++)
+                        ok = !strcmp(allowed[i], key);
+                if (!ok)
+                        return cms_err(err, 400, "%s: unknown field '%s'", what, key);
+        }
+        return 0;
+}
+
+int cms_json_get_bool(json_object *o, const char *what, const char *key, bool def, bool *out,
+                      struct cms_error *err)
+{
+        json_object *v;
+        *out = def;
+        if (!o || !json_object_object_get_ex(o, key, &v) || !v)
+                return 0;
+        if (!json_object_is_type(v, json_type_boolean))
+                return cms_err(err, 400, "%s.%s: expected a boolean", what, key);
+        *out = json_object_get_boolean(v);
+        return 0;
+}
+
+int cms_json_get_string(json_object *o, const char *what, const char *key, const char **out,
+                        struct cms_error *err)
+{
+        json_object *v;
+        *out = NULL;
+        if (!o || !json_object_object_get_ex(o, key, &v) || !v)
+                return 0;
+        if (!json_object_is_type(v, json_type_string))
+                return cms_err(err, 400, "%s.%s: expected a string", what, key);
+        *out = json_object_get_string(v);
+        return 0;
+}
+
+char *cms_url_escape(const char *s)
+{
+        static const char hex[] = "0123456789ABCDEF";
+        size_t n = strlen(s);
+        char *out = malloc(n * 3 + 1), *p = out;
+        if (!out)
+                return NULL;
+        for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+                if (isalnum(*c) || strchr("-._~", *c)) {
+                        *p++ = (char)*c;
+                } else {
+                        *p++ = '%';
+                        *p++ = hex[*c >> 4];
+                        *p++ = hex[*c & 15];
+                }
+        }
+        *p = 0;
+        return out;
+}
+
+json_object *cms_json_get(json_object *o, const char *key)
+{
+        json_object *v = NULL;
+        return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
+}

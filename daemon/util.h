@@ -1,0 +1,115 @@
+/* Small shared helpers: cleanup attributes, the error carrier, growable buffers and the
+ * duration/size parsers that config, models and query strings all use. */
+#pragma once
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#define CMS_VERSION "0.1.0"
+
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+#define CMS_UNUSED    __attribute__((unused))
+#define CMS_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* Hands an owned pointer out of a cleanup-guarded variable. */
+#define TAKE_PTR(p)                                                                                \
+        ({                                                                                         \
+                __typeof__(p) _tp_ = (p);                                                          \
+                (p) = NULL;                                                                        \
+                _tp_;                                                                              \
+        })
+
+static inline void cms_freep(void *p)
+{
+        free(*(void **)p);
+}
+static inline void cms_json_putp(json_object **p)
+{
+        if (*p)
+                json_object_put(*p);
+}
+static inline void cms_fclosep(FILE **f)
+{
+        if (*f)
+                fclose(*f);
+}
+#define _cleanup_free_  __attribute__((cleanup(cms_freep)))
+#define _cleanup_json_  __attribute__((cleanup(cms_json_putp)))
+#define _cleanup_fclose_ __attribute__((cleanup(cms_fclosep)))
+
+/* The reason a call failed, in the API's terms: an HTTP status, its stable code, a message. */
+struct cms_error {
+        int status;
+        const char *code;
+        char message[512];
+        int retry_after; /* seconds; set for 503 */
+};
+
+/* Fills err (may be NULL) and returns the negative errno matching status. */
+int cms_err(struct cms_error *err, int status, const char *fmt, ...) CMS_PRINTF(3, 4);
+/* The stable code for an HTTP status ("not_found" for 404...). */
+const char *cms_status_code(int status);
+void cms_error_clear(struct cms_error *err);
+
+/* A growable byte buffer with a hard cap; append fails with -E2BIG past the cap. */
+struct cms_buf {
+        char *data;
+        size_t len, cap, max;
+};
+void cms_buf_init(struct cms_buf *b, size_t max);
+int cms_buf_append(struct cms_buf *b, const void *p, size_t n);
+int cms_buf_printf(struct cms_buf *b, const char *fmt, ...) CMS_PRINTF(2, 3);
+char *cms_buf_take(struct cms_buf *b); /* NUL-terminated, owned by caller */
+void cms_buf_free(struct cms_buf *b);
+static inline void cms_buf_freep(struct cms_buf *b)
+{
+        cms_buf_free(b);
+}
+#define _cleanup_buf_ __attribute__((cleanup(cms_buf_freep)))
+
+/* Go-style durations ("1m30s", "500ms", "2h") or a bare integer (seconds) -> milliseconds. */
+int cms_parse_duration_ms(const char *s, int64_t *out_ms);
+/* Sizes: integer bytes or "512m", "2g", "64k", "1.5g" (binary units) -> bytes. */
+int cms_parse_size(const char *s, int64_t *out);
+/* A JSON value that is an integer or a string, through the parsers above. */
+int cms_json_duration_ms(json_object *v, int64_t *out_ms);
+int cms_json_size(json_object *v, int64_t *out);
+/* "1|true|0|false" (also yes/no); -EINVAL otherwise. */
+int cms_parse_bool(const char *s, bool *out);
+/* Strict decimal integer in [min,max]. */
+int cms_parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
+
+/* Formats milliseconds back as a Go-style duration ("1m30s"). */
+void cms_format_duration(int64_t ms, char *buf, size_t n);
+
+char *cms_strdup_printf(const char *fmt, ...) CMS_PRINTF(1, 2);
+bool cms_str_has_prefix(const char *s, const char *prefix);
+/* Constant-time comparison of two equal-length byte strings; false when lengths differ. */
+bool cms_const_eq(const void *a, size_t alen, const void *b, size_t blen);
+/* Monotonic clock in milliseconds. */
+int64_t cms_now_ms(void);
+
+/* Checks that o is an object whose keys are all in allowed (NULL-terminated); what names it in
+ * the 400 message ("body", "network"). o == NULL passes. */
+int cms_json_check_keys(json_object *o, const char *what, const char *const *allowed,
+                        struct cms_error *err);
+/* Reads an optional boolean member; 400 naming what.key when it is not a boolean. */
+int cms_json_get_bool(json_object *o, const char *what, const char *key, bool def, bool *out,
+                      struct cms_error *err);
+/* Reads a member as a string (NULL when absent); 400 when present but not a string. */
+int cms_json_get_string(json_object *o, const char *what, const char *key, const char **out,
+                        struct cms_error *err);
+
+/* Percent-encodes everything but unreserved characters (RFC 3986); NULL on OOM. */
+char *cms_url_escape(const char *s);
+/* The member key of o, or NULL (no reference taken). */
+json_object *cms_json_get(json_object *o, const char *key);
