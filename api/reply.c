@@ -54,7 +54,7 @@ static void reply_doc(struct cms_request *r, int status, json_object *doc,
                       const struct cms_error *err)
 {
         size_t len = 0;
-        const char *s = json_object_to_json_string_length(doc, JSON_C_TO_STRING_PLAIN, &len);
+        const char *s = json_object_to_json_string_length(doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
         struct MHD_Response *resp =
                 MHD_create_response_from_buffer(len, (void *)s, MHD_RESPMEM_MUST_COPY);
         if (resp) {

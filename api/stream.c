@@ -123,7 +123,7 @@ int cms_stream_should_stop(void *stream)
 
 int cms_stream_emit(struct cms_stream *s, const char *event, json_object *data)
 {
-        const char *js = json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN);
+        const char *js = json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
         pthread_mutex_lock(&s->lock);
         while (!s->gone && s->buf.len - s->off > HIGH_WATER && !atomic_load(&s->m->draining)) {
                 struct timespec ts;

@@ -12,6 +12,7 @@ struct lines {
         struct cms_buf pending[3];
         bool timestamps, capped;
         cms_log_line_cb cb;
+        cms_engine_stop_cb should_stop;
         void *ud;
         int stop;
         size_t total, max_total;
@@ -97,6 +98,12 @@ static int on_data(const char *data, size_t len, void *ud)
         return r;
 }
 
+static int lines_should_stop(void *ud)
+{
+        struct lines *L = ud;
+        return L->should_stop ? L->should_stop(L->ud) : 0;
+}
+
 static int flush_lines(struct lines *L)
 {
         for (int s = 1; s <= 2; s++) {
@@ -134,13 +141,14 @@ int cms_containers_logs(struct cms_manager *m, const char *id, const struct cms_
                 cms_buf_printf(&q, "&since=%" PRId64, o->since);
         if (o->until > 0)
                 cms_buf_printf(&q, "&until=%" PRId64, o->until);
-        struct lines L = {.timestamps = o->timestamps, .cb = cb, .ud = userdata,
+        struct lines L = {.timestamps = o->timestamps, .cb = cb, .should_stop = should_stop,
+                          .ud = userdata,
                           .max_total = o->follow ? 0 : MAX_LOGS_BYTES};
         for (int s = 0; s < 3; s++)
                 cms_buf_init(&L.pending[s], MAX_LINE + 1);
         cms_demux_init(&L.dx, is_tty(raw));
         struct cms_engine_req req = {.path = q.data, .timeout_ms = o->follow ? -1 : 60000};
-        r = cms_engine_stream(m->engine, &req, on_data, should_stop, &L, err);
+        r = cms_engine_stream(m->engine, &req, on_data, lines_should_stop, &L, err);
         cms_buf_free(&q);
         int fr = flush_lines(&L);
         if (r < 0)
@@ -207,19 +215,21 @@ static int exec_body(json_object *body, json_object **create, const char **stdin
         json_object *env = cms_json_get(body, "env");
         if (env && !json_object_is_type(env, json_type_object))
                 return cms_err(err, 400, "body.env: expected an object of strings");
-        json_object *c = json_object_new_object();
         json_object *envs = json_object_new_array();
-        json_object_object_foreach(env, k, v)
-        {
-                if (!json_object_is_type(v, json_type_string) || !*k || strchr(k, '=')) {
-                        json_object_put(envs);
-                        json_object_put(c);
-                        return cms_err(err, 400,
-                                       "body.env.%s: expected a string value and a name without '='", k);
+        if (env) {
+                json_object_object_foreach(env, k, v)
+                {
+                        if (!json_object_is_type(v, json_type_string) || !*k || strchr(k, '=')) {
+                                json_object_put(envs);
+                                return cms_err(err, 400,
+                                               "body.env.%s: expected a string value and a name without '='",
+                                               k);
+                        }
+                        _cleanup_free_ char *kv = cms_strdup_printf("%s=%s", k, json_object_get_string(v));
+                        json_object_array_add(envs, json_object_new_string(kv ? kv : ""));
                 }
-                _cleanup_free_ char *kv = cms_strdup_printf("%s=%s", k, json_object_get_string(v));
-                json_object_array_add(envs, json_object_new_string(kv ? kv : ""));
         }
+        json_object *c = json_object_new_object();
         json_object_object_add(c, "AttachStdin", json_object_new_boolean(*stdin_text != NULL));
         json_object_object_add(c, "AttachStdout", json_object_new_boolean(1));
         json_object_object_add(c, "AttachStderr", json_object_new_boolean(1));

@@ -137,14 +137,15 @@ void cms_buf_free(struct cms_buf *b)
 
 int cms_parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
 {
-        if (!s || !*s)
+        /* strict: optional '-', then digits; no blanks, no '+' */
+        if (!s || !*s || (!isdigit((unsigned char)*s) && *s != '-'))
                 return -EINVAL;
         char *end;
         errno = 0;
         long long v = strtoll(s, &end, 10);
-        if (errno || *end || isspace((unsigned char)*s))
+        if (end == s || *end || (errno && errno != ERANGE))
                 return -EINVAL;
-        if (v < min || v > max)
+        if (errno == ERANGE || v < min || v > max)
                 return -ERANGE;
         *out = v;
         return 0;
@@ -165,6 +166,24 @@ int cms_parse_bool(const char *s, bool *out)
         return -EINVAL;
 }
 
+/* Reads digits with at most one '.' (no sign, exponent, hex or blanks, which strtod would
+ * take) from *p; advances *p. */
+static int parse_decimal(const char **p, double *out)
+{
+        size_t n = strspn(*p, "0123456789.");
+        const char *dot = memchr(*p, '.', n);
+        char num[64], *end;
+        if (n == 0 || n >= sizeof(num) || (dot && memchr(dot + 1, '.', n - (size_t)(dot - *p) - 1)))
+                return -EINVAL;
+        memcpy(num, *p, n);
+        num[n] = 0;
+        *out = strtod(num, &end);
+        if (*end) /* "." alone */
+                return -EINVAL;
+        *p += n;
+        return 0;
+}
+
 int cms_parse_duration_ms(const char *s, int64_t *out_ms)
 {
         static const struct {
@@ -175,20 +194,19 @@ int cms_parse_duration_ms(const char *s, int64_t *out_ms)
         if (!s || !*s)
                 return -EINVAL;
         int64_t secs;
-        if (cms_parse_int(s, 0, INT64_MAX / 1000, &secs) == 0) {
+        int r = cms_parse_int(s, 0, INT64_MAX / 1000, &secs);
+        if (r == 0) {
                 *out_ms = secs * 1000;
                 return 0;
         }
+        if (r == -ERANGE && *s != '-')
+                return -ERANGE;
         double total = 0;
         const char *p = s;
         while (*p) {
-                if (!isdigit((unsigned char)*p) && *p != '.')
+                double v;
+                if (parse_decimal(&p, &v) < 0)
                         return -EINVAL;
-                char *end;
-                double v = strtod(p, &end);
-                if (end == p || v < 0)
-                        return -EINVAL;
-                p = end;
                 size_t best = 0;
                 double mult = 0;
                 for (size_t i = 0; i < ELEMENTSOF(units); i++) {
@@ -214,19 +232,24 @@ int cms_parse_size(const char *s, int64_t *out)
         if (!s || !*s)
                 return -EINVAL;
         int64_t v;
-        if (cms_parse_int(s, 0, INT64_MAX, &v) == 0) {
+        int ir = cms_parse_int(s, 0, INT64_MAX, &v);
+        if (ir == 0) {
                 *out = v;
                 return 0;
         }
-        if (*s == '-' || *s == '+')
-                return -EINVAL;
-        char *end;
-        double d = strtod(s, &end);
-        if (end == s || d < 0 || !isfinite(d))
+        if (ir == -ERANGE && *s != '-')
+                return -ERANGE;
+        const char *end = s;
+        double d;
+        if (parse_decimal(&end, &d) < 0)
                 return -EINVAL;
         double mult;
         switch (tolower((unsigned char)*end)) {
-        case 'b': mult = 1; break;
+        case 'b':
+                if (d != floor(d)) /* no fractions of a byte */
+                        return -EINVAL;
+                mult = 1;
+                break;
         case 'k': mult = 1024.0; break;
         case 'm': mult = 1024.0 * 1024; break;
         case 'g': mult = 1024.0 * 1024 * 1024; break;

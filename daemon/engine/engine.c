@@ -1,0 +1,243 @@
+/* The engine object's life: URL resolution (explicit, DOCKER_HOST, then the well-known sockets),
+ * the shared up/down and version state, request-path building and the "probe before the first
+ * call" rule that lets cmsd start before its engine and recover when the engine comes back. */
+#include "internal.h"
+
+#include <sys/stat.h>
+
+static bool is_socket(const char *path)
+{
+        struct stat st;
+        return path && stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+/* DESIGN.md's order. The last resort is Docker's default path even when absent: the engine may
+ * simply not be up yet, and that must not stop cmsd from starting. */
+static char *resolve_auto_url(void)
+{
+        const char *dh = getenv("DOCKER_HOST");
+        if (dh && *dh)
+                return strdup(dh);
+        if (is_socket("/var/run/docker.sock"))
+                return strdup("unix:///var/run/docker.sock");
+        if (is_socket("/run/podman/podman.sock"))
+                return strdup("unix:///run/podman/podman.sock");
+        const char *xdg = getenv("XDG_RUNTIME_DIR");
+        if (xdg && *xdg) {
+                _cleanup_free_ char *p = cms_strdup_printf("%s/podman/podman.sock", xdg);
+                if (p && is_socket(p))
+                        return cms_strdup_printf("unix://%s", p);
+        }
+        return strdup("unix:///var/run/docker.sock");
+}
+
+/* "host", "host:port", "[v6]", "[v6]:port" -> host and port (2375, Docker's plain-TCP port). */
+static int split_host_port(const char *hp, char **host, char **port)
+{
+        const char *colon;
+        if (*hp == '[') {
+                const char *close = strchr(hp, ']');
+                if (!close || close == hp + 1)
+                        return -EINVAL;
+                *host = strndup(hp + 1, (size_t)(close - hp - 1));
+                colon = close[1] == ':' ? close + 1 : NULL;
+                if (close[1] && !colon)
+                        return -EINVAL;
+        } else {
+                colon = strrchr(hp, ':');
+                *host = colon ? strndup(hp, (size_t)(colon - hp)) : strdup(hp);
+        }
+        *port = strdup(colon && colon[1] ? colon + 1 : "2375");
+        if (!*host || !*port)
+                return -ENOMEM;
+        int64_t n;
+        if (!**host || cms_parse_int(*port, 1, 65535, &n) < 0)
+                return -EINVAL;
+        return 0;
+}
+
+static int parse_url(struct cms_engine *e, struct cms_error *err)
+{
+        const char *u = e->url;
+        if (cms_str_has_prefix(u, "unix://")) {
+                const char *p = u + strlen("unix://");
+                if (*p != '/')
+                        return cms_err(err, 400, "engine URL %s: the socket path must be absolute",
+                                       u);
+                e->socket_path = strdup(p);
+                e->base = strdup("http://localhost");
+                return e->socket_path && e->base ? 0 : cms_err(err, 500, "out of memory");
+        }
+        if (cms_str_has_prefix(u, "https://") || getenv("DOCKER_TLS_VERIFY") ||
+            cms_str_has_prefix(u, "tls://"))
+                return cms_err(err, 400,
+                               "engine URL %s: TLS connections to the engine are not supported "
+                               "yet (use unix:// or a plain tcp:// endpoint)",
+                               u);
+        const char *hp = NULL;
+        if (cms_str_has_prefix(u, "tcp://"))
+                hp = u + strlen("tcp://");
+        else if (cms_str_has_prefix(u, "http://"))
+                hp = u + strlen("http://");
+        if (!hp)
+                return cms_err(err, 400, "engine URL %s: expected unix:///path or tcp://host:port",
+                               u);
+        _cleanup_free_ char *trimmed = strdup(hp);
+        if (!trimmed)
+                return cms_err(err, 500, "out of memory");
+        size_t n = strlen(trimmed);
+        if (n && trimmed[n - 1] == '/')
+                trimmed[n - 1] = 0;
+        if (strchr(trimmed, '/') || split_host_port(trimmed, &e->host, &e->port) < 0)
+                return cms_err(err, 400, "engine URL %s: expected tcp://host:port", u);
+        bool v6 = strchr(e->host, ':') != NULL;
+        e->base = cms_strdup_printf(v6 ? "http://[%s]:%s" : "http://%s:%s", e->host, e->port);
+        return e->base ? 0 : cms_err(err, 500, "out of memory");
+}
+
+int cms_engine_new(const char *url, long timeout_ms, struct cms_engine **out, struct cms_error *err)
+{
+        if (cms_eng_global_init() < 0)
+                return cms_err(err, 500, "cannot initialise libcurl");
+        struct cms_engine *e = calloc(1, sizeof(*e));
+        if (!e)
+                return cms_err(err, 500, "out of memory");
+        pthread_mutex_init(&e->lock, NULL);
+        pthread_mutex_init(&e->probe_lock, NULL);
+        e->timeout_ms = timeout_ms > 0 ? timeout_ms : CMS_ENG_DEFAULT_TIMEOUT_MS;
+        e->last_probe_ms = INT64_MIN / 2;
+        if (!url || !*url || !strcmp(url, "auto"))
+                e->url = resolve_auto_url();
+        else
+                e->url = strdup(url);
+        if (!e->url) {
+                cms_engine_free(e);
+                return cms_err(err, 500, "out of memory");
+        }
+        int r = parse_url(e, err);
+        if (r < 0) {
+                cms_engine_free(e);
+                return r;
+        }
+        *out = e;
+        return 0;
+}
+
+void cms_engine_free(struct cms_engine *e)
+{
+        if (!e)
+                return;
+        cms_eng_pool_free(e);
+        pthread_mutex_destroy(&e->lock);
+        pthread_mutex_destroy(&e->probe_lock);
+        free(e->url);
+        free(e->socket_path);
+        free(e->base);
+        free(e->host);
+        free(e->port);
+        free(e);
+}
+
+const char *cms_engine_url(const struct cms_engine *e)
+{
+        return e->url;
+}
+
+bool cms_engine_is_up(struct cms_engine *e)
+{
+        pthread_mutex_lock(&e->lock);
+        bool up = e->up;
+        pthread_mutex_unlock(&e->lock);
+        return up;
+}
+
+enum cms_runtime cms_engine_runtime(struct cms_engine *e)
+{
+        pthread_mutex_lock(&e->lock);
+        enum cms_runtime rt = e->runtime;
+        pthread_mutex_unlock(&e->lock);
+        return rt;
+}
+
+const char *cms_runtime_name(enum cms_runtime rt)
+{
+        switch (rt) {
+        case CMS_RUNTIME_DOCKER:
+                return "docker";
+        case CMS_RUNTIME_PODMAN:
+                return "podman";
+        default:
+                return "unknown";
+        }
+}
+
+void cms_engine_versions(struct cms_engine *e, char *version, size_t vlen, char *api, size_t alen)
+{
+        pthread_mutex_lock(&e->lock);
+        if (version && vlen)
+                snprintf(version, vlen, "%s", e->version);
+        if (api && alen)
+                snprintf(api, alen, "%s", e->api);
+        pthread_mutex_unlock(&e->lock);
+}
+
+void cms_eng_set_up(struct cms_engine *e, bool up)
+{
+        pthread_mutex_lock(&e->lock);
+        e->up = up;
+        pthread_mutex_unlock(&e->lock);
+}
+
+char *cms_eng_build_path(struct cms_engine *e, const char *path)
+{
+        if (!path || *path != '/')
+                return NULL;
+        if (path[1] == '/')
+                return strdup(path + 1);
+        if (cms_str_has_prefix(path, "/libpod/"))
+                return cms_strdup_printf("%s%s", CMS_ENG_LIBPOD_PREFIX, path);
+        char api[sizeof(e->api)];
+        pthread_mutex_lock(&e->lock);
+        snprintf(api, sizeof(api), "%s", *e->api ? e->api : CMS_ENGINE_MAX_API);
+        pthread_mutex_unlock(&e->lock);
+        return cms_strdup_printf("/v%s%s", api, path);
+}
+
+long cms_eng_timeout(const struct cms_engine *e, const struct cms_engine_req *req)
+{
+        if (req->timeout_ms < 0)
+                return -1;
+        return req->timeout_ms > 0 ? req->timeout_ms : e->timeout_ms;
+}
+
+static bool probe_wanted(struct cms_engine *e, int64_t now)
+{
+        pthread_mutex_lock(&e->lock);
+        bool want = (e->runtime == CMS_RUNTIME_UNKNOWN || !e->up) &&
+                    now - e->last_probe_ms >= CMS_ENG_REPROBE_MS;
+        pthread_mutex_unlock(&e->lock);
+        return want;
+}
+
+int cms_eng_ensure_ready(struct cms_engine *e, struct cms_error *err)
+{
+        if (!probe_wanted(e, cms_now_ms()))
+                return 0;
+        pthread_mutex_lock(&e->probe_lock);
+        /* Another caller may have probed while this one waited for the lock. */
+        int64_t now = cms_now_ms();
+        if (!probe_wanted(e, now)) {
+                pthread_mutex_unlock(&e->probe_lock);
+                return 0;
+        }
+        struct cms_error perr = {0};
+        int r = cms_eng_probe_locked(e, &perr);
+        pthread_mutex_unlock(&e->probe_lock);
+        /* Only "unreachable" stops the call; an odd /version still lets it run with defaults. */
+        if (r < 0 && perr.status == 503) {
+                if (err)
+                        *err = perr;
+                return r;
+        }
+        return 0;
+}

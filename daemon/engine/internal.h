@@ -1,0 +1,85 @@
+/* What the engine client's own files share and nothing else may use: the engine object, the
+ * state bookkeeping (up/down, negotiated version), request-path building, error mapping and the
+ * pure detection helpers that the unit tests exercise directly. */
+#pragma once
+
+#include <pthread.h>
+
+#include "engine.h"
+
+#define CMS_ENG_DEFAULT_TIMEOUT_MS 30000L
+#define CMS_ENG_CONNECT_TIMEOUT_MS 3000L
+#define CMS_ENG_PROBE_TIMEOUT_MS   5000L
+#define CMS_ENG_MAX_REPLY          ((size_t)64 << 20)
+#define CMS_ENG_POOL_MAX           8
+#define CMS_ENG_LIBPOD_PREFIX      "/v4.0.0"
+/* Auto-probes (a call made while the engine is unknown or down) are at most this frequent. */
+#define CMS_ENG_REPROBE_MS 1000
+
+struct cms_eng_handle; /* a pooled libcurl easy + multi pair, see transport.c */
+
+struct cms_engine {
+        char *url;         /* resolved, as the user would write it */
+        char *socket_path; /* unix:// only */
+        char *base;        /* what curl's URL starts with: "http://localhost" or "http://h:p" */
+        char *host;        /* tcp:// only, for the raw hijack socket */
+        char *port;
+        long timeout_ms;
+
+        pthread_mutex_t lock; /* pool and state below; never held across I/O */
+        struct cms_eng_handle *pool[CMS_ENG_POOL_MAX];
+        size_t npool;
+        bool up;
+        enum cms_runtime runtime;
+        char version[64];
+        char api[16];
+        int64_t last_probe_ms; /* last automatic probe attempt */
+
+        pthread_mutex_t probe_lock; /* one probe at a time; held across the probe's I/O */
+};
+
+/* What one transfer observed, besides the body. */
+struct cms_eng_result {
+        long status;
+        bool libpod;      /* the reply carried a Libpod-Api-Version header */
+        char api_hdr[16]; /* the reply's Api-Version header, if any */
+};
+
+/* transport.c: one request on a pooled handle, path already final (prefix included). The reply
+ * body is gathered into *body (cap from req) unless on_data is set and the status is 2xx.
+ * Maps transport failures (503/504/502) but not HTTP statuses; updates the up/down state. */
+int cms_eng_transfer(struct cms_engine *e, const struct cms_engine_req *req, const char *path,
+                     struct cms_buf *body, cms_engine_data_cb on_data,
+                     cms_engine_stop_cb should_stop, void *userdata, struct cms_eng_result *res,
+                     struct cms_error *err);
+void cms_eng_pool_free(struct cms_engine *e);
+/* curl_global_init, once per process (pthread_once). */
+int cms_eng_global_init(void);
+
+/* engine.c */
+void cms_eng_set_up(struct cms_engine *e, bool up);
+/* The path to send: versioned, libpod or verbatim (see engine.h). Owned by the caller. */
+char *cms_eng_build_path(struct cms_engine *e, const char *path);
+/* Probes first when the runtime is unknown or the engine was marked down (rate-limited). Fails
+ * only when that probe could not reach the engine. */
+int cms_eng_ensure_ready(struct cms_engine *e, struct cms_error *err);
+long cms_eng_timeout(const struct cms_engine *e, const struct cms_engine_req *req);
+
+/* detect.c: cms_engine_probe's body; the caller holds probe_lock. */
+int cms_eng_probe_locked(struct cms_engine *e, struct cms_error *err);
+
+/* errors.c: an engine HTTP error status and body -> err, keeping the engine's message. Returns
+ * 0 for 1xx/2xx/3xx. */
+int cms_eng_map_status(long status, const char *body, size_t len, struct cms_error *err);
+int cms_eng_unavailable(struct cms_error *err, const char *fmt, ...) CMS_PRINTF(2, 3);
+
+/* detect.c: pure helpers. */
+/* Numeric compare of "major.minor" API versions: <0, 0, >0. Unparsable sorts lowest. */
+int cms_eng_api_cmp(const char *a, const char *b);
+/* From the /_ping Libpod header flag and the /version document: the runtime, the engine
+ * version and the API version to use (min with CMS_ENGINE_MAX_API). api_hdr may be NULL. */
+int cms_eng_detect(bool libpod_hdr, const char *api_hdr, json_object *version_doc,
+                   enum cms_runtime *rt, char *version, size_t vlen, char *api, size_t alen,
+                   struct cms_error *err);
+/* Parses a JSON reply body with a depth cap; an empty body gives NULL. 502 when not JSON. */
+int cms_eng_parse_json(const char *body, size_t len, json_object **out, struct cms_error *err);

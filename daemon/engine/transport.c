@@ -1,0 +1,412 @@
+/* libcurl transport: a small pool of handles (each an easy handle driven by its own multi
+ * handle, whose connection cache survives between calls, so keep-alive connections to the
+ * engine are reused), a timeout on every call, a hard cap on gathered replies, and a driving loop
+ * that wakes at least every 200 ms so a stream can be stopped even when no bytes flow. */
+#include "internal.h"
+
+#include <curl/curl.h>
+#include <strings.h>
+
+#define STOP_POLL_MS 200
+
+struct cms_eng_handle {
+        CURL *easy;
+        CURLM *multi;
+};
+
+struct xfer {
+        CURL *easy;
+        struct cms_buf *body;
+        cms_engine_data_cb on_data;
+        void *userdata;
+        struct cms_eng_result *res;
+        bool status_known, pass_through, too_big, oom, cb_stopped;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc = CURLE_FAILED_INIT;
+
+static void curl_init(void)
+{
+        curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static void handle_destroy(struct cms_eng_handle *h)
+{
+        if (!h)
+                return;
+        if (h->easy)
+                curl_easy_cleanup(h->easy);
+        if (h->multi)
+                curl_multi_cleanup(h->multi);
+        free(h);
+}
+
+int cms_eng_global_init(void)
+{
+        pthread_once(&curl_once, curl_init);
+        return curl_init_rc == CURLE_OK ? 0 : -EIO;
+}
+
+static struct cms_eng_handle *handle_get(struct cms_engine *e)
+{
+        if (cms_eng_global_init() < 0)
+                return NULL;
+        struct cms_eng_handle *h = NULL;
+        pthread_mutex_lock(&e->lock);
+        if (e->npool)
+                h = e->pool[--e->npool];
+        pthread_mutex_unlock(&e->lock);
+        if (h)
+                return h;
+        h = calloc(1, sizeof(*h));
+        if (!h)
+                return NULL;
+        h->easy = curl_easy_init();
+        h->multi = curl_multi_init();
+        if (!h->easy || !h->multi) {
+                handle_destroy(h);
+                return NULL;
+        }
+        curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, 2L);
+        return h;
+}
+
+/* curl_easy_reset keeps the live connections (they belong to the multi handle anyway). */
+static void handle_put(struct cms_engine *e, struct cms_eng_handle *h)
+{
+        curl_easy_reset(h->easy);
+        pthread_mutex_lock(&e->lock);
+        if (e->npool < CMS_ENG_POOL_MAX) {
+                e->pool[e->npool++] = h;
+                h = NULL;
+        }
+        pthread_mutex_unlock(&e->lock);
+        handle_destroy(h);
+}
+
+void cms_eng_pool_free(struct cms_engine *e)
+{
+        for (size_t i = 0; i < e->npool; i++)
+                handle_destroy(e->pool[i]);
+        e->npool = 0;
+}
+
+static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+        struct xfer *x = ud;
+        size_t n = size * nmemb;
+        if (!x->status_known) {
+                long code = 0;
+                curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+                x->pass_through = x->on_data && code >= 200 && code < 300;
+                x->status_known = true;
+        }
+        if (x->pass_through) {
+                if (n && x->on_data(ptr, n, x->userdata) != 0) {
+                        x->cb_stopped = true;
+                        return 0;
+                }
+                return n;
+        }
+        int r = cms_buf_append(x->body, ptr, n);
+        if (r == -E2BIG)
+                x->too_big = true;
+        else if (r < 0)
+                x->oom = true;
+        return r < 0 ? 0 : n;
+}
+
+/* Copies a header's value when the line is "name: value". */
+static bool header_value(const char *line, size_t n, const char *name, char *out, size_t outlen)
+{
+        size_t nl = strlen(name);
+        if (n <= nl || strncasecmp(line, name, nl) || line[nl] != ':')
+                return false;
+        const char *v = line + nl + 1;
+        const char *end = line + n;
+        while (v < end && (*v == ' ' || *v == '\t'))
+                v++;
+        while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+                end--;
+        size_t len = (size_t)(end - v) < outlen - 1 ? (size_t)(end - v) : outlen - 1;
+        memcpy(out, v, len);
+        out[len] = 0;
+        return true;
+}
+
+static size_t on_header(char *line, size_t size, size_t nmemb, void *ud)
+{
+        struct xfer *x = ud;
+        size_t n = size * nmemb;
+        char tmp[64];
+        if (header_value(line, n, "Libpod-Api-Version", tmp, sizeof(tmp)))
+                x->res->libpod = true;
+        header_value(line, n, "Api-Version", x->res->api_hdr, sizeof(x->res->api_hdr));
+        return n;
+}
+
+static int set_method(CURL *h, const struct cms_engine_req *req, struct curl_slist **hdrs)
+{
+        const char *m = req->method ? req->method : "GET";
+        bool has_body = req->body && req->body_len;
+        if (!strcmp(m, "GET") && !has_body) {
+                curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+                return 0;
+        }
+        if (!strcmp(m, "HEAD")) {
+                curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+                return 0;
+        }
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, m);
+        if (!has_body && strcmp(m, "POST") && strcmp(m, "PUT"))
+                return 0;
+        /* POST/PUT always carry a length (0 when empty) so the engine never waits for a body. */
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, has_body ? req->body : "");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                         (curl_off_t)(has_body ? req->body_len : 0));
+        _cleanup_free_ char *ct = cms_strdup_printf(
+            "Content-Type:%s%s", has_body ? " " : "",
+            has_body ? (req->content_type ? req->content_type : "application/json") : "");
+        struct curl_slist *n = ct ? curl_slist_append(*hdrs, ct) : NULL;
+        if (!n)
+                return -ENOMEM;
+        *hdrs = n;
+        return 0;
+}
+
+static int setup(struct cms_engine *e, CURL *h, const struct cms_engine_req *req, const char *path,
+                 struct xfer *x, struct curl_slist **hdrs, char *errbuf)
+{
+        _cleanup_free_ char *url = cms_strdup_printf("%s%s", e->base, path);
+        if (!url)
+                return -ENOMEM;
+        long timeout = cms_eng_timeout(e, req);
+        long connect = CMS_ENG_CONNECT_TIMEOUT_MS;
+        if (timeout > 0 && timeout < connect)
+                connect = timeout;
+        curl_easy_setopt(h, CURLOPT_URL, url); /* curl copies it */
+        if (e->socket_path)
+                curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, e->socket_path);
+        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout > 0 ? timeout : 0L);
+        curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+        curl_easy_setopt(h, CURLOPT_USERAGENT, "cmsd/" CMS_VERSION);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
+        *hdrs = curl_slist_append(NULL, "Expect:");
+        if (!*hdrs || set_method(h, req, hdrs) < 0)
+                return -ENOMEM;
+        for (const char *const *hl = req->headers; hl && *hl; hl++) {
+                struct curl_slist *n = curl_slist_append(*hdrs, *hl);
+                if (!n)
+                        return -ENOMEM;
+                *hdrs = n;
+        }
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
+        return 0;
+}
+
+/* Runs the transfer (curl's verdict in *rc); -1 when should_stop ended it early, which is
+ * asked at once and then every STOP_POLL_MS however quiet the connection is. */
+static int drive(struct cms_eng_handle *h, cms_engine_stop_cb should_stop, void *ud, CURLcode *rc)
+{
+        *rc = CURLE_OK;
+        if (curl_multi_add_handle(h->multi, h->easy) != CURLM_OK)
+                return -ENOMEM;
+        int ret = 0, running = 1;
+        int64_t next_check = cms_now_ms();
+        bool done = false;
+        while (!done) {
+                if (curl_multi_perform(h->multi, &running) != CURLM_OK) {
+                        ret = -EIO;
+                        break;
+                }
+                int q;
+                for (CURLMsg *m; (m = curl_multi_info_read(h->multi, &q));)
+                        if (m->msg == CURLMSG_DONE && m->easy_handle == h->easy) {
+                                *rc = m->data.result;
+                                done = true;
+                        }
+                if (done || !running)
+                        break;
+                if (should_stop && cms_now_ms() >= next_check) {
+                        if (should_stop(ud)) {
+                                ret = -1;
+                                break;
+                        }
+                        next_check = cms_now_ms() + STOP_POLL_MS;
+                }
+                if (curl_multi_poll(h->multi, NULL, 0, STOP_POLL_MS, NULL) != CURLM_OK) {
+                        ret = -EIO;
+                        break;
+                }
+        }
+        curl_multi_remove_handle(h->multi, h->easy);
+        return ret;
+}
+
+static int map_curl(struct cms_engine *e, CURL *h, CURLcode rc, long timeout, const char *errbuf,
+                    struct cms_error *err)
+{
+        const char *why = *errbuf ? errbuf : curl_easy_strerror(rc);
+        long oserr = 0;
+        char ebuf[128];
+        /* curl's text names "localhost port 80" for a unix socket; the errno is clearer. */
+        if (rc == CURLE_COULDNT_CONNECT &&
+            curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr) == CURLE_OK && oserr > 0)
+                why = strerror_r((int)oserr, ebuf, sizeof(ebuf));
+        curl_off_t connected_us = 0, pre_us = 0;
+        long sent = 0;
+        switch (rc) {
+        case CURLE_OPERATION_TIMEDOUT:
+                /* A reused connection reports no connect time, but it did get as far as
+                 * sending the request: that engine is slow, not gone. */
+                curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connected_us);
+                curl_easy_getinfo(h, CURLINFO_PRETRANSFER_TIME_T, &pre_us);
+                curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &sent);
+                if (connected_us > 0 || pre_us > 0 || sent > 0) {
+                        cms_eng_set_up(e, true);
+                        return cms_err(err, 504, "engine did not answer within %ld ms", timeout);
+                }
+                break;
+        case CURLE_COULDNT_CONNECT:
+        case CURLE_COULDNT_RESOLVE_HOST:
+        case CURLE_GOT_NOTHING:
+        case CURLE_SEND_ERROR:
+        case CURLE_RECV_ERROR:
+        case CURLE_PARTIAL_FILE:
+                break;
+        case CURLE_URL_MALFORMAT:
+                /* A caller's bug (a path that is not URL-encoded), not the engine's. */
+                return cms_err(err, 500, "engine request path is not a valid URL: %s", why);
+        default:
+                return cms_err(err, 502, "engine transfer failed: %s", why);
+        }
+        cms_eng_set_up(e, false);
+        return cms_eng_unavailable(err, "engine unavailable at %s: %s", e->url, why);
+}
+
+int cms_eng_transfer(struct cms_engine *e, const struct cms_engine_req *req, const char *path,
+                     struct cms_buf *body, cms_engine_data_cb on_data,
+                     cms_engine_stop_cb should_stop, void *userdata, struct cms_eng_result *res,
+                     struct cms_error *err)
+{
+        struct cms_eng_handle *h = handle_get(e);
+        if (!h)
+                return cms_err(err, 500, "cannot initialise libcurl");
+        struct xfer x = {
+            .easy = h->easy, .body = body, .on_data = on_data, .userdata = userdata, .res = res};
+        struct curl_slist *hdrs = NULL;
+        char errbuf[CURL_ERROR_SIZE] = "";
+        CURLcode rc = CURLE_OK;
+        int r = setup(e, h->easy, req, path, &x, &hdrs, errbuf);
+        if (r == 0)
+                r = drive(h, should_stop, userdata, &rc);
+        curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &res->status);
+        if (r == -ENOMEM)
+                r = cms_err(err, 500, "out of memory");
+        else if (r == -EIO)
+                r = cms_err(err, 500, "libcurl multi interface failed");
+        else if (r == -1 || x.cb_stopped)
+                r = 0; /* the caller ended it */
+        else if (x.too_big)
+                r = cms_err(err, 502, "engine reply too large (over %zu bytes)", body->max);
+        else if (x.oom)
+                r = cms_err(err, 500, "out of memory");
+        else if (rc != CURLE_OK)
+                r = map_curl(e, h->easy, rc, cms_eng_timeout(e, req), errbuf, err);
+        if (res->status > 0 && r != -ECONNREFUSED)
+                cms_eng_set_up(e, true);
+        curl_easy_setopt(h->easy, CURLOPT_ERRORBUFFER, NULL);
+        curl_easy_setopt(h->easy, CURLOPT_HTTPHEADER, NULL);
+        curl_slist_free_all(hdrs);
+        handle_put(e, h);
+        return r;
+}
+
+void cms_engine_reply_free(struct cms_engine_reply *r)
+{
+        if (!r)
+                return;
+        free(r->body);
+        r->body = NULL;
+        r->len = 0;
+}
+
+static size_t reply_cap(const struct cms_engine_req *req)
+{
+        return req->max_reply ? req->max_reply : CMS_ENG_MAX_REPLY;
+}
+
+int cms_engine_call(struct cms_engine *e, const struct cms_engine_req *req,
+                    struct cms_engine_reply *reply, struct cms_error *err)
+{
+        memset(reply, 0, sizeof(*reply));
+        int r = cms_eng_ensure_ready(e, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *path = cms_eng_build_path(e, req->path);
+        if (!path)
+                return cms_err(err, 500, "engine path must start with '/': %s",
+                               req->path ? req->path : "(null)");
+        _cleanup_buf_ struct cms_buf body;
+        cms_buf_init(&body, reply_cap(req));
+        struct cms_eng_result res = {0};
+        r = cms_eng_transfer(e, req, path, &body, NULL, NULL, NULL, &res, err);
+        if (r < 0)
+                return r;
+        reply->status = res.status;
+        reply->len = body.len;
+        reply->body = cms_buf_take(&body);
+        if (!reply->body)
+                return cms_err(err, 500, "out of memory");
+        return cms_eng_map_status(res.status, reply->body, reply->len, err);
+}
+
+int cms_engine_stream(struct cms_engine *e, const struct cms_engine_req *req,
+                      cms_engine_data_cb on_data, cms_engine_stop_cb should_stop, void *userdata,
+                      struct cms_error *err)
+{
+        int r = cms_eng_ensure_ready(e, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *path = cms_eng_build_path(e, req->path);
+        if (!path)
+                return cms_err(err, 500, "engine path must start with '/': %s",
+                               req->path ? req->path : "(null)");
+        _cleanup_buf_ struct cms_buf body;
+        cms_buf_init(&body, reply_cap(req));
+        struct cms_eng_result res = {0};
+        r = cms_eng_transfer(e, req, path, &body, on_data, should_stop, userdata, &res, err);
+        if (r < 0)
+                return r;
+        if (res.status >= 200 && res.status < 300)
+                return 0;
+        return cms_eng_map_status(res.status, body.data, body.len, err);
+}
+
+int cms_engine_json(struct cms_engine *e, const char *method, const char *path, json_object *body,
+                    json_object **out, struct cms_error *err)
+{
+        if (out)
+                *out = NULL;
+        struct cms_engine_req req = {.method = method, .path = path};
+        if (body) {
+                size_t len;
+                req.body = json_object_to_json_string_length(body, JSON_C_TO_STRING_PLAIN, &len);
+                req.body_len = len;
+                if (!req.body)
+                        return cms_err(err, 500, "out of memory");
+        }
+        struct cms_engine_reply reply;
+        int r = cms_engine_call(e, &req, &reply, err);
+        if (r == 0 && out)
+                r = cms_eng_parse_json(reply.body, reply.len, out, err);
+        cms_engine_reply_free(&reply);
+        return r;
+}
