@@ -6,7 +6,7 @@ BUILD   ?= build
 PKGS    := libmicrohttpd libcurl json-c yaml-0.1 libsystemd
 CC      ?= cc
 CSTD    := -std=c11 -D_GNU_SOURCE
-WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
+WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wjump-misses-init
 OPT     ?= -O2 -g
 SAN     ?=
 CFLAGS_ALL  = $(CSTD) $(WARN) $(OPT) $(SAN) -MMD -MP -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)

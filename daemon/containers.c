@@ -30,6 +30,21 @@ int cms_container_inspect_raw(struct cms_manager *m, const char *id, json_object
         return cms_engine_json(m->engine, "GET", p, NULL, out, err);
 }
 
+/* The health word of container id in Podman's native list, or NULL. */
+static const char *native_health(json_object *native, const char *id)
+{
+        size_t n = json_object_is_type(native, json_type_array) ? json_object_array_length(native) : 0;
+        for (size_t i = 0; id && i < n; i++) {
+                json_object *c = json_object_array_get_idx(native, i);
+                const char *cid = json_object_get_string(cms_json_get(c, "Id"));
+                const char *st = json_object_get_string(cms_json_get(c, "Status"));
+                if (cid && st && !strcmp(cid, id) &&
+                    (!strcmp(st, "starting") || !strcmp(st, "healthy") || !strcmp(st, "unhealthy")))
+                        return st;
+        }
+        return NULL;
+}
+
 int cms_containers_list(struct cms_manager *m, const struct cms_list_opts *o, json_object **out,
                         struct cms_error *err)
 {
@@ -61,9 +76,21 @@ int cms_containers_list(struct cms_manager *m, const struct cms_list_opts *o, js
                 return r;
         if (!json_object_is_type(list, json_type_array))
                 return cms_err(err, 502, "engine returned a container list that is not an array");
+        /* Podman's compat list has no health in its status text; its native list has. */
+        _cleanup_json_ json_object *native = NULL;
+        if (cms_engine_runtime(m->engine) == CMS_RUNTIME_PODMAN) {
+                _cleanup_free_ char *np = cms_strdup_printf("/libpod%s", path);
+                if (np && (r = cms_engine_json(m->engine, "GET", np, NULL, &native, err)) < 0)
+                        return r;
+        }
         json_object *arr = json_object_new_array();
-        for (size_t i = 0; i < json_object_array_length(list); i++)
-                json_object_array_add(arr, cms_container_list_item(json_object_array_get_idx(list, i)));
+        for (size_t i = 0; i < json_object_array_length(list); i++) {
+                json_object *item = cms_container_list_item(json_object_array_get_idx(list, i));
+                const char *h = native_health(native, json_object_get_string(cms_json_get(item, "id")));
+                if (h)
+                        json_object_object_add(item, "health", json_object_new_string(h));
+                json_object_array_add(arr, item);
+        }
         *out = arr;
         return 0;
 }

@@ -167,6 +167,33 @@ static int clear_name(struct cms_manager *m, const char *name, bool replace, str
         return cms_engine_json(m->engine, "DELETE", p, NULL, NULL, err);
 }
 
+static int deploy_spec(struct cms_manager *m, struct cms_create_spec *spec, bool pull, bool replace,
+                       int64_t wait_ms, json_object **out, struct cms_error *err)
+{
+        _cleanup_json_ json_object *made = NULL, *raw = NULL;
+        int r;
+        if ((r = ensure_image(m, spec->image, pull, err)) < 0)
+                return r;
+        if (spec->name && (r = clear_name(m, spec->name, replace, err)) < 0)
+                return r;
+        if ((r = cms_container_create_spec(m, spec, true, &made, err)) < 0)
+                return r;
+        const char *id = json_object_get_string(cms_json_get(made, "id"));
+        if (wait_ms > 0 && (r = wait_healthy(m, id, wait_ms, err)) < 0)
+                return r;
+        if ((r = cms_container_inspect_raw(m, id, &raw, err)) < 0)
+                return r;
+        const char *state = json_object_get_string(cms_json_get(cms_json_get(raw, "State"), "Status"));
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "id", json_object_new_string(id));
+        json_object_object_add(o, "name", json_object_get(cms_json_get(made, "name")));
+        json_object_object_add(o, "state", json_object_new_string(state ? state : "unknown"));
+        json_object_object_add(o, "health", json_object_new_string(health_of(raw)));
+        json_object_object_add(o, "warnings", json_object_get(cms_json_get(made, "warnings")));
+        *out = o;
+        return 0;
+}
+
 int cms_deploy(struct cms_manager *m, json_object *body, json_object **out, struct cms_error *err)
 {
         if (!json_object_is_type(body, json_type_object))
@@ -183,31 +210,10 @@ int cms_deploy(struct cms_manager *m, json_object *body, json_object **out, stru
         /* The rest is a ContainerConfig: validate it all before touching the engine. */
         static const char *const deploy_keys[] = {"replace", "pull", "wait_healthy", NULL};
         struct cms_create_spec spec = {0};
-        if ((r = cms_container_spec_from_config_ex(body, cms_engine_runtime(m->engine), deploy_keys,
-                                                   &spec, err)) < 0)
-                goto out;
-        if ((r = ensure_image(m, spec.image, pull, err)) < 0)
-                goto out;
-        if (spec.name && (r = clear_name(m, spec.name, replace, err)) < 0)
-                goto out;
-        _cleanup_json_ json_object *made = NULL;
-        if ((r = cms_container_create_spec(m, &spec, true, &made, err)) < 0)
-                goto out;
-        const char *id = json_object_get_string(cms_json_get(made, "id"));
-        if (wait_ms > 0 && (r = wait_healthy(m, id, wait_ms, err)) < 0)
-                goto out;
-        _cleanup_json_ json_object *raw = NULL;
-        if ((r = cms_container_inspect_raw(m, id, &raw, err)) < 0)
-                goto out;
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "id", json_object_new_string(id));
-        json_object_object_add(o, "name", json_object_get(cms_json_get(made, "name")));
-        json_object_object_add(o, "state", json_object_new_string(json_object_get_string(
-                                                   cms_json_get(cms_json_get(raw, "State"), "Status"))));
-        json_object_object_add(o, "health", json_object_new_string(health_of(raw)));
-        json_object_object_add(o, "warnings", json_object_get(cms_json_get(made, "warnings")));
-        *out = o;
-out:
+        r = cms_container_spec_from_config_ex(body, cms_engine_runtime(m->engine), deploy_keys, &spec,
+                                              err);
+        if (r == 0)
+                r = deploy_spec(m, &spec, pull, replace, wait_ms, out, err);
         cms_create_spec_done(&spec);
         return r;
 }
