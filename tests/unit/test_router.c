@@ -1,0 +1,139 @@
+/* Unit tests for the route table matcher: literal and variable segments, greedy segments,
+ * 404 vs 405 with the Allow list, and every route in the table reachable by its own pattern. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "api/api.h"
+
+static int match(const char *method, const char *path, const struct cms_route **r, char **params,
+                 size_t *n, char *allow)
+{
+        return cms_router_match(method, path, r, params, n, allow, 128);
+}
+
+static void free_params(char **p, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(p[i]);
+}
+
+static void test_literal_and_params(void **state)
+{
+        const struct cms_route *r = NULL;
+        char *p[CMS_MAX_PARAMS];
+        size_t n = 0;
+        char allow[128];
+        assert_int_equal(match("GET", "/v1/health", &r, p, &n, allow), 0);
+        assert_string_equal(r->name, "health");
+        assert_int_equal(n, 0);
+
+        assert_int_equal(match("GET", "/v1/containers/web-1/logs", &r, p, &n, allow), 0);
+        assert_string_equal(r->name, "container_logs");
+        assert_int_equal(n, 1);
+        assert_string_equal(p[0], "web-1");
+        free_params(p, n);
+
+        assert_int_equal(match("POST", "/v1/containers/abc/kill", &r, p, &n, allow), 0);
+        assert_string_equal(r->name, "kill");
+        free_params(p, n);
+
+        /* Trailing and doubled slashes do not make a different route. */
+        assert_int_equal(match("GET", "/v1//containers/x/", &r, p, &n, allow), 0);
+        assert_string_equal(r->name, "container_inspect");
+        free_params(p, n);
+}
+
+static void test_not_found_and_method(void **state)
+{
+        const struct cms_route *r = NULL;
+        char *p[CMS_MAX_PARAMS];
+        size_t n = 0;
+        char allow[128];
+        assert_int_equal(match("GET", "/v1/nothing", &r, p, &n, allow), -ENOENT);
+        assert_int_equal(match("GET", "/v1/containers/x/y/z", &r, p, &n, allow), -ENOENT);
+        assert_int_equal(match("GET", "/", &r, p, &n, allow), -ENOENT);
+        assert_int_equal(n, 0);
+
+        assert_int_equal(match("PUT", "/v1/containers", &r, p, &n, allow), -EOPNOTSUPP);
+        assert_non_null(strstr(allow, "GET"));
+        assert_non_null(strstr(allow, "POST"));
+        assert_int_equal(n, 0);
+
+        assert_int_equal(match("GET", "/v1/containers/x/start", &r, p, &n, allow), -EOPNOTSUPP);
+        assert_string_equal(allow, "POST");
+        assert_int_equal(match("POST", "/v1/health", &r, p, &n, allow), -EOPNOTSUPP);
+        assert_string_equal(allow, "GET");
+}
+
+static void test_head_is_get(void **state)
+{
+        const struct cms_route *r = NULL;
+        char *p[CMS_MAX_PARAMS];
+        size_t n = 0;
+        char allow[128];
+        assert_int_equal(match("HEAD", "/v1/health", &r, p, &n, allow), 0);
+        assert_string_equal(r->method, "GET");
+}
+
+static void test_long_and_deep_paths(void **state)
+{
+        const struct cms_route *r = NULL;
+        char *p[CMS_MAX_PARAMS];
+        size_t n = 0;
+        char allow[128];
+        char big[5000];
+        memset(big, 'a', sizeof(big) - 1);
+        big[0] = '/';
+        big[sizeof(big) - 1] = 0;
+        assert_int_equal(match("GET", big, &r, p, &n, allow), -ENOENT);
+        char deep[400] = "";
+        for (int i = 0; i < 100; i++)
+                strcat(deep, "/a");
+        assert_int_equal(match("GET", deep, &r, p, &n, allow), -ENOENT);
+}
+
+/* Every route is reachable: its pattern with params filled in matches itself. */
+static void test_table_self_match(void **state)
+{
+        size_t nr;
+        const struct cms_route *t = cms_router_table(&nr);
+        for (size_t i = 0; i < nr; i++) {
+                char path[256] = "";
+                const char *s = t[i].pattern;
+                while (*s) {
+                        if (*s == '{') {
+                                strcat(path, "x1");
+                                s = strchr(s, '}') + 1;
+                        } else {
+                                strncat(path, s++, 1);
+                        }
+                }
+                const struct cms_route *r = NULL;
+                char *p[CMS_MAX_PARAMS];
+                size_t n = 0;
+                char allow[128];
+                assert_int_equal(match(t[i].method, path, &r, p, &n, allow), 0);
+                assert_ptr_equal(r, &t[i]);
+                free_params(p, n);
+                /* Only the open routes skip auth, and no mutating route is open. */
+                if (t[i].flags & ROUTE_OPEN)
+                        assert_string_equal(t[i].method, "GET");
+                else if (strcmp(t[i].method, "GET"))
+                        assert_true(t[i].role >= CMS_ROLE_OPERATOR);
+        }
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_literal_and_params),
+                cmocka_unit_test(test_not_found_and_method),
+                cmocka_unit_test(test_head_is_get),
+                cmocka_unit_test(test_long_and_deep_paths),
+                cmocka_unit_test(test_table_self_match),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
