@@ -30,24 +30,28 @@ deps: ## install the Debian packages cmsd, its tests and its engines need (idemp
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 # openapi.yaml is compiled in so that GET /openapi.yaml always serves the spec it was built with.
 $(BUILD)/obj/openapi_blob.o: openapi.yaml
 	@mkdir -p $(dir $@)
-	scripts/embed.sh openapi.yaml cms_openapi_yaml > $(BUILD)/obj/openapi_blob.c
-	$(CC) $(CFLAGS_ALL) -c $(BUILD)/obj/openapi_blob.c -o $@
+	@echo "  EMBED   openapi.yaml"
+	@scripts/embed.sh openapi.yaml cms_openapi_yaml > $(BUILD)/obj/openapi_blob.c
+	@$(CC) $(CFLAGS_ALL) -c $(BUILD)/obj/openapi_blob.c -o $@
 
 $(BUILD)/libcmsd.a: $(DAEMON_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(BUILD)/cmsd: $(BUILD)/obj/daemon/main.o $(BUILD)/libcmsd.a
-	$(CC) $(SAN) -o $@ $^ $(LDLIBS_ALL)
+	@echo "  LD      $@"
+	@$(CC) $(SAN) -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libcmsd.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libcmsd.a $(LDLIBS_ALL) -lcmocka
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libcmsd.a $(LDLIBS_ALL) -lcmocka
 
 run: deps all ## install what is missing, build, find or start an engine, run cmsd in the foreground
 	@scripts/run.sh

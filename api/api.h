@@ -16,6 +16,7 @@ enum {
         ROUTE_JSON_BODY = 1 << 0, /* the body, if any, must be JSON (415 otherwise) and is parsed */
         ROUTE_OPEN = 1 << 1,      /* no token needed */
         ROUTE_RAW_BODY = 1 << 2,  /* the body is kept as bytes (tar, yaml) */
+        ROUTE_INLINE = 1 << 3,    /* cheap, never blocks: runs on the server thread */
 };
 
 struct cms_route {
@@ -47,6 +48,11 @@ struct cms_request {
         bool replied;
         int64_t start_ms;
         struct cms_stream *stream;
+        /* Handlers that may block run in a thread of their own with the connection suspended;
+         * their response waits here until libmicrohttpd calls us back after the resume. */
+        bool async;
+        struct MHD_Response *pending;
+        unsigned pending_status;
         char origin[256];       /* for CORS */
         char allow[128];        /* the Allow header of a 405 */
 };
@@ -59,6 +65,9 @@ int cms_router_match(const char *method, const char *path, const struct cms_rout
 const struct cms_route *cms_router_table(size_t *n);
 
 /* ---- reply.c ---- */
+/* Queues resp now, or, for a request running in its own thread, keeps it for the resume. Takes
+ * over resp. */
+void cms_reply_queue(struct cms_request *r, int status, struct MHD_Response *resp);
 void cms_reply_json(struct cms_request *r, int status, json_object *data); /* steals data */
 void cms_reply_error(struct cms_request *r, const struct cms_error *err);
 void cms_reply_errorf(struct cms_request *r, int status, const char *fmt, ...) CMS_PRINTF(3, 4);

@@ -24,6 +24,19 @@ void cms_reply_decorate(struct cms_request *r, struct MHD_Response *resp)
         }
 }
 
+void cms_reply_queue(struct cms_request *r, int status, struct MHD_Response *resp)
+{
+        r->status = status;
+        r->replied = true;
+        if (r->async) {
+                r->pending = resp;
+                r->pending_status = (unsigned)status;
+                return;
+        }
+        MHD_queue_response(r->conn, (unsigned)status, resp);
+        MHD_destroy_response(resp);
+}
+
 static void queue(struct cms_request *r, int status, struct MHD_Response *resp)
 {
         if (!resp) {
@@ -32,10 +45,7 @@ static void queue(struct cms_request *r, int status, struct MHD_Response *resp)
                 return;
         }
         cms_reply_decorate(r, resp);
-        r->status = status;
-        r->replied = true;
-        MHD_queue_response(r->conn, (unsigned)status, resp);
-        MHD_destroy_response(resp);
+        cms_reply_queue(r, status, resp);
 }
 
 void cms_reply_raw(struct cms_request *r, int status, const char *content_type, const void *data,

@@ -3,12 +3,12 @@
  * matches with another method gives 405 with the methods it does allow. */
 #include "api.h"
 
-#define OPEN_VIEWER(m, p, h, n) {m, p, h, CMS_ROLE_NONE, ROUTE_OPEN, n}
+#define OPEN_INLINE(m, p, h, n) {m, p, h, CMS_ROLE_NONE, ROUTE_OPEN | ROUTE_INLINE, n}
 
 static const struct cms_route routes[] = {
-        OPEN_VIEWER("GET", "/v1/health", h_health, "health"),
-        OPEN_VIEWER("GET", "/openapi.yaml", h_openapi, "openapi"),
-        {"GET", "/v1/auth/whoami", h_whoami, CMS_ROLE_VIEWER, 0, "whoami"},
+        OPEN_INLINE("GET", "/v1/health", h_health, "health"),
+        OPEN_INLINE("GET", "/openapi.yaml", h_openapi, "openapi"),
+        {"GET", "/v1/auth/whoami", h_whoami, CMS_ROLE_VIEWER, ROUTE_INLINE, "whoami"},
         {"GET", "/v1/system/info", h_system_info, CMS_ROLE_VIEWER, 0, "system_info"},
         {"POST", "/v1/system/prune", h_system_prune, CMS_ROLE_ADMIN, ROUTE_JSON_BODY,
          "system_prune"},

@@ -2,6 +2,7 @@
  * context, limits on URL/headers/body, auth, dispatch through the route table, and the access
  * log line written when a request completes. */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -69,10 +70,7 @@ static void reply_preflight(struct cms_request *r)
                                 "Authorization, Content-Type, Accept, If-None-Match");
         MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
         cms_reply_decorate(r, resp);
-        r->status = 204;
-        r->replied = true;
-        MHD_queue_response(r->conn, 204, resp);
-        MHD_destroy_response(resp);
+        cms_reply_queue(r, 204, resp);
 }
 
 /* Everything decided from the request line and headers, before any body is read. */
@@ -128,6 +126,22 @@ static void request_begin(struct cms_request *r)
         }
 }
 
+static void run_handler(struct cms_request *r)
+{
+        r->route->handler(r);
+        if (!r->replied)
+                cms_reply_errorf(r, 500, "handler gave no reply");
+}
+
+static void *handler_thread(void *arg)
+{
+        struct cms_request *r = arg;
+        run_handler(r);
+        /* The reply is in r->pending; libmicrohttpd calls on_request again after the resume. */
+        MHD_resume_connection(r->conn);
+        return NULL;
+}
+
 static void request_dispatch(struct cms_request *r)
 {
         if (r->body_too_large) {
@@ -154,9 +168,24 @@ static void request_dispatch(struct cms_request *r)
                         return;
                 }
         }
-        r->route->handler(r);
-        if (!r->replied && !r->stream)
-                cms_reply_errorf(r, 500, "handler gave no reply");
+        if (r->route->flags & ROUTE_INLINE) {
+                run_handler(r);
+                return;
+        }
+        /* Engine calls block: run the handler in a thread of its own and park the connection. */
+        pthread_attr_t attr;
+        pthread_t t;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&attr, 512 * 1024);
+        r->async = true;
+        MHD_suspend_connection(r->conn);
+        if (pthread_create(&t, &attr, handler_thread, r) != 0) {
+                r->async = false;
+                MHD_resume_connection(r->conn);
+                cms_reply_errorf(r, 503, "too busy: cannot start a handler thread");
+        }
+        pthread_attr_destroy(&attr);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -193,7 +222,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 *upload_size = 0;
                 return MHD_YES;
         }
-        if (!r->replied && !r->stream)
+        if (r->pending) {
+                struct MHD_Response *resp = r->pending;
+                r->pending = NULL;
+                r->async = false;
+                MHD_queue_response(conn, r->pending_status, resp);
+                MHD_destroy_response(resp);
+                return MHD_YES;
+        }
+        if (!r->replied && !r->async)
                 request_dispatch(r);
         return MHD_YES;
 }

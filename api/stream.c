@@ -199,11 +199,8 @@ int cms_stream_start(struct cms_request *r, enum cms_stream_format fmt, cms_stre
         pthread_attr_setstacksize(&attr, 256 * 1024);
         pthread_t t;
         /* Queue first so the response holds its reference before the producer can finish. */
-        r->status = 200;
-        r->replied = true;
         r->stream = s;
-        MHD_queue_response(r->conn, 200, resp);
-        MHD_destroy_response(resp);
+        cms_reply_queue(r, 200, resp);
         if (pthread_create(&t, &attr, producer_main, s) != 0) {
                 log_error("cannot start a stream thread");
                 pthread_mutex_lock(&s->lock);
