@@ -107,6 +107,14 @@ bool cms_stream_is_sse(struct cms_stream *s);
 /* Nonzero once the client has gone or cmsd is draining. */
 int cms_stream_should_stop(void *stream);
 
+/* ---- workers.c: the threads that run blocking handlers ---- */
+struct cms_workers;
+int cms_workers_new(unsigned n, struct cms_workers **out);
+/* Runs fn(arg) on an idle worker, or on a thread of its own when none is idle. */
+int cms_workers_submit(struct cms_workers *w, void (*fn)(void *), void *arg);
+/* Waits for the running jobs, then stops the workers. */
+void cms_workers_free(struct cms_workers *w);
+
 /* ---- server.c ---- */
 struct cms_api_stats {
         atomic_long requests;

@@ -27,6 +27,7 @@ struct cms_api {
         struct listener ls[CMS_MAX_LISTEN];
         size_t n;
         struct cms_api_stats stats;
+        struct cms_workers *workers;
         char *tls_cert, *tls_key, *tls_ca; /* file contents, kept for MHD's lifetime */
 };
 
@@ -133,13 +134,12 @@ static void run_handler(struct cms_request *r)
                 cms_reply_errorf(r, 500, "handler gave no reply");
 }
 
-static void *handler_thread(void *arg)
+static void handler_job(void *arg)
 {
         struct cms_request *r = arg;
         run_handler(r);
         /* The reply is in r->pending; libmicrohttpd calls on_request again after the resume. */
         MHD_resume_connection(r->conn);
-        return NULL;
 }
 
 static void request_dispatch(struct cms_request *r)
@@ -172,20 +172,14 @@ static void request_dispatch(struct cms_request *r)
                 run_handler(r);
                 return;
         }
-        /* Engine calls block: run the handler in a thread of its own and park the connection. */
-        pthread_attr_t attr;
-        pthread_t t;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        pthread_attr_setstacksize(&attr, 512 * 1024);
+        /* Engine calls block: run the handler on a worker and park the connection meanwhile. */
         r->async = true;
         MHD_suspend_connection(r->conn);
-        if (pthread_create(&t, &attr, handler_thread, r) != 0) {
+        if (cms_workers_submit(r->api->workers, handler_job, r) < 0) {
                 r->async = false;
                 MHD_resume_connection(r->conn);
-                cms_reply_errorf(r, 503, "too busy: cannot start a handler thread");
+                cms_reply_errorf(r, 503, "too busy: no thread for the request");
         }
-        pthread_attr_destroy(&attr);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -391,6 +385,11 @@ int cms_api_start(struct cms_manager *m, struct cms_api **out, struct cms_error 
         if (!a)
                 return cms_err(err, 500, "out of memory");
         a->m = m;
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        if (cms_workers_new(ncpu > 2 ? (unsigned)ncpu * 8 : 16, &a->workers) < 0) {
+                free(a);
+                return cms_err(err, 500, "out of memory");
+        }
         const struct cms_config *c = cms_manager_config_rdlock(m);
         int r = load_tls(a, c, err);
         for (size_t i = 0; r == 0 && i < c->n_listen; i++)
@@ -427,6 +426,8 @@ void cms_api_stop(struct cms_api *a)
 {
         if (!a)
                 return;
+        /* Running jobs end by resuming their connection: let them, before the server goes. */
+        cms_workers_free(a->workers);
         for (size_t i = 0; i < a->n; i++) {
                 MHD_stop_daemon(a->ls[i].d);
                 if (a->ls[i].unix_path) {

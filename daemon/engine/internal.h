@@ -11,7 +11,7 @@
 #define CMS_ENG_CONNECT_TIMEOUT_MS 3000L
 #define CMS_ENG_PROBE_TIMEOUT_MS   5000L
 #define CMS_ENG_MAX_REPLY          ((size_t)64 << 20)
-#define CMS_ENG_POOL_MAX           8
+#define CMS_ENG_POOL_MAX           32
 #define CMS_ENG_LIBPOD_PREFIX      "/v4.0.0"
 /* Auto-probes (a call made while the engine is unknown or down) are at most this frequent. */
 #define CMS_ENG_REPROBE_MS 1000

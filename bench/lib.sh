@@ -1,0 +1,101 @@
+# Helpers for the bench/ scripts: engine calls over the unix socket, free-port finding, percentiles
+# and bounded process start/stop. Sourced, not run; every wait here has a count and a time cap, and
+# processes are only ever stopped by a PID the caller recorded when it started them.
+
+# The engine API version used for direct calls (Docker 20.10 and Podman's compat layer accept it).
+BENCH_API=${BENCH_API:-v1.41}
+
+bench_log() { printf '%s bench: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+bench_die() { bench_log "error: $*"; exit 1; }
+
+# engine_call SOCK METHOD PATH [JSON-BODY] -> body on stdout, fails on curl error or HTTP >= 400.
+engine_call() {
+	local sock=$1 method=$2 path=$3 body=${4-}
+	local args=(-sS --fail-with-body -m 60 --unix-socket "$sock" -X "$method")
+	[ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
+	curl "${args[@]}" "http://engine/$BENCH_API$path"
+}
+
+# engine_up SOCK -> 0 when the socket answers /_ping within 3 s.
+engine_up() {
+	[ -S "$1" ] && [ "$(curl -s -m 3 --unix-socket "$1" http://engine/_ping 2>/dev/null)" = OK ]
+}
+
+# port_free PORT -> 0 when no TCP socket (listening, connected or TIME_WAIT) uses PORT locally.
+port_free() {
+	! ss -Hatn "sport = :$1" 2>/dev/null | grep -q .
+}
+
+# free_port -> a TCP port nobody uses, below the kernel's ephemeral range so that the outgoing
+# connections of a benchmark (many, in TIME_WAIT) cannot take it (50 random tries at most).
+free_port() {
+	local lo=32768 i p
+	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null
+	((lo > 12000)) || lo=32768
+	for ((i = 0; i < 50; i++)); do
+		p=$((10000 + RANDOM % (lo - 10000)))
+		port_free "$p" && { echo "$p"; return 0; }
+	done
+	return 1
+}
+
+# wait_http URL SECONDS -> 0 once URL answers any HTTP status, polling every 0.1 s.
+wait_http() {
+	local url=$1 cap=$2 i
+	for ((i = 0; i < cap * 10; i++)); do
+		curl -s -o /dev/null -m 1 "$url" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# stop_pid PID [NAME] -> TERM, wait up to 5 s, then KILL; only for PIDs we started ourselves.
+stop_pid() {
+	local pid=$1 name=${2:-process} i
+	[ -n "$pid" ] || return 0
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+		sleep 0.1
+	done
+	bench_log "$name (pid $pid) ignored SIGTERM for 5 s, sending SIGKILL"
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+# pctl FILE P... -> the nearest-rank percentiles of the numbers in FILE (one per line), in order.
+pctl() {
+	local f=$1
+	shift
+	sort -g "$f" | awk -v ps="$*" '
+		{ v[NR] = $1 }
+		END {
+			n = split(ps, p, " ")
+			for (i = 1; i <= n; i++) {
+				k = int(p[i] / 100 * NR); if (k < p[i] / 100 * NR) k++; if (k < 1) k = 1
+				printf "%s%s", (i > 1 ? " " : ""), v[k]
+			}
+			print ""
+		}'
+}
+
+# ratio A B -> A/B with two decimals, or "-" when either side is missing or B is zero.
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a == "" || b == "" || a == "-" || b == "-" || b + 0 == 0) print "-"
+		else printf "%.2f\n", a / b }'
+}
+
+# proc_kb PID FIELD -> the value in kB of FIELD (VmRSS, VmHWM, ...) in /proc/PID/status.
+proc_kb() {
+	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+
+# overhead A B -> how much A exceeds B, in signed whole percent, or "-" when B is missing or zero.
+overhead() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a == "" || b == "" || a == "-" || b == "-" || b + 0 == 0) print "-"
+		else printf "%+.0f\n", (a - b) / b * 100 }'
+}
