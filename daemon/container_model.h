@@ -40,6 +40,9 @@ json_object *cms_container_summary(json_object *inspect);
 /* One item of GET /containers/json -> the 9-key list item. Podman's compat list carries no health
  * in its status text, so "health" is "none" there; callers wanting it take it from inspect. */
 json_object *cms_container_list_item(json_object *engine_list_item);
+/* One item of Podman's native list (GET /libpod/containers/json) -> the same 9-key list item,
+ * health included (the compat list lacks it, and the native list is faster). */
+json_object *cms_container_list_item_libpod(json_object *libpod_list_item);
 /* Inspect -> {"status","failing_streak","log":[{"start","end","exit_code","output"}]}. */
 json_object *cms_container_health(json_object *inspect);
 

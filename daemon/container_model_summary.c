@@ -511,3 +511,79 @@ json_object *cms_container_health(json_object *inspect)
         json_object_object_add(o, "log", log);
         return o;
 }
+
+/* Podman's native list: Ports [{host_ip, container_port, host_port, range, protocol}]. */
+static json_object *ports_from_libpod(json_object *list)
+{
+        json_object *arr = json_object_new_array();
+        size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+        for (size_t i = 0; i < n; i++) {
+                json_object *p = json_object_array_get_idx(list, i);
+                int64_t range = num(p, "range");
+                if (range < 1 || range > 65535)
+                        range = 1;
+                for (int64_t k = 0; k < range; k++) {
+                        int64_t hp = num(p, "host_port");
+                        json_object_array_add(arr, port_item(num(p, "container_port") + k,
+                                                             *str(p, "protocol") ? str(p, "protocol") : "tcp",
+                                                             str(p, "host_ip"), hp > 0 ? hp + k : 0));
+                }
+        }
+        size_t m = json_object_array_length(arr);
+        if (m > 1)
+                json_object_array_sort(arr, port_cmp);
+        return arr;
+}
+
+/* Docker's list status text from libpod's fields (unix times, health word in Status). */
+static json_object *libpod_status(json_object *item, const char *state, const char *health)
+{
+        char buf[128], d[48];
+        int64_t now = (int64_t)time(NULL), started = num(item, "StartedAt"),
+                exited = num(item, "ExitedAt");
+        const char *hs = !strcmp(health, "healthy")     ? " (healthy)"
+                         : !strcmp(health, "unhealthy") ? " (unhealthy)"
+                         : !strcmp(health, "starting")  ? " (health: starting)"
+                                                        : "";
+        human_duration(started > 0 && now > started ? now - started : 0, d, sizeof(d));
+        if (!strcmp(state, "running"))
+                snprintf(buf, sizeof(buf), "Up %s%s", d, hs);
+        else if (!strcmp(state, "paused"))
+                snprintf(buf, sizeof(buf), "Up %s (Paused)", d);
+        else if (!strcmp(state, "exited") && exited > 0) {
+                human_duration(now > exited ? now - exited : 0, d, sizeof(d));
+                snprintf(buf, sizeof(buf), "Exited (%" PRId64 ") %s ago", num(item, "ExitCode"), d);
+        } else if (!strcmp(state, "exited"))
+                snprintf(buf, sizeof(buf), "Exited (%" PRId64 ")", num(item, "ExitCode"));
+        else if (!strcmp(state, "dead"))
+                snprintf(buf, sizeof(buf), "Dead");
+        else
+                snprintf(buf, sizeof(buf), "Created");
+        return json_object_new_string(buf);
+}
+
+json_object *cms_container_list_item_libpod(json_object *item)
+{
+        json_object *o = json_object_new_object();
+        if (!o)
+                return NULL;
+        json_object *names = get(item, "Names");
+        const char *name = json_object_is_type(names, json_type_array) && json_object_array_length(names)
+                                   ? json_object_get_string(json_object_array_get_idx(names, 0))
+                                   : NULL;
+        const char *st = str(item, "Status");
+        const char *health = !strcmp(st, "healthy") || !strcmp(st, "unhealthy") || !strcmp(st, "starting")
+                                     ? st
+                                     : "none";
+        const char *state = state_name(str(item, "State"));
+        json_object_object_add(o, "id", json_object_new_string(str(item, "Id")));
+        json_object_object_add(o, "name", json_object_new_string(name ? name : ""));
+        json_object_object_add(o, "image", image_name(str(item, "Image")));
+        json_object_object_add(o, "state", json_object_new_string(state));
+        json_object_object_add(o, "status", libpod_status(item, state, health));
+        json_object_object_add(o, "created", unix_to_rfc3339(parse_rfc3339(str(item, "Created"))));
+        json_object_object_add(o, "ports", ports_from_libpod(get(item, "Ports")));
+        json_object_object_add(o, "labels", string_map(get(item, "Labels")));
+        json_object_object_add(o, "health", json_object_new_string(health));
+        return o;
+}

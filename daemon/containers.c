@@ -30,38 +30,6 @@ int cms_container_inspect_raw(struct cms_manager *m, const char *id, json_object
         return cms_engine_json(m->engine, "GET", p, NULL, out, err);
 }
 
-/* A GET on a thread of its own, for two engine calls at once. */
-struct bg_get {
-        struct cms_manager *m;
-        char *path;
-        pthread_t thread;
-        json_object *out;
-        int r;
-        struct cms_error err;
-};
-
-static void *bg_get_main(void *arg)
-{
-        struct bg_get *b = arg;
-        b->r = cms_engine_json(b->m->engine, "GET", b->path, NULL, &b->out, &b->err);
-        return NULL;
-}
-
-/* The health word of container id in Podman's native list, or NULL. */
-static const char *native_health(json_object *native, const char *id)
-{
-        size_t n = json_object_is_type(native, json_type_array) ? json_object_array_length(native) : 0;
-        for (size_t i = 0; id && i < n; i++) {
-                json_object *c = json_object_array_get_idx(native, i);
-                const char *cid = json_object_get_string(cms_json_get(c, "Id"));
-                const char *st = json_object_get_string(cms_json_get(c, "Status"));
-                if (cid && st && !strcmp(cid, id) &&
-                    (!strcmp(st, "starting") || !strcmp(st, "healthy") || !strcmp(st, "unhealthy")))
-                        return st;
-        }
-        return NULL;
-}
-
 int cms_containers_list(struct cms_manager *m, const struct cms_list_opts *o, json_object **out,
                         struct cms_error *err)
 {
@@ -87,38 +55,21 @@ int cms_containers_list(struct cms_manager *m, const struct cms_list_opts *o, js
                                       : NULL;
         if (!path)
                 return cms_err(err, 500, "out of memory");
-        /* Podman's compat list has no health in its status text; its native list has. Ask
-         * both at once so the second costs no extra wait. */
-        struct bg_get native = {.m = m};
+        /* Podman's compat list has no health in its status text; its native list has it and
+         * is faster to produce, so on Podman that is the one to ask. */
         bool podman = cms_engine_runtime(m->engine) == CMS_RUNTIME_PODMAN;
-        if (podman && (!(native.path = cms_strdup_printf("/libpod%s", path)) ||
-                       pthread_create(&native.thread, NULL, bg_get_main, &native) != 0)) {
-                free(native.path);
-                return cms_err(err, 500, "cannot start the Podman list call");
-        }
+        _cleanup_free_ char *native = podman ? cms_strdup_printf("/libpod%s", path) : NULL;
         _cleanup_json_ json_object *list = NULL;
-        int r = cms_engine_json(m->engine, "GET", path, NULL, &list, err);
-        if (podman) {
-                pthread_join(native.thread, NULL);
-                free(native.path);
-        }
-        _cleanup_json_ json_object *native_list = native.out;
+        int r = cms_engine_json(m->engine, "GET", native ? native : path, NULL, &list, err);
         if (r < 0)
                 return r;
-        if (podman && native.r < 0) {
-                if (err)
-                        *err = native.err;
-                return native.r;
-        }
         if (!json_object_is_type(list, json_type_array))
                 return cms_err(err, 502, "engine returned a container list that is not an array");
         json_object *arr = json_object_new_array();
         for (size_t i = 0; i < json_object_array_length(list); i++) {
-                json_object *item = cms_container_list_item(json_object_array_get_idx(list, i));
-                const char *h = native_health(native_list, json_object_get_string(cms_json_get(item, "id")));
-                if (h)
-                        json_object_object_add(item, "health", json_object_new_string(h));
-                json_object_array_add(arr, item);
+                json_object *it = json_object_array_get_idx(list, i);
+                json_object_array_add(arr, native ? cms_container_list_item_libpod(it)
+                                                  : cms_container_list_item(it));
         }
         *out = arr;
         return 0;
