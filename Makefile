@@ -18,7 +18,7 @@ DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/openapi_blob.o
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 
-.PHONY: all deps run test unit integration lint-openapi asan bench install uninstall clean help format
+.PHONY: FORCE all deps run test unit integration lint-openapi asan bench install uninstall clean help format
 
 all: $(BUILD)/cmsd ## build build/cmsd
 
@@ -28,13 +28,18 @@ help: ## list the targets
 deps: ## install the Debian packages cmsd, its tests and its engines need (idempotent)
 	@scripts/deps.sh
 
-$(BUILD)/obj/%.o: %.c
+# Objects are rebuilt when the flags change (a new warning, a sanitizer build in the same dir).
+$(BUILD)/.cflags: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(CFLAGS_ALL)' | cmp -s - $@ || echo '$(CFLAGS_ALL)' > $@
+
+$(BUILD)/obj/%.o: %.c $(BUILD)/.cflags
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 # openapi.yaml is compiled in so that GET /openapi.yaml always serves the spec it was built with.
-$(BUILD)/obj/openapi_blob.o: openapi.yaml
+$(BUILD)/obj/openapi_blob.o: openapi.yaml $(BUILD)/.cflags
 	@mkdir -p $(dir $@)
 	@echo "  EMBED   openapi.yaml"
 	@scripts/embed.sh openapi.yaml cms_openapi_yaml > $(BUILD)/obj/openapi_blob.c

@@ -46,6 +46,12 @@ static int check_port(const char *p, bool required, char *msg, size_t n)
         return 0;
 }
 
+static int hostport_bad(char *msg, size_t n)
+{
+        snprintf(msg, n, "expected host:port or [ipv6]:port");
+        return -EINVAL;
+}
+
 /* "host:port", "[v6]:port" (port optional unless required). */
 static int check_hostport(const char *v, bool port_required, char *msg, size_t n)
 {
@@ -56,7 +62,7 @@ static int check_hostport(const char *v, bool port_required, char *msg, size_t n
                 const char *close = strchr(v, ']');
                 if (!close || (close[1] && close[1] != ':') ||
                     (size_t)(close - v - 1) >= sizeof(host))
-                        goto bad;
+                        return hostport_bad(msg, n);
                 hl = (size_t)(close - v - 1);
                 memcpy(host, v + 1, hl);
                 host[hl] = 0;
@@ -75,15 +81,12 @@ static int check_hostport(const char *v, bool port_required, char *msg, size_t n
         }
         hl = colon ? (size_t)(colon - v) : strlen(v);
         if (hl == 0 || hl > 253)
-                goto bad;
+                return hostport_bad(msg, n);
         for (size_t i = 0; i < hl; i++)
                 if (!isalnum((unsigned char)v[i]) && v[i] != '.' && v[i] != '-' && v[i] != '_')
-                        goto bad;
+                        return hostport_bad(msg, n);
         port = colon ? colon + 1 : NULL;
         return check_port(port, port_required, msg, n);
-bad:
-        snprintf(msg, n, "expected host:port or [ipv6]:port");
-        return -EINVAL;
 }
 
 static int check_socket_path(const char *p, char *msg, size_t n)
@@ -110,6 +113,12 @@ static int check_listen(const char *v, char *msg, size_t n)
         return check_hostport(v, true, msg, n);
 }
 
+static int engine_bad(char *msg, size_t n)
+{
+        snprintf(msg, n, "expected auto, unix:///path/to/engine.sock or tcp://host:port");
+        return -EINVAL;
+}
+
 static int check_engine(const char *v, char *msg, size_t n)
 {
         if (!strcmp(v, "auto"))
@@ -123,14 +132,12 @@ static int check_engine(const char *v, char *msg, size_t n)
                 if (l && hp[l - 1] == '/')
                         l--;
                 if (l == 0 || l >= sizeof(buf))
-                        goto bad;
+                        return engine_bad(msg, n);
                 memcpy(buf, hp, l);
                 buf[l] = 0;
                 return check_hostport(buf, false, msg, n);
         }
-bad:
-        snprintf(msg, n, "expected auto, unix:///path/to/engine.sock or tcp://host:port");
-        return -EINVAL;
+        return engine_bad(msg, n);
 }
 
 static int check_abs_path(const char *v, char *msg, size_t n)

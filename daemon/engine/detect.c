@@ -151,6 +151,7 @@ int cms_eng_probe_locked(struct cms_engine *e, struct cms_error *err)
         memcpy(e->version, version, sizeof(version));
         memcpy(e->api, api, sizeof(api));
         e->up = true;
+        e->stale = false;
         pthread_mutex_unlock(&e->lock);
         return 0;
 }

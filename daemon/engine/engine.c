@@ -185,6 +185,8 @@ void cms_eng_set_up(struct cms_engine *e, bool up)
 {
         pthread_mutex_lock(&e->lock);
         e->up = up;
+        if (!up)
+                e->stale = true;
         pthread_mutex_unlock(&e->lock);
 }
 
@@ -213,8 +215,11 @@ long cms_eng_timeout(const struct cms_engine *e, const struct cms_engine_req *re
 static bool probe_wanted(struct cms_engine *e, int64_t now)
 {
         pthread_mutex_lock(&e->lock);
-        bool want = (e->runtime == CMS_RUNTIME_UNKNOWN || !e->up) &&
-                    now - e->last_probe_ms >= CMS_ENG_REPROBE_MS;
+        /* Re-detect after an outage (it may be an upgraded or another engine now). While it is
+         * down, probe at most once a second; once a call got through, probe right away. */
+        int64_t since = now - e->last_probe_ms;
+        bool want = (e->runtime == CMS_RUNTIME_UNKNOWN || e->stale || !e->up) &&
+                    (since >= CMS_ENG_REPROBE_MS || (e->up && since >= 50));
         pthread_mutex_unlock(&e->lock);
         return want;
 }

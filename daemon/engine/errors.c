@@ -67,10 +67,30 @@ static void engine_message(const char *body, size_t len, long status, char *out,
         snprintf(out, outlen, "%s", status_text(status));
 }
 
+/* Podman answers 500 for conditions Docker reports as 409, naming them in "cause". */
+static bool podman_conflict(const char *body, size_t len)
+{
+        static const char *const causes[] = {"container state improper", "that name is already in use",
+                                             "volume is being used", "container already exists",
+                                             "pod already exists", "network is being used", NULL};
+        json_object *j = NULL;
+        if (!body || !len || cms_eng_parse_json(body, len, &j, NULL) < 0 || !j)
+                return false;
+        json_object *c = NULL;
+        bool hit = false;
+        if (json_object_object_get_ex(j, "cause", &c) && json_object_is_type(c, json_type_string))
+                for (size_t i = 0; causes[i] && !hit; i++)
+                        hit = !strcmp(json_object_get_string(c), causes[i]);
+        json_object_put(j);
+        return hit;
+}
+
 int cms_eng_map_status(long status, const char *body, size_t len, struct cms_error *err)
 {
         if (status >= 100 && status < 400)
                 return 0;
+        if (status == 500 && podman_conflict(body, len))
+                status = 409;
         int ours;
         switch (status) {
         case 400:

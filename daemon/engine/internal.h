@@ -34,6 +34,7 @@ struct cms_engine {
         char version[64];
         char api[16];
         int64_t last_probe_ms; /* last automatic probe attempt */
+        bool stale;            /* went down since the last successful probe: may be another engine now */
 
         pthread_mutex_t probe_lock; /* one probe at a time; held across the probe's I/O */
 };
