@@ -1,0 +1,271 @@
+#!/usr/bin/env bash
+# Runs the black-box integration suite against a real Docker engine and then a real Podman API
+# service: for each, starts cmsd on a free loopback port with a generated config, runs every
+# tests/integration/test_*.sh against it, stops it with SIGTERM (it must exit 0) and removes what
+# the tests made. Engines are expected to be up already (scripts/engines.sh up).
+#
+# usage: tests/integration/run.sh CMSD_BIN
+# env:   CMSD_TEST_ENGINES="docker podman" (which engines), T_ONLY=REGEX (only tests whose
+#        "area.name" matches), CMSD_TEST_FILE_TIMEOUT (s per file, default 900)
+# Output: "ok - ENGINE AREA.NAME" / "not ok - ENGINE AREA.NAME: why" lines, then "N passed, M failed".
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+bin=${1:-}
+if [ -z "$bin" ]; then
+        echo "usage: $0 CMSD_BIN" >&2
+        exit 2
+fi
+case "$bin" in
+/*) ;;
+*) bin="$PWD/$bin" ;;
+esac
+
+# Work dirs of failed runs are kept for inspection; only the three newest are worth keeping.
+if [ -d "$here/.work" ]; then
+        find "$here/.work" -maxdepth 1 -name 'run-*' -type d -printf '%T@ %p\n' 2>/dev/null |
+                sort -rn | tail -n +4 | cut -d' ' -f2- | while IFS= read -r old; do
+                id=${old##*/run-}
+                # A run still going (its id starts with its PID) keeps its dir.
+                kill -0 "${id:0:${#id}-2}" 2>/dev/null || rm -rf "$old"
+        done
+fi
+
+RUN_ID=$(printf '%s%02x' "$$" "$((RANDOM % 256))")
+WORK_DIR="$here/.work/run-$RUN_ID"
+RESULTS_FILE="$WORK_DIR/results"
+mkdir -p "$WORK_DIR"
+: >"$RESULTS_FILE"
+export RUN_ID WORK_DIR RESULTS_FILE CMSD_BIN="$bin"
+
+record() { # record ok|not-ok ENGINE NAME [WHY]
+        if [ "$1" = ok ]; then
+                echo "ok - $2 $3"
+                echo "ok $2 $3" >>"$RESULTS_FILE"
+        else
+                echo "not ok - $2 $3: ${4-}"
+                echo "not ok $2 $3" >>"$RESULTS_FILE"
+        fi
+}
+
+finish() {
+        local p f
+        p=$(grep -c '^ok ' "$RESULTS_FILE")
+        f=$(grep -c '^not ok ' "$RESULTS_FILE")
+        if [ "$f" -eq 0 ]; then
+                rm -rf "$WORK_DIR"
+        else
+                echo "# work dir kept for inspection: $WORK_DIR"
+        fi
+        echo "$p passed, $f failed"
+        [ "$f" -eq 0 ] && [ "$p" -gt 0 ]
+        exit
+}
+
+missing=()
+for tool in curl jq sha256sum timeout; do
+        command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+        record not-ok all setup "missing tools: ${missing[*]} (run scripts/deps.sh)"
+        finish
+fi
+if [ ! -x "$bin" ]; then
+        record not-ok all setup "cmsd binary not found or not executable: $bin"
+        finish
+fi
+
+# Files in the order that makes a failure easiest to read (basic things first); any other
+# test_*.sh runs after them.
+ordered=(system auth containers_lifecycle containers_config logs exec health_deploy bad_input
+        engine_down signals)
+files=()
+for a in "${ordered[@]}"; do
+        [ -f "$here/test_$a.sh" ] && files+=("$here/test_$a.sh")
+done
+for f in "$here"/test_*.sh; do
+        [ -f "$f" ] || continue
+        case " ${files[*]} " in
+        *" $f "*) ;;
+        *) files+=("$f") ;;
+        esac
+done
+for a in "${ordered[@]}"; do
+        [ -f "$here/test_$a.sh" ] || record not-ok all "$a" "test file test_$a.sh missing"
+done
+
+pings() {
+        [ "$(curl -sS --max-time 5 --unix-socket "$1" http://engine/_ping 2>/dev/null)" = OK ]
+}
+
+image_present() {
+        [ "$(curl -sS -o /dev/null -w '%{http_code}' --max-time 20 --unix-socket "$1" \
+                "http://engine/v1.41/images/$2/json" 2>/dev/null)" = 200 ]
+}
+
+# start_suite_cmsd: starts the suite's cmsd for $ENGINE; sets CMSD_PID, CMSD_URL.
+start_suite_cmsd() {
+        local port attempt i
+        for attempt in 1 2 3; do
+                port=$(free_port) || return 1
+                write_config "$edir/cmsd.yaml" "$port" "unix://$ENGINE_SOCK"
+                "$bin" --config "$edir/cmsd.yaml" --listen "127.0.0.1:$port" \
+                        --engine "unix://$ENGINE_SOCK" --log-level debug >>"$CMSD_LOG" 2>&1 &
+                CMSD_PID=$!
+                CMSD_URL="http://127.0.0.1:$port"
+                export CMSD_PID CMSD_URL
+                for ((i = 0; i < 80; i++)); do
+                        curl -sf --max-time 2 "$CMSD_URL/v1/health" >/dev/null 2>&1 && return 0
+                        kill -0 "$CMSD_PID" 2>/dev/null || break
+                        sleep 0.25
+                done
+                kill -0 "$CMSD_PID" 2>/dev/null && return 1
+                # Lost a race for the port: try another one; any other early exit is a failure.
+                tail -n 3 "$CMSD_LOG" | grep -qi 'address already in use' || return 1
+        done
+        return 1
+}
+
+log_tail() {
+        echo "    # cmsd log ($CMSD_LOG), last lines:"
+        tail -n "${1:-40}" "$CMSD_LOG" 2>/dev/null | sed -e 's/^/    #   /'
+}
+
+file_timeout=${CMSD_TEST_FILE_TIMEOUT:-900}
+
+# Leftovers of runs that were killed before their cleanup: a run's id starts with its PID, so a
+# run whose run.sh is gone is stale. Runs still going (another user of the same engines) are left.
+cleanup_stale() {
+        local runs r pid n
+        runs=$(curl -sS --max-time 30 --unix-socket "$ENGINE_SOCK" \
+                "http://engine/v1.41/containers/json?all=1" 2>/dev/null |
+                jq -r '.[] | .Labels["cmsd-test-run"] // empty' 2>/dev/null | sort -u)
+        runs+=" $(curl -sS --max-time 30 --unix-socket "$ENGINE_SOCK" "http://engine/v1.41/networks" 2>/dev/null |
+                jq -r '.[].Name | capture("^cmsdt-(?<r>[0-9a-f]+)-") | .r' 2>/dev/null)"
+        runs+=" $(curl -sS --max-time 30 --unix-socket "$ENGINE_SOCK" "http://engine/v1.41/volumes" 2>/dev/null |
+                jq -r '.Volumes[]?.Name | capture("^cmsdt-(?<r>[0-9a-f]+)-") | .r' 2>/dev/null)"
+        for r in $(tr ' ' '\n' <<<"$runs" | sort -u); do
+                if [ "$r" = "$RUN_ID" ] || [ "${#r}" -le 2 ]; then
+                        continue
+                fi
+                pid=${r:0:${#r}-2}
+                if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
+                        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'integration/run.sh'; then
+                        continue
+                fi
+                n=$(RUN_ID=$r NAME_PREFIX="cmsdt-$r" cleanup_engine all)
+                echo "# removed leftovers of an earlier interrupted run ($r) on $ENGINE${n:+: $n}"
+        done
+}
+
+# Interrupted: stop this run's cmsd and remove what the tests made before leaving.
+# shellcheck disable=SC2317 # called by the trap
+on_signal() {
+        trap - INT TERM
+        echo "# interrupted: cleaning up"
+        if [ -n "${FILE_PID:-}" ]; then
+                kill -TERM "$FILE_PID" 2>/dev/null
+                wait "$FILE_PID" 2>/dev/null
+        fi
+        [ -n "${CMSD_PID:-}" ] && kill -TERM "$CMSD_PID" 2>/dev/null
+        [ -n "${ENGINE:-}" ] && declare -f cleanup_engine >/dev/null && cleanup_engine all
+        exit 130
+}
+trap on_signal INT TERM
+
+for ENGINE in ${CMSD_TEST_ENGINES:-docker podman}; do
+        case "$ENGINE" in
+        docker) ENGINE_SOCK=/var/run/docker.sock ;;
+        podman) ENGINE_SOCK=/run/podman/podman.sock ;;
+        *)
+                record not-ok "$ENGINE" setup "unknown engine"
+                continue
+                ;;
+        esac
+        export ENGINE ENGINE_SOCK
+        edir="$WORK_DIR/$ENGINE"
+        mkdir -p "$edir"
+        CMSD_LOG="$edir/cmsd.log"
+        export CMSD_LOG
+        fails_before=$(grep -c '^not ok ' "$RESULTS_FILE")
+
+        if ! pings "$ENGINE_SOCK"; then
+                record not-ok "$ENGINE" setup "engine does not answer at $ENGINE_SOCK (scripts/engines.sh up)"
+                continue
+        fi
+        for img in cmsd-test/busybox:latest cmsd-test/health:latest; do
+                image_present "$ENGINE_SOCK" "$img" ||
+                        record not-ok "$ENGINE" setup "test image $img missing (scripts/engines.sh up)"
+        done
+
+        # lib.sh gives the config writer and the cleanup; it needs a CMSD_URL to load.
+        CMSD_URL="not-started"
+        # shellcheck source-path=SCRIPTDIR source=lib.sh
+        . "$here/lib.sh"
+        cleanup_stale
+
+        if ! start_suite_cmsd; then
+                record not-ok "$ENGINE" cmsd.starts "cmsd did not answer GET /v1/health within 20 s"
+                log_tail
+                kill -KILL "$CMSD_PID" 2>/dev/null
+                continue
+        fi
+        record ok "$ENGINE" cmsd.starts
+
+        for f in "${files[@]}"; do
+                area=$(basename "$f" .sh)
+                area=${area#test_}
+                # In the background so that a signal to run.sh is handled at once (bash runs traps
+                # only between foreground commands); timeout leads its own process group, so the
+                # TERM on_signal sends it reaches the test file and whatever it started.
+                timeout -k 10 "$file_timeout" bash "$f" &
+                FILE_PID=$!
+                wait "$FILE_PID"
+                rc=$?
+                FILE_PID=
+                if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+                        record not-ok "$ENGINE" "$area" "test file timed out after ${file_timeout}s"
+                elif [ "$rc" -ne 0 ]; then
+                        record not-ok "$ENGINE" "$area" "test file exited $rc"
+                fi
+                if ! kill -0 "$CMSD_PID" 2>/dev/null; then
+                        wait "$CMSD_PID"
+                        record not-ok "$ENGINE" "cmsd.alive_after_$area" \
+                                "cmsd died (exit status $?) during test_$area.sh; restarting it"
+                        log_tail
+                        start_suite_cmsd || {
+                                record not-ok "$ENGINE" cmsd.restart "could not restart cmsd"
+                                break
+                        }
+                fi
+        done
+
+        # A clean shutdown is part of the contract: SIGTERM -> drain -> exit status 0.
+        if kill -0 "$CMSD_PID" 2>/dev/null; then
+                kill -TERM "$CMSD_PID"
+                for ((i = 0; i < 120; i++)); do
+                        kill -0 "$CMSD_PID" 2>/dev/null || break
+                        sleep 0.25
+                done
+                if kill -0 "$CMSD_PID" 2>/dev/null; then
+                        kill -KILL "$CMSD_PID"
+                        wait "$CMSD_PID"
+                        record not-ok "$ENGINE" cmsd.sigterm_exit0 "still running 30 s after SIGTERM"
+                else
+                        wait "$CMSD_PID"
+                        rc=$?
+                        if [ "$rc" -eq 0 ]; then
+                                record ok "$ENGINE" cmsd.sigterm_exit0
+                        else
+                                record not-ok "$ENGINE" cmsd.sigterm_exit0 "exit status $rc after SIGTERM"
+                        fi
+                fi
+        fi
+
+        cleanup_engine all
+        if [ "$(grep -c '^not ok ' "$RESULTS_FILE")" -gt "$fails_before" ]; then
+                log_tail 60
+        fi
+done
+
+finish
