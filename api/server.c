@@ -65,8 +65,7 @@ static bool is_json_type(const char *ct)
 static void reply_preflight(struct cms_request *r)
 {
         struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
-        MHD_add_response_header(resp, "Access-Control-Allow-Methods",
-                                "GET, POST, PUT, DELETE, OPTIONS");
+        MHD_add_response_header(resp, "Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
         MHD_add_response_header(resp, "Access-Control-Allow-Headers",
                                 "Authorization, Content-Type, Accept, If-None-Match");
         MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
@@ -88,7 +87,12 @@ static void request_begin(struct cms_request *r)
                 cms_reply_errorf(r, 400, "URL longer than %d bytes", MAX_URL);
                 return;
         }
-        size_t hbytes = 0;
+        size_t qbytes = strlen(r->url), hbytes = 0;
+        MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, count_header, &qbytes);
+        if (qbytes > MAX_URL) {
+                cms_reply_errorf(r, 400, "URL longer than %d bytes", MAX_URL);
+                return;
+        }
         MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_header, &hbytes);
         if (hbytes > MAX_HEADERS) {
                 cms_reply_errorf(r, 400, "request headers larger than %d bytes", MAX_HEADERS);

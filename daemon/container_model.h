@@ -43,6 +43,9 @@ json_object *cms_container_list_item(json_object *engine_list_item);
 /* One item of Podman's native list (GET /libpod/containers/json) -> the same 9-key list item,
  * health included (the compat list lacks it, and the native list is faster). */
 json_object *cms_container_list_item_libpod(json_object *libpod_list_item);
+/* An engine state word ("running", Podman's "stopped", Docker's "removing") -> one of the
+ * contract's six: created, running, paused, restarting, exited, dead. */
+const char *cms_container_state_name(const char *engine_state);
 /* Inspect -> {"status","failing_streak","log":[{"start","end","exit_code","output"}]}. */
 json_object *cms_container_health(json_object *inspect);
 

@@ -148,7 +148,7 @@ static const char *ago(const char *when, char *buf, size_t n)
 }
 
 /* Engine state words -> the contract's six (Podman's libpod words included, just in case). */
-static const char *state_name(const char *s)
+const char *cms_container_state_name(const char *s)
 {
         static const struct {
                 const char *from, *to;
@@ -182,7 +182,7 @@ static const char *health_name(json_object *state)
 static json_object *status_text(json_object *state, const char *health)
 {
         char buf[128], d[48];
-        const char *st = state_name(str(state, "Status"));
+        const char *st = cms_container_state_name(str(state, "Status"));
         int64_t code = num(state, "ExitCode");
         const char *hs = !strcmp(health, "healthy")     ? " (healthy)"
                          : !strcmp(health, "unhealthy") ? " (unhealthy)"
@@ -399,7 +399,7 @@ static void common_keys(json_object *o, json_object *state, json_object *cfg, co
         json_object_object_add(o, "name", json_object_new_string(name[0] == '/' ? name + 1 : name));
         json_object_object_add(o, "image", image_name(str(cfg, "Image")));
         json_object_object_add(o, "state",
-                               json_object_new_string(state_name(str(state, "Status"))));
+                               json_object_new_string(cms_container_state_name(str(state, "Status"))));
         json_object_object_add(o, "status", status_text(state, health));
 }
 
@@ -477,7 +477,7 @@ json_object *cms_container_list_item(json_object *item)
         json_object_object_add(o, "id", json_object_new_string(str(item, "Id")));
         json_object_object_add(o, "name", json_object_new_string(name[0] == '/' ? name + 1 : name));
         json_object_object_add(o, "image", image_name(str(item, "Image")));
-        json_object_object_add(o, "state", json_object_new_string(state_name(str(item, "State"))));
+        json_object_object_add(o, "state", json_object_new_string(cms_container_state_name(str(item, "State"))));
         json_object_object_add(o, "status", json_object_new_string(status));
         json_object_object_add(o, "created", unix_to_rfc3339(num(item, "Created")));
         json_object_object_add(o, "ports", ports_from_list(get(item, "Ports")));
@@ -575,7 +575,7 @@ json_object *cms_container_list_item_libpod(json_object *item)
         const char *health = !strcmp(st, "healthy") || !strcmp(st, "unhealthy") || !strcmp(st, "starting")
                                      ? st
                                      : "none";
-        const char *state = state_name(str(item, "State"));
+        const char *state = cms_container_state_name(str(item, "State"));
         json_object_object_add(o, "id", json_object_new_string(str(item, "Id")));
         json_object_object_add(o, "name", json_object_new_string(name ? name : ""));
         json_object_object_add(o, "image", image_name(str(item, "Image")));

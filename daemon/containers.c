@@ -180,7 +180,7 @@ int cms_containers_remove(struct cms_manager *m, const char *id, bool force, boo
 static const char *state_of(json_object *raw)
 {
         const char *s = json_object_get_string(cms_json_get(cms_json_get(raw, "State"), "Status"));
-        return s ? s : "unknown";
+        return cms_container_state_name(s ? s : "");
 }
 
 int cms_containers_action(struct cms_manager *m, const char *id, enum cms_action a, int timeout_s,

@@ -187,7 +187,7 @@ static int deploy_spec(struct cms_manager *m, struct cms_create_spec *spec, bool
         json_object *o = json_object_new_object();
         json_object_object_add(o, "id", json_object_new_string(id));
         json_object_object_add(o, "name", json_object_get(cms_json_get(made, "name")));
-        json_object_object_add(o, "state", json_object_new_string(state ? state : "unknown"));
+        json_object_object_add(o, "state", json_object_new_string(cms_container_state_name(state ? state : "")));
         json_object_object_add(o, "health", json_object_new_string(health_of(raw)));
         json_object_object_add(o, "warnings", json_object_get(cms_json_get(made, "warnings")));
         *out = o;

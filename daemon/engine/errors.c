@@ -92,10 +92,10 @@ int cms_eng_map_status(long status, const char *body, size_t len, struct cms_err
         if (status == 500 && podman_conflict(body, len))
                 status = 409;
         int ours;
+        /* The engine's own 401/403 (a registry's, a proxy's) are not about the caller's token:
+         * they stay engine errors, so 401/403 keep meaning "your token". */
         switch (status) {
         case 400:
-        case 401:
-        case 403:
         case 404:
         case 409:
                 ours = (int)status;
