@@ -120,10 +120,14 @@ struct cms_api_stats {
         atomic_long requests;
         atomic_int in_flight;
 };
+/* Stream producer threads still running (they use the manager until they return). */
+extern atomic_int cms_stream_producers;
 int cms_api_start(struct cms_manager *m, struct cms_api **out, struct cms_error *err);
 /* Stops accepting new connections; in-flight requests continue. */
 void cms_api_quiesce(struct cms_api *a);
-int cms_api_in_flight(struct cms_api *a);
+/* Requests not completed plus stream producers still running: 0 means the manager and the
+ * server can be freed. */
+int cms_api_busy(struct cms_api *a);
 void cms_api_stop(struct cms_api *a);
 
 /* ---- handlers (one file per resource) ---- */

@@ -1,5 +1,7 @@
 /* Handlers for the container routes: query parsing and reply shaping only; the work is the
  * container manager's. */
+#include <ctype.h>
+
 #include "api.h"
 #include "daemon/log.h"
 
@@ -130,8 +132,13 @@ static int parse_time(const char *s, int64_t *out)
                         ;
         int64_t off = 0;
         if (*end == '+' || *end == '-') {
-                int hh, mm;
-                if (sscanf(end + 1, "%2d:%2d", &hh, &mm) != 2)
+                /* Exactly [+-]HH:MM: check every byte before stepping over them. */
+                const char *z = end + 1;
+                if (!isdigit((unsigned char)z[0]) || !isdigit((unsigned char)z[1]) || z[2] != ':' ||
+                    !isdigit((unsigned char)z[3]) || !isdigit((unsigned char)z[4]))
+                        return -EINVAL;
+                int hh = (z[0] - '0') * 10 + (z[1] - '0'), mm = (z[3] - '0') * 10 + (z[4] - '0');
+                if (hh > 23 || mm > 59)
                         return -EINVAL;
                 off = (int64_t)(hh * 3600 + mm * 60) * (*end == '+' ? 1 : -1);
                 end += 6;

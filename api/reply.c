@@ -74,6 +74,8 @@ static void reply_doc(struct cms_request *r, int status, json_object *doc,
                         snprintf(ra, sizeof(ra), "%d", err->retry_after > 0 ? err->retry_after : 5);
                         MHD_add_response_header(resp, "Retry-After", ra);
                 }
+                if (atomic_load(&r->m->draining))
+                        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
                 if (err && err->status == 405 && r->allow[0])
                         MHD_add_response_header(resp, "Allow", r->allow);
                 if (err && err->status == 401)

@@ -83,6 +83,11 @@ static void request_begin(struct cms_request *r)
                 reply_preflight(r);
                 return;
         }
+        if (atomic_load(&r->m->draining)) {
+                /* A keep-alive connection still sending after SIGTERM: close it. */
+                cms_reply_errorf(r, 503, "cmsd is shutting down");
+                return;
+        }
         if (strlen(r->url) > MAX_URL) {
                 cms_reply_errorf(r, 400, "URL longer than %d bytes", MAX_URL);
                 return;
@@ -155,6 +160,12 @@ static void request_dispatch(struct cms_request *r)
         }
         if ((r->route->flags & ROUTE_JSON_BODY) && r->body.len > 0) {
                 json_tokener *tok = json_tokener_new_ex(JSON_DEPTH);
+                if (!tok) {
+                        cms_reply_errorf(r, 500, "out of memory");
+                        return;
+                }
+                /* Standard JSON only (no NaN, no trailing commas) in valid UTF-8. */
+                json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
                 r->json = json_tokener_parse_ex(tok, r->body.data, (int)r->body.len);
                 enum json_tokener_error je = json_tokener_get_error(tok);
                 size_t off = json_tokener_get_parse_end(tok);
@@ -421,9 +432,9 @@ void cms_api_quiesce(struct cms_api *a)
         }
 }
 
-int cms_api_in_flight(struct cms_api *a)
+int cms_api_busy(struct cms_api *a)
 {
-        return a ? atomic_load(&a->stats.in_flight) : 0;
+        return (a ? atomic_load(&a->stats.in_flight) : 0) + atomic_load(&cms_stream_producers);
 }
 
 void cms_api_stop(struct cms_api *a)

@@ -12,6 +12,8 @@
 
 #define HIGH_WATER (256 * 1024)
 
+atomic_int cms_stream_producers;
+
 struct cms_stream {
         pthread_mutex_t lock;
         pthread_cond_t cond;
@@ -133,8 +135,13 @@ int cms_stream_emit(struct cms_stream *s, const char *event, json_object *data)
         }
         int r = s->gone ? 1 : 0;
         if (!r) {
-                if (s->off && s->off == s->buf.len)
+                if (s->off && s->off == s->buf.len) {
                         s->buf.len = s->off = 0;
+                } else if (s->off > HIGH_WATER) { /* never let sent bytes pile up in front */
+                        memmove(s->buf.data, s->buf.data + s->off, s->buf.len - s->off);
+                        s->buf.len -= s->off;
+                        s->off = 0;
+                }
                 if (s->fmt == CMS_STREAM_SSE)
                         cms_buf_printf(&s->buf, "event: %s\ndata: %s\n\n", event, js);
                 else
@@ -155,6 +162,7 @@ static void *producer_main(void *arg)
         wake(s);
         pthread_mutex_unlock(&s->lock);
         stream_unref(s);
+        atomic_fetch_sub(&cms_stream_producers, 1);
         return NULL;
 }
 
@@ -201,7 +209,9 @@ int cms_stream_start(struct cms_request *r, enum cms_stream_format fmt, cms_stre
         /* Queue first so the response holds its reference before the producer can finish. */
         r->stream = s;
         cms_reply_queue(r, 200, resp);
+        atomic_fetch_add(&cms_stream_producers, 1);
         if (pthread_create(&t, &attr, producer_main, s) != 0) {
+                atomic_fetch_sub(&cms_stream_producers, 1);
                 log_error("cannot start a stream thread");
                 pthread_mutex_lock(&s->lock);
                 s->done = true;

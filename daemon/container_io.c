@@ -51,7 +51,9 @@ static int emit_line(struct lines *L, int stream, char *line, size_t len)
                         text = sp + 1;
                 }
         }
-        L->total += len;
+        /* Each line costs its text plus a JSON object: count both, so a flood of empty lines
+         * is capped like a flood of long ones. */
+        L->total += len + 96;
         if (L->max_total && L->total > L->max_total) {
                 L->capped = true;
                 return 1;
@@ -282,7 +284,7 @@ int cms_containers_exec(struct cms_manager *m, const char *id, json_object *body
         if (!json_object_get_boolean(cms_json_get(state, "Running")) ||
             json_object_get_boolean(cms_json_get(state, "Paused")))
                 return cms_err(err, 409, "container %s is not running", id);
-        _cleanup_free_ char *cp = cms_strdup_printf("/containers/%s/exec", full);
+        _cleanup_free_ char *cp = cms_container_path(full, "/exec");
         _cleanup_json_ json_object *created = NULL;
         if ((r = cms_engine_json(m->engine, "POST", cp, create, &created, err)) < 0)
                 return r;

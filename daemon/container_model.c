@@ -4,6 +4,8 @@
  * policies) in container_model_parse.c, and the engine -> cmsd direction (summary, list item,
  * health) in container_model_summary.c. */
 #define CMS_CONTAINER_MODEL_INTERNAL
+#include <math.h>
+
 #include "container_model.h"
 
 #include <arpa/inet.h>
@@ -117,7 +119,8 @@ int cms_cm_int(struct cms_cm *c, json_object *v, const char *path, int64_t min, 
                 n = json_object_get_int64(v);
         } else if (json_object_is_type(v, json_type_double)) {
                 double d = json_object_get_double(v);
-                if (d != (double)(int64_t)d)
+                /* The cast is only defined for finite values inside int64's range. */
+                if (!isfinite(d) || d < -9.2e18 || d > 9.2e18 || d != (double)(int64_t)d)
                         return cms_cm_bad(c, path, "must be an integer, not %s",
                                           cms_cm_show(v, shown, sizeof(shown)));
                 n = (int64_t)d;

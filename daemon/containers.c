@@ -2,12 +2,12 @@
  * calls around the pure translations of container_model.c. */
 #include "containers_internal.h"
 
-/* "/containers/<escaped id><suffix>" */
-static char *ctr_path(const char *id, const char *suffix)
+char *cms_container_path(const char *id, const char *suffix)
 {
-        _cleanup_free_ char *e = cms_url_escape(id);
+        _cleanup_free_ char *e = id ? cms_url_escape(id) : NULL;
         return e ? cms_strdup_printf("/containers/%s%s", e, suffix ? suffix : "") : NULL;
 }
+#define ctr_path cms_container_path
 
 int cms_action_parse(const char *s, enum cms_action *out)
 {
@@ -24,10 +24,22 @@ int cms_action_parse(const char *s, enum cms_action *out)
 int cms_container_inspect_raw(struct cms_manager *m, const char *id, json_object **out,
                               struct cms_error *err)
 {
+        /* Names, ids and id prefixes all look like this; anything else ("." or "..") would
+         * change the meaning of the engine path. */
+        if (!id || !cms_container_name_valid(id))
+                return cms_err(err, 400, "invalid container id or name '%s'", id ? id : "");
         _cleanup_free_ char *p = ctr_path(id, "/json");
         if (!p)
                 return cms_err(err, 500, "out of memory");
-        return cms_engine_json(m->engine, "GET", p, NULL, out, err);
+        _cleanup_json_ json_object *doc = NULL;
+        int r = cms_engine_json(m->engine, "GET", p, NULL, &doc, err);
+        if (r < 0)
+                return r;
+        const char *full = json_object_get_string(cms_json_get(doc, "Id"));
+        if (!json_object_is_type(doc, json_type_object) || !full || !*full)
+                return cms_err(err, 502, "the engine's inspect of %s has no Id", id);
+        *out = TAKE_PTR(doc);
+        return 0;
 }
 
 int cms_containers_list(struct cms_manager *m, const struct cms_list_opts *o, json_object **out,
@@ -41,13 +53,13 @@ int cms_containers_list(struct cms_manager *m, const struct cms_list_opts *o, js
         }
         if (o->labels && o->labels[0]) {
                 json_object *a = json_object_new_array();
+                json_object_object_add(filters, "label", a);
                 for (size_t i = 0; o->labels[i]; i++) {
                         if (!*o->labels[i] || o->labels[i][0] == '=')
                                 return cms_err(err, 400, "label filter '%s': expected k or k=v",
                                                o->labels[i]);
                         json_object_array_add(a, json_object_new_string(o->labels[i]));
                 }
-                json_object_object_add(filters, "label", a);
         }
         _cleanup_free_ char *f = cms_url_escape(json_object_to_json_string_ext(filters, JSON_C_TO_STRING_PLAIN));
         _cleanup_free_ char *path = f ? cms_strdup_printf("/containers/json?all=%d&filters=%s",
@@ -137,6 +149,9 @@ int cms_containers_create(struct cms_manager *m, json_object *config, bool start
                           json_object **out, struct cms_error *err)
 {
         struct cms_create_spec spec = {0};
+        /* The translation depends on the runtime: learn it first if an outage hid it. A down
+         * engine is not an error yet: bad input still gets its 400 before the 503. */
+        cms_engine_ready(m->engine, NULL);
         int r = cms_container_spec_from_config(config, cms_engine_runtime(m->engine), &spec, err);
         if (r == 0)
                 r = cms_container_create_spec(m, &spec, start, out, err);
@@ -207,7 +222,12 @@ int cms_containers_action(struct cms_manager *m, const char *id, enum cms_action
                 return cms_err(err, 500, "out of memory");
         /* A stop waits up to timeout_s for the process before killing it: the call must outlast
          * it. The engine's own default grace period is 10 s. */
-        long budget = ((timeout_s >= 0 ? timeout_s : 10) + 30) * 1000L;
+        int grace = timeout_s;
+        if (grace < 0) {
+                json_object *st = cms_json_get(cms_json_get(before, "Config"), "StopTimeout");
+                grace = st && json_object_get_int(st) > 0 ? json_object_get_int(st) : 10;
+        }
+        long budget = (grace + 30) * 1000L;
         struct cms_engine_req req = {.method = "POST", .path = p, .timeout_ms = budget};
         struct cms_engine_reply reply = {0};
         r = cms_engine_call(m->engine, &req, &reply, err);

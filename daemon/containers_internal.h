@@ -4,7 +4,10 @@
 #include "container_model.h"
 #include "manager.h"
 
-/* The engine's inspect document of a container. */
+/* "/containers/<escaped id><suffix>"; NULL on OOM. */
+char *cms_container_path(const char *id, const char *suffix);
+/* The engine's inspect document of a container: an object with a string "Id". 400 for an id
+ * that cannot be a container name, id or id prefix. */
 int cms_container_inspect_raw(struct cms_manager *m, const char *id, json_object **out,
                               struct cms_error *err);
 /* Creates (and optionally starts) from a validated spec -> {"id","name","warnings"}. A container

@@ -141,12 +141,14 @@ static int wait_healthy(struct cms_manager *m, const char *id, int64_t wait_ms,
         }
 }
 
-/* A same-named container: 409 unless replace, then removed (forcefully). */
-static int clear_name(struct cms_manager *m, const char *name, bool replace, struct cms_error *err)
+/* The container that has exactly this name (the engine also matches id prefixes), or NULL. */
+static int find_named(struct cms_manager *m, const char *name, json_object **out,
+                      struct cms_error *err)
 {
-        _cleanup_json_ json_object *old = NULL;
+        _cleanup_json_ json_object *c = NULL;
         struct cms_error probe = {0};
-        int r = cms_container_inspect_raw(m, name, &old, &probe);
+        *out = NULL;
+        int r = cms_container_inspect_raw(m, name, &c, &probe);
         if (r < 0) {
                 if (probe.status == 404)
                         return 0;
@@ -154,35 +156,103 @@ static int clear_name(struct cms_manager *m, const char *name, bool replace, str
                         *err = probe;
                 return r;
         }
-        const char *oname = json_object_get_string(cms_json_get(old, "Name"));
-        if (oname && *oname == '/')
-                oname++;
-        /* The engine also matches id prefixes: only an exact name is the same container. */
-        if (!oname || strcmp(oname, name))
-                return 0;
-        if (!replace)
-                return cms_err(err, 409, "a container named %s exists (set \"replace\": true)", name);
-        const char *oid = json_object_get_string(cms_json_get(old, "Id"));
-        _cleanup_free_ char *p = cms_strdup_printf("/containers/%s?force=1", oid);
-        return cms_engine_json(m->engine, "DELETE", p, NULL, NULL, err);
+        const char *cname = json_object_get_string(cms_json_get(c, "Name"));
+        if (cname && *cname == '/')
+                cname++;
+        if (cname && !strcmp(cname, name))
+                *out = TAKE_PTR(c);
+        return 0;
+}
+
+static int post(struct cms_manager *m, const char *id, const char *suffix, long timeout_ms,
+                struct cms_error *err)
+{
+        _cleanup_free_ char *p = cms_container_path(id, suffix);
+        if (!p)
+                return cms_err(err, 500, "out of memory");
+        struct cms_engine_req req = {.method = "POST", .path = p, .timeout_ms = timeout_ms};
+        struct cms_engine_reply reply = {0};
+        int r = cms_engine_call(m->engine, &req, &reply, err);
+        cms_engine_reply_free(&reply);
+        return r;
+}
+
+/* A container being replaced: renamed aside and stopped while its successor starts, so that it
+ * can be put back as it was when the successor fails. */
+struct aside {
+        char id[80], name[256];
+        bool running;
+};
+
+static int set_aside(struct cms_manager *m, json_object *old, struct aside *a, struct cms_error *err)
+{
+        const char *id = json_object_get_string(cms_json_get(old, "Id"));
+        snprintf(a->id, sizeof(a->id), "%s", id);
+        a->running = json_object_get_boolean(cms_json_get(cms_json_get(old, "State"), "Running"));
+        char q[128];
+        snprintf(q, sizeof(q), "/rename?name=cmsd-replaced-%.12s", id);
+        int r = post(m, id, q, 0, err);
+        if (r == 0 && a->running) {
+                json_object *st = cms_json_get(cms_json_get(old, "Config"), "StopTimeout");
+                int grace = st && json_object_get_int(st) > 0 ? json_object_get_int(st) : 10;
+                snprintf(q, sizeof(q), "/stop?t=%d", grace);
+                r = post(m, id, q, (grace + 30) * 1000L, err);
+        }
+        return r;
+}
+
+/* Puts the old container back under its name and, if it ran, starts it again. */
+static void restore(struct cms_manager *m, const struct aside *a)
+{
+        _cleanup_free_ char *n = cms_url_escape(a->name);
+        _cleanup_free_ char *q = n ? cms_strdup_printf("/rename?name=%s", n) : NULL;
+        if (q)
+                post(m, a->id, q, 0, NULL);
+        if (a->running)
+                post(m, a->id, "/start", 0, NULL);
 }
 
 static int deploy_spec(struct cms_manager *m, struct cms_create_spec *spec, bool pull, bool replace,
                        int64_t wait_ms, json_object **out, struct cms_error *err)
 {
-        _cleanup_json_ json_object *made = NULL, *raw = NULL;
+        _cleanup_json_ json_object *made = NULL, *raw = NULL, *old = NULL;
+        struct aside a = {0};
         int r;
         if ((r = ensure_image(m, spec->image, pull, err)) < 0)
                 return r;
-        if (spec->name && (r = clear_name(m, spec->name, replace, err)) < 0)
+        if (spec->name && (r = find_named(m, spec->name, &old, err)) < 0)
                 return r;
-        if ((r = cms_container_create_spec(m, spec, true, &made, err)) < 0)
+        if (old && !replace)
+                return cms_err(err, 409, "a container named %s exists (set \"replace\": true)",
+                               spec->name);
+        if (old) {
+                snprintf(a.name, sizeof(a.name), "%s", spec->name);
+                if ((r = set_aside(m, old, &a, err)) < 0) {
+                        restore(m, &a);
+                        return r;
+                }
+        }
+        r = cms_container_create_spec(m, spec, true, &made, err);
+        const char *id = made ? json_object_get_string(cms_json_get(made, "id")) : NULL;
+        if (r == 0 && wait_ms > 0)
+                r = wait_healthy(m, id, wait_ms, err);
+        if (r == 0)
+                r = cms_container_inspect_raw(m, id, &raw, err);
+        if (r < 0) {
+                /* A failed deploy leaves things as they were: the new container goes, the old
+                 * one comes back. */
+                if (id) {
+                        _cleanup_free_ char *p = cms_container_path(id, "?force=1&v=1");
+                        cms_engine_json(m->engine, "DELETE", p, NULL, NULL, NULL);
+                }
+                if (old)
+                        restore(m, &a);
                 return r;
-        const char *id = json_object_get_string(cms_json_get(made, "id"));
-        if (wait_ms > 0 && (r = wait_healthy(m, id, wait_ms, err)) < 0)
-                return r;
-        if ((r = cms_container_inspect_raw(m, id, &raw, err)) < 0)
-                return r;
+        }
+        if (old) {
+                _cleanup_free_ char *p = cms_container_path(a.id, "?force=1");
+                cms_engine_json(m->engine, "DELETE", p, NULL, NULL, NULL);
+        }
         const char *state = json_object_get_string(cms_json_get(cms_json_get(raw, "State"), "Status"));
         json_object *o = json_object_new_object();
         json_object_object_add(o, "id", json_object_new_string(id));
@@ -190,6 +260,7 @@ static int deploy_spec(struct cms_manager *m, struct cms_create_spec *spec, bool
         json_object_object_add(o, "state", json_object_new_string(cms_container_state_name(state ? state : "")));
         json_object_object_add(o, "health", json_object_new_string(health_of(raw)));
         json_object_object_add(o, "warnings", json_object_get(cms_json_get(made, "warnings")));
+        json_object_object_add(o, "replaced", old ? json_object_new_string(a.id) : NULL);
         *out = o;
         return 0;
 }
@@ -210,6 +281,7 @@ int cms_deploy(struct cms_manager *m, json_object *body, json_object **out, stru
         /* The rest is a ContainerConfig: validate it all before touching the engine. */
         static const char *const deploy_keys[] = {"replace", "pull", "wait_healthy", NULL};
         struct cms_create_spec spec = {0};
+        cms_engine_ready(m->engine, NULL);
         r = cms_container_spec_from_config_ex(body, cms_engine_runtime(m->engine), deploy_keys, &spec,
                                               err);
         if (r == 0)

@@ -35,7 +35,10 @@ static void reload(struct cms_manager *m, const struct cms_cli *cli)
                  note);
 }
 
-static void drain(struct cms_manager *m, struct cms_api *api)
+/* Stops accepting, waits (at most limits.request_timeout) for in-flight requests and streams,
+ * then frees everything. Returns false when work was still running at the deadline: then
+ * nothing may be freed under it, and the caller exits without cleaning up. */
+static bool drain(struct cms_manager *m, struct cms_api *api)
 {
         const struct cms_config *c = cms_manager_config_rdlock(m);
         int64_t budget = c->request_timeout_ms;
@@ -44,14 +47,17 @@ static void drain(struct cms_manager *m, struct cms_api *api)
         cms_api_quiesce(api);
         int64_t deadline = cms_now_ms() + budget;
         int left;
-        while ((left = cms_api_in_flight(api)) > 0 && cms_now_ms() < deadline) {
+        while ((left = cms_api_busy(api)) > 0 && cms_now_ms() < deadline) {
                 struct timespec ts = {0, 50 * 1000 * 1000};
                 nanosleep(&ts, NULL);
         }
-        if (left > 0)
-                log_warn("shutting down with %d requests still in flight after %" PRId64 " ms", left,
-                         budget);
+        if (left > 0) {
+                log_warn("%d requests or streams still running after %" PRId64 " ms; exiting anyway",
+                         left, budget);
+                return false;
+        }
         cms_api_stop(api);
+        return true;
 }
 
 int main(int argc, char **argv)
@@ -130,7 +136,10 @@ int main(int argc, char **argv)
                         break;
                 }
         }
-        drain(m, api);
+        if (!drain(m, api)) {
+                log_info("stopped");
+                _exit(0);
+        }
         cms_manager_free(m);
         log_info("stopped");
         return 0;

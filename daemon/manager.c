@@ -17,8 +17,8 @@ int cms_manager_new(struct cms_config *cfg, struct cms_manager **out, struct cms
         m->cfg = cfg;
         m->started_ms = cms_now_ms();
         m->started_at = time(NULL);
-        if (cms_podman_health_start(m, &m->podman_health) < 0)
-                log_warn("cannot start the Podman health-check thread");
+        if (cms_housekeeping_start(m, &m->housekeeping) < 0)
+                log_warn("cannot start the housekeeping thread");
         *out = m;
         return 0;
 }
@@ -27,7 +27,7 @@ void cms_manager_free(struct cms_manager *m)
 {
         if (!m)
                 return;
-        cms_podman_health_stop(m->podman_health);
+        cms_housekeeping_stop(m->housekeeping);
         cms_engine_free(m->engine);
         cms_config_free(m->cfg);
         pthread_rwlock_destroy(&m->cfg_lock);

@@ -12,11 +12,11 @@
 #include "engine/engine.h"
 #include "util.h"
 
-struct cms_podman_health;
+struct cms_housekeeping;
 
 struct cms_manager {
         struct cms_engine *engine;
-        struct cms_podman_health *podman_health; /* NULL unless Podman's checks need running */
+        struct cms_housekeeping *housekeeping; /* engine re-probes, Podman's health checks */
         pthread_rwlock_t cfg_lock;
         struct cms_config *cfg; /* swapped on reload, under cfg_lock */
         int64_t started_ms;     /* monotonic */
@@ -27,9 +27,10 @@ struct cms_manager {
 int cms_manager_new(struct cms_config *cfg, struct cms_manager **out, struct cms_error *err);
 void cms_manager_free(struct cms_manager *m);
 
-/* Podman without systemd never runs health checks by itself: this thread runs them. */
-int cms_podman_health_start(struct cms_manager *m, struct cms_podman_health **out);
-void cms_podman_health_stop(struct cms_podman_health *h);
+/* The housekeeping thread (housekeeping.c): re-probes a down engine, runs Podman's health
+ * checks where systemd does not. */
+int cms_housekeeping_start(struct cms_manager *m, struct cms_housekeeping **out);
+void cms_housekeeping_stop(struct cms_housekeeping *h);
 
 /* Replaces the live config (tokens, limits that apply per request); returns the old one, which
  * the caller frees. Settings that need a restart (listen, engine) are kept from the old config

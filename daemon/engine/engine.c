@@ -224,6 +224,11 @@ static bool probe_wanted(struct cms_engine *e, int64_t now)
         return want;
 }
 
+int cms_engine_ready(struct cms_engine *e, struct cms_error *err)
+{
+        return cms_eng_ensure_ready(e, err);
+}
+
 int cms_eng_ensure_ready(struct cms_engine *e, struct cms_error *err)
 {
         if (!probe_wanted(e, cms_now_ms()))

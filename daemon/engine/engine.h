@@ -25,6 +25,10 @@ const char *cms_engine_url(const struct cms_engine *e);
 int cms_engine_probe(struct cms_engine *e, struct cms_error *err);
 #define CMS_ENGINE_MAX_API "1.41"
 
+/* Probes now if the runtime is not known yet or the engine was down (rate-limited as for calls),
+ * so that cms_engine_runtime() is current before work that depends on it. 503 when unreachable. */
+int cms_engine_ready(struct cms_engine *e, struct cms_error *err);
+
 /* Last known state: true after a successful call, false after a transport failure. */
 bool cms_engine_is_up(struct cms_engine *e);
 enum cms_runtime cms_engine_runtime(struct cms_engine *e);

@@ -202,7 +202,12 @@ static int parse_head(const char *p, size_t len, struct head *h)
         if (sscanf(p, "HTTP/%d.%d %ld", &major, &minor, &h->status) != 3 || h->status < 100 ||
             h->status > 599)
                 return -EBADMSG;
-        for (const char *l = strstr(p, "\r\n") + 2; l < end; l = strstr(l, "\r\n") + 2) {
+        /* The head may hold a NUL: look for line ends within it only, never past it. */
+        const char *first = memmem(p, h->len, "\r\n", 2);
+        for (const char *l = first + 2; l < end;) {
+                const char *next = memmem(l, (size_t)(end + 2 - l), "\r\n", 2);
+                if (!next)
+                        return -EBADMSG;
                 if (!strncasecmp(l, "Content-Length:", 15)) {
                         char *e;
                         long long v = strtoll(l + 15, &e, 10);
@@ -210,9 +215,9 @@ static int parse_head(const char *p, size_t len, struct head *h)
                                 return -EBADMSG;
                         h->content_length = v;
                 } else if (!strncasecmp(l, "Transfer-Encoding:", 18)) {
-                        const char *eol = strstr(l, "\r\n");
-                        h->chunked = memmem(l, (size_t)(eol - l), "chunked", 7) != NULL;
+                        h->chunked = memmem(l, (size_t)(next - l), "chunked", 7) != NULL;
                 }
+                l = next + 2;
         }
         return 0;
 }

@@ -47,6 +47,14 @@ tail_abc|GET|/v1/containers/{C}/logs?tail=abc||admin|400|bad_request
 bad_bool|GET|/v1/containers?all=maybe||admin|400|bad_request
 deploy_bad_wait|POST|/v1/deploy|{"image": "{IMG}", "wait_healthy": "forever"}|admin|400|bad_request
 exec_command_wrong_type|POST|/v1/containers/{C}/exec|{"command": "true"}|admin|400|bad_request
+dot_id_inspect|GET|/v1/containers/%2E||admin|400|bad_request
+dotdot_id_stop|POST|/v1/containers/%2E%2E/stop||admin|400|bad_request
+weird_id_logs|GET|/v1/containers/a%20b/logs||admin|400|bad_request
+nan_cpus|POST|/v1/containers|{"image": "{IMG}", "resources": {"cpu_shares": NaN}}|admin|400|bad_request
+huge_int|POST|/v1/containers|{"image": "{IMG}", "resources": {"pids_limit": 1e300}}|admin|400|bad_request
+trailing_comma|POST|/v1/containers|{"image": "{IMG}",}|admin|400|bad_request
+bad_since_offset|GET|/v1/containers/{C}/logs?since=2020-01-01T00:00:00%2B1:2||admin|400|bad_request
+bad_label_filter|GET|/v1/containers?label==x||admin|400|bad_request
 EOF
 )
 

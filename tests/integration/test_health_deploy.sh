@@ -108,6 +108,22 @@ deploy_wait_unhealthy_409() {
         expect_jq '.error.message | test("sick")' "the health log's last output in the message"
 }
 
+deploy_replace_rolls_back() {
+        local name old
+        name=$(unique deprb)
+        deploy "$name"
+        expect_ok
+        old=$(jq -r .data.id <<<"$BODY")
+        # The successor never becomes healthy: the deploy fails and the original comes back.
+        deploy "$name" "$(jq -c '. + {"replace": true, "wait_healthy": "30s"}' <<<"$HC_BAD")"
+        expect_error 409 conflict
+        engine_inspect "$name"
+        expect_engine --arg id "$old" '.Id == $id and .State.Running == true' \
+                "the original back under $name and running"
+        engine_api GET "/containers/json?all=1&filters=$(jq -rn --arg n "$name" '{name: [$n]} | @uri')"
+        expect_engine 'length == 1' "no successor left behind"
+}
+
 deploy_wait_timeout_504() {
         # A check that can only run after a minute: still "starting" when the wait ends.
         deploy "$(unique depto)" '{"health_check": {"test": ["CMD-SHELL", "true"], "interval": "60s",
@@ -116,13 +132,15 @@ deploy_wait_timeout_504() {
 }
 
 deploy_missing_image() {
-        local img=cmsdt-missing/nothing-here:0
+        # A registry on a closed loopback port: the pull fails at once, and no name lookup or
+        # traffic leaves this machine.
+        local img=127.0.0.1:1/cmsdt-missing/nothing-here:0
         deploy "$(unique depmiss)" "$(jq -cn --arg i "$img" '{image: $i}')"
         [ "$STATUS" = 404 ] || [ "$STATUS" = 502 ] ||
                 fail "missing image: expected 404 or 502, got $STATUS: $(short "$BODY")"
         if [ "$STATUS" = 404 ]; then expect_code not_found; else expect_code engine_error; fi
         # The engine's reason, not a generic text: it names the image or says what failed.
-        expect_jq '.error.message | test("nothing-here|not found|no such|pull|resolv|lookup|dial|denied|unknown"; "i")' \
+        expect_jq '.error.message | test("nothing-here|not found|no such|pull|refused|dial|denied|unknown"; "i")' \
                 "the engine's reason in the message"
 }
 
@@ -134,6 +152,7 @@ t deploy_present_image_no_pull deploy_present_image
 t deploy_conflict_then_replace deploy_conflict_and_replace
 t deploy_wait_healthy deploy_wait_healthy
 t deploy_wait_unhealthy_409 deploy_wait_unhealthy_409
+t deploy_replace_rolls_back deploy_replace_rolls_back
 t deploy_wait_timeout_504 deploy_wait_timeout_504
 t deploy_missing_image deploy_missing_image
 done_file

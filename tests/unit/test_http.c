@@ -100,9 +100,9 @@ static void request(const char *method, const char *path, const char *token, con
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
         if (body_len >= 0) {
+                /* With "Transfer-Encoding: chunked" set, curl sends these bytes chunked. */
                 curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-                if (!chunked)
-                        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, body_len);
+                curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, body_len);
         }
         if (!strcmp(method, "HEAD"))
                 curl_easy_setopt(c, CURLOPT_NOBODY, 1L);

@@ -1,9 +1,12 @@
-/* Runs Podman's health checks where nobody else does. Podman schedules a container's health
- * check with a systemd timer; on a host without systemd as init (containers, minimal hosts)
- * the checks never run and every container stays "starting". Docker runs its own checks, so
- * this thread only acts when the engine is Podman and /run/systemd/system is absent: each
- * second it lists running containers that have a health check and, when one's interval has
- * passed, asks Podman to run it (GET /libpod/containers/{id}/healthcheck). */
+/* The manager's housekeeping thread, once a second:
+ * - while the engine is down, probe it (every 2 s) so that cmsd notices the engine's return, and
+ *   a new runtime or API version, without waiting for a request;
+ * - run Podman's health checks where nobody else does. Podman schedules a container's health
+ *   check with a systemd timer; on a host without systemd as init (containers, minimal hosts)
+ *   the checks never run and every container stays "starting". Docker runs its own checks, so
+ *   this only acts when the engine is Podman and /run/systemd/system is absent: it lists running
+ *   containers that have a health check and, when one's interval has passed, asks Podman to run
+ *   it (GET /libpod/containers/{id}/healthcheck). */
 #include <pthread.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -19,12 +22,13 @@ struct tracked {
         bool seen;
 };
 
-struct cms_podman_health {
+struct cms_housekeeping {
         struct cms_manager *m;
         pthread_t thread;
         pthread_mutex_t lock;
         pthread_cond_t cond;
-        bool stop;
+        bool stop, podman_checks;
+        int64_t last_probe_ms;
         struct tracked *t;
         size_t n;
 };
@@ -40,7 +44,7 @@ static int64_t interval_of(struct cms_manager *m, const char *id)
         return ns > 0 ? ns / 1000000 : 30000;
 }
 
-static struct tracked *track(struct cms_podman_health *h, const char *id)
+static struct tracked *track(struct cms_housekeeping *h, const char *id)
 {
         for (size_t i = 0; i < h->n; i++)
                 if (!strcmp(h->t[i].id, id))
@@ -55,7 +59,7 @@ static struct tracked *track(struct cms_podman_health *h, const char *id)
         return t;
 }
 
-static void tick(struct cms_podman_health *h)
+static void tick(struct cms_housekeeping *h)
 {
         static const char path[] = "/libpod/containers/json?filters=%7B%22status%22%3A%5B%22running%22%5D%7D";
         _cleanup_json_ json_object *list = NULL;
@@ -93,11 +97,16 @@ static void tick(struct cms_podman_health *h)
 
 static void *run(void *arg)
 {
-        struct cms_podman_health *h = arg;
+        struct cms_housekeeping *h = arg;
         pthread_mutex_lock(&h->lock);
         while (!h->stop) {
                 pthread_mutex_unlock(&h->lock);
-                if (cms_engine_runtime(h->m->engine) == CMS_RUNTIME_PODMAN && cms_engine_is_up(h->m->engine))
+                struct cms_engine *e = h->m->engine;
+                if (!cms_engine_is_up(e) && cms_now_ms() - h->last_probe_ms >= 2000) {
+                        h->last_probe_ms = cms_now_ms();
+                        cms_engine_probe(e, NULL);
+                }
+                if (h->podman_checks && cms_engine_runtime(e) == CMS_RUNTIME_PODMAN && cms_engine_is_up(e))
                         tick(h);
                 pthread_mutex_lock(&h->lock);
                 struct timespec ts;
@@ -110,18 +119,18 @@ static void *run(void *arg)
         return NULL;
 }
 
-int cms_podman_health_start(struct cms_manager *m, struct cms_podman_health **out)
+int cms_housekeeping_start(struct cms_manager *m, struct cms_housekeeping **out)
 {
         struct stat st;
         *out = NULL;
-        if (stat("/run/systemd/system", &st) == 0)
-                return 0; /* systemd runs Podman's health-check timers */
-        struct cms_podman_health *h = calloc(1, sizeof(*h));
+        struct cms_housekeeping *h = calloc(1, sizeof(*h));
         if (!h || !(h->t = calloc(MAX_TRACKED, sizeof(*h->t)))) {
                 free(h);
                 return -ENOMEM;
         }
         h->m = m;
+        h->podman_checks = stat("/run/systemd/system", &st) != 0; /* else systemd's timers run them */
+        h->last_probe_ms = cms_now_ms();
         pthread_mutex_init(&h->lock, NULL);
         pthread_cond_init(&h->cond, NULL);
         if (pthread_create(&h->thread, NULL, run, h) != 0) {
@@ -133,7 +142,7 @@ int cms_podman_health_start(struct cms_manager *m, struct cms_podman_health **ou
         return 0;
 }
 
-void cms_podman_health_stop(struct cms_podman_health *h)
+void cms_housekeeping_stop(struct cms_housekeeping *h)
 {
         if (!h)
                 return;
