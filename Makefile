@@ -84,12 +84,32 @@ bench: all ## run the benchmarks in bench/ (ratios against a peer, printed)
 format: ## clang-format every C file in place
 	clang-format -i $(shell git ls-files '*.c' '*.h')
 
-install: all ## install binaries (PREFIX, DESTDIR)
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BUILD)/cmsd $(DESTDIR)$(PREFIX)/bin/cmsd
+# Where install puts things. systemd reads units, sysusers.d and tmpfiles.d under /usr/local/lib
+# too, so the default PREFIX works as is; PREFIX=/usr gives a distribution layout.
+BINDIR      ?= $(PREFIX)/bin
+SYSCONFDIR  ?= /etc
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 
-uninstall: ## remove what install put in place
-	rm -f $(DESTDIR)$(PREFIX)/bin/cmsd
+install: all ## install cmsd, its systemd units, sysusers/tmpfiles snippets, example config (PREFIX, DESTDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/cmsd
+	install -m 0755 $(BUILD)/cmsd $(DESTDIR)$(BINDIR)/cmsd
+	sed -e 's|/usr/local/bin/cmsd|$(BINDIR)/cmsd|' -e 's|/etc/cmsd/|$(SYSCONFDIR)/cmsd/|' \
+		systemd/cmsd.service > $(DESTDIR)$(UNITDIR)/cmsd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/cmsd.service
+	install -m 0644 systemd/cmsd.socket $(DESTDIR)$(UNITDIR)/cmsd.socket
+	install -m 0644 systemd/sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/cmsd.conf
+	sed -e 's|/etc/cmsd|$(SYSCONFDIR)/cmsd|' systemd/tmpfiles.conf > $(DESTDIR)$(TMPFILESDIR)/cmsd.conf
+	chmod 0644 $(DESTDIR)$(TMPFILESDIR)/cmsd.conf
+	install -m 0644 systemd/cmsd.yaml.example $(DESTDIR)$(SYSCONFDIR)/cmsd/cmsd.yaml.example
+
+uninstall: ## remove what install put in place (keeps /etc/cmsd/cmsd.yaml, the user and /var/lib/cmsd)
+	rm -f $(DESTDIR)$(BINDIR)/cmsd $(DESTDIR)$(UNITDIR)/cmsd.service $(DESTDIR)$(UNITDIR)/cmsd.socket \
+		$(DESTDIR)$(SYSUSERSDIR)/cmsd.conf $(DESTDIR)$(TMPFILESDIR)/cmsd.conf \
+		$(DESTDIR)$(SYSCONFDIR)/cmsd/cmsd.yaml.example
+	rmdir $(DESTDIR)$(SYSCONFDIR)/cmsd 2>/dev/null || true
 
 clean: ## remove build outputs
 	rm -rf build build-asan

@@ -17,6 +17,7 @@ enum {
         ROUTE_OPEN = 1 << 1,      /* no token needed */
         ROUTE_RAW_BODY = 1 << 2,  /* the body is kept as bytes (tar, yaml) */
         ROUTE_INLINE = 1 << 3,    /* cheap, never blocks: runs on the server thread */
+        ROUTE_METRICS = 1 << 4,   /* no token needed when the config says metrics_public */
 };
 
 struct cms_route {
@@ -48,6 +49,7 @@ struct cms_request {
         bool replied;
         int64_t start_ms;
         struct cms_stream *stream;
+        struct cms_upload *upload; /* ROUTE_RAW_BODY: the body streamed to the handler */
         /* Handlers that may block run in a thread of their own with the connection suspended;
          * their response waits here until libmicrohttpd calls us back after the resume. */
         bool async;
@@ -86,6 +88,10 @@ int cms_query_int(struct cms_request *r, const char *key, int64_t min, int64_t m
                   int64_t *out);
 const char *cms_header(struct cms_request *r, const char *name);
 
+/* ---- h_metrics.c: cmsd_http_requests_total ---- */
+/* Counts one reply by route (the table entry; NULL for none) and status. Lock-free. */
+void cms_http_count(const struct cms_route *route, const char *method, int status);
+
 /* ---- auth.c ---- */
 /* Authenticates r (fills token_name, role). Replies 401/403 and returns <0 when refused. */
 int cms_auth_check(struct cms_request *r);
@@ -107,6 +113,30 @@ bool cms_stream_is_sse(struct cms_stream *s);
 /* Nonzero once the client has gone or cmsd is draining. */
 int cms_stream_should_stop(void *stream);
 
+/* ---- upload.c: a request body streamed to a consumer thread (ROUTE_RAW_BODY) ---- */
+struct cms_upload;
+int cms_upload_new(struct MHD_Connection *conn, atomic_bool *draining, int64_t max,
+                   struct cms_upload **out);
+void cms_upload_unref(struct cms_upload *u);
+/* libmicrohttpd side. feed takes what fits and returns how much; when that is less than n the
+ * connection has been suspended and is resumed once there is room. Past the cap everything is
+ * taken and dropped (too_large). finish marks the end of the body: true when the handler has
+ * replied, else the connection is suspended until it has. */
+size_t cms_upload_feed(struct cms_upload *u, const char *data, size_t n);
+bool cms_upload_finish(struct cms_upload *u);
+bool cms_upload_too_large(struct cms_upload *u);
+int64_t cms_upload_max(struct cms_upload *u);
+/* The connection closed: consumers abort; waits until the handler has returned. */
+void cms_upload_client_gone(struct cms_upload *u);
+/* The handler returned (its reply is pending). */
+void cms_upload_handler_done(struct cms_upload *u);
+/* Consumer side: claim before reading (also a reference), release when done; once no consumer
+ * is left the rest of the body is dropped. read is a cms_engine_read_cb: blocks for data,
+ * 0 at the end, -1 when the client left, the body is over the cap or cmsd drains. */
+void cms_upload_claim(struct cms_upload *u);
+void cms_upload_release(struct cms_upload *u);
+ssize_t cms_upload_read(char *buf, size_t max, void *userdata);
+
 /* ---- workers.c: the threads that run blocking handlers ---- */
 struct cms_workers;
 int cms_workers_new(unsigned n, struct cms_workers **out);
@@ -122,6 +152,8 @@ struct cms_api_stats {
 };
 /* Stream producer threads still running (they use the manager until they return). */
 extern atomic_int cms_stream_producers;
+/* Serves the sockets systemd passed (LISTEN_FDS) when there are any, else the configured listen
+ * addresses. */
 int cms_api_start(struct cms_manager *m, struct cms_api **out, struct cms_error *err);
 /* Stops accepting new connections; in-flight requests continue. */
 void cms_api_quiesce(struct cms_api *a);
@@ -129,6 +161,9 @@ void cms_api_quiesce(struct cms_api *a);
  * server can be freed. */
 int cms_api_busy(struct cms_api *a);
 void cms_api_stop(struct cms_api *a);
+/* For the service STATUS line: sockets served, requests received since start. */
+size_t cms_api_listeners(struct cms_api *a);
+long cms_api_requests(struct cms_api *a);
 
 /* ---- handlers (one file per resource) ---- */
 void h_health(struct cms_request *r);
@@ -145,3 +180,20 @@ void h_container_action(struct cms_request *r);
 void h_container_logs(struct cms_request *r);
 void h_container_exec(struct cms_request *r);
 void h_container_health(struct cms_request *r);
+void h_container_stats(struct cms_request *r);
+void h_metrics_prometheus(struct cms_request *r);
+void h_metrics_json(struct cms_request *r);
+void h_metrics_export(struct cms_request *r);
+void h_monitor(struct cms_request *r);
+void h_events(struct cms_request *r);
+void h_networks_list(struct cms_request *r);
+void h_networks_create(struct cms_request *r);
+void h_network_inspect(struct cms_request *r);
+void h_network_remove(struct cms_request *r);
+void h_network_connect(struct cms_request *r); /* connect and disconnect, by route name */
+void h_networks_prune(struct cms_request *r);
+void h_volumes_list(struct cms_request *r);
+void h_volumes_create(struct cms_request *r);
+void h_volume_inspect(struct cms_request *r);
+void h_volume_remove(struct cms_request *r);
+void h_volumes_prune(struct cms_request *r);

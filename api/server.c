@@ -9,6 +9,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "api.h"
 #include "daemon/log.h"
 
@@ -252,9 +254,17 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         if (!r)
                 return;
         int64_t ms = cms_now_ms() - r->start_ms;
-        log_info("%s %s %d %" PRId64 "ms token=%s%s", r->method, r->url, r->status, ms,
-                 r->token_name[0] ? r->token_name : "-",
-                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (client gone)");
+        const char *tok = r->token_name[0] ? r->token_name : "-";
+        char status[16], dur[24];
+        snprintf(status, sizeof(status), "%d", r->status);
+        snprintf(dur, sizeof(dur), "%" PRId64, ms);
+        const struct cms_log_field f[] = {
+                {"METHOD", r->method}, {"PATH", r->url},     {"STATUS", status},
+                {"DURATION_MS", dur},  {"TOKEN_NAME", tok},
+        };
+        log_fields(CMS_LOG_INFO, f, ELEMENTSOF(f), "%s %s %d %" PRId64 "ms token=%s%s", r->method,
+                   r->url, r->status, ms, tok,
+                   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (client gone)");
         atomic_fetch_sub(&a->stats.in_flight, 1);
         request_free(r);
         *con_cls = NULL;
@@ -352,14 +362,14 @@ static int load_tls(struct cms_api *a, const struct cms_config *c, struct cms_er
         return 0;
 }
 
-static int start_one(struct cms_api *a, const struct cms_config *c, const char *addr,
-                     struct cms_error *err)
+/* Runs a libmicrohttpd daemon on a listening socket. unix_path: a socket file cmsd made, removed
+ * at shutdown (NULL for a socket systemd owns). */
+static int serve_fd(struct cms_api *a, const struct cms_config *c, int fd, bool is_unix,
+                    const char *what, const char *unix_path, struct cms_error *err)
 {
+        if (a->n == CMS_MAX_LISTEN)
+                return cms_err(err, 400, "more than %d listeners", CMS_MAX_LISTEN);
         struct listener *l = &a->ls[a->n];
-        bool is_unix = cms_str_has_prefix(addr, "unix:");
-        int fd = is_unix ? listen_unix(addr + 5, err) : listen_tcp(addr, err);
-        if (fd < 0)
-                return fd;
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
         unsigned pool = (unsigned)(ncpu > 0 ? ncpu : 2) * 4;
         if (pool < 8)
@@ -383,15 +393,99 @@ static int start_one(struct cms_api *a, const struct cms_config *c, const char *
         };
         l->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, a, MHD_OPTION_ARRAY, opts,
                                 MHD_OPTION_END);
-        if (!l->d) {
-                close(fd);
-                return cms_err(err, 500, "cannot start the HTTP server on %s", addr);
-        }
+        if (!l->d)
+                return cms_err(err, 500, "cannot start the HTTP server on %s", what);
         l->fd = fd;
-        l->unix_path = is_unix ? strdup(addr + 5) : NULL;
+        l->unix_path = unix_path ? strdup(unix_path) : NULL;
         a->n++;
-        log_info("listening on %s%s", addr, tls ? " (TLS)" : "");
+        log_info("listening on %s%s", what, tls ? " (TLS)" : "");
         return 0;
+}
+
+static int start_one(struct cms_api *a, const struct cms_config *c, const char *addr,
+                     struct cms_error *err)
+{
+        bool is_unix = cms_str_has_prefix(addr, "unix:");
+        int fd = is_unix ? listen_unix(addr + 5, err) : listen_tcp(addr, err);
+        if (fd < 0)
+                return fd;
+        int r = serve_fd(a, c, fd, is_unix, addr, is_unix ? addr + 5 : NULL, err);
+        if (r < 0) {
+                close(fd);
+                if (is_unix)
+                        unlink(addr + 5);
+        }
+        return r;
+}
+
+/* "unix:/run/cmsd/cmsd.sock", "127.0.0.1:8080", "[::1]:8080" for a bound socket; its family in
+ * *family. */
+static void describe_socket(int fd, int *family, char *out, size_t len)
+{
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        char host[INET6_ADDRSTRLEN];
+        *family = AF_UNSPEC;
+        snprintf(out, len, "fd %d", fd);
+        if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+                return;
+        *family = ss.ss_family;
+        if (ss.ss_family == AF_UNIX) {
+                const struct sockaddr_un *su = (const struct sockaddr_un *)&ss;
+                size_t pl = sl > offsetof(struct sockaddr_un, sun_path)
+                                    ? sl - offsetof(struct sockaddr_un, sun_path)
+                                    : 0;
+                if (pl > 0 && su->sun_path[0] == 0) /* abstract */
+                        snprintf(out, len, "unix:@%.*s", (int)(pl - 1), su->sun_path + 1);
+                else
+                        snprintf(out, len, "unix:%.*s", (int)strnlen(su->sun_path, pl),
+                                 su->sun_path);
+        } else if (ss.ss_family == AF_INET) {
+                const struct sockaddr_in *si = (const struct sockaddr_in *)&ss;
+                inet_ntop(AF_INET, &si->sin_addr, host, sizeof(host));
+                snprintf(out, len, "%s:%u", host, ntohs(si->sin_port));
+        } else if (ss.ss_family == AF_INET6) {
+                const struct sockaddr_in6 *si = (const struct sockaddr_in6 *)&ss;
+                inet_ntop(AF_INET6, &si->sin6_addr, host, sizeof(host));
+                snprintf(out, len, "[%s]:%u", host, ntohs(si->sin6_port));
+        }
+}
+
+/* Socket activation: serves the listening sockets systemd passed (LISTEN_FDS) instead of the
+ * configured ones. Returns how many were passed (0: none), or a negative errno. Anything but a
+ * listening unix/TCP stream socket is a unit misconfiguration and refused. */
+static int start_passed(struct cms_api *a, const struct cms_config *c, struct cms_error *err)
+{
+        char **names = NULL;
+        int n = sd_listen_fds_with_names(1, &names);
+        if (n < 0)
+                return cms_err(err, 500, "LISTEN_FDS: %s", strerror(-n));
+        int r = 0;
+        for (int i = 0; i < n; i++) {
+                int fd = SD_LISTEN_FDS_START + i, family;
+                char what[160], desc[220];
+                describe_socket(fd, &family, what, sizeof(what));
+                snprintf(desc, sizeof(desc), "%s (from systemd%s%s)", what,
+                         names && names[i] ? ", " : "", names && names[i] ? names[i] : "");
+                if (r == 0 && (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0 ||
+                               (family != AF_UNIX && family != AF_INET && family != AF_INET6)))
+                        r = cms_err(err, 400,
+                                    "socket %s passed by systemd is not a listening unix or TCP "
+                                    "stream socket",
+                                    desc);
+                if (r == 0)
+                        r = serve_fd(a, c, fd, family == AF_UNIX, desc, NULL, err);
+                if (r < 0 && (a->n == 0 || a->ls[a->n - 1].fd != fd))
+                        close(fd); /* not (yet) owned by a running server */
+        }
+        for (int i = 0; names && i < n; i++)
+                free(names[i]);
+        free(names);
+        if (r == 0 && n > 0 && c->n_listen > 0)
+                log_info("socket activation: serving the %d sockets systemd passed, not the "
+                         "configured listen addresses",
+                         n);
+        return r < 0 ? r : n;
 }
 
 int cms_api_start(struct cms_manager *m, struct cms_api **out, struct cms_error *err)
@@ -407,8 +501,16 @@ int cms_api_start(struct cms_manager *m, struct cms_api **out, struct cms_error 
         }
         const struct cms_config *c = cms_manager_config_rdlock(m);
         int r = load_tls(a, c, err);
-        for (size_t i = 0; r == 0 && i < c->n_listen; i++)
-                r = start_one(a, c, c->listen[i], err);
+        if (r == 0)
+                r = start_passed(a, c, err);
+        if (r == 0)
+                for (size_t i = 0; r == 0 && i < c->n_listen; i++)
+                        r = start_one(a, c, c->listen[i], err);
+        else if (r > 0)
+                r = 0;
+        if (r == 0 && a->n == 0)
+                r = cms_err(err, 400, "nothing to listen on: no listen address and no socket "
+                                      "from systemd");
         cms_manager_config_unlock(m);
         if (r < 0) {
                 cms_api_stop(a);
@@ -430,6 +532,16 @@ void cms_api_quiesce(struct cms_api *a)
                         a->ls[i].unix_path = NULL;
                 }
         }
+}
+
+size_t cms_api_listeners(struct cms_api *a)
+{
+        return a ? a->n : 0;
+}
+
+long cms_api_requests(struct cms_api *a)
+{
+        return a ? atomic_load(&a->stats.requests) : 0;
 }
 
 int cms_api_busy(struct cms_api *a)

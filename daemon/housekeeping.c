@@ -29,6 +29,7 @@ struct cms_housekeeping {
         pthread_cond_t cond;
         bool stop, podman_checks;
         int64_t last_probe_ms;
+        _Atomic int64_t last_tick_ms; /* monotonic; read by the watchdog in the main loop */
         struct tracked *t;
         size_t n;
 };
@@ -101,6 +102,7 @@ static void *run(void *arg)
         pthread_mutex_lock(&h->lock);
         while (!h->stop) {
                 pthread_mutex_unlock(&h->lock);
+                atomic_store(&h->last_tick_ms, cms_now_ms());
                 struct cms_engine *e = h->m->engine;
                 if (!cms_engine_is_up(e) && cms_now_ms() - h->last_probe_ms >= 2000) {
                         h->last_probe_ms = cms_now_ms();
@@ -131,6 +133,7 @@ int cms_housekeeping_start(struct cms_manager *m, struct cms_housekeeping **out)
         h->m = m;
         h->podman_checks = stat("/run/systemd/system", &st) != 0; /* else systemd's timers run them */
         h->last_probe_ms = cms_now_ms();
+        atomic_store(&h->last_tick_ms, h->last_probe_ms);
         pthread_mutex_init(&h->lock, NULL);
         pthread_cond_init(&h->cond, NULL);
         if (pthread_create(&h->thread, NULL, run, h) != 0) {
@@ -140,6 +143,11 @@ int cms_housekeeping_start(struct cms_manager *m, struct cms_housekeeping **out)
         }
         *out = h;
         return 0;
+}
+
+int64_t cms_housekeeping_last_tick(struct cms_housekeeping *h)
+{
+        return h ? atomic_load(&h->last_tick_ms) : cms_now_ms();
 }
 
 void cms_housekeeping_stop(struct cms_housekeeping *h)

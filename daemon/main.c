@@ -1,6 +1,8 @@
-/* cmsd: args -> config -> manager -> HTTP server -> wait for signals -> drain.
+/* cmsd: args -> config -> manager -> engine probe -> HTTP server -> READY=1 -> main loop -> drain.
  * SIGHUP reloads the configuration (a bad one is refused and the old kept); SIGTERM/SIGINT stop
- * accepting, let in-flight requests finish (bounded by limits.request_timeout) and exit 0. */
+ * accepting, let in-flight requests finish (bounded by limits.request_timeout) and exit 0.
+ * The main loop also wakes on its own to ping systemd's watchdog and refresh STATUS=, so that a
+ * hung main loop (or housekeeping thread) shows as missed pings. */
 #include <signal.h>
 #include <unistd.h>
 
@@ -8,6 +10,20 @@
 #include "config.h"
 #include "log.h"
 #include "manager.h"
+#include "sdnotify.h"
+
+#define LOOP_MAX_SLEEP_MS 1000
+#define STATUS_EVERY_MS   2000
+
+struct loop {
+        struct cms_manager *m;
+        struct cms_api *api;
+        const struct cms_cli *cli;
+        struct cms_watchdog wd;
+        sigset_t set;
+        char status[256]; /* the STATUS= last sent */
+        int64_t status_ms;
+};
 
 static void apply_log_level(const struct cms_cli *cli, const struct cms_config *c)
 {
@@ -17,7 +33,7 @@ static void apply_log_level(const struct cms_cli *cli, const struct cms_config *
         cms_log_set_level(lvl);
 }
 
-static void reload(struct cms_manager *m, const struct cms_cli *cli)
+static bool reload(struct cms_manager *m, const struct cms_cli *cli)
 {
         struct cms_config *fresh = NULL;
         struct cms_config_error cerr = {0};
@@ -25,7 +41,7 @@ static void reload(struct cms_manager *m, const struct cms_cli *cli)
                 char msg[800];
                 cms_config_error_format(&cerr, msg, sizeof(msg));
                 log_error("reload refused, keeping the running configuration: %s", msg);
-                return;
+                return false;
         }
         char note[160];
         struct cms_config *old = cms_manager_swap_config(m, fresh, note, sizeof(note));
@@ -33,12 +49,104 @@ static void reload(struct cms_manager *m, const struct cms_cli *cli)
         cms_config_free(old);
         log_info("configuration reloaded (%zu tokens)%s%s", fresh->n_tokens, note[0] ? "; " : "",
                  note);
+        return true;
+}
+
+/* The service's one-line state for `systemctl status`. There is no sampler yet: say so rather
+ * than report a count of zero. */
+static void format_status(struct loop *l, const char *prefix, char *out, size_t len)
+{
+        char engine[160];
+        struct cms_engine *e = l->m->engine;
+        if (cms_engine_is_up(e)) {
+                char v[64], api[16];
+                cms_engine_versions(e, v, sizeof(v), api, sizeof(api));
+                snprintf(engine, sizeof(engine), "engine %s %s (API %s) up",
+                         cms_runtime_name(cms_engine_runtime(e)), v, api);
+        } else {
+                snprintf(engine, sizeof(engine), "engine %s down, retrying", cms_engine_url(e));
+        }
+        size_t n = cms_api_listeners(l->api);
+        snprintf(out, len,
+                 "%s%s; listening on %zu socket%s; %ld requests served; sampler not running",
+                 prefix ? prefix : "", engine, n, n == 1 ? "" : "s", cms_api_requests(l->api));
+}
+
+static void update_status(struct loop *l, bool force)
+{
+        int64_t now = cms_now_ms();
+        if (!force && now - l->status_ms < STATUS_EVERY_MS)
+                return;
+        char st[sizeof(l->status)];
+        format_status(l, NULL, st, sizeof(st));
+        l->status_ms = now;
+        if (!force && !strcmp(st, l->status))
+                return;
+        snprintf(l->status, sizeof(l->status), "%s", st);
+        cms_notify_status(st);
+}
+
+static void ping_watchdog(struct cms_watchdog *wd, struct cms_manager *m)
+{
+        int64_t now = cms_now_ms(), tick = cms_housekeeping_last_tick(m->housekeeping);
+        bool was_withheld = wd->withheld;
+        int r = cms_watchdog_tick(wd, now, tick);
+        if (r == -EBUSY && !was_withheld)
+                log_error("housekeeping thread stuck for %" PRId64 " ms: withholding the watchdog "
+                          "ping, systemd will restart cmsd",
+                          now - tick);
+        else if (r == 1 && was_withheld)
+                log_warn("housekeeping thread running again: watchdog pings resume");
+}
+
+/* Waits for a signal, meanwhile pinging the watchdog and refreshing STATUS=. */
+static int wait_signal(struct loop *l)
+{
+        for (;;) {
+                ping_watchdog(&l->wd, l->m);
+                update_status(l, false);
+                int64_t ms = cms_watchdog_sleep_ms(&l->wd, cms_now_ms(), LOOP_MAX_SLEEP_MS);
+                struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+                int sig = sigtimedwait(&l->set, NULL, &ts);
+                if (sig > 0)
+                        return sig;
+        }
+}
+
+static void run(struct loop *l)
+{
+        char st[sizeof(l->status)];
+        format_status(l, NULL, st, sizeof(st));
+        snprintf(l->status, sizeof(l->status), "%s", st);
+        l->status_ms = cms_now_ms();
+        cms_notify_ready(st);
+        log_info("cmsd %s ready", CMS_VERSION);
+        for (;;) {
+                int sig = wait_signal(l);
+                if (sig == SIGHUP) {
+                        cms_notify_reloading("reloading the configuration");
+                        bool ok = reload(l->m, l->cli);
+                        format_status(l, ok ? NULL : "reload refused, running configuration kept; ",
+                                      st, sizeof(st));
+                        snprintf(l->status, sizeof(l->status), "%s", st);
+                        l->status_ms = cms_now_ms();
+                        cms_notify_ready(st);
+                        continue;
+                }
+                if (sig == SIGTERM || sig == SIGINT) {
+                        log_info("%s: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+                        snprintf(st, sizeof(st), "stopping: draining %d requests and streams",
+                                 cms_api_busy(l->api));
+                        cms_notify_stopping(st);
+                        return;
+                }
+        }
 }
 
 /* Stops accepting, waits (at most limits.request_timeout) for in-flight requests and streams,
  * then frees everything. Returns false when work was still running at the deadline: then
  * nothing may be freed under it, and the caller exits without cleaning up. */
-static bool drain(struct cms_manager *m, struct cms_api *api)
+static bool drain(struct cms_manager *m, struct cms_api *api, struct cms_watchdog *wd)
 {
         const struct cms_config *c = cms_manager_config_rdlock(m);
         int64_t budget = c->request_timeout_ms;
@@ -48,6 +156,7 @@ static bool drain(struct cms_manager *m, struct cms_api *api)
         int64_t deadline = cms_now_ms() + budget;
         int left;
         while ((left = cms_api_busy(api)) > 0 && cms_now_ms() < deadline) {
+                ping_watchdog(wd, m);
                 struct timespec ts = {0, 50 * 1000 * 1000};
                 nanosleep(&ts, NULL);
         }
@@ -94,53 +203,45 @@ int main(int argc, char **argv)
         apply_log_level(&cli, cfg);
 
         /* Signals go to this thread alone: block them before any thread exists. */
-        sigset_t set;
-        sigemptyset(&set);
-        sigaddset(&set, SIGTERM);
-        sigaddset(&set, SIGINT);
-        sigaddset(&set, SIGHUP);
-        pthread_sigmask(SIG_BLOCK, &set, NULL);
+        struct loop l = {.cli = &cli};
+        sigemptyset(&l.set);
+        sigaddset(&l.set, SIGTERM);
+        sigaddset(&l.set, SIGINT);
+        sigaddset(&l.set, SIGHUP);
+        pthread_sigmask(SIG_BLOCK, &l.set, NULL);
         signal(SIGPIPE, SIG_IGN);
 
-        struct cms_manager *m = NULL;
         struct cms_error err = {0};
-        if (cms_manager_new(cfg, &m, &err) < 0) {
+        if (cms_manager_new(cfg, &l.m, &err) < 0) {
                 log_error("cannot set up the engine client: %s", err.message);
+                cms_notify_status(err.message);
                 cms_config_free(cfg);
                 return 1;
         }
-        if (cms_engine_probe(m->engine, &err) < 0) {
+        if (cms_engine_probe(l.m->engine, &err) < 0) {
                 log_warn("engine %s is not answering (%s); serving anyway, will retry",
-                         cms_engine_url(m->engine), err.message);
+                         cms_engine_url(l.m->engine), err.message);
         } else {
                 char v[64], api[16];
-                cms_engine_versions(m->engine, v, sizeof(v), api, sizeof(api));
-                log_info("engine %s: %s %s, API %s", cms_engine_url(m->engine),
-                         cms_runtime_name(cms_engine_runtime(m->engine)), v, api);
+                cms_engine_versions(l.m->engine, v, sizeof(v), api, sizeof(api));
+                log_info("engine %s: %s %s, API %s", cms_engine_url(l.m->engine),
+                         cms_runtime_name(cms_engine_runtime(l.m->engine)), v, api);
         }
-        struct cms_api *api = NULL;
-        if (cms_api_start(m, &api, &err) < 0) {
+        if (cms_api_start(l.m, &l.api, &err) < 0) {
                 log_error("%s", err.message);
-                cms_manager_free(m);
+                cms_notify_status(err.message);
+                cms_manager_free(l.m);
                 return 1;
         }
-        log_info("cmsd %s ready", CMS_VERSION);
-        for (;;) {
-                int sig = sigwaitinfo(&set, NULL);
-                if (sig == SIGHUP) {
-                        reload(m, &cli);
-                        continue;
-                }
-                if (sig == SIGTERM || sig == SIGINT) {
-                        log_info("%s: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-                        break;
-                }
-        }
-        if (!drain(m, api)) {
+        cms_watchdog_init(&l.wd, cms_now_ms());
+        if (l.wd.interval_ms > 0)
+                log_info("systemd watchdog: pinging every %" PRId64 " ms", l.wd.interval_ms);
+        run(&l);
+        if (!drain(l.m, l.api, &l.wd)) {
                 log_info("stopped");
                 _exit(0);
         }
-        cms_manager_free(m);
+        cms_manager_free(l.m);
         log_info("stopped");
         return 0;
 }

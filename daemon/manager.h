@@ -13,10 +13,12 @@
 #include "util.h"
 
 struct cms_housekeeping;
+struct cms_sampler;
 
 struct cms_manager {
         struct cms_engine *engine;
         struct cms_housekeeping *housekeeping; /* engine re-probes, Podman's health checks */
+        struct cms_sampler *sampler;           /* stats rings (monitor/); NULL if it failed */
         pthread_rwlock_t cfg_lock;
         struct cms_config *cfg; /* swapped on reload, under cfg_lock */
         int64_t started_ms;     /* monotonic */
@@ -31,6 +33,9 @@ void cms_manager_free(struct cms_manager *m);
  * checks where systemd does not. */
 int cms_housekeeping_start(struct cms_manager *m, struct cms_housekeeping **out);
 void cms_housekeeping_stop(struct cms_housekeeping *h);
+/* When the housekeeping thread last began a round (monotonic ms; now when h is NULL): the
+ * watchdog withholds its ping when this gets old, as the thread is then stuck. */
+int64_t cms_housekeeping_last_tick(struct cms_housekeeping *h);
 
 /* Replaces the live config (tokens, limits that apply per request); returns the old one, which
  * the caller frees. Settings that need a restart (listen, engine) are kept from the old config
@@ -97,3 +102,111 @@ int cms_containers_health(struct cms_manager *m, const char *id, json_object **o
                           struct cms_error *err);
 /* ContainerConfig + "replace", "wait_healthy", "pull" -> {"id","name","state","health"} */
 int cms_deploy(struct cms_manager *m, json_object *body, json_object **out, struct cms_error *err);
+
+/* ---- networks (networks.c) ---- */
+/* labels: "k" or "k=v" filters, NULL-terminated, may be NULL. */
+int cms_networks_list(struct cms_manager *m, const char *const *labels, json_object **out,
+                      struct cms_error *err);
+/* body: {"name","driver","subnet","gateway","ip_range","internal","labels","options"}
+ * -> the new network's summary + "warnings". */
+int cms_networks_create(struct cms_manager *m, json_object *body, json_object **out,
+                        struct cms_error *err);
+/* Summary with "containers" + "raw". */
+int cms_networks_inspect(struct cms_manager *m, const char *id, json_object **out,
+                         struct cms_error *err);
+int cms_networks_remove(struct cms_manager *m, const char *id, json_object **out,
+                        struct cms_error *err);
+/* body: {"container","ip_address"?,"aliases"?} */
+int cms_networks_connect(struct cms_manager *m, const char *id, json_object *body,
+                         json_object **out, struct cms_error *err);
+/* body: {"container","force"?} */
+int cms_networks_disconnect(struct cms_manager *m, const char *id, json_object *body,
+                            json_object **out, struct cms_error *err);
+/* -> {"networks":[names]} */
+int cms_networks_prune(struct cms_manager *m, const char *const *labels, json_object **out,
+                       struct cms_error *err);
+
+/* ---- volumes (volumes.c) ---- */
+int cms_volumes_list(struct cms_manager *m, const char *const *labels, bool dangling_only,
+                     json_object **out, struct cms_error *err);
+/* body: {"name","driver","options","labels"}; a name in use is 409. */
+int cms_volumes_create(struct cms_manager *m, json_object *body, json_object **out,
+                       struct cms_error *err);
+int cms_volumes_inspect(struct cms_manager *m, const char *name, json_object **out,
+                        struct cms_error *err);
+int cms_volumes_remove(struct cms_manager *m, const char *name, bool force, json_object **out,
+                       struct cms_error *err);
+/* -> {"volumes":[names],"space_reclaimed":n} */
+int cms_volumes_prune(struct cms_manager *m, const char *const *labels, json_object **out,
+                      struct cms_error *err);
+
+/* ---- images (images.c, image_transfer.c, image_build.c) ---- */
+struct cms_images_list_opts {
+        bool all;                  /* intermediate images too */
+        int dangling;              /* -1: no filter, 0/1: only (not) dangling */
+        const char *const *labels; /* "k" or "k=v", NULL-terminated, may be NULL */
+        const char *reference;     /* "repo" or "repo:tag" pattern, may be NULL */
+};
+/* -> [{"id","tags","digests","size","created","labels","dangling"}] */
+int cms_images_list(struct cms_manager *m, const struct cms_images_list_opts *o, json_object **out,
+                    struct cms_error *err);
+/* ref: a reference or an image id. Summary + "raw". */
+int cms_images_inspect(struct cms_manager *m, const char *ref, json_object **out,
+                       struct cms_error *err);
+/* -> [{"id","created","created_by","size","tags","comment"}], newest first */
+int cms_images_history(struct cms_manager *m, const char *ref, json_object **out,
+                       struct cms_error *err);
+/* body {"target":"repo:tag"} -> {"source","target","id"} */
+int cms_images_tag(struct cms_manager *m, const char *ref, json_object *body, json_object **out,
+                   struct cms_error *err);
+/* -> {"untagged":[refs],"deleted":[ids]}; in use without force -> 409 */
+int cms_images_remove(struct cms_manager *m, const char *ref, bool force, bool noprune,
+                      json_object **out, struct cms_error *err);
+/* body {"all": bool} (may be NULL) -> {"images":[ids],"untagged":[refs],"space_reclaimed":n} */
+int cms_images_prune(struct cms_manager *m, json_object *body, const char *const *labels,
+                     json_object **out, struct cms_error *err);
+
+/* Progress of a pull, push or build, as the engine reports it. */
+struct cms_progress {
+        const char *id;         /* layer id; NULL when the line has none */
+        const char *status;     /* "Downloading", "Pushed"...; a build output line when output */
+        int64_t current, total; /* bytes; -1 when not known */
+        bool output;            /* a line of build output (status holds the text) */
+};
+/* Nonzero ends the operation (the client left). */
+typedef int (*cms_progress_cb)(const struct cms_progress *p, void *userdata);
+
+/* Validates a pull body {"image","tag"?,"auth"?} without touching the engine. */
+int cms_images_pull_check(json_object *body, struct cms_error *err);
+/* Pulls; failures reported inside the engine's progress stream come back as errors with the
+ * registry's reason (404 for an unknown image, 502 otherwise). cb/should_stop may be NULL.
+ * -> {"image","id","digests"} */
+int cms_images_pull(struct cms_manager *m, json_object *body, cms_progress_cb cb,
+                    cms_engine_stop_cb should_stop, void *userdata, json_object **out,
+                    struct cms_error *err);
+/* The deploy path: pull image (a reference), no credentials. */
+int cms_images_pull_ref(struct cms_manager *m, const char *image, struct cms_error *err);
+/* Validates a push (the body {"tag"?,"auth"?}, the local image exists) before any progress. */
+int cms_images_push_check(struct cms_manager *m, const char *ref, json_object *body,
+                          struct cms_error *err);
+/* -> {"image","digest","size"} */
+int cms_images_push(struct cms_manager *m, const char *ref, json_object *body, cms_progress_cb cb,
+                    cms_engine_stop_cb should_stop, void *userdata, json_object **out,
+                    struct cms_error *err);
+
+struct cms_build_opts {
+        const char *const *tags;      /* "repo:tag", NULL-terminated, may be NULL */
+        const char *dockerfile;       /* path inside the context, NULL: "Dockerfile" */
+        const char *const *buildargs; /* "K=V" */
+        const char *const *labels;    /* "K=V" */
+        bool nocache, pull;
+};
+/* Validates the options without touching the engine. */
+int cms_images_build_check(const struct cms_build_opts *o, struct cms_error *err);
+/* Builds from the tar (optionally gzip/bzip2/xz) read through read_cb, streamed to the engine.
+ * A body that is no archive -> 400; a failing step -> 400 with the step's output.
+ * -> {"id","tags"} */
+int cms_images_build(struct cms_manager *m, const struct cms_build_opts *o,
+                     cms_engine_read_cb read_cb, void *read_ud, cms_progress_cb cb,
+                     cms_engine_stop_cb should_stop, void *userdata, json_object **out,
+                     struct cms_error *err);

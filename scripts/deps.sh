@@ -4,7 +4,8 @@
 set -euo pipefail
 
 pkgs=(build-essential pkg-config libmicrohttpd-dev libcurl4-openssl-dev libjson-c-dev libyaml-dev
-      libsystemd-dev libcmocka-dev jq curl busybox-static docker.io podman uidmap iptables wrk)
+      libsystemd-dev libcmocka-dev jq curl busybox-static docker.io podman uidmap iptables wrk
+      systemd)
 
 # A newer node/npm installed outside apt (nvm, nodesource, a tarball) is fine for the OpenAPI
 # linter; installing Debian's on top would only fight it over PATH.

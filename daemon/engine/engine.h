@@ -4,6 +4,8 @@
  * engine's own message, and the demultiplexer for the engine's stdout/stderr stream format. */
 #pragma once
 
+#include <sys/types.h>
+
 #include "../util.h"
 
 enum cms_runtime { CMS_RUNTIME_UNKNOWN = 0, CMS_RUNTIME_DOCKER, CMS_RUNTIME_PODMAN };
@@ -78,6 +80,16 @@ typedef int (*cms_engine_stop_cb)(void *userdata);
 int cms_engine_stream(struct cms_engine *e, const struct cms_engine_req *req,
                       cms_engine_data_cb on_data, cms_engine_stop_cb should_stop, void *userdata,
                       struct cms_error *err);
+
+/* Upload source for cms_engine_upload: fills buf with up to max bytes and returns how many;
+ * 0 at the end of the body; < 0 aborts the transfer. May block. */
+typedef ssize_t (*cms_engine_read_cb)(char *buf, size_t max, void *userdata);
+/* A streaming call whose request body is produced by read_cb while it is sent (chunked), so a
+ * large body never sits in memory. The reply is handled as by cms_engine_stream. A read_cb
+ * abort ends the call with 400 "request body aborted" unless the reply already failed. */
+int cms_engine_upload(struct cms_engine *e, const struct cms_engine_req *req,
+                      cms_engine_read_cb read_cb, void *read_ud, cms_engine_data_cb on_data,
+                      cms_engine_stop_cb should_stop, void *userdata, struct cms_error *err);
 
 /* Engine stream format: 8-byte header {stream, 0, 0, 0, size32be} then payload. With raw (a TTY
  * container) the bytes are passed through as stdout. Frames may be split across feeds. */
