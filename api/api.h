@@ -15,7 +15,7 @@ typedef void (*cms_handler_fn)(struct cms_request *r);
 enum {
         ROUTE_JSON_BODY = 1 << 0, /* the body, if any, must be JSON (415 otherwise) and is parsed */
         ROUTE_OPEN = 1 << 1,      /* no token needed */
-        ROUTE_RAW_BODY = 1 << 2,  /* the body is kept as bytes (tar, yaml) */
+        ROUTE_RAW_BODY = 1 << 2,  /* an archive body streamed to the handler (r->upload) */
         ROUTE_INLINE = 1 << 3,    /* cheap, never blocks: runs on the server thread */
         ROUTE_METRICS = 1 << 4,   /* no token needed when the config says metrics_public */
 };
@@ -50,6 +50,7 @@ struct cms_request {
         int64_t start_ms;
         struct cms_stream *stream;
         struct cms_upload *upload; /* ROUTE_RAW_BODY: the body streamed to the handler */
+        bool raw_replied;
         /* Handlers that may block run in a thread of their own with the connection suspended;
          * their response waits here until libmicrohttpd calls us back after the resume. */
         bool async;
@@ -197,3 +198,12 @@ void h_volumes_create(struct cms_request *r);
 void h_volume_inspect(struct cms_request *r);
 void h_volume_remove(struct cms_request *r);
 void h_volumes_prune(struct cms_request *r);
+void h_images_list(struct cms_request *r);
+void h_image_inspect(struct cms_request *r);
+void h_image_history(struct cms_request *r);
+void h_image_tag(struct cms_request *r);
+void h_image_remove(struct cms_request *r);
+void h_images_prune(struct cms_request *r);
+void h_images_pull(struct cms_request *r);
+void h_image_push(struct cms_request *r);
+void h_images_build(struct cms_request *r);

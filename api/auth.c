@@ -8,6 +8,13 @@ int cms_auth_check(struct cms_request *r)
 {
         if (r->route->flags & ROUTE_OPEN)
                 return 0;
+        if (r->route->flags & ROUTE_METRICS) {
+                const struct cms_config *c = cms_manager_config_rdlock(r->m);
+                bool open = c->metrics_public;
+                cms_manager_config_unlock(r->m);
+                if (open)
+                        return 0;
+        }
         const char *h = cms_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
         if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
                 cms_reply_errorf(r, 401, "missing bearer token (Authorization: Bearer <token>)");

@@ -28,6 +28,7 @@ void cms_reply_queue(struct cms_request *r, int status, struct MHD_Response *res
 {
         r->status = status;
         r->replied = true;
+        cms_http_count(r->route, r->method, status);
         if (r->async) {
                 r->pending = resp;
                 r->pending_status = (unsigned)status;

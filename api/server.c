@@ -40,6 +40,9 @@ static void request_free(struct cms_request *r)
         for (size_t i = 0; i < r->n_params; i++)
                 free(r->params[i]);
         cms_buf_free(&r->body);
+        if (r->pending) /* a reply the client left before */
+                MHD_destroy_response(r->pending);
+        cms_upload_unref(r->upload);
         if (r->json)
                 json_object_put(r->json);
         free(r->url);
@@ -73,6 +76,99 @@ static void reply_preflight(struct cms_request *r)
         MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
         cms_reply_decorate(r, resp);
         cms_reply_queue(r, 204, resp);
+}
+
+static void run_handler(struct cms_request *r);
+
+/* ---- ROUTE_RAW_BODY: the body is streamed to the handler while it arrives (upload.c) ---- */
+
+static bool is_archive_type(const char *ct)
+{
+        static const char *const types[] = {"application/x-tar", "application/tar",
+                                            "application/gzip", "application/x-gzip",
+                                            "application/x-xz", "application/x-bzip2",
+                                            "application/octet-stream", NULL};
+        while (ct && *ct == ' ')
+                ct++;
+        for (size_t i = 0; ct && types[i]; i++) {
+                size_t n = strlen(types[i]);
+                if (!strncasecmp(ct, types[i], n) && (ct[n] == 0 || ct[n] == ';' || ct[n] == ' '))
+                        return true;
+        }
+        return false;
+}
+
+static void raw_job(void *arg)
+{
+        struct cms_request *r = arg;
+        run_handler(r);
+        /* From here the connection may be resumed and the reply queued. */
+        cms_upload_handler_done(r->upload);
+}
+
+/* Starts the handler at once, with the body still to come: it reads it through r->upload. */
+static void raw_begin(struct cms_request *r)
+{
+        const struct cms_config *c = cms_manager_config_rdlock(r->m);
+        int64_t max = c->max_build_context;
+        cms_manager_config_unlock(r->m);
+        const char *cl = cms_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        int64_t len = 0;
+        if (cl && cms_parse_int(cl, 0, INT64_MAX, &len) == 0 && len > max) {
+                cms_reply_errorf(r, 413, "request body of %" PRId64 " bytes exceeds the limit of %" PRId64
+                                 " bytes (limits.max_build_context)", len, max);
+                return;
+        }
+        if (!is_archive_type(cms_header(r, MHD_HTTP_HEADER_CONTENT_TYPE))) {
+                cms_reply_errorf(r, 415, "expected Content-Type: application/x-tar (a tar of the "
+                                 "build context, optionally gzip, bzip2 or xz compressed)");
+                return;
+        }
+        if (cms_upload_new(r->conn, &r->m->draining, max, &r->upload) < 0) {
+                cms_reply_errorf(r, 500, "out of memory");
+                return;
+        }
+        r->async = true;
+        if (cms_workers_submit(r->api->workers, raw_job, r) < 0) {
+                r->async = false;
+                cms_upload_unref(r->upload);
+                r->upload = NULL;
+                cms_reply_errorf(r, 503, "too busy: no thread for the request");
+        }
+}
+
+/* The whole body is in and the handler has returned: its reply, or 413 when the body went over
+ * the cap (the handler saw the body cut short). */
+static void raw_reply(struct cms_request *r)
+{
+        struct MHD_Response *resp = r->pending;
+        r->pending = NULL;
+        r->async = false;
+        if (cms_upload_too_large(r->upload) || !resp) {
+                if (resp)
+                        MHD_destroy_response(resp);
+                r->replied = false;
+                if (cms_upload_too_large(r->upload))
+                        cms_reply_errorf(r, 413, "request body exceeds the limit of %" PRId64
+                                         " bytes (limits.max_build_context)", cms_upload_max(r->upload));
+                else
+                        cms_reply_errorf(r, 500, "handler gave no reply");
+                return;
+        }
+        MHD_queue_response(r->conn, r->pending_status, resp);
+        MHD_destroy_response(resp);
+}
+
+static void raw_request(struct cms_request *r, const char *upload, size_t *upload_size)
+{
+        if (*upload_size) {
+                *upload_size -= cms_upload_feed(r->upload, upload, *upload_size);
+                return;
+        }
+        if (r->raw_replied || !cms_upload_finish(r->upload))
+                return; /* suspended until the handler has replied */
+        r->raw_replied = true;
+        raw_reply(r);
 }
 
 /* Everything decided from the request line and headers, before any body is read. */
@@ -118,6 +214,10 @@ static void request_begin(struct cms_request *r)
         }
         if (cms_auth_check(r) < 0)
                 return;
+        if (r->route->flags & ROUTE_RAW_BODY) {
+                raw_begin(r);
+                return;
+        }
         const struct cms_config *c = cms_manager_config_rdlock(r->m);
         int64_t max_body = c->max_body;
         cms_manager_config_unlock(r->m);
@@ -224,6 +324,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 request_begin(r);
                 return MHD_YES;
         }
+        if (r->upload) {
+                raw_request(r, upload, upload_size);
+                return MHD_YES;
+        }
         if (*upload_size) {
                 if (!r->replied && !r->body_too_large &&
                     cms_buf_append(&r->body, upload, *upload_size) < 0) {
@@ -265,6 +369,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         log_fields(CMS_LOG_INFO, f, ELEMENTSOF(f), "%s %s %d %" PRId64 "ms token=%s%s", r->method,
                    r->url, r->status, ms, tok,
                    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (client gone)");
+        if (r->upload) /* its handler may still run: let it finish with the request */
+                cms_upload_client_gone(r->upload);
         atomic_fetch_sub(&a->stats.in_flight, 1);
         request_free(r);
         *con_cls = NULL;

@@ -36,6 +36,7 @@ struct cms_config {
         char *state_dir;
         enum cms_log_level log_level;
         int64_t max_body;       /* bytes */
+        int64_t max_build_context; /* bytes: the streamed body of POST /v1/images/build */
         int64_t max_connections;
         int64_t request_timeout_ms;
         char *tls_cert, *tls_key, *tls_client_ca;

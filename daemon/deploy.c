@@ -5,70 +5,6 @@
 
 #include "containers_internal.h"
 
-/* Splits "host:5000/team/app:1.2" or "app@sha256:..." into the engine's fromImage and tag. */
-static void split_ref(const char *ref, char **repo, char **tag)
-{
-        const char *at = strchr(ref, '@');
-        const char *slash = strrchr(ref, '/');
-        const char *colon = strrchr(ref, ':');
-        if (at) {
-                *repo = strndup(ref, (size_t)(at - ref));
-                *tag = strdup(at + 1);
-        } else if (colon && (!slash || colon > slash)) {
-                *repo = strndup(ref, (size_t)(colon - ref));
-                *tag = strdup(colon + 1);
-        } else {
-                *repo = strdup(ref);
-                *tag = strdup("latest");
-        }
-}
-
-/* The engine reports pull failures inside a 200 progress stream: find them. */
-struct pull_state {
-        struct cms_buf line;
-        char error[400];
-};
-
-static int pull_data(const char *data, size_t len, void *ud)
-{
-        struct pull_state *p = ud;
-        for (size_t i = 0; i < len; i++) {
-                if (data[i] != '\n') {
-                        if (cms_buf_append(&p->line, data + i, 1) < 0)
-                                p->line.len = 0; /* an absurd line: skip it */
-                        continue;
-                }
-                _cleanup_json_ json_object *o = p->line.len ? json_tokener_parse(p->line.data) : NULL;
-                p->line.len = 0;
-                const char *e = json_object_get_string(cms_json_get(o, "error"));
-                if (e && !p->error[0])
-                        snprintf(p->error, sizeof(p->error), "%s", e);
-        }
-        return 0;
-}
-
-static int pull_image(struct cms_manager *m, const char *image, struct cms_error *err)
-{
-        _cleanup_free_ char *repo = NULL, *tag = NULL;
-        split_ref(image, &repo, &tag);
-        _cleanup_free_ char *er = repo ? cms_url_escape(repo) : NULL;
-        _cleanup_free_ char *et = tag ? cms_url_escape(tag) : NULL;
-        _cleanup_free_ char *path = er && et ? cms_strdup_printf("/images/create?fromImage=%s&tag=%s", er, et)
-                                             : NULL;
-        if (!path)
-                return cms_err(err, 500, "out of memory");
-        struct pull_state p = {0};
-        cms_buf_init(&p.line, 64 * 1024);
-        struct cms_engine_req req = {.method = "POST", .path = path, .timeout_ms = 30 * 60 * 1000};
-        int r = cms_engine_stream(m->engine, &req, pull_data, NULL, &p, err);
-        cms_buf_free(&p.line);
-        if (r < 0)
-                return r;
-        if (p.error[0])
-                return cms_err(err, 502, "pull of %s failed: %s", image, p.error);
-        return 0;
-}
-
 static int ensure_image(struct cms_manager *m, const char *image, bool pull, struct cms_error *err)
 {
         _cleanup_free_ char *e = cms_url_escape(image);
@@ -86,7 +22,7 @@ static int ensure_image(struct cms_manager *m, const char *image, bool pull, str
         }
         if (!pull)
                 return cms_err(err, 404, "image %s is not present and pull is false", image);
-        return pull_image(m, image, err);
+        return cms_images_pull_ref(m, image, err);
 }
 
 static const char *health_of(json_object *raw)

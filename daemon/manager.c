@@ -2,6 +2,7 @@
 #include "manager.h"
 
 #include "log.h"
+#include "monitor/sampler.h"
 
 int cms_manager_new(struct cms_config *cfg, struct cms_manager **out, struct cms_error *err)
 {
@@ -19,6 +20,9 @@ int cms_manager_new(struct cms_config *cfg, struct cms_manager **out, struct cms
         m->started_at = time(NULL);
         if (cms_housekeeping_start(m, &m->housekeeping) < 0)
                 log_warn("cannot start the housekeeping thread");
+        struct cms_error serr = {0};
+        if (cms_sampler_start(m->engine, cfg, &m->sampler, &serr) < 0)
+                log_warn("metrics sampler not running: %s", serr.message);
         *out = m;
         return 0;
 }
@@ -27,6 +31,8 @@ void cms_manager_free(struct cms_manager *m)
 {
         if (!m)
                 return;
+        /* First: its threads use the engine, and its rings go to state_dir on the way out. */
+        cms_sampler_stop(m->sampler);
         cms_housekeeping_stop(m->housekeeping);
         cms_engine_free(m->engine);
         cms_config_free(m->cfg);

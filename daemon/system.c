@@ -2,6 +2,7 @@
 #include <sys/utsname.h>
 
 #include "manager.h"
+#include "monitor/sampler.h"
 
 #define get cms_json_get
 
@@ -32,6 +33,22 @@ static int count_array(struct cms_manager *m, const char *path, const char *memb
         *out = json_object_is_type(arr, json_type_array) ? (int64_t)json_object_array_length(arr)
                                                          : 0;
         return 0;
+}
+
+static json_object *sampler_info(struct cms_manager *m)
+{
+        struct cms_sampler_status st;
+        cms_sampler_status(m->sampler, &st);
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "running", json_object_new_boolean(st.running));
+        if (!st.running)
+                return o;
+        char iv[32];
+        cms_format_duration(st.interval_ms, iv, sizeof(iv));
+        json_object_object_add(o, "mode", json_object_new_string(st.mode));
+        json_object_object_add(o, "containers", json_object_new_int64((int64_t)st.containers));
+        json_object_object_add(o, "interval", json_object_new_string(iv));
+        return o;
 }
 
 int cms_system_info(struct cms_manager *m, json_object **out, struct cms_error *err)
@@ -76,8 +93,7 @@ int cms_system_info(struct cms_manager *m, json_object **out, struct cms_error *
         json_object_object_add(cmsd, "version", json_object_new_string(CMS_VERSION));
         json_object_object_add(cmsd, "uptime_s",
                                json_object_new_int64((cms_now_ms() - m->started_ms) / 1000));
-        json_object *sampler = json_object_new_object();
-        json_object_object_add(sampler, "running", json_object_new_boolean(0));
+        json_object *sampler = sampler_info(m);
 
         json_object *o = json_object_new_object();
         json_object_object_add(o, "runtime",

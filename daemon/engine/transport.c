@@ -23,6 +23,13 @@ struct xfer {
         bool status_known, pass_through, too_big, oom, cb_stopped;
 };
 
+/* cms_engine_upload's body source. */
+struct upload_src {
+        cms_engine_read_cb read;
+        void *ud;
+        bool aborted;
+};
+
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc = CURLE_FAILED_INIT;
 
@@ -175,8 +182,38 @@ static int set_method(CURL *h, const struct cms_engine_req *req, struct curl_sli
         return 0;
 }
 
+static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
+{
+        struct upload_src *u = ud;
+        ssize_t n = u->read(buf, size * nitems, u->ud);
+        if (n < 0) {
+                u->aborted = true;
+                return CURL_READFUNC_ABORT;
+        }
+        return (size_t)n;
+}
+
+/* A POST whose body comes from the read callback, sent chunked as it is produced. */
+static int set_upload(CURL *h, const struct cms_engine_req *req, struct upload_src *up,
+                      struct curl_slist **hdrs)
+{
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+        curl_easy_setopt(h, CURLOPT_READDATA, up);
+        _cleanup_free_ char *ct = cms_strdup_printf(
+            "Content-Type: %s", req->content_type ? req->content_type : "application/octet-stream");
+        struct curl_slist *n = ct ? curl_slist_append(*hdrs, ct) : NULL;
+        if (n)
+                *hdrs = n;
+        n = n ? curl_slist_append(*hdrs, "Transfer-Encoding: chunked") : NULL;
+        if (!n)
+                return -ENOMEM;
+        *hdrs = n;
+        return 0;
+}
+
 static int setup(struct cms_engine *e, CURL *h, const struct cms_engine_req *req, const char *path,
-                 struct xfer *x, struct curl_slist **hdrs, char *errbuf)
+                 struct xfer *x, struct upload_src *up, struct curl_slist **hdrs, char *errbuf)
 {
         _cleanup_free_ char *url = cms_strdup_printf("%s%s", e->base, path);
         if (!url)
@@ -199,7 +236,7 @@ static int setup(struct cms_engine *e, CURL *h, const struct cms_engine_req *req
         curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
         *hdrs = curl_slist_append(NULL, "Expect:");
-        if (!*hdrs || set_method(h, req, hdrs) < 0)
+        if (!*hdrs || (up ? set_upload(h, req, up, hdrs) : set_method(h, req, hdrs)) < 0)
                 return -ENOMEM;
         for (const char *const *hl = req->headers; hl && *hl; hl++) {
                 struct curl_slist *n = curl_slist_append(*hdrs, *hl);
@@ -291,10 +328,10 @@ static int map_curl(struct cms_engine *e, CURL *h, CURLcode rc, long timeout, co
         return cms_eng_unavailable(err, "engine unavailable at %s: %s", e->url, why);
 }
 
-int cms_eng_transfer(struct cms_engine *e, const struct cms_engine_req *req, const char *path,
-                     struct cms_buf *body, cms_engine_data_cb on_data,
-                     cms_engine_stop_cb should_stop, void *userdata, struct cms_eng_result *res,
-                     struct cms_error *err)
+static int transfer(struct cms_engine *e, const struct cms_engine_req *req, const char *path,
+                    struct cms_buf *body, cms_engine_data_cb on_data,
+                    cms_engine_stop_cb should_stop, void *userdata, struct cms_eng_result *res,
+                    struct upload_src *up, struct cms_error *err)
 {
         struct cms_eng_handle *h = handle_get(e);
         if (!h)
@@ -304,7 +341,7 @@ int cms_eng_transfer(struct cms_engine *e, const struct cms_engine_req *req, con
         struct curl_slist *hdrs = NULL;
         char errbuf[CURL_ERROR_SIZE] = "";
         CURLcode rc = CURLE_OK;
-        int r = setup(e, h->easy, req, path, &x, &hdrs, errbuf);
+        int r = setup(e, h->easy, req, path, &x, up, &hdrs, errbuf);
         if (r == 0)
                 r = drive(h, should_stop, userdata, &rc);
         curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &res->status);
@@ -314,6 +351,8 @@ int cms_eng_transfer(struct cms_engine *e, const struct cms_engine_req *req, con
                 r = cms_err(err, 500, "libcurl multi interface failed");
         else if (r == -1 || x.cb_stopped)
                 r = 0; /* the caller ended it */
+        else if (up && up->aborted)
+                r = cms_err(err, 400, "request body aborted");
         else if (x.too_big)
                 r = cms_err(err, 502, "engine reply too large (over %zu bytes)", body->max);
         else if (x.oom)
@@ -327,6 +366,14 @@ int cms_eng_transfer(struct cms_engine *e, const struct cms_engine_req *req, con
         curl_slist_free_all(hdrs);
         handle_put(e, h);
         return r;
+}
+
+int cms_eng_transfer(struct cms_engine *e, const struct cms_engine_req *req, const char *path,
+                     struct cms_buf *body, cms_engine_data_cb on_data,
+                     cms_engine_stop_cb should_stop, void *userdata, struct cms_eng_result *res,
+                     struct cms_error *err)
+{
+        return transfer(e, req, path, body, on_data, should_stop, userdata, res, NULL, err);
 }
 
 void cms_engine_reply_free(struct cms_engine_reply *r)
@@ -409,4 +456,27 @@ int cms_engine_json(struct cms_engine *e, const char *method, const char *path, 
                 r = cms_eng_parse_json(reply.body, reply.len, out, err);
         cms_engine_reply_free(&reply);
         return r;
+}
+
+int cms_engine_upload(struct cms_engine *e, const struct cms_engine_req *req,
+                      cms_engine_read_cb read_cb, void *read_ud, cms_engine_data_cb on_data,
+                      cms_engine_stop_cb should_stop, void *userdata, struct cms_error *err)
+{
+        int r = cms_eng_ensure_ready(e, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *path = cms_eng_build_path(e, req->path);
+        if (!path)
+                return cms_err(err, 500, "engine path must start with '/': %s",
+                               req->path ? req->path : "(null)");
+        _cleanup_buf_ struct cms_buf body;
+        cms_buf_init(&body, reply_cap(req));
+        struct cms_eng_result res = {0};
+        struct upload_src up = {.read = read_cb, .ud = read_ud};
+        r = transfer(e, req, path, &body, on_data, should_stop, userdata, &res, &up, err);
+        if (r < 0)
+                return r;
+        if (res.status >= 200 && res.status < 300)
+                return 0;
+        return cms_eng_map_status(res.status, body.data, body.len, err);
 }

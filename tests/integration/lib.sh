@@ -390,6 +390,7 @@ cleanup_engine() {
                         curl -sS --max-time 60 --unix-socket "$ENGINE_SOCK" -o /dev/null \
                                 -X DELETE "http://engine/v1.41/networks/$n" 2>/dev/null
                 done
+                cleanup_images
                 for n in $(curl -sS --max-time 30 --unix-socket "$ENGINE_SOCK" \
                         "http://engine/v1.41/volumes" 2>/dev/null |
                         jq -r --arg p "$NAME_PREFIX-" '.Volumes[]?.Name | select(startswith($p))'); do
@@ -397,6 +398,26 @@ cleanup_engine() {
                                 -X DELETE "http://engine/v1.41/volumes/$n?force=1" 2>/dev/null
                 done
         fi
+}
+
+# Images the run made: tags naming the run's prefix are removed by name (an image that has
+# other tags, such as the shared test images, only loses that tag), and untagged images labelled
+# with the run by id. Never with force, so nothing another tag or container uses goes.
+cleanup_images() {
+        local list t id
+        list=$(curl -sS --max-time 60 --unix-socket "$ENGINE_SOCK" \
+                "http://engine/v1.41/images/json?all=1" 2>/dev/null) || return 0
+        for t in $(jq -r --arg p "$NAME_PREFIX" '.[] | (.RepoTags // [])[] | select(contains($p))' \
+                <<<"$list" 2>/dev/null); do
+                curl -sS --max-time 60 --unix-socket "$ENGINE_SOCK" -o /dev/null -X DELETE \
+                        "http://engine/v1.41/images/$(jq -rn --arg t "$t" '$t | @uri')" 2>/dev/null
+        done
+        for id in $(jq -r --arg run "$RUN_ID" '.[] | select((.Labels // {})["cmsd-test-run"] == $run)
+                | select((.RepoTags // []) | map(select(. != "<none>:<none>")) | length == 0) | .Id' \
+                <<<"$list" 2>/dev/null); do
+                curl -sS --max-time 60 --unix-socket "$ENGINE_SOCK" -o /dev/null -X DELETE \
+                        "http://engine/v1.41/images/$id" 2>/dev/null
+        done
 }
 
 # t NAME FUNC: runs FUNC in a subshell (a failed assertion ends only that test), prints

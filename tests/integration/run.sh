@@ -50,6 +50,7 @@ record() { # record ok|not-ok ENGINE NAME [WHY]
 
 finish() {
         local p f
+        declare -f stop_registry >/dev/null && stop_registry
         p=$(grep -c '^ok ' "$RESULTS_FILE")
         f=$(grep -c '^not ok ' "$RESULTS_FILE")
         if [ "$f" -eq 0 ]; then
@@ -73,6 +74,88 @@ fi
 if [ ! -x "$bin" ]; then
         record not-ok all setup "cmsd binary not found or not executable: $bin"
         finish
+fi
+
+# ---------------------------------------------------------------------------------------------
+# The test registry for push/pull: Debian's docker-registry on 127.0.0.1, htpasswd credentials
+# (so they are really checked) and TLS with a certificate made here. Docker treats 127.0.0.0/8 as
+# insecure and takes it as it is; Podman is given the certificate in its per-registry certs.d
+# directory, which it reads at each connection (a registries.conf "insecure" entry would only be
+# seen after a restart of the Podman service, which the suite must not do).
+REGISTRY_PID= REGISTRY_CERTS_DIR=
+REGISTRY_USER=cmsd-test REGISTRY_PASS="pw-$RUN_ID"
+
+registry_port() {
+        local p i hex
+        for ((i = 0; i < 100; i++)); do
+                p=$((15000 + (RANDOM % 5000)))
+                printf -v hex ':%04X ' "$p"
+                if ! awk '{ print $2 " " }' /proc/net/tcp /proc/net/tcp6 2>/dev/null | grep -q -- "$hex"; then
+                        printf '%s' "$p"
+                        return 0
+                fi
+        done
+        return 1
+}
+
+start_registry() {
+        local dir="$WORK_DIR/registry" port i tool
+        for tool in docker-registry htpasswd openssl; do
+                if ! command -v "$tool" >/dev/null 2>&1; then
+                        echo "# $tool missing (scripts/deps.sh installs it)"
+                        return 1
+                fi
+        done
+        mkdir -p "$dir/data"
+        htpasswd -Bbn "$REGISTRY_USER" "$REGISTRY_PASS" >"$dir/htpasswd" 2>/dev/null || return 1
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/key.pem" -out "$dir/cert.pem" \
+                -days 2 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
+                >/dev/null 2>&1 || return 1
+        port=$(registry_port) || return 1
+        printf '%s\n' "version: 0.1" "log: {level: warn}" "storage:" \
+                "  filesystem: {rootdirectory: \"$dir/data\"}" "  delete: {enabled: true}" \
+                "http:" "  addr: 127.0.0.1:$port" \
+                "  tls: {certificate: \"$dir/cert.pem\", key: \"$dir/key.pem\"}" \
+                "auth:" "  htpasswd: {realm: cmsd-test, path: \"$dir/htpasswd\"}" >"$dir/config.yml"
+        REGISTRY_CERTS_DIR="/etc/containers/certs.d/127.0.0.1:$port"
+        if [ ! -e "$REGISTRY_CERTS_DIR" ]; then
+                mkdir -p "$REGISTRY_CERTS_DIR" && cp "$dir/cert.pem" "$REGISTRY_CERTS_DIR/ca.crt"
+        else
+                REGISTRY_CERTS_DIR= # someone else's: leave it alone
+        fi
+        docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
+        REGISTRY_PID=$!
+        for ((i = 0; i < 40; i++)); do
+                if [ "$(curl -sk -o /dev/null -w '%{http_code}' --max-time 2 "https://127.0.0.1:$port/v2/")" = 401 ]; then
+                        REGISTRY_ADDR=127.0.0.1:$port
+                        export REGISTRY_ADDR REGISTRY_USER REGISTRY_PASS
+                        return 0
+                fi
+                kill -0 "$REGISTRY_PID" 2>/dev/null || break
+                sleep 0.25
+        done
+        echo "# registry did not start: $(tail -n 3 "$dir/log" | tr '\n' ' ')"
+        return 1
+}
+
+stop_registry() {
+        if [ -n "$REGISTRY_PID" ]; then
+                kill -TERM "$REGISTRY_PID" 2>/dev/null
+                wait "$REGISTRY_PID" 2>/dev/null
+                REGISTRY_PID=
+        fi
+        if [ -n "$REGISTRY_CERTS_DIR" ]; then
+                rm -f "$REGISTRY_CERTS_DIR/ca.crt"
+                rmdir "$REGISTRY_CERTS_DIR" 2>/dev/null
+                REGISTRY_CERTS_DIR=
+        fi
+}
+
+REGISTRY_ADDR=
+export REGISTRY_ADDR
+if ! start_registry; then
+        record not-ok all registry.starts "the test registry (docker-registry) did not start"
+        stop_registry
 fi
 
 # Files in the order that makes a failure easiest to read (basic things first); any other
@@ -144,6 +227,8 @@ cleanup_stale() {
                 jq -r '.[].Name | capture("^cmsdt-(?<r>[0-9a-f]+)-") | .r' 2>/dev/null)"
         runs+=" $(curl -sS --max-time 30 --unix-socket "$ENGINE_SOCK" "http://engine/v1.41/volumes" 2>/dev/null |
                 jq -r '.Volumes[]?.Name | capture("^cmsdt-(?<r>[0-9a-f]+)-") | .r' 2>/dev/null)"
+        runs+=" $(curl -sS --max-time 30 --unix-socket "$ENGINE_SOCK" "http://engine/v1.41/images/json" 2>/dev/null |
+                jq -r '.[] | (.RepoTags // [])[] | capture("cmsdt-(?<r>[0-9a-f]+)/") | .r' 2>/dev/null)"
         for r in $(tr ' ' '\n' <<<"$runs" | sort -u); do
                 if [ "$r" = "$RUN_ID" ] || [ "${#r}" -le 2 ]; then
                         continue
@@ -169,6 +254,7 @@ on_signal() {
         fi
         [ -n "${CMSD_PID:-}" ] && kill -TERM "$CMSD_PID" 2>/dev/null
         [ -n "${ENGINE:-}" ] && declare -f cleanup_engine >/dev/null && cleanup_engine all
+        stop_registry
         exit 130
 }
 trap on_signal INT TERM

@@ -95,6 +95,63 @@ static void test_long_and_deep_paths(void **state)
         assert_int_equal(match("GET", deep, &r, p, &n, allow), -ENOENT);
 }
 
+/* Image refs: "{ref*}" takes every segment the rest of the pattern leaves, so refs with a
+ * registry port, a path and a tag or digest work, with and without a literal suffix. */
+static void test_greedy_image_refs(void **state)
+{
+        static const struct {
+                const char *method, *path, *name, *param;
+        } cases[] = {
+            {"GET", "/v1/images/busybox", "image_inspect", "busybox"},
+            {"GET", "/v1/images/127.0.0.1:5000/team/app:1.2", "image_inspect",
+             "127.0.0.1:5000/team/app:1.2"},
+            {"GET", "/v1/images/app@sha256:0123abcd", "image_inspect", "app@sha256:0123abcd"},
+            {"DELETE", "/v1/images/127.0.0.1:5000/team/app:1.2", "image_remove",
+             "127.0.0.1:5000/team/app:1.2"},
+            {"GET", "/v1/images/127.0.0.1:5000/team/app:1.2/history", "image_history",
+             "127.0.0.1:5000/team/app:1.2"},
+            {"GET", "/v1/images/busybox/history", "image_history", "busybox"},
+            {"POST", "/v1/images/127.0.0.1:5000/team/app:1.2/push", "image_push",
+             "127.0.0.1:5000/team/app:1.2"},
+            {"POST", "/v1/images/a/b/c/d/e/tag", "image_tag", "a/b/c/d/e"},
+            {"POST", "/v1/images/pull", "images_pull", NULL},
+            {"POST", "/v1/images/build", "images_build", NULL},
+            {"POST", "/v1/images/prune", "images_prune", NULL},
+            {"GET", "/v1/images", "images_list", NULL},
+            {"POST", "/v1/networks/prune", "networks_prune", NULL},
+            {"POST", "/v1/networks/n1/connect", "network_connect", "n1"},
+            {"POST", "/v1/networks/n1/disconnect", "network_disconnect", "n1"},
+            {"DELETE", "/v1/volumes/data", "volume_remove", "data"},
+            {"POST", "/v1/volumes/prune", "volumes_prune", NULL},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                const struct cms_route *r = NULL;
+                char *p[CMS_MAX_PARAMS];
+                size_t n = 0;
+                char allow[128];
+                if (match(cases[i].method, cases[i].path, &r, p, &n, allow) != 0)
+                        fail_msg("%s %s did not match", cases[i].method, cases[i].path);
+                assert_string_equal(r->name, cases[i].name);
+                if (cases[i].param) {
+                        assert_int_equal(n, 1);
+                        assert_string_equal(p[0], cases[i].param);
+                } else {
+                        assert_int_equal(n, 0);
+                }
+                free_params(p, n);
+        }
+        /* A suffix route needs a ref before its suffix; the wrong method on one lists the others. */
+        const struct cms_route *r = NULL;
+        char *p[CMS_MAX_PARAMS];
+        size_t n = 0;
+        char allow[128];
+        assert_int_equal(match("PUT", "/v1/images/x/push", &r, p, &n, allow), -EOPNOTSUPP);
+        assert_non_null(strstr(allow, "POST"));
+        assert_int_equal(match("POST", "/v1/images", &r, p, &n, allow), -EOPNOTSUPP);
+        assert_int_equal(match("GET", "/v1/networks/a/b", &r, p, &n, allow), -ENOENT);
+        assert_int_equal(n, 0);
+}
+
 /* Every route is reachable: its pattern with params filled in matches itself. */
 static void test_table_self_match(void **state)
 {
@@ -134,6 +191,7 @@ int main(void)
                 cmocka_unit_test(test_head_is_get),
                 cmocka_unit_test(test_long_and_deep_paths),
                 cmocka_unit_test(test_table_self_match),
+                cmocka_unit_test(test_greedy_image_refs),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,415 @@
+/* Handlers for the metrics routes: GET /metrics (Prometheus), /v1/metrics (JSON series with
+ * since + ETag), /v1/metrics/export (the whole history as a download, streamed container by
+ * container) and /v1/containers/{id}/stats; and the cmsd_http_requests_total counters. Everything
+ * is read from the sampler's memory: no engine call, except to tell "not running" from "no such
+ * container" on the stats route. */
+#include "api.h"
+#include "daemon/monitor/sampler.h"
+
+#define MAX_ROUTES 128
+#define MAX_PROM (256u * 1024 * 1024)
+#define MAX_JSON (512u * 1024 * 1024)
+#define DEFAULT_POINTS 60
+
+/* ---- request counters: [route][status - 100], lock-free ---- */
+
+static atomic_uint_fast64_t http_counts[MAX_ROUTES + 2][500];
+enum { SLOT_NONE = MAX_ROUTES, SLOT_PREFLIGHT };
+
+void cms_http_count(const struct cms_route *route, const char *method, int status)
+{
+        size_t n, slot = SLOT_NONE;
+        const struct cms_route *t = cms_router_table(&n);
+        if (route && route >= t && route < t + n && (size_t)(route - t) < MAX_ROUTES)
+                slot = (size_t)(route - t);
+        else if (!route && method && !strcmp(method, "OPTIONS"))
+                slot = SLOT_PREFLIGHT;
+        if (status >= 100 && status < 600)
+                atomic_fetch_add_explicit(&http_counts[slot][status - 100], 1, memory_order_relaxed);
+}
+
+static size_t http_snapshot(struct cms_http_count **out)
+{
+        size_t n, k = 0, cap = 64;
+        const struct cms_route *t = cms_router_table(&n);
+        struct cms_http_count *v = malloc(cap * sizeof(*v));
+        for (size_t slot = 0; v && slot < MAX_ROUTES + 2; slot++) {
+                if (slot < SLOT_NONE && slot >= n)
+                        continue;
+                const char *name = slot == SLOT_NONE        ? "none"
+                                   : slot == SLOT_PREFLIGHT ? "preflight"
+                                                            : t[slot].name;
+                for (int code = 0; code < 500; code++) {
+                        uint64_t c = atomic_load_explicit(&http_counts[slot][code],
+                                                          memory_order_relaxed);
+                        if (!c)
+                                continue;
+                        if (k == cap) {
+                                void *p = realloc(v, (cap *= 2) * sizeof(*v));
+                                if (!p)
+                                        break;
+                                v = p;
+                        }
+                        v[k++] = (struct cms_http_count){name, code + 100, c};
+                }
+        }
+        *out = v;
+        return v ? k : 0;
+}
+
+/* ---- shared ---- */
+
+static struct cms_sampler *sampler_or_503(struct cms_request *r)
+{
+        if (!r->m->sampler)
+                cms_reply_errorf(r, 503, "the metrics sampler is not running");
+        return r->m->sampler;
+}
+
+static void reply_buf(struct cms_request *r, int status, const char *ctype, struct cms_buf *b,
+                      const char *etag, const char *disposition)
+{
+        size_t len = b->len;
+        char *data = cms_buf_take(b);
+        struct MHD_Response *resp =
+                data ? MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE) : NULL;
+        if (!resp) {
+                free(data);
+                cms_reply_errorf(r, 500, "out of memory");
+                return;
+        }
+        MHD_add_response_header(resp, "Content-Type", ctype);
+        if (etag)
+                MHD_add_response_header(resp, "ETag", etag);
+        if (disposition)
+                MHD_add_response_header(resp, "Content-Disposition", disposition);
+        cms_reply_decorate(r, resp);
+        cms_reply_queue(r, status, resp);
+}
+
+/* since= and points= of the JSON routes. Replies 400 and returns <0 when malformed. */
+static int series_opts(struct cms_request *r, size_t capacity, int64_t *since, size_t *points)
+{
+        const char *s = cms_query(r, "since");
+        *since = 0;
+        if (s && cms_parse_time_ms(s, since) < 0) {
+                cms_reply_errorf(r, 400, "since: expected RFC 3339 or unix seconds, got '%s'", s);
+                return -EINVAL;
+        }
+        int64_t p;
+        if (cms_query_int(r, "points", 1, (int64_t)capacity, s ? (int64_t)capacity : DEFAULT_POINTS,
+                          &p) < 0)
+                return -EINVAL;
+        *points = (size_t)p;
+        return 0;
+}
+
+/* The containers named by container= (id, name or id prefix; repeatable), else all held. */
+static int select_ctrs(struct cms_request *r, struct cms_sampler *s, bool live_only,
+                       struct cms_sampler_ctr ***out, size_t *n)
+{
+        const char **keys = cms_query_all(r, "container");
+        if (!keys || !keys[0]) {
+                free(keys);
+                return cms_sampler_list(s, live_only, out, n);
+        }
+        size_t k = 0;
+        while (keys[k])
+                k++;
+        struct cms_sampler_ctr **v = calloc(k + 1, sizeof(*v));
+        *n = 0;
+        for (size_t i = 0; v && i < k; i++) {
+                if (!(v[*n] = cms_sampler_find(s, keys[i]))) {
+                        cms_reply_errorf(r, 404, "no metrics for container %s (not running, or "
+                                                 "not known to the sampler)", keys[i]);
+                        cms_sampler_list_free(v, *n);
+                        free(keys);
+                        return -ENOENT;
+                }
+                (*n)++;
+        }
+        free(keys);
+        if (!v) {
+                cms_reply_errorf(r, 500, "out of memory");
+                return -ENOMEM;
+        }
+        *out = v;
+        return 0;
+}
+
+/* ---- GET /metrics ---- */
+
+void h_metrics_prometheus(struct cms_request *r)
+{
+        struct cms_sampler *s = sampler_or_503(r);
+        if (!s)
+                return;
+        struct cms_sampler_ctr **v = NULL;
+        size_t n = 0;
+        if (cms_sampler_list(s, true, &v, &n) < 0) {
+                cms_reply_errorf(r, 500, "out of memory");
+                return;
+        }
+        struct cms_ctr_info *infos = calloc(n + 1, sizeof(*infos));
+        for (size_t i = 0; infos && i < n; i++)
+                cms_sampler_ctr_read(v[i], &infos[i], NULL);
+        cms_sampler_list_free(v, n);
+        struct cms_sampler_status st;
+        cms_sampler_status(s, &st);
+        struct cms_http_count *http = NULL;
+        size_t n_http = http_snapshot(&http);
+        struct cms_self_metrics self = {
+                .samples_total = st.samples_total, .cpu_seconds = st.cpu_seconds,
+                .containers = st.containers, .mode = st.mode, .ring_bytes = st.ring_bytes,
+                .ring_data_bytes = st.ring_data_bytes, .ring_samples = st.ring_samples,
+                .round_seconds = st.round_seconds, .engine_up = cms_engine_is_up(r->m->engine),
+                .http = http, .n_http = n_http};
+        struct cms_buf b;
+        cms_buf_init(&b, MAX_PROM);
+        int rc = infos ? cms_export_prometheus(infos, n, &self, &b) : -ENOMEM;
+        free(infos);
+        free(http);
+        if (rc < 0) {
+                cms_buf_free(&b);
+                cms_reply_errorf(r, 500, "cannot render the metrics: %s", strerror(-rc));
+                return;
+        }
+        reply_buf(r, 200, "text/plain; version=0.0.4; charset=utf-8", &b, NULL, NULL);
+}
+
+/* ---- GET /v1/metrics ---- */
+
+static uint64_t fnv1a(const char *p, size_t n)
+{
+        uint64_t h = 1469598103934665603ull;
+        for (size_t i = 0; i < n; i++)
+                h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+        return h;
+}
+
+static int doc_head(struct cms_buf *b, struct cms_sampler *s)
+{
+        struct cms_sampler_status st;
+        cms_sampler_status(s, &st);
+        char iv[32];
+        cms_format_duration(st.interval_ms, iv, sizeof(iv));
+        return cms_buf_printf(b, "{\"interval\":\"%s\",\"interval_ms\":%" PRId64 ",\"containers\":[",
+                              iv, st.interval_ms);
+}
+
+static int render_one(struct cms_buf *b, struct cms_sampler_ctr *c, int64_t since, size_t points,
+                      int64_t *newest)
+{
+        struct cms_ctr_info *in = malloc(sizeof(*in));
+        struct cms_ring_snap snap = {0};
+        int rc = in ? cms_sampler_ctr_read(c, in, &snap) : -ENOMEM;
+        if (rc == 0)
+                rc = cms_export_json_series(b, in, &snap, since, points, newest);
+        cms_ring_snap_free(&snap);
+        free(in);
+        return rc;
+}
+
+void h_metrics_json(struct cms_request *r)
+{
+        struct cms_sampler *s = sampler_or_503(r);
+        struct cms_sampler_status st;
+        int64_t since;
+        size_t points, n = 0;
+        struct cms_sampler_ctr **v = NULL;
+        if (!s)
+                return;
+        cms_sampler_status(s, &st);
+        if (series_opts(r, (size_t)(st.history_ms / st.interval_ms) + 1, &since, &points) < 0 ||
+            select_ctrs(r, s, false, &v, &n) < 0)
+                return;
+        struct cms_buf b;
+        cms_buf_init(&b, MAX_JSON);
+        int64_t newest = since;
+        int rc = cms_buf_printf(&b, "{\"success\":true,\"data\":");
+        rc = rc ?: doc_head(&b, s);
+        for (size_t i = 0; i < n && rc == 0; i++) {
+                if (i)
+                        rc = cms_buf_append(&b, ",", 1);
+                rc = rc ?: render_one(&b, v[i], since, points, &newest);
+        }
+        cms_sampler_list_free(v, n);
+        char t[32];
+        cms_format_time_ms(newest, t, sizeof(t));
+        /* A polling dashboard passes next_since back as since and gets only newer points. */
+        rc = rc ?: cms_buf_printf(&b, "],\"next_since\":%s%s%s}}", newest ? "\"" : "",
+                                  newest ? t : "null", newest ? "\"" : "");
+        if (rc < 0) {
+                cms_buf_free(&b);
+                cms_reply_errorf(r, rc == -E2BIG ? 400 : 500, "%s",
+                                 rc == -E2BIG ? "result too large: narrow it with container=, "
+                                                "since= or points="
+                                              : "cannot render the metrics");
+                return;
+        }
+        char etag[24];
+        snprintf(etag, sizeof(etag), "\"%016" PRIx64 "\"", fnv1a(b.data, b.len));
+        const char *inm = cms_header(r, "If-None-Match");
+        if (inm && (strstr(inm, etag) || !strcmp(inm, "*"))) {
+                cms_buf_free(&b);
+                struct MHD_Response *resp =
+                        MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+                MHD_add_response_header(resp, "ETag", etag);
+                cms_reply_decorate(r, resp);
+                cms_reply_queue(r, 304, resp);
+                return;
+        }
+        reply_buf(r, 200, "application/json", &b, etag, NULL);
+}
+
+/* ---- GET /v1/metrics/export: rendered one container at a time as the client reads ---- */
+
+struct export_cur {
+        struct cms_sampler *s;
+        struct cms_sampler_ctr **v;
+        size_t n, i, off;
+        int stage;
+        struct cms_buf buf;
+};
+
+static int export_fill(struct export_cur *x)
+{
+        x->buf.len = x->off = 0;
+        if (x->stage == 0) {
+                x->stage = 1;
+                return doc_head(&x->buf, x->s);
+        }
+        if (x->stage == 1 && x->i < x->n) {
+                int rc = x->i ? cms_buf_append(&x->buf, ",", 1) : 0;
+                rc = rc ?: render_one(&x->buf, x->v[x->i], 0, 0, NULL);
+                x->i++;
+                return rc;
+        }
+        if (x->stage == 1) {
+                x->stage = 2;
+                return cms_buf_printf(&x->buf, "]}\n");
+        }
+        return 1;
+}
+
+static ssize_t export_reader(void *cls, uint64_t pos, char *out, size_t max)
+{
+        struct export_cur *x = cls;
+        while (x->off == x->buf.len) {
+                int rc = export_fill(x);
+                if (rc > 0)
+                        return MHD_CONTENT_READER_END_OF_STREAM;
+                if (rc < 0)
+                        return MHD_CONTENT_READER_END_WITH_ERROR;
+        }
+        size_t k = x->buf.len - x->off < max ? x->buf.len - x->off : max;
+        memcpy(out, x->buf.data + x->off, k);
+        x->off += k;
+        return (ssize_t)k;
+}
+
+static void export_free(void *cls)
+{
+        struct export_cur *x = cls;
+        cms_sampler_list_free(x->v, x->n);
+        cms_buf_free(&x->buf);
+        free(x);
+}
+
+void h_metrics_export(struct cms_request *r)
+{
+        struct cms_sampler *s = sampler_or_503(r);
+        if (!s)
+                return;
+        struct export_cur *x = calloc(1, sizeof(*x));
+        if (!x) {
+                cms_reply_errorf(r, 500, "out of memory");
+                return;
+        }
+        x->s = s;
+        cms_buf_init(&x->buf, MAX_JSON);
+        if (select_ctrs(r, s, false, &x->v, &x->n) < 0) {
+                free(x);
+                return;
+        }
+        struct MHD_Response *resp =
+                MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, export_reader, x,
+                                                  export_free);
+        if (!resp) {
+                export_free(x);
+                cms_reply_errorf(r, 500, "out of memory");
+                return;
+        }
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        struct tm tm;
+        gmtime_r(&now.tv_sec, &tm);
+        char disp[96];
+        strftime(disp, sizeof(disp), "attachment; filename=\"cmsd-metrics-%Y%m%dT%H%M%SZ.json\"", &tm);
+        MHD_add_response_header(resp, "Content-Type", "application/json");
+        MHD_add_response_header(resp, "Content-Disposition", disp);
+        cms_reply_decorate(r, resp);
+        cms_reply_queue(r, 200, resp);
+}
+
+/* ---- GET /v1/containers/{id}/stats ---- */
+
+static void stats_not_sampled(struct cms_request *r)
+{
+        struct cms_error err = {0};
+        json_object *doc = NULL;
+        if (cms_containers_inspect(r->m, r->params[0], &doc, &err) < 0) {
+                cms_reply_error(r, &err);
+                return;
+        }
+        json_object *o = json_object_new_object();
+        static const char *const keys[] = {"id", "name", "image", "state", "health"};
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                json_object_object_add(o, keys[i], json_object_get(json_object_object_get(doc, keys[i])));
+        json_object_object_add(o, "sampled", json_object_new_boolean(0));
+        json_object_object_add(o, "latest", NULL);
+        json_object_object_add(o, "history", json_object_new_array());
+        json_object_put(doc);
+        cms_reply_json(r, 200, o);
+}
+
+void h_container_stats(struct cms_request *r)
+{
+        struct cms_sampler *s = sampler_or_503(r);
+        struct cms_sampler_status st;
+        int64_t since;
+        size_t points;
+        if (!s)
+                return;
+        cms_sampler_status(s, &st);
+        if (series_opts(r, (size_t)(st.history_ms / st.interval_ms) + 1, &since, &points) < 0)
+                return;
+        struct cms_sampler_ctr *c = cms_sampler_find(s, r->params[0]);
+        if (!c) {
+                stats_not_sampled(r);
+                return;
+        }
+        struct cms_ctr_info *in = malloc(sizeof(*in));
+        struct cms_ring_snap snap = {0};
+        int rc = in ? cms_sampler_ctr_read(c, in, &snap) : -ENOMEM;
+        cms_sampler_ctr_unref(c);
+        struct cms_buf b;
+        cms_buf_init(&b, MAX_JSON);
+        char iv[32];
+        cms_format_duration(st.interval_ms, iv, sizeof(iv));
+        rc = rc ?: cms_buf_printf(&b, "{\"success\":true,\"data\":{");
+        rc = rc ?: cms_export_json_meta(&b, in);
+        rc = rc ?: cms_buf_printf(&b, ",\"sampled\":true,\"interval\":\"%s\",\"latest\":", iv);
+        rc = rc ?: cms_export_json_latest(&b, in);
+        rc = rc ?: cms_buf_printf(&b, ",\"history\":");
+        rc = rc ?: cms_export_json_points(&b, &snap, since, points, NULL);
+        rc = rc ?: cms_buf_printf(&b, "}}");
+        cms_ring_snap_free(&snap);
+        free(in);
+        if (rc < 0) {
+                cms_buf_free(&b);
+                cms_reply_errorf(r, 500, "cannot render the stats");
+                return;
+        }
+        reply_buf(r, 200, "application/json", &b, NULL, NULL);
+}

@@ -1,0 +1,64 @@
+/* Handlers for the volume routes: query and body plumbing only; the volume manager does the
+ * work. */
+#include "api.h"
+
+static void reply_result(struct cms_request *r, int rc, int status, json_object *out,
+                         const struct cms_error *err)
+{
+        if (rc < 0) {
+                json_object_put(out);
+                cms_reply_error(r, err);
+        } else {
+                cms_reply_json(r, status, out);
+        }
+}
+
+void h_volumes_list(struct cms_request *r)
+{
+        bool dangling;
+        if (cms_query_bool(r, "dangling", false, &dangling) < 0)
+                return;
+        const char **labels = cms_query_all(r, "label");
+        struct cms_error err = {0};
+        json_object *out = NULL;
+        int rc = cms_volumes_list(r->m, labels, dangling, &out, &err);
+        free(labels);
+        reply_result(r, rc, 200, out, &err);
+}
+
+void h_volumes_create(struct cms_request *r)
+{
+        struct cms_error err = {0};
+        json_object *out = NULL;
+        int rc = cms_volumes_create(r->m, r->json, &out, &err);
+        reply_result(r, rc, 201, out, &err);
+}
+
+void h_volume_inspect(struct cms_request *r)
+{
+        struct cms_error err = {0};
+        json_object *out = NULL;
+        int rc = cms_volumes_inspect(r->m, r->params[0], &out, &err);
+        reply_result(r, rc, 200, out, &err);
+}
+
+void h_volume_remove(struct cms_request *r)
+{
+        bool force;
+        if (cms_query_bool(r, "force", false, &force) < 0)
+                return;
+        struct cms_error err = {0};
+        json_object *out = NULL;
+        int rc = cms_volumes_remove(r->m, r->params[0], force, &out, &err);
+        reply_result(r, rc, 200, out, &err);
+}
+
+void h_volumes_prune(struct cms_request *r)
+{
+        const char **labels = cms_query_all(r, "label");
+        struct cms_error err = {0};
+        json_object *out = NULL;
+        int rc = cms_volumes_prune(r->m, labels, &out, &err);
+        free(labels);
+        reply_result(r, rc, 200, out, &err);
+}

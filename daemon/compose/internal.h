@@ -1,0 +1,129 @@
+/* Shared by the daemon/compose sources only: the YAML tree the parser builds (with line numbers,
+ * shared alias nodes and expansion accounting), the parse context with its error/warning helpers,
+ * and the small model helpers (string lists, sorted maps). */
+#pragma once
+
+#include "model.h"
+
+/* ---- YAML tree (parse_tree.c) ---- */
+
+enum cms_ykind { CMS_Y_SCALAR, CMS_Y_SEQ, CMS_Y_MAP };
+
+/* A node. Alias references share the anchored node (refs counts the holders), so expansion costs
+ * no memory; size (nodes after expansion) and height are kept to enforce the caps without ever
+ * walking an expanded tree. Mappings hold key, value, key, value... with merge keys (<<)
+ * already applied and keys unique. */
+struct cms_ynode {
+        enum cms_ykind kind;
+        int line;
+        unsigned refs;
+        bool null;         /* a plain scalar spelled as YAML null: "", ~, null */
+        bool merge;        /* the plain key "<<" (only seen while building) */
+        bool interpolated; /* value already interpolated (shared nodes are visited once) */
+        char *value;       /* scalars */
+        size_t size;
+        int height;
+        struct cms_ynode **kids;
+        size_t n, cap;
+};
+
+/* Builds the tree of a single YAML document, or fails with a 400 naming the line. *out is NULL
+ * for an empty document. */
+int cms_ytree_parse(const char *yaml, size_t len, struct cms_ynode **out, struct cms_error *err);
+void cms_ynode_unref(struct cms_ynode *n);
+/* The value of key in a mapping, or NULL. */
+struct cms_ynode *cms_ymap_get(const struct cms_ynode *map, const char *key);
+const char *cms_ykind_name(const struct cms_ynode *n);
+
+/* ---- parse context (parse_util.c) ---- */
+
+struct cms_cp {
+        struct cms_error *err;
+        json_object *warnings; /* may be NULL */
+        const struct cms_compose_env *env;
+        const char *project;
+        const char *working_dir;
+        size_t expanded; /* bytes produced by interpolation so far */
+};
+
+/* 400 "<path>: <message> (line N)". */
+int cms_cp_fail(struct cms_cp *c, const struct cms_ynode *n, const char *path, const char *fmt, ...)
+    CMS_PRINTF(4, 5);
+void cms_cp_warn(struct cms_cp *c, const struct cms_ynode *n, const char *path, const char *fmt,
+                 ...) CMS_PRINTF(4, 5);
+int cms_cp_oom(struct cms_cp *c);
+/* snprintf for key paths in messages: a path cut short is fine, so no truncation warnings. */
+void cms_cp_sub(char *buf, size_t n, const char *fmt, ...) CMS_PRINTF(3, 4);
+/* Adds a warning string unless the same one is there already. */
+void cms_compose_warn(json_object *warnings, const char *msg);
+
+/* Scalars. A YAML null leaves *out untouched (the caller's default) unless said otherwise. */
+int cms_cp_str(struct cms_cp *c, const struct cms_ynode *n, const char *path, char **out);
+/* Same but a null or an empty string is an error. */
+int cms_cp_str_req(struct cms_cp *c, const struct cms_ynode *n, const char *path, char **out);
+int cms_cp_bool(struct cms_cp *c, const struct cms_ynode *n, const char *path, bool *out);
+int cms_cp_int(struct cms_cp *c, const struct cms_ynode *n, const char *path, int64_t min,
+               int64_t max, int64_t *out);
+int cms_cp_duration(struct cms_cp *c, const struct cms_ynode *n, const char *path, int64_t *out_ms);
+int cms_cp_size(struct cms_cp *c, const struct cms_ynode *n, const char *path, int64_t *out);
+/* A list of scalars; with single, one scalar is a list of one. Null leaves *out empty. */
+int cms_cp_strv(struct cms_cp *c, const struct cms_ynode *n, const char *path, bool single,
+                struct cms_compose_strv *out);
+/* A mapping {k: v} or a list ["k=v", "k"]; values may be null (kept as NULL). Duplicates: the
+ * later wins. */
+int cms_cp_kvs(struct cms_cp *c, const struct cms_ynode *n, const char *path,
+               struct cms_compose_kvs *out);
+int cms_cp_need(struct cms_cp *c, const struct cms_ynode *n, const char *path, enum cms_ykind kind);
+
+/* Warns about keys of map that are neither in known nor "x-" extensions; ignored lists keys
+ * Compose knows that cmsd does not honour (warned as such). Both NULL-terminated. */
+void cms_cp_check_keys(struct cms_cp *c, const struct cms_ynode *map, const char *path,
+                       const char *const *known, const char *const *ignored);
+
+/* Interpolates every scalar value under n (keys are left as written). */
+int cms_cp_interpolate_tree(struct cms_cp *c, struct cms_ynode *n, const char *path);
+
+/* ---- model helpers (model.c) ---- */
+
+int cms_compose_strv_add(struct cms_compose_strv *v, const char *s);
+int cms_compose_strv_take(struct cms_compose_strv *v, char *s); /* consumes s, also on failure */
+void cms_compose_strv_done(struct cms_compose_strv *v);
+void cms_compose_strv_sort(struct cms_compose_strv *v);
+bool cms_compose_strv_has(const struct cms_compose_strv *v, const char *s);
+/* Sets key (replacing), values copied; value may be NULL. */
+int cms_compose_kvs_set(struct cms_compose_kvs *m, const char *key, const char *value);
+const struct cms_compose_kv *cms_compose_kvs_get(const struct cms_compose_kvs *m, const char *key);
+void cms_compose_kvs_done(struct cms_compose_kvs *m);
+void cms_compose_service_done(struct cms_compose_service *s);
+void cms_compose_network_done(struct cms_compose_network *n);
+void cms_compose_volume_done(struct cms_compose_volume *v);
+
+/* ---- parse pieces ---- */
+
+/* parse_service.c: one service mapping -> s (s->name already set). */
+int cms_cp_service(struct cms_cp *c, const struct cms_ynode *v, struct cms_compose_service *s);
+/* parse_ports.c: ports, expose, volumes, tmpfs. */
+int cms_cp_ports(struct cms_cp *c, const struct cms_ynode *v, const char *path,
+                 struct cms_compose_service *s);
+int cms_cp_expose(struct cms_cp *c, const struct cms_ynode *v, const char *path,
+                  struct cms_compose_service *s);
+int cms_cp_volumes(struct cms_cp *c, const struct cms_ynode *v, const char *path,
+                   struct cms_compose_service *s);
+int cms_cp_tmpfs(struct cms_cp *c, const struct cms_ynode *v, const char *path,
+                 struct cms_compose_service *s);
+/* parse_service2.c: networks, depends_on, healthcheck, deploy, build. */
+int cms_cp_service_networks(struct cms_cp *c, const struct cms_ynode *v, const char *path,
+                            struct cms_compose_service *s);
+int cms_cp_depends_on(struct cms_cp *c, const struct cms_ynode *v, const char *path,
+                      struct cms_compose_service *s);
+int cms_cp_add_dep(struct cms_cp *c, struct cms_compose_service *s, const char *name,
+                   enum cms_compose_condition cond, bool implicit, int line);
+int cms_cp_healthcheck(struct cms_cp *c, const struct cms_ynode *v, const char *path,
+                       struct cms_compose_service *s);
+int cms_cp_deploy(struct cms_cp *c, const struct cms_ynode *v, const char *path,
+                  struct cms_compose_service *s, int64_t *replicas, char **restart);
+int cms_cp_build(struct cms_cp *c, const struct cms_ynode *v, const char *path,
+                 struct cms_compose_service *s);
+/* Splits a command line the way a POSIX shell splits words (quotes, backslashes; no expansion).
+ * -EINVAL on an unterminated quote. */
+int cms_compose_split_words(const char *s, struct cms_compose_strv *out);

@@ -1,0 +1,581 @@
+/* Prometheus and JSON rendering (see export.h). The Prometheus side is table-driven and avoids
+ * printf in its inner loop: a scrape of 300 containers is ~8000 lines, and /metrics must stay in
+ * the low milliseconds. Metric names, help texts and labels follow cAdvisor, so that dashboards
+ * and alerts written for cAdvisor work unchanged. */
+#include "export.h"
+
+#include <time.h>
+
+const char *cms_ctr_state_name(int state)
+{
+        switch (state) {
+        case CMS_CTR_RUNNING:
+                return "running";
+        case CMS_CTR_PAUSED:
+                return "paused";
+        default:
+                return "exited";
+        }
+}
+
+const char *cms_ctr_health_name(int health)
+{
+        static const char *const names[] = {"none", "starting", "healthy", "unhealthy"};
+        return health >= 0 && health <= CMS_HEALTH_UNHEALTHY ? names[health] : "none";
+}
+
+static uint64_t cdelta(uint64_t prev, uint64_t cur)
+{
+        return cur >= prev ? cur - prev : cur;
+}
+
+void cms_sample_rates(const struct cms_sample *prev, const struct cms_sample *cur,
+                      struct cms_rates *out)
+{
+        memset(out, 0, sizeof(*out));
+        int64_t dt_ms = cur->t_ms - prev->t_ms;
+        if (dt_ms <= 0)
+                return;
+        double dt = (double)dt_ms / 1000.0;
+        const uint64_t *a = prev->v, *b = cur->v;
+        /* us of CPU per second of wall time / 10^6 * 100 */
+        out->cpu_percent = (double)cdelta(a[CMS_F_CPU_USAGE_US], b[CMS_F_CPU_USAGE_US]) / dt / 1e4;
+        out->rx_bps = (double)cdelta(a[CMS_F_NET_RX_BYTES], b[CMS_F_NET_RX_BYTES]) / dt;
+        out->tx_bps = (double)cdelta(a[CMS_F_NET_TX_BYTES], b[CMS_F_NET_TX_BYTES]) / dt;
+        out->read_bps = (double)cdelta(a[CMS_F_BLK_READ_BYTES], b[CMS_F_BLK_READ_BYTES]) / dt;
+        out->write_bps = (double)cdelta(a[CMS_F_BLK_WRITE_BYTES], b[CMS_F_BLK_WRITE_BYTES]) / dt;
+}
+
+/* ---- Prometheus ---- */
+
+static int put(struct cms_buf *b, const char *s)
+{
+        return cms_buf_append(b, s, strlen(s));
+}
+
+static int put_u64(struct cms_buf *b, uint64_t v)
+{
+        char tmp[24];
+        int i = (int)sizeof(tmp);
+        do {
+                tmp[--i] = (char)('0' + v % 10);
+                v /= 10;
+        } while (v);
+        return cms_buf_append(b, tmp + i, sizeof(tmp) - (size_t)i);
+}
+
+static int put_i64(struct cms_buf *b, int64_t v)
+{
+        if (v < 0) {
+                int r = cms_buf_append(b, "-", 1);
+                return r < 0 ? r : put_u64(b, (uint64_t)(-(v + 1)) + 1);
+        }
+        return put_u64(b, (uint64_t)v);
+}
+
+/* Microseconds as seconds with six decimals, exactly. */
+static int put_secs(struct cms_buf *b, uint64_t us)
+{
+        char frac[8];
+        uint64_t f = us % 1000000;
+        for (int i = 6; i >= 1; i--) {
+                frac[i] = (char)('0' + f % 10);
+                f /= 10;
+        }
+        frac[0] = '.';
+        int r = put_u64(b, us / 1000000);
+        return r < 0 ? r : cms_buf_append(b, frac, 7);
+}
+
+int cms_prom_escape(struct cms_buf *out, const char *s)
+{
+        int r = 0;
+        const char *run = s;
+        for (; *s && r == 0; s++) {
+                const char *rep = *s == '\\' ? "\\\\" : *s == '"' ? "\\\"" : *s == '\n' ? "\\n" : NULL;
+                if (!rep)
+                        continue;
+                r = cms_buf_append(out, run, (size_t)(s - run));
+                if (r == 0)
+                        r = put(out, rep);
+                run = s + 1;
+        }
+        return r < 0 ? r : cms_buf_append(out, run, (size_t)(s - run));
+}
+
+enum vkind { V_SECS, V_INT, V_NET, V_QUOTA, V_PERIOD, V_SHARES, V_MEMLIMIT, V_START, V_HEALTH };
+enum { ONLY_QUOTA = 1 };
+
+struct fam {
+        const char *name, *type, *help;
+        int kind, field;
+        unsigned flags;
+        const char *extra; /* an extra label pair */
+};
+
+#define F(n, t, h, k, f, fl, x) {n, t, h, k, f, fl, x}
+static const struct fam fams[] = {
+        F("container_cpu_usage_seconds_total", "counter", "Cumulative cpu time consumed in seconds.",
+          V_SECS, CMS_F_CPU_USAGE_US, 0, "cpu=\"total\""),
+        F("container_cpu_user_seconds_total", "counter",
+          "Cumulative user cpu time consumed in seconds.", V_SECS, CMS_F_CPU_USER_US, 0, NULL),
+        F("container_cpu_system_seconds_total", "counter",
+          "Cumulative system cpu time consumed in seconds.", V_SECS, CMS_F_CPU_SYSTEM_US, 0, NULL),
+        F("container_cpu_cfs_periods_total", "counter",
+          "Number of elapsed enforcement period intervals.", V_INT, CMS_F_CPU_PERIODS, ONLY_QUOTA,
+          NULL),
+        F("container_cpu_cfs_throttled_periods_total", "counter",
+          "Number of throttled period intervals.", V_INT, CMS_F_CPU_THROTTLED_PERIODS, ONLY_QUOTA,
+          NULL),
+        F("container_cpu_cfs_throttled_seconds_total", "counter",
+          "Total time duration the container has been throttled.", V_SECS,
+          CMS_F_CPU_THROTTLED_US, ONLY_QUOTA, NULL),
+        F("container_memory_usage_bytes", "gauge",
+          "Current memory usage in bytes, including all memory regardless of when it was accessed.",
+          V_INT, CMS_F_MEM_USAGE, 0, NULL),
+        F("container_memory_working_set_bytes", "gauge", "Current working set in bytes.", V_INT,
+          CMS_F_MEM_WORKING_SET, 0, NULL),
+        F("container_memory_rss", "gauge", "Size of RSS in bytes.", V_INT, CMS_F_MEM_RSS, 0, NULL),
+        F("container_memory_cache", "gauge", "Number of bytes of page cache memory.", V_INT,
+          CMS_F_MEM_CACHE, 0, NULL),
+        /* A counter in cAdvisor too; typed gauge here because the text format's lint wants
+         * counters to end in _total and cAdvisor's name must stay as it is. */
+        F("container_memory_failcnt", "gauge", "Number of memory usage hits limits.", V_INT,
+          CMS_F_MEM_FAILCNT, 0, NULL),
+        F("container_oom_events_total", "counter",
+          "Count of out of memory events observed for the container.", V_INT,
+          CMS_F_MEM_OOM_KILLS, 0, NULL),
+        F("container_network_receive_bytes_total", "counter",
+          "Cumulative count of bytes received.", V_NET, 0, 0, NULL),
+        F("container_network_receive_packets_total", "counter",
+          "Cumulative count of packets received.", V_NET, 1, 0, NULL),
+        F("container_network_receive_errors_total", "counter",
+          "Cumulative count of errors encountered while receiving.", V_NET, 2, 0, NULL),
+        F("container_network_receive_packets_dropped_total", "counter",
+          "Cumulative count of packets dropped while receiving.", V_NET, 3, 0, NULL),
+        F("container_network_transmit_bytes_total", "counter",
+          "Cumulative count of bytes transmitted.", V_NET, 4, 0, NULL),
+        F("container_network_transmit_packets_total", "counter",
+          "Cumulative count of packets transmitted.", V_NET, 5, 0, NULL),
+        F("container_network_transmit_errors_total", "counter",
+          "Cumulative count of errors encountered while transmitting.", V_NET, 6, 0, NULL),
+        F("container_network_transmit_packets_dropped_total", "counter",
+          "Cumulative count of packets dropped while transmitting.", V_NET, 7, 0, NULL),
+        F("container_fs_reads_bytes_total", "counter", "Cumulative count of bytes read.", V_INT,
+          CMS_F_BLK_READ_BYTES, 0, NULL),
+        F("container_fs_writes_bytes_total", "counter", "Cumulative count of bytes written.",
+          V_INT, CMS_F_BLK_WRITE_BYTES, 0, NULL),
+        F("container_fs_reads_total", "counter", "Cumulative count of reads completed.", V_INT,
+          CMS_F_BLK_READS, 0, NULL),
+        F("container_fs_writes_total", "counter", "Cumulative count of writes completed.", V_INT,
+          CMS_F_BLK_WRITES, 0, NULL),
+        F("container_processes", "gauge", "Number of processes running inside the container.",
+          V_INT, CMS_F_PIDS, 0, NULL),
+        F("container_spec_cpu_quota", "gauge", "CPU quota of the container.", V_QUOTA, 0,
+          ONLY_QUOTA, NULL),
+        F("container_spec_cpu_period", "gauge", "CPU period of the container.", V_PERIOD, 0,
+          ONLY_QUOTA, NULL),
+        F("container_spec_cpu_shares", "gauge", "CPU share of the container.", V_SHARES, 0, 0,
+          NULL),
+        F("container_spec_memory_limit_bytes", "gauge", "Memory limit for the container.",
+          V_MEMLIMIT, 0, 0, NULL),
+        F("container_start_time_seconds", "gauge",
+          "Start time of the container since unix epoch in seconds.", V_START, 0, 0, NULL),
+        F("container_health_status", "gauge",
+          "Health check state of the container: 1 for its current state; containers without a "
+          "health check have no series.",
+          V_HEALTH, 0, 0, NULL),
+};
+#undef F
+
+static bool exported(const struct cms_ctr_info *c)
+{
+        return c->has_latest && (c->state == CMS_CTR_RUNNING || c->state == CMS_CTR_PAUSED);
+}
+
+static int labels_of(struct cms_buf *b, const struct cms_ctr_info *c)
+{
+        int r = put(b, "id=\"");
+        if (r == 0 && c->cg_path[0])
+                r = cms_prom_escape(b, c->cg_path);
+        else if (r == 0)
+                r = cms_buf_printf(b, "/%s", c->id);
+        if (r == 0)
+                r = put(b, "\",image=\"");
+        if (r == 0)
+                r = cms_prom_escape(b, c->image);
+        if (r == 0)
+                r = put(b, "\",name=\"");
+        if (r == 0)
+                r = cms_prom_escape(b, c->name);
+        if (r == 0 && c->project[0] && !(r = put(b, "\",project=\"")))
+                r = cms_prom_escape(b, c->project);
+        if (r == 0 && c->service[0] && !(r = put(b, "\",service=\"")))
+                r = cms_prom_escape(b, c->service);
+        return r < 0 ? r : put(b, "\"");
+}
+
+/* name{labels[,extra]} value\n */
+static int line(struct cms_buf *b, const char *name, const char *labels, size_t llen,
+                const char *extra, const char *extra2)
+{
+        int r = put(b, name);
+        if (r == 0)
+                r = cms_buf_append(b, "{", 1);
+        if (r == 0)
+                r = cms_buf_append(b, labels, llen);
+        if (r == 0 && extra && !(r = cms_buf_append(b, ",", 1)))
+                r = put(b, extra);
+        if (r == 0 && extra2)
+                r = put(b, extra2);
+        return r < 0 ? r : cms_buf_append(b, "} ", 2);
+}
+
+static int family_line(struct cms_buf *b, const struct fam *f, const struct cms_ctr_info *c,
+                       const char *labels, size_t llen)
+{
+        const uint64_t *v = c->latest.v;
+        int r = 0;
+        switch (f->kind) {
+        case V_NET:
+                for (size_t i = 0; i < c->n_ifs && r == 0; i++) {
+                        char ifl[48];
+                        snprintf(ifl, sizeof(ifl), "interface=\"%s\"", c->ifs[i].name);
+                        if (!(r = line(b, f->name, labels, llen, ifl, NULL)) &&
+                            !(r = put_u64(b, c->ifs[i].v[f->field])))
+                                r = cms_buf_append(b, "\n", 1);
+                }
+                return r;
+        case V_START:
+                if (c->started_at <= 0)
+                        return 0;
+                break;
+        case V_HEALTH:
+                if (c->health == CMS_HEALTH_NONE)
+                        return 0;
+                for (int h = CMS_HEALTH_STARTING; h <= CMS_HEALTH_UNHEALTHY && r == 0; h++) {
+                        char st[32];
+                        snprintf(st, sizeof(st), "status=\"%s\"", cms_ctr_health_name(h));
+                        if (!(r = line(b, f->name, labels, llen, st, NULL)))
+                                r = put(b, c->health == h ? "1\n" : "0\n");
+                }
+                return r;
+        default:
+                break;
+        }
+        if ((f->flags & ONLY_QUOTA) && c->spec.cpu_quota_us <= 0)
+                return 0;
+        if ((r = line(b, f->name, labels, llen, f->extra, NULL)) < 0)
+                return r;
+        switch (f->kind) {
+        case V_SECS:
+                r = put_secs(b, v[f->field]);
+                break;
+        case V_INT:
+                r = put_u64(b, v[f->field]);
+                break;
+        case V_QUOTA:
+                r = put_i64(b, c->spec.cpu_quota_us);
+                break;
+        case V_PERIOD:
+                r = put_i64(b, c->spec.cpu_period_us);
+                break;
+        case V_SHARES:
+                r = put_i64(b, c->spec.cpu_shares);
+                break;
+        case V_MEMLIMIT:
+                r = put_u64(b, v[CMS_F_MEM_LIMIT]);
+                break;
+        case V_START:
+                r = put_i64(b, c->started_at);
+                break;
+        }
+        return r < 0 ? r : cms_buf_append(b, "\n", 1);
+}
+
+static int header(struct cms_buf *b, const char *name, const char *type, const char *help)
+{
+        return cms_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static int self_metrics(struct cms_buf *b, const struct cms_self_metrics *s)
+{
+        int r = 0;
+        r = r ?: header(b, "cmsd_sampler_samples_total", "counter", "Container samples taken.");
+        r = r ?: cms_buf_printf(b, "cmsd_sampler_samples_total %" PRIu64 "\n", s->samples_total);
+        r = r ?: header(b, "cmsd_sampler_cpu_seconds_total", "counter",
+                        "CPU time used by the sampler threads.");
+        r = r ?: cms_buf_printf(b, "cmsd_sampler_cpu_seconds_total %.6f\n", s->cpu_seconds);
+        r = r ?: header(b, "cmsd_sampler_containers", "gauge", "Containers being sampled.");
+        r = r ?: cms_buf_printf(b, "cmsd_sampler_containers %zu\n", s->containers);
+        r = r ?: header(b, "cmsd_sampler_ring_bytes", "gauge",
+                        "Memory allocated for the sample rings, in bytes.");
+        r = r ?: cms_buf_printf(b, "cmsd_sampler_ring_bytes %" PRIu64 "\n", s->ring_bytes);
+        r = r ?: header(b, "cmsd_sampler_ring_data_bytes", "gauge",
+                        "Bytes of delta-encoded samples in the rings.");
+        r = r ?: cms_buf_printf(b, "cmsd_sampler_ring_data_bytes %" PRIu64 "\n", s->ring_data_bytes);
+        r = r ?: header(b, "cmsd_sampler_ring_samples", "gauge", "Samples held in the rings.");
+        r = r ?: cms_buf_printf(b, "cmsd_sampler_ring_samples %" PRIu64 "\n", s->ring_samples);
+        r = r ?: header(b, "cmsd_sampler_round_duration_seconds", "gauge",
+                        "Wall time of the last sampling round.");
+        r = r ?: cms_buf_printf(b, "cmsd_sampler_round_duration_seconds %.6f\n", s->round_seconds);
+        r = r ?: header(b, "cmsd_sampler_mode", "gauge",
+                        "How containers are sampled: cgroup files, the engine's stats API, or both.");
+        r = r ?: cms_buf_printf(b, "cmsd_sampler_mode{mode=\"%s\"} 1\n", s->mode ? s->mode : "none");
+        r = r ?: header(b, "cmsd_engine_up", "gauge", "Whether the engine answered its last call.");
+        r = r ?: cms_buf_printf(b, "cmsd_engine_up %d\n", s->engine_up ? 1 : 0);
+        r = r ?: header(b, "cmsd_http_requests_total", "counter",
+                        "HTTP requests answered, by route and status code.");
+        for (size_t i = 0; i < s->n_http && r == 0; i++)
+                r = cms_buf_printf(b, "cmsd_http_requests_total{route=\"%s\",code=\"%d\"} %" PRIu64 "\n",
+                                   s->http[i].route, s->http[i].code, s->http[i].n);
+        return r;
+}
+
+int cms_export_prometheus(const struct cms_ctr_info *c, size_t n, const struct cms_self_metrics *self,
+                          struct cms_buf *out)
+{
+        /* Each container's label set is escaped once, then reused by every family. */
+        struct cms_buf lb;
+        cms_buf_init(&lb, 0);
+        size_t *off = calloc(n + 1, sizeof(*off));
+        int r = off ? 0 : -ENOMEM;
+        for (size_t i = 0; i < n && r == 0; i++) {
+                off[i] = lb.len;
+                if (exported(&c[i]))
+                        r = labels_of(&lb, &c[i]);
+        }
+        if (off)
+                off[n] = lb.len;
+        for (size_t f = 0; f < ELEMENTSOF(fams) && r == 0; f++) {
+                r = header(out, fams[f].name, fams[f].type, fams[f].help);
+                for (size_t i = 0; i < n && r == 0; i++)
+                        if (exported(&c[i]))
+                                r = family_line(out, &fams[f], &c[i], lb.data + off[i],
+                                                off[i + 1] - off[i]);
+        }
+        if (r == 0 && self)
+                r = self_metrics(out, self);
+        free(off);
+        cms_buf_free(&lb);
+        return r;
+}
+
+/* ---- JSON ---- */
+
+int cms_json_quote(struct cms_buf *out, const char *s)
+{
+        int r = cms_buf_append(out, "\"", 1);
+        const char *run = s;
+        for (; *s && r == 0; s++) {
+                unsigned char ch = (unsigned char)*s;
+                if (ch >= 0x20 && ch != '"' && ch != '\\')
+                        continue;
+                r = cms_buf_append(out, run, (size_t)(s - run));
+                if (r == 0)
+                        r = ch == '"' ? put(out, "\\\"") : ch == '\\' ? put(out, "\\\\")
+                            : ch == '\n' ? put(out, "\\n") : ch == '\t' ? put(out, "\\t")
+                            : cms_buf_printf(out, "\\u%04x", ch);
+                run = s + 1;
+        }
+        if (r == 0)
+                r = cms_buf_append(out, run, (size_t)(s - run));
+        return r < 0 ? r : cms_buf_append(out, "\"", 1);
+}
+
+void cms_format_time_ms(int64_t ms, char *buf, size_t n)
+{
+        time_t t = (time_t)(ms / 1000);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        char base[24];
+        strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(buf, n, "%s.%03dZ", base, (int)(ms % 1000));
+}
+
+int cms_export_json_meta(struct cms_buf *out, const struct cms_ctr_info *c)
+{
+        int r = put(out, "\"id\":");
+        r = r ?: cms_json_quote(out, c->id);
+        r = r ?: put(out, ",\"name\":");
+        r = r ?: cms_json_quote(out, c->name);
+        r = r ?: put(out, ",\"image\":");
+        r = r ?: cms_json_quote(out, c->image);
+        r = r ?: put(out, ",\"project\":");
+        r = r ?: (c->project[0] ? cms_json_quote(out, c->project) : put(out, "null"));
+        r = r ?: put(out, ",\"service\":");
+        r = r ?: (c->service[0] ? cms_json_quote(out, c->service) : put(out, "null"));
+        r = r ?: cms_buf_printf(out, ",\"state\":\"%s\",\"health\":\"%s\",\"mode\":\"%s\"",
+                                cms_ctr_state_name(c->state), cms_ctr_health_name(c->health),
+                                c->engine_mode ? "engine" : "cgroup");
+        return r;
+}
+
+int cms_export_json_point(struct cms_buf *out, const struct cms_sample *prev,
+                          const struct cms_sample *cur)
+{
+        struct cms_rates x;
+        char t[32];
+        cms_sample_rates(prev, cur, &x);
+        cms_format_time_ms(cur->t_ms, t, sizeof(t));
+        const uint64_t *v = cur->v;
+        char line[512];
+        int n = snprintf(line, sizeof(line),
+                         "{\"time\":\"%s\",\"cpu_percent\":%.2f,\"memory_bytes\":%" PRIu64
+                         ",\"memory_working_set_bytes\":%" PRIu64 ",\"memory_limit_bytes\":%" PRIu64
+                         ",\"net_rx_bytes_per_s\":%.1f,\"net_tx_bytes_per_s\":%.1f"
+                         ",\"blk_read_bytes_per_s\":%.1f,\"blk_write_bytes_per_s\":%.1f"
+                         ",\"pids\":%" PRIu64 "}",
+                         t, x.cpu_percent, v[CMS_F_MEM_USAGE], v[CMS_F_MEM_WORKING_SET],
+                         v[CMS_F_MEM_LIMIT], x.rx_bps, x.tx_bps, x.read_bps, x.write_bps,
+                         v[CMS_F_PIDS]);
+        return cms_buf_append(out, line, (size_t)n);
+}
+
+int cms_export_json_points(struct cms_buf *out, const struct cms_ring_snap *snap, int64_t since_ms,
+                           size_t max_points, int64_t *newest_ms)
+{
+        struct cms_ring_iter it;
+        struct cms_sample prev, cur;
+        size_t eligible = 0;
+        int r = 0, k;
+        /* Two passes: count the points newer than since, then write the newest max_points. */
+        cms_ring_iter_init(&it, snap);
+        for (size_t i = 0; (k = cms_ring_iter_next(&it, &cur)) > 0; i++)
+                if (i > 0 && cur.t_ms > since_ms)
+                        eligible++;
+        if (k < 0)
+                return k;
+        size_t skip = max_points && eligible > max_points ? eligible - max_points : 0;
+        r = cms_buf_append(out, "[", 1);
+        cms_ring_iter_init(&it, snap);
+        bool first = true;
+        for (size_t i = 0; r == 0 && cms_ring_iter_next(&it, &cur) > 0; i++, prev = cur) {
+                if (i == 0 || cur.t_ms <= since_ms)
+                        continue;
+                if (skip) {
+                        skip--;
+                        continue;
+                }
+                if (!first)
+                        r = cms_buf_append(out, ",", 1);
+                first = false;
+                r = r ?: cms_export_json_point(out, &prev, &cur);
+                if (newest_ms && cur.t_ms > *newest_ms)
+                        *newest_ms = cur.t_ms;
+        }
+        return r ?: cms_buf_append(out, "]", 1);
+}
+
+int cms_export_json_series(struct cms_buf *out, const struct cms_ctr_info *c,
+                           const struct cms_ring_snap *snap, int64_t since_ms, size_t max_points,
+                           int64_t *newest_ms)
+{
+        int r = cms_buf_append(out, "{", 1);
+        r = r ?: cms_export_json_meta(out, c);
+        r = r ?: put(out, ",\"points\":");
+        r = r ?: cms_export_json_points(out, snap, since_ms, max_points, newest_ms);
+        return r ?: put(out, "}");
+}
+
+int cms_parse_time_ms(const char *s, int64_t *out)
+{
+        char *end;
+        if (!s || !*s)
+                return -EINVAL;
+        if (s[0] >= '0' && s[0] <= '9' && !strchr(s, '-')) {
+                errno = 0;
+                double v = strtod(s, &end);
+                if (*end || errno || v < 0 || v > 1e11)
+                        return -EINVAL;
+                *out = (int64_t)(v * 1000.0 + 0.5);
+                return 0;
+        }
+        struct tm tm = {0};
+        end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+        if (!end)
+                return -EINVAL;
+        int64_t ms = 0, scale = 100;
+        if (*end == '.')
+                for (end++; *end >= '0' && *end <= '9'; end++, scale /= 10)
+                        ms += (*end - '0') * scale;
+        int64_t off = 0;
+        if (*end == '+' || *end == '-') {
+                int hh, mm, n = 0;
+                if (sscanf(end + 1, "%2d:%2d%n", &hh, &mm, &n) != 2 || n != 5 || end[6] || hh > 23 ||
+                    mm > 59)
+                        return -EINVAL;
+                off = (int64_t)(hh * 3600 + mm * 60) * (*end == '+' ? 1 : -1);
+        } else if (strcmp(end, "Z") && strcmp(end, "z")) {
+                return -EINVAL;
+        }
+        *out = ((int64_t)timegm(&tm) - off) * 1000 + ms;
+        return 0;
+}
+
+static int json_net(struct cms_buf *out, const struct cms_ctr_info *c)
+{
+        const uint64_t *v = c->latest.v;
+        int r = cms_buf_printf(out,
+                               "\"network\":{\"rx_bytes\":%" PRIu64 ",\"rx_packets\":%" PRIu64
+                               ",\"rx_errors\":%" PRIu64 ",\"rx_dropped\":%" PRIu64
+                               ",\"tx_bytes\":%" PRIu64 ",\"tx_packets\":%" PRIu64
+                               ",\"tx_errors\":%" PRIu64 ",\"tx_dropped\":%" PRIu64
+                               ",\"interfaces\":[",
+                               v[CMS_F_NET_RX_BYTES], v[CMS_F_NET_RX_PACKETS], v[CMS_F_NET_RX_ERRORS],
+                               v[CMS_F_NET_RX_DROPPED], v[CMS_F_NET_TX_BYTES], v[CMS_F_NET_TX_PACKETS],
+                               v[CMS_F_NET_TX_ERRORS], v[CMS_F_NET_TX_DROPPED]);
+        for (size_t i = 0; i < c->n_ifs && r == 0; i++) {
+                const uint64_t *w = c->ifs[i].v;
+                r = cms_buf_printf(out,
+                                   "%s{\"name\":\"%s\",\"rx_bytes\":%" PRIu64 ",\"rx_packets\":%" PRIu64
+                                   ",\"rx_errors\":%" PRIu64 ",\"rx_dropped\":%" PRIu64
+                                   ",\"tx_bytes\":%" PRIu64 ",\"tx_packets\":%" PRIu64
+                                   ",\"tx_errors\":%" PRIu64 ",\"tx_dropped\":%" PRIu64 "}",
+                                   i ? "," : "", c->ifs[i].name, w[0], w[1], w[2], w[3], w[4],
+                                   w[5], w[6], w[7]);
+        }
+        return r ?: put(out, "]}");
+}
+
+int cms_export_json_latest(struct cms_buf *out, const struct cms_ctr_info *c)
+{
+        if (!c->has_latest)
+                return put(out, "null");
+        const uint64_t *v = c->latest.v;
+        struct cms_rates x = {0};
+        if (c->has_prev)
+                cms_sample_rates(&c->prev, &c->latest, &x);
+        char t[32];
+        cms_format_time_ms(c->latest.t_ms, t, sizeof(t));
+        int r = cms_buf_printf(
+                out,
+                "{\"time\":\"%s\",\"cpu_percent\":%.2f,\"cpu\":{\"usage_seconds\":%.6f,"
+                "\"user_seconds\":%.6f,\"system_seconds\":%.6f,\"periods\":%" PRIu64
+                ",\"throttled_periods\":%" PRIu64 ",\"throttled_seconds\":%.6f,\"quota_us\":%" PRId64
+                ",\"period_us\":%" PRId64 ",\"shares\":%" PRId64 "},",
+                t, x.cpu_percent, (double)v[CMS_F_CPU_USAGE_US] / 1e6,
+                (double)v[CMS_F_CPU_USER_US] / 1e6, (double)v[CMS_F_CPU_SYSTEM_US] / 1e6,
+                v[CMS_F_CPU_PERIODS], v[CMS_F_CPU_THROTTLED_PERIODS],
+                (double)v[CMS_F_CPU_THROTTLED_US] / 1e6, c->spec.cpu_quota_us, c->spec.cpu_period_us,
+                c->spec.cpu_shares);
+        r = r ?: cms_buf_printf(out,
+                                "\"memory\":{\"usage_bytes\":%" PRIu64 ",\"working_set_bytes\":%" PRIu64
+                                ",\"rss_bytes\":%" PRIu64 ",\"cache_bytes\":%" PRIu64
+                                ",\"limit_bytes\":%" PRIu64 ",\"failcnt\":%" PRIu64
+                                ",\"oom_kills\":%" PRIu64 "},",
+                                v[CMS_F_MEM_USAGE], v[CMS_F_MEM_WORKING_SET], v[CMS_F_MEM_RSS],
+                                v[CMS_F_MEM_CACHE], v[CMS_F_MEM_LIMIT], v[CMS_F_MEM_FAILCNT],
+                                v[CMS_F_MEM_OOM_KILLS]);
+        r = r ?: json_net(out, c);
+        r = r ?: cms_buf_printf(out,
+                                ",\"blkio\":{\"read_bytes\":%" PRIu64 ",\"write_bytes\":%" PRIu64
+                                ",\"reads\":%" PRIu64 ",\"writes\":%" PRIu64 "}"
+                                ",\"pids\":{\"current\":%" PRIu64 ",\"limit\":%" PRIu64 "}"
+                                ",\"rates\":{\"net_rx_bytes_per_s\":%.1f,\"net_tx_bytes_per_s\":%.1f"
+                                ",\"blk_read_bytes_per_s\":%.1f,\"blk_write_bytes_per_s\":%.1f}}",
+                                v[CMS_F_BLK_READ_BYTES], v[CMS_F_BLK_WRITE_BYTES], v[CMS_F_BLK_READS],
+                                v[CMS_F_BLK_WRITES], v[CMS_F_PIDS], v[CMS_F_PIDS_LIMIT], x.rx_bps,
+                                x.tx_bps, x.read_bps, x.write_bps);
+        return r;
+}
