@@ -5,14 +5,14 @@
 #include "api.h"
 #include "daemon/monitor/sampler.h"
 
-#define MAX_EVENTS 10000
+#define MAX_EVENTS     10000
 #define MAX_EVENT_LINE (1024 * 1024)
-#define MAX_WAIT_MS 60000 /* the longest a non-streaming call may run */
+#define MAX_WAIT_MS    60000 /* the longest a non-streaming call may run */
 
 /* ---- events ---- */
 
-static const char *const event_types[] = {"container", "image",  "volume", "network", "daemon",
-                                          "plugin",    "node",   "service", "secret", "config",
+static const char *const event_types[] = {"container", "image",  "volume",  "network", "daemon",
+                                          "plugin",    "node",   "service", "secret",  "config",
                                           "pod",       "system", NULL};
 
 struct events {
@@ -64,12 +64,15 @@ static json_object *normalize(json_object *ev)
         const char *action = jstr(ev, "Action") ? jstr(ev, "Action") : jstr(ev, "status");
         json_object *o = json_object_new_object();
         json_object_object_add(o, "time", json_object_new_string(t));
-        json_object_object_add(o, "type", json_object_new_string(jstr(ev, "Type") ? jstr(ev, "Type") : ""));
+        json_object_object_add(o, "type",
+                               json_object_new_string(jstr(ev, "Type") ? jstr(ev, "Type") : ""));
         json_object_object_add(o, "action", json_object_new_string(action ? action : ""));
         json_object_object_add(o, "id", id ? json_object_new_string(id) : NULL);
-        json_object_object_add(o, "name", jstr(attrs, "name") ? json_object_new_string(jstr(attrs, "name")) : NULL);
+        json_object_object_add(
+            o, "name", jstr(attrs, "name") ? json_object_new_string(jstr(attrs, "name")) : NULL);
         json_object_object_add(o, "image", image ? json_object_new_string(image) : NULL);
-        json_object_object_add(o, "attributes", attrs ? json_object_get(attrs) : json_object_new_object());
+        json_object_object_add(o, "attributes",
+                               attrs ? json_object_get(attrs) : json_object_new_object());
         return o;
 }
 
@@ -116,7 +119,8 @@ static int events_should_stop(void *ud)
 
 static int run_events(struct events *e, struct cms_error *err)
 {
-        struct cms_engine_req req = {.method = "GET", .path = e->path, .timeout_ms = e->s ? -1 : MAX_WAIT_MS};
+        struct cms_engine_req req = {
+            .method = "GET", .path = e->path, .timeout_ms = e->s ? -1 : MAX_WAIT_MS};
         return cms_engine_stream(e->m->engine, &req, on_event_data, events_should_stop, e, err);
 }
 
@@ -190,7 +194,8 @@ static char *events_path(struct cms_request *r, struct events *e, bool stream)
                 since = until - 3600 * 1000;
         e->until_ms = until;
         bool podman = cms_engine_runtime(r->m->engine) == CMS_RUNTIME_PODMAN;
-        _cleanup_free_ char *fj = cms_url_escape(json_object_to_json_string_ext(filters, JSON_C_TO_STRING_PLAIN));
+        _cleanup_free_ char *fj =
+            cms_url_escape(json_object_to_json_string_ext(filters, JSON_C_TO_STRING_PLAIN));
         char tail[96] = "";
         if (since)
                 snprintf(tail, sizeof(tail), "&since=%" PRId64, since / 1000);
@@ -290,7 +295,8 @@ static json_object *monitor_sample(struct monitor *mo)
                 if (!in->has_latest)
                         continue;
                 pt.len = 0;
-                rc = cms_export_json_point(&pt, in->has_prev ? &in->prev : &in->latest, &in->latest);
+                rc =
+                    cms_export_json_point(&pt, in->has_prev ? &in->prev : &in->latest, &in->latest);
                 rc = rc ?: cms_buf_printf(&b, "%s{", first ? "" : ",");
                 rc = rc ?: cms_export_json_meta(&b, in);
                 rc = rc ?: cms_buf_printf(&b, ",%s", pt.data + 1); /* the point's fields */
@@ -364,13 +370,16 @@ static int monitor_opts(struct cms_request *r, struct monitor *mo, bool stream, 
         }
         if (iv && (cms_parse_duration_ms(iv, &mo->every_ms) < 0 || mo->every_ms < interval ||
                    mo->every_ms > 3600000)) {
-                cms_reply_errorf(r, 400, "interval: expected a duration from the sampler's "
-                                         "interval (%" PRId64 " ms) up to 1h, got '%s'", interval, iv);
+                cms_reply_errorf(r, 400,
+                                 "interval: expected a duration from the sampler's "
+                                 "interval (%" PRId64 " ms) up to 1h, got '%s'",
+                                 interval, iv);
                 return -EINVAL;
         }
         if (!stream && mo->duration_ms > MAX_WAIT_MS) {
-                cms_reply_errorf(r, 400, "duration over 60s needs a stream (Accept: "
-                                         "text/event-stream or application/x-ndjson)");
+                cms_reply_errorf(r, 400,
+                                 "duration over 60s needs a stream (Accept: "
+                                 "text/event-stream or application/x-ndjson)");
                 return -EINVAL;
         }
         const char **keys = cms_query_all(r, "container");

@@ -2,6 +2,9 @@
  * client asks for a stream (every object carries "type": progress, output, done or error), and
  * otherwise answer one envelope when the work is done. Everything that can be checked before
  * the work starts is, so that those failures are plain error envelopes, never a stream. */
+#include <pthread.h>
+#include <time.h>
+
 #include "api.h"
 
 static void reply_result(struct cms_request *r, int rc, int status, json_object *out,
@@ -94,7 +97,6 @@ struct job {
         struct cms_build_opts bo;
         char **tags, **buildargs, **labels, *dockerfile; /* owned copies behind bo */
         struct cms_upload *upload;                       /* build: claimed */
-        struct cms_stream *s;
 };
 
 static void strv_free(char **v)
@@ -134,9 +136,74 @@ static void job_free(void *p)
         free(j);
 }
 
+/* ---- streaming: the job runs in a thread of its own and hands its events to a relay ----
+ *
+ * The 200 of a stream cannot be taken back, so it is not sent at once: the handler waits until
+ * the work is clearly under way (an event with byte counts, a full relay, or COMMIT_MS after the
+ * first event). A failure before that (no such image, refused credentials, a registry that is
+ * down, a context the engine refuses: all reported within milliseconds) is answered as a plain
+ * error envelope; one after it is the stream's last event, typed "error". */
+
+#define RELAY_MAX 256
+#define COMMIT_MS 2000
+
+struct relay {
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        struct {
+                const char *event;
+                json_object *data;
+        } q[RELAY_MAX];
+        size_t head, len;
+        int refs;
+        bool bytes_seen, finished, gone;
+        int64_t first_ms; /* monotonic time of the first event, 0 before */
+        int rc;
+        struct cms_error err;
+        struct job *j;
+        atomic_bool *draining;
+};
+
+static void relay_unref(void *p)
+{
+        struct relay *rl = p;
+        pthread_mutex_lock(&rl->lock);
+        int left = --rl->refs;
+        pthread_mutex_unlock(&rl->lock);
+        if (left)
+                return;
+        for (size_t i = 0; i < rl->len; i++)
+                json_object_put(rl->q[(rl->head + i) % RELAY_MAX].data);
+        pthread_cond_destroy(&rl->cond);
+        pthread_mutex_destroy(&rl->lock);
+        free(rl);
+}
+
+/* Queues an event (blocks while the relay is full). Nonzero once the client has gone. */
+static int relay_push(struct relay *rl, const char *event, json_object *data, bool bytes)
+{
+        pthread_mutex_lock(&rl->lock);
+        while (rl->len == RELAY_MAX && !rl->gone && !atomic_load(rl->draining))
+                pthread_cond_wait(&rl->cond, &rl->lock);
+        int gone = rl->gone || atomic_load(rl->draining);
+        if (!gone) {
+                rl->q[(rl->head + rl->len) % RELAY_MAX].event = event;
+                rl->q[(rl->head + rl->len) % RELAY_MAX].data = data;
+                rl->len++;
+                if (!rl->first_ms)
+                        rl->first_ms = cms_now_ms();
+                rl->bytes_seen |= bytes;
+                pthread_cond_broadcast(&rl->cond);
+        } else {
+                json_object_put(data);
+        }
+        pthread_mutex_unlock(&rl->lock);
+        return gone;
+}
+
 static int job_progress(const struct cms_progress *p, void *ud)
 {
-        struct job *j = ud;
+        struct relay *rl = ud;
         json_object *o = json_object_new_object();
         json_object_object_add(o, "type", json_object_new_string(p->output ? "output" : "progress"));
         if (p->output) {
@@ -147,69 +214,168 @@ static int job_progress(const struct cms_progress *p, void *ud)
                 json_object_object_add(o, "current", p->current >= 0 ? json_object_new_int64(p->current) : NULL);
                 json_object_object_add(o, "total", p->total >= 0 ? json_object_new_int64(p->total) : NULL);
         }
-        return cms_stream_emit(j->s, p->output ? "output" : "progress", o);
+        return relay_push(rl, p->output ? "output" : "progress", o, p->current > 0 || p->total > 0);
 }
 
 static int job_stop(void *ud)
 {
-        struct job *j = ud;
-        return j->s ? cms_stream_should_stop(j->s) : 0;
+        struct relay *rl = ud;
+        pthread_mutex_lock(&rl->lock);
+        bool gone = rl->gone;
+        pthread_mutex_unlock(&rl->lock);
+        return gone || atomic_load(rl->draining);
 }
 
-static int job_run(struct job *j, json_object **out, struct cms_error *err)
+static int job_run(struct job *j, struct relay *rl, json_object **out, struct cms_error *err)
 {
-        cms_progress_cb cb = j->s ? job_progress : NULL;
-        cms_engine_stop_cb stop = j->s ? job_stop : NULL;
+        cms_progress_cb cb = rl ? job_progress : NULL;
+        cms_engine_stop_cb stop = rl ? job_stop : NULL;
         switch (j->kind) {
         case JOB_PULL:
-                return cms_images_pull(j->m, j->body, cb, stop, j, out, err);
+                return cms_images_pull(j->m, j->body, cb, stop, rl, out, err);
         case JOB_PUSH:
-                return cms_images_push(j->m, j->ref, j->body, cb, stop, j, out, err);
+                return cms_images_push(j->m, j->ref, j->body, cb, stop, rl, out, err);
         default:
-                return cms_images_build(j->m, &j->bo, cms_upload_read, j->upload, cb, stop, j, out, err);
+                return cms_images_build(j->m, &j->bo, cms_upload_read, j->upload, cb, stop, rl, out, err);
         }
 }
 
-static void job_stream(struct cms_stream *s, void *ud)
+static json_object *error_event(const struct cms_error *err)
 {
-        struct job *j = ud;
-        struct cms_error err = {0};
-        json_object *out = NULL;
-        j->s = s;
-        int rc = job_run(j, &out, &err);
-        if (j->upload) {
-                cms_upload_release(j->upload);
-                j->upload = NULL;
-        }
-        if (cms_stream_should_stop(s)) {
-                json_object_put(out);
-                return;
-        }
-        if (rc < 0) {
-                json_object *e = json_object_new_object(), *o = json_object_new_object();
-                json_object_object_add(e, "code", json_object_new_string(err.code ? err.code : "internal"));
-                json_object_object_add(e, "message", json_object_new_string(err.message));
-                json_object_object_add(e, "status", json_object_new_int(err.status));
-                json_object_object_add(o, "type", json_object_new_string("error"));
-                json_object_object_add(o, "error", e);
-                cms_stream_emit(s, "error", o);
-                return;
-        }
-        json_object_object_add(out, "type", json_object_new_string("done"));
-        cms_stream_emit(s, "done", out);
+        json_object *e = json_object_new_object(), *o = json_object_new_object();
+        json_object_object_add(e, "code", json_object_new_string(err->code ? err->code : "internal"));
+        json_object_object_add(e, "message", json_object_new_string(err->message));
+        json_object_object_add(e, "status", json_object_new_int(err->status));
+        json_object_object_add(o, "type", json_object_new_string("error"));
+        json_object_object_add(o, "error", e);
+        return o;
 }
 
-/* Runs j here (one envelope) or hands it to a stream producer. Takes j. */
+/* The job's own thread: runs it, queues the last event and marks the relay finished. The job
+ * (and with it the manager) is let go before that, so nothing waits on it afterwards. */
+static void *job_thread(void *arg)
+{
+        struct relay *rl = arg;
+        json_object *out = NULL;
+        struct cms_error err = {0};
+        int rc = job_run(rl->j, rl, &out, &err);
+        job_free(rl->j);
+        rl->j = NULL;
+        if (rc == 0)
+                json_object_object_add(out, "type", json_object_new_string("done"));
+        relay_push(rl, rc < 0 ? "error" : "done", rc < 0 ? error_event(&err) : out, false);
+        pthread_mutex_lock(&rl->lock);
+        rl->rc = rc;
+        rl->err = err;
+        rl->finished = true;
+        pthread_cond_broadcast(&rl->cond);
+        pthread_mutex_unlock(&rl->lock);
+        atomic_fetch_sub(&cms_stream_producers, 1);
+        relay_unref(rl);
+        return NULL;
+}
+
+/* The stream's producer: passes the relay's events on until the last one. */
+static void relay_drain(struct cms_stream *s, void *ud)
+{
+        struct relay *rl = ud;
+        pthread_mutex_lock(&rl->lock);
+        for (;;) {
+                while (!rl->len && !rl->finished)
+                        pthread_cond_wait(&rl->cond, &rl->lock);
+                if (!rl->len)
+                        break;
+                const char *event = rl->q[rl->head].event;
+                json_object *data = rl->q[rl->head].data;
+                rl->head = (rl->head + 1) % RELAY_MAX;
+                rl->len--;
+                pthread_cond_broadcast(&rl->cond);
+                pthread_mutex_unlock(&rl->lock);
+                int gone = cms_stream_emit(s, event, data) || cms_stream_should_stop(s);
+                pthread_mutex_lock(&rl->lock);
+                if (gone) {
+                        rl->gone = true;
+                        pthread_cond_broadcast(&rl->cond);
+                        break;
+                }
+        }
+        pthread_mutex_unlock(&rl->lock);
+}
+
+/* Waits until the stream should start (true) or the job failed early (false, err filled). */
+static bool relay_commit(struct relay *rl, struct cms_error *err)
+{
+        pthread_mutex_lock(&rl->lock);
+        for (;;) {
+                if (rl->finished || rl->bytes_seen || rl->len == RELAY_MAX ||
+                    (rl->first_ms && cms_now_ms() - rl->first_ms >= COMMIT_MS))
+                        break;
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                ts.tv_nsec += 100 * 1000 * 1000;
+                if (ts.tv_nsec >= 1000000000L) {
+                        ts.tv_sec++;
+                        ts.tv_nsec -= 1000000000L;
+                }
+                pthread_cond_timedwait(&rl->cond, &rl->lock, &ts);
+        }
+        bool failed_early = rl->finished && rl->rc < 0;
+        if (failed_early)
+                *err = rl->err;
+        pthread_mutex_unlock(&rl->lock);
+        return !failed_early;
+}
+
+static void job_stream(struct cms_request *r, enum cms_stream_format fmt, struct job *j)
+{
+        struct relay *rl = calloc(1, sizeof(*rl));
+        if (!rl) {
+                job_free(j);
+                cms_reply_errorf(r, 500, "out of memory");
+                return;
+        }
+        pthread_mutex_init(&rl->lock, NULL);
+        pthread_cond_init(&rl->cond, NULL);
+        rl->j = j;
+        rl->draining = &r->m->draining;
+        rl->refs = 2; /* this handler (then the stream) and the job thread */
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&attr, 512 * 1024);
+        pthread_t t;
+        /* Counted like a stream producer: shutdown waits for it, as it uses the manager. */
+        atomic_fetch_add(&cms_stream_producers, 1);
+        int pc = pthread_create(&t, &attr, job_thread, rl);
+        pthread_attr_destroy(&attr);
+        if (pc != 0) {
+                atomic_fetch_sub(&cms_stream_producers, 1);
+                job_free(j);
+                rl->refs = 1;
+                relay_unref(rl);
+                cms_reply_errorf(r, 503, "too busy: no thread for the request");
+                return;
+        }
+        struct cms_error err = {0};
+        if (!relay_commit(rl, &err)) {
+                relay_unref(rl);
+                cms_reply_error(r, &err);
+                return;
+        }
+        cms_stream_start(r, fmt, relay_drain, rl, relay_unref);
+}
+
+/* Runs j here (one envelope) or streams its progress. Takes j. */
 static void job_start(struct cms_request *r, struct job *j)
 {
         enum cms_stream_format fmt = cms_stream_wanted(r);
         if (fmt != CMS_STREAM_NONE) {
-                cms_stream_start(r, fmt, job_stream, j, job_free);
+                job_stream(r, fmt, j);
                 return;
         }
         struct cms_error err = {0};
         json_object *out = NULL;
-        int rc = job_run(j, &out, &err);
+        int rc = job_run(j, NULL, &out, &err);
         job_free(j);
         reply_result(r, rc, 200, out, &err);
 }

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #define READ_BUF 8192
+#define DIR_MAX  512 /* a longer cgroup path is not read (the engine's stats API is used) */
+#define ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 enum v1_ctl { C_CPUACCT, C_CPU, C_MEMORY, C_BLKIO, C_PIDS, C_COUNT };
 static const char *const v1_names[C_COUNT] = {"cpuacct", "cpu", "memory", "blkio", "pids"};
@@ -35,13 +37,39 @@ enum hot {
         H_COUNT
 };
 
+/* Counters that change rarely (and the process count) or only matter with a limit are re-read every
+ * SLOW_EVERY rounds and carried over in between: each file read is a syscall that finds the
+ * kernel's data cold after a second's sleep (3-10 us each here), and they are most of a sample's
+ * cost. Throttling is read every round when the container has a CPU quota. */
+#define SLOW_EVERY 5
+
 struct cms_cgroup {
         int version;
         char path[512];
-        char dir[C_COUNT][PATH_MAX]; /* v1: per controller; v2: dir[0] only */
+        char dir[C_COUNT][DIR_MAX]; /* v1: per controller; v2: dir[0] only; "": none */
         int fd[H_COUNT];
         long hz;
+        unsigned rounds;
+        bool quota;                 /* a CPU quota is set: throttling counters move */
+        uint64_t kept[CMS_F_COUNT]; /* the slow fields' last values */
 };
+
+/* Fields f[0..n) of s: from the files just read (fresh) or the values kept from the last read. */
+static void carry(struct cms_cgroup *cg, struct cms_sample *s, const int *f, size_t n, bool fresh)
+{
+        for (size_t i = 0; i < n; i++) {
+                if (fresh)
+                        cg->kept[f[i]] = s->v[f[i]];
+                else
+                        s->v[f[i]] = cg->kept[f[i]];
+        }
+}
+
+static const int cpu_throttle[] = {CMS_F_CPU_PERIODS, CMS_F_CPU_THROTTLED_PERIODS,
+                                   CMS_F_CPU_THROTTLED_US};
+static const int mem_events[] = {CMS_F_MEM_FAILCNT, CMS_F_MEM_OOM_KILLS};
+static const int blk_ops[] = {CMS_F_BLK_READS, CMS_F_BLK_WRITES};
+static const int pids[] = {CMS_F_PIDS};
 
 static int errno_neg(void)
 {
@@ -62,6 +90,10 @@ static int read_fd(int fd, char *buf, size_t cap)
                 if (n == 0)
                         break;
                 len += (size_t)n;
+                /* seq_file hands out all it has at once: a short read is the end, and saves a
+                 * second syscall per file. */
+                if ((size_t)n < cap - 1 - (len - (size_t)n))
+                        break;
         }
         buf[len] = 0;
         return (int)len;
@@ -86,17 +118,18 @@ static void v1_dir(const char *sys_root, const char *ctls, const char *path, cha
 {
         char p[PATH_MAX];
         snprintf(p, sizeof(p), "%s/%s%s", sys_root, ctls, path);
-        if (is_dir(p)) {
-                snprintf(out, PATH_MAX, "%s", p);
+        if (strlen(p) < DIR_MAX && is_dir(p)) {
+                strcpy(out, p);
                 return;
         }
         /* "cpu,cpuacct" may be mounted under either name alone (symlinks on most distros). */
         char list[256];
         snprintf(list, sizeof(list), "%s", ctls);
-        for (char *save = NULL, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        for (char *save = NULL, *t = strtok_r(list, ",", &save); t;
+             t = strtok_r(NULL, ",", &save)) {
                 snprintf(p, sizeof(p), "%s/%s%s", sys_root, t, path);
-                if (is_dir(p)) {
-                        snprintf(out, PATH_MAX, "%s", p);
+                if (strlen(p) < DIR_MAX && is_dir(p)) {
+                        strcpy(out, p);
                         return;
                 }
         }
@@ -148,7 +181,9 @@ static int locate(struct cms_cgroup *cg, const char *sys_root, const char *text)
         char p[PATH_MAX];
         snprintf(p, sizeof(p), "%s/cgroup.controllers", sys_root);
         bool pure = access(p, F_OK) == 0;
-        snprintf(cg->dir[0], PATH_MAX, "%s%s%s", sys_root, pure ? "" : "/unified", v2path);
+        if (snprintf(cg->dir[0], DIR_MAX, "%s%s%s", sys_root, pure ? "" : "/unified", v2path) >=
+            DIR_MAX)
+                return -ENOTSUP;
         snprintf(cg->path, sizeof(cg->path), "%s", v2path);
         if (!is_dir(cg->dir[0]))
                 return -ENOENT;
@@ -332,7 +367,7 @@ static void working_set(struct cms_sample *s, uint64_t inactive_file)
         s->v[CMS_F_MEM_WORKING_SET] = u > inactive_file ? u - inactive_file : 0;
 }
 
-static int read_v1(struct cms_cgroup *cg, struct cms_sample *s, char *buf)
+static int read_v1(struct cms_cgroup *cg, struct cms_sample *s, char *buf, bool slow)
 {
         int r;
         uint64_t ns = 0;
@@ -346,7 +381,8 @@ static int read_v1(struct cms_cgroup *cg, struct cms_sample *s, char *buf)
                 s->v[CMS_F_CPU_USER_US] = v[0] * 1000000 / (uint64_t)cg->hz;
                 s->v[CMS_F_CPU_SYSTEM_US] = v[1] * 1000000 / (uint64_t)cg->hz;
         }
-        if (read_text(cg, H_CPU_STAT, buf) >= 0) {
+        bool thr = slow || cg->quota;
+        if (thr && read_text(cg, H_CPU_STAT, buf) >= 0) {
                 static const char *const k[] = {"nr_periods", "nr_throttled", "throttled_time"};
                 uint64_t v[3] = {0, 0, 0};
                 parse_kv(buf, k, v, 3);
@@ -354,6 +390,7 @@ static int read_v1(struct cms_cgroup *cg, struct cms_sample *s, char *buf)
                 s->v[CMS_F_CPU_THROTTLED_PERIODS] = v[1];
                 s->v[CMS_F_CPU_THROTTLED_US] = v[2] / 1000;
         }
+        carry(cg, s, cpu_throttle, ELEMS(cpu_throttle), thr);
         if ((r = read_one(cg, H_MEM_USAGE, &s->v[CMS_F_MEM_USAGE])) < 0)
                 return r;
         if (read_text(cg, H_MEM_STAT, buf) >= 0) {
@@ -366,20 +403,26 @@ static int read_v1(struct cms_cgroup *cg, struct cms_sample *s, char *buf)
                 s->v[CMS_F_MEM_RSS] = v[1] != UINT64_MAX ? v[1] : v[4];
                 s->v[CMS_F_MEM_CACHE] = v[2] != UINT64_MAX ? v[2] : v[5];
         }
-        read_one(cg, H_MEM_FAIL, &s->v[CMS_F_MEM_FAILCNT]);
-        if (read_text(cg, H_MEM_EVENTS, buf) >= 0) {
-                static const char *const k[] = {"oom_kill"};
-                parse_kv(buf, k, &s->v[CMS_F_MEM_OOM_KILLS], 1);
+        if (slow) {
+                read_one(cg, H_MEM_FAIL, &s->v[CMS_F_MEM_FAILCNT]);
+                if (read_text(cg, H_MEM_EVENTS, buf) >= 0) {
+                        static const char *const k[] = {"oom_kill"};
+                        parse_kv(buf, k, &s->v[CMS_F_MEM_OOM_KILLS], 1);
+                }
+                if (read_text(cg, H_IO_OPS, buf) >= 0)
+                        parse_blkio_v1(buf, &s->v[CMS_F_BLK_READS], &s->v[CMS_F_BLK_WRITES]);
         }
+        carry(cg, s, mem_events, ELEMS(mem_events), slow);
+        carry(cg, s, blk_ops, ELEMS(blk_ops), slow);
         if (read_text(cg, H_IO_BYTES, buf) >= 0)
                 parse_blkio_v1(buf, &s->v[CMS_F_BLK_READ_BYTES], &s->v[CMS_F_BLK_WRITE_BYTES]);
-        if (read_text(cg, H_IO_OPS, buf) >= 0)
-                parse_blkio_v1(buf, &s->v[CMS_F_BLK_READS], &s->v[CMS_F_BLK_WRITES]);
-        read_one(cg, H_PIDS, &s->v[CMS_F_PIDS]);
+        if (slow)
+                read_one(cg, H_PIDS, &s->v[CMS_F_PIDS]);
+        carry(cg, s, pids, ELEMS(pids), slow);
         return 0;
 }
 
-static int read_v2(struct cms_cgroup *cg, struct cms_sample *s, char *buf)
+static int read_v2(struct cms_cgroup *cg, struct cms_sample *s, char *buf, bool slow)
 {
         int r;
         if ((r = read_text(cg, H_CPU_STAT, buf)) < 0)
@@ -404,7 +447,7 @@ static int read_v2(struct cms_cgroup *cg, struct cms_sample *s, char *buf)
                 s->v[CMS_F_MEM_RSS] = v[1];
                 s->v[CMS_F_MEM_CACHE] = v[2];
         }
-        if (read_text(cg, H_MEM_EVENTS, buf) >= 0) {
+        if (slow && read_text(cg, H_MEM_EVENTS, buf) >= 0) {
                 /* "max": times usage hit the limit, v2's closest to v1's failcnt. */
                 static const char *const k[] = {"max", "oom_kill"};
                 uint64_t v[2] = {0, 0};
@@ -412,16 +455,20 @@ static int read_v2(struct cms_cgroup *cg, struct cms_sample *s, char *buf)
                 s->v[CMS_F_MEM_FAILCNT] = v[0];
                 s->v[CMS_F_MEM_OOM_KILLS] = v[1];
         }
+        carry(cg, s, mem_events, ELEMS(mem_events), slow);
         if (read_text(cg, H_IO_BYTES, buf) >= 0)
                 parse_io_v2(buf, s);
-        read_one(cg, H_PIDS, &s->v[CMS_F_PIDS]);
+        if (slow)
+                read_one(cg, H_PIDS, &s->v[CMS_F_PIDS]);
+        carry(cg, s, pids, ELEMS(pids), slow);
         return 0;
 }
 
 int cms_cgroup_read(struct cms_cgroup *cg, struct cms_sample *s)
 {
         char buf[READ_BUF];
-        int r = cg->version == 1 ? read_v1(cg, s, buf) : read_v2(cg, s, buf);
+        bool slow = cg->rounds++ % SLOW_EVERY == 0;
+        int r = cg->version == 1 ? read_v1(cg, s, buf, slow) : read_v2(cg, s, buf, slow);
         if (r == -ENODEV || r == -ESRCH)
                 r = -ENOENT;
         return r;
@@ -519,6 +566,7 @@ int cms_cgroup_read_spec(struct cms_cgroup *cg, struct cms_cgroup_spec *spec)
                         spec->mem_limit = limit_of(buf);
                 if (slurp(cg->dir[C_PIDS], "pids.max", buf, sizeof(buf)) > 0)
                         spec->pids_limit = limit_of(buf);
+                cg->quota = spec->cpu_quota_us > 0;
                 return 0;
         }
         const char *d = cg->dir[0];

@@ -11,11 +11,11 @@
 
 /* Resource limits as the cgroup states them. */
 struct cms_cgroup_spec {
-        int64_t cpu_quota_us;  /* -1: no quota */
+        int64_t cpu_quota_us; /* -1: no quota */
         int64_t cpu_period_us;
-        int64_t cpu_shares;    /* v2: converted from cpu.weight */
-        uint64_t mem_limit;    /* 0: unlimited */
-        uint64_t pids_limit;   /* 0: unlimited */
+        int64_t cpu_shares;  /* v2: converted from cpu.weight */
+        uint64_t mem_limit;  /* 0: unlimited */
+        uint64_t pids_limit; /* 0: unlimited */
 };
 
 /* One interface of /proc/<pid>/net/dev; v[] in the order of CMS_F_NET_RX_BYTES.. (rx bytes,

@@ -92,7 +92,10 @@ int cms_prom_escape(struct cms_buf *out, const char *s)
         int r = 0;
         const char *run = s;
         for (; *s && r == 0; s++) {
-                const char *rep = *s == '\\' ? "\\\\" : *s == '"' ? "\\\"" : *s == '\n' ? "\\n" : NULL;
+                const char *rep = *s == '\\'   ? "\\\\"
+                                  : *s == '"'  ? "\\\""
+                                  : *s == '\n' ? "\\n"
+                                               : NULL;
                 if (!rep)
                         continue;
                 r = cms_buf_append(out, run, (size_t)(s - run));
@@ -113,78 +116,76 @@ struct fam {
         const char *extra; /* an extra label pair */
 };
 
-#define F(n, t, h, k, f, fl, x) {n, t, h, k, f, fl, x}
+#define F(n, t, h, k, f, fl, x)                                                                    \
+        {                                                                                          \
+                n, t, h, k, f, fl, x                                                               \
+        }
 static const struct fam fams[] = {
-        F("container_cpu_usage_seconds_total", "counter", "Cumulative cpu time consumed in seconds.",
-          V_SECS, CMS_F_CPU_USAGE_US, 0, "cpu=\"total\""),
-        F("container_cpu_user_seconds_total", "counter",
-          "Cumulative user cpu time consumed in seconds.", V_SECS, CMS_F_CPU_USER_US, 0, NULL),
-        F("container_cpu_system_seconds_total", "counter",
-          "Cumulative system cpu time consumed in seconds.", V_SECS, CMS_F_CPU_SYSTEM_US, 0, NULL),
-        F("container_cpu_cfs_periods_total", "counter",
-          "Number of elapsed enforcement period intervals.", V_INT, CMS_F_CPU_PERIODS, ONLY_QUOTA,
-          NULL),
-        F("container_cpu_cfs_throttled_periods_total", "counter",
-          "Number of throttled period intervals.", V_INT, CMS_F_CPU_THROTTLED_PERIODS, ONLY_QUOTA,
-          NULL),
-        F("container_cpu_cfs_throttled_seconds_total", "counter",
-          "Total time duration the container has been throttled.", V_SECS,
-          CMS_F_CPU_THROTTLED_US, ONLY_QUOTA, NULL),
-        F("container_memory_usage_bytes", "gauge",
-          "Current memory usage in bytes, including all memory regardless of when it was accessed.",
-          V_INT, CMS_F_MEM_USAGE, 0, NULL),
-        F("container_memory_working_set_bytes", "gauge", "Current working set in bytes.", V_INT,
-          CMS_F_MEM_WORKING_SET, 0, NULL),
-        F("container_memory_rss", "gauge", "Size of RSS in bytes.", V_INT, CMS_F_MEM_RSS, 0, NULL),
-        F("container_memory_cache", "gauge", "Number of bytes of page cache memory.", V_INT,
-          CMS_F_MEM_CACHE, 0, NULL),
-        /* A counter in cAdvisor too; typed gauge here because the text format's lint wants
-         * counters to end in _total and cAdvisor's name must stay as it is. */
-        F("container_memory_failcnt", "gauge", "Number of memory usage hits limits.", V_INT,
-          CMS_F_MEM_FAILCNT, 0, NULL),
-        F("container_oom_events_total", "counter",
-          "Count of out of memory events observed for the container.", V_INT,
-          CMS_F_MEM_OOM_KILLS, 0, NULL),
-        F("container_network_receive_bytes_total", "counter",
-          "Cumulative count of bytes received.", V_NET, 0, 0, NULL),
-        F("container_network_receive_packets_total", "counter",
-          "Cumulative count of packets received.", V_NET, 1, 0, NULL),
-        F("container_network_receive_errors_total", "counter",
-          "Cumulative count of errors encountered while receiving.", V_NET, 2, 0, NULL),
-        F("container_network_receive_packets_dropped_total", "counter",
-          "Cumulative count of packets dropped while receiving.", V_NET, 3, 0, NULL),
-        F("container_network_transmit_bytes_total", "counter",
-          "Cumulative count of bytes transmitted.", V_NET, 4, 0, NULL),
-        F("container_network_transmit_packets_total", "counter",
-          "Cumulative count of packets transmitted.", V_NET, 5, 0, NULL),
-        F("container_network_transmit_errors_total", "counter",
-          "Cumulative count of errors encountered while transmitting.", V_NET, 6, 0, NULL),
-        F("container_network_transmit_packets_dropped_total", "counter",
-          "Cumulative count of packets dropped while transmitting.", V_NET, 7, 0, NULL),
-        F("container_fs_reads_bytes_total", "counter", "Cumulative count of bytes read.", V_INT,
-          CMS_F_BLK_READ_BYTES, 0, NULL),
-        F("container_fs_writes_bytes_total", "counter", "Cumulative count of bytes written.",
-          V_INT, CMS_F_BLK_WRITE_BYTES, 0, NULL),
-        F("container_fs_reads_total", "counter", "Cumulative count of reads completed.", V_INT,
-          CMS_F_BLK_READS, 0, NULL),
-        F("container_fs_writes_total", "counter", "Cumulative count of writes completed.", V_INT,
-          CMS_F_BLK_WRITES, 0, NULL),
-        F("container_processes", "gauge", "Number of processes running inside the container.",
-          V_INT, CMS_F_PIDS, 0, NULL),
-        F("container_spec_cpu_quota", "gauge", "CPU quota of the container.", V_QUOTA, 0,
-          ONLY_QUOTA, NULL),
-        F("container_spec_cpu_period", "gauge", "CPU period of the container.", V_PERIOD, 0,
-          ONLY_QUOTA, NULL),
-        F("container_spec_cpu_shares", "gauge", "CPU share of the container.", V_SHARES, 0, 0,
-          NULL),
-        F("container_spec_memory_limit_bytes", "gauge", "Memory limit for the container.",
-          V_MEMLIMIT, 0, 0, NULL),
-        F("container_start_time_seconds", "gauge",
-          "Start time of the container since unix epoch in seconds.", V_START, 0, 0, NULL),
-        F("container_health_status", "gauge",
-          "Health check state of the container: 1 for its current state; containers without a "
-          "health check have no series.",
-          V_HEALTH, 0, 0, NULL),
+    F("container_cpu_usage_seconds_total", "counter", "Cumulative cpu time consumed in seconds.",
+      V_SECS, CMS_F_CPU_USAGE_US, 0, "cpu=\"total\""),
+    F("container_cpu_user_seconds_total", "counter",
+      "Cumulative user cpu time consumed in seconds.", V_SECS, CMS_F_CPU_USER_US, 0, NULL),
+    F("container_cpu_system_seconds_total", "counter",
+      "Cumulative system cpu time consumed in seconds.", V_SECS, CMS_F_CPU_SYSTEM_US, 0, NULL),
+    F("container_cpu_cfs_periods_total", "counter",
+      "Number of elapsed enforcement period intervals.", V_INT, CMS_F_CPU_PERIODS, ONLY_QUOTA,
+      NULL),
+    F("container_cpu_cfs_throttled_periods_total", "counter",
+      "Number of throttled period intervals.", V_INT, CMS_F_CPU_THROTTLED_PERIODS, ONLY_QUOTA,
+      NULL),
+    F("container_cpu_cfs_throttled_seconds_total", "counter",
+      "Total time duration the container has been throttled.", V_SECS, CMS_F_CPU_THROTTLED_US,
+      ONLY_QUOTA, NULL),
+    F("container_memory_usage_bytes", "gauge",
+      "Current memory usage in bytes, including all memory regardless of when it was accessed.",
+      V_INT, CMS_F_MEM_USAGE, 0, NULL),
+    F("container_memory_working_set_bytes", "gauge", "Current working set in bytes.", V_INT,
+      CMS_F_MEM_WORKING_SET, 0, NULL),
+    F("container_memory_rss", "gauge", "Size of RSS in bytes.", V_INT, CMS_F_MEM_RSS, 0, NULL),
+    F("container_memory_cache", "gauge", "Number of bytes of page cache memory.", V_INT,
+      CMS_F_MEM_CACHE, 0, NULL),
+    /* A counter in cAdvisor too; typed gauge here because the text format's lint wants
+     * counters to end in _total and cAdvisor's name must stay as it is. */
+    F("container_memory_failcnt", "gauge", "Number of memory usage hits limits.", V_INT,
+      CMS_F_MEM_FAILCNT, 0, NULL),
+    F("container_oom_events_total", "counter",
+      "Count of out of memory events observed for the container.", V_INT, CMS_F_MEM_OOM_KILLS, 0,
+      NULL),
+    F("container_network_receive_bytes_total", "counter", "Cumulative count of bytes received.",
+      V_NET, 0, 0, NULL),
+    F("container_network_receive_packets_total", "counter", "Cumulative count of packets received.",
+      V_NET, 1, 0, NULL),
+    F("container_network_receive_errors_total", "counter",
+      "Cumulative count of errors encountered while receiving.", V_NET, 2, 0, NULL),
+    F("container_network_receive_packets_dropped_total", "counter",
+      "Cumulative count of packets dropped while receiving.", V_NET, 3, 0, NULL),
+    F("container_network_transmit_bytes_total", "counter", "Cumulative count of bytes transmitted.",
+      V_NET, 4, 0, NULL),
+    F("container_network_transmit_packets_total", "counter",
+      "Cumulative count of packets transmitted.", V_NET, 5, 0, NULL),
+    F("container_network_transmit_errors_total", "counter",
+      "Cumulative count of errors encountered while transmitting.", V_NET, 6, 0, NULL),
+    F("container_network_transmit_packets_dropped_total", "counter",
+      "Cumulative count of packets dropped while transmitting.", V_NET, 7, 0, NULL),
+    F("container_fs_reads_bytes_total", "counter", "Cumulative count of bytes read.", V_INT,
+      CMS_F_BLK_READ_BYTES, 0, NULL),
+    F("container_fs_writes_bytes_total", "counter", "Cumulative count of bytes written.", V_INT,
+      CMS_F_BLK_WRITE_BYTES, 0, NULL),
+    F("container_processes", "gauge", "Number of processes running inside the container.", V_INT,
+      CMS_F_PIDS, 0, NULL),
+    F("container_spec_cpu_quota", "gauge", "CPU quota of the container.", V_QUOTA, 0, ONLY_QUOTA,
+      NULL),
+    F("container_spec_cpu_period", "gauge", "CPU period of the container.", V_PERIOD, 0, ONLY_QUOTA,
+      NULL),
+    F("container_spec_cpu_shares", "gauge", "CPU share of the container.", V_SHARES, 0, 0, NULL),
+    F("container_spec_memory_limit_bytes", "gauge", "Memory limit for the container.", V_MEMLIMIT,
+      0, 0, NULL),
+    F("container_start_time_seconds", "gauge",
+      "Start time of the container since unix epoch in seconds.", V_START, 0, 0, NULL),
+    F("container_health_status", "gauge",
+      "Health check state of the container: 1 for its current state; containers without a "
+      "health check have no series.",
+      V_HEALTH, 0, 0, NULL),
 };
 #undef F
 
@@ -298,42 +299,60 @@ static int header(struct cms_buf *b, const char *name, const char *type, const c
         return cms_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* One family of cmsd's own: a single series whose value (and labels) are already formatted. */
+static int self_one(struct cms_buf *b, const char *name, const char *type, const char *help,
+                    const char *labels, const char *value)
+{
+        return cms_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s%s %s\n", name, help, name, type,
+                              name, labels, value);
+}
+
 static int self_metrics(struct cms_buf *b, const struct cms_self_metrics *s)
 {
+        char v[8][48], mode[64];
+        snprintf(v[0], sizeof(v[0]), "%" PRIu64, s->samples_total);
+        snprintf(v[1], sizeof(v[1]), "%.6f", s->cpu_seconds);
+        snprintf(v[2], sizeof(v[2]), "%zu", s->containers);
+        snprintf(v[3], sizeof(v[3]), "%" PRIu64, s->ring_bytes);
+        snprintf(v[4], sizeof(v[4]), "%" PRIu64, s->ring_data_bytes);
+        snprintf(v[5], sizeof(v[5]), "%" PRIu64, s->ring_samples);
+        snprintf(v[6], sizeof(v[6]), "%.6f", s->round_seconds);
+        snprintf(v[7], sizeof(v[7]), "%d", s->engine_up ? 1 : 0);
+        snprintf(mode, sizeof(mode), "{mode=\"%s\"}", s->mode ? s->mode : "none");
+        const struct {
+                const char *name, *type, *help, *labels, *value;
+        } t[] = {
+            {"cmsd_sampler_samples_total", "counter", "Container samples taken.", "", v[0]},
+            {"cmsd_sampler_cpu_seconds_total", "counter", "CPU time used by the sampler threads.",
+             "", v[1]},
+            {"cmsd_sampler_containers", "gauge", "Containers being sampled.", "", v[2]},
+            {"cmsd_sampler_ring_bytes", "gauge", "Memory allocated for the sample rings, in bytes.",
+             "", v[3]},
+            {"cmsd_sampler_ring_data_bytes", "gauge",
+             "Bytes of delta-encoded samples in the rings.", "", v[4]},
+            {"cmsd_sampler_ring_samples", "gauge", "Samples held in the rings.", "", v[5]},
+            {"cmsd_sampler_round_duration_seconds", "gauge",
+             "Wall time of the last sampling round.", "", v[6]},
+            {"cmsd_sampler_mode", "gauge",
+             "How containers are sampled: cgroup files, the engine's stats API, or both.", mode,
+             "1"},
+            {"cmsd_engine_up", "gauge", "Whether the engine answered its last call.", "", v[7]},
+        };
         int r = 0;
-        r = r ?: header(b, "cmsd_sampler_samples_total", "counter", "Container samples taken.");
-        r = r ?: cms_buf_printf(b, "cmsd_sampler_samples_total %" PRIu64 "\n", s->samples_total);
-        r = r ?: header(b, "cmsd_sampler_cpu_seconds_total", "counter",
-                        "CPU time used by the sampler threads.");
-        r = r ?: cms_buf_printf(b, "cmsd_sampler_cpu_seconds_total %.6f\n", s->cpu_seconds);
-        r = r ?: header(b, "cmsd_sampler_containers", "gauge", "Containers being sampled.");
-        r = r ?: cms_buf_printf(b, "cmsd_sampler_containers %zu\n", s->containers);
-        r = r ?: header(b, "cmsd_sampler_ring_bytes", "gauge",
-                        "Memory allocated for the sample rings, in bytes.");
-        r = r ?: cms_buf_printf(b, "cmsd_sampler_ring_bytes %" PRIu64 "\n", s->ring_bytes);
-        r = r ?: header(b, "cmsd_sampler_ring_data_bytes", "gauge",
-                        "Bytes of delta-encoded samples in the rings.");
-        r = r ?: cms_buf_printf(b, "cmsd_sampler_ring_data_bytes %" PRIu64 "\n", s->ring_data_bytes);
-        r = r ?: header(b, "cmsd_sampler_ring_samples", "gauge", "Samples held in the rings.");
-        r = r ?: cms_buf_printf(b, "cmsd_sampler_ring_samples %" PRIu64 "\n", s->ring_samples);
-        r = r ?: header(b, "cmsd_sampler_round_duration_seconds", "gauge",
-                        "Wall time of the last sampling round.");
-        r = r ?: cms_buf_printf(b, "cmsd_sampler_round_duration_seconds %.6f\n", s->round_seconds);
-        r = r ?: header(b, "cmsd_sampler_mode", "gauge",
-                        "How containers are sampled: cgroup files, the engine's stats API, or both.");
-        r = r ?: cms_buf_printf(b, "cmsd_sampler_mode{mode=\"%s\"} 1\n", s->mode ? s->mode : "none");
-        r = r ?: header(b, "cmsd_engine_up", "gauge", "Whether the engine answered its last call.");
-        r = r ?: cms_buf_printf(b, "cmsd_engine_up %d\n", s->engine_up ? 1 : 0);
-        r = r ?: header(b, "cmsd_http_requests_total", "counter",
-                        "HTTP requests answered, by route and status code.");
+        for (size_t i = 0; i < ELEMENTSOF(t) && r == 0; i++)
+                r = self_one(b, t[i].name, t[i].type, t[i].help, t[i].labels, t[i].value);
+        if (r == 0)
+                r = header(b, "cmsd_http_requests_total", "counter",
+                           "HTTP requests answered, by route and status code.");
         for (size_t i = 0; i < s->n_http && r == 0; i++)
-                r = cms_buf_printf(b, "cmsd_http_requests_total{route=\"%s\",code=\"%d\"} %" PRIu64 "\n",
-                                   s->http[i].route, s->http[i].code, s->http[i].n);
+                r = cms_buf_printf(
+                    b, "cmsd_http_requests_total{route=\"%s\",code=\"%d\"} %" PRIu64 "\n",
+                    s->http[i].route, s->http[i].code, s->http[i].n);
         return r;
 }
 
-int cms_export_prometheus(const struct cms_ctr_info *c, size_t n, const struct cms_self_metrics *self,
-                          struct cms_buf *out)
+int cms_export_prometheus(const struct cms_ctr_info *c, size_t n,
+                          const struct cms_self_metrics *self, struct cms_buf *out)
 {
         /* Each container's label set is escaped once, then reused by every family. */
         struct cms_buf lb;
@@ -373,9 +392,11 @@ int cms_json_quote(struct cms_buf *out, const char *s)
                         continue;
                 r = cms_buf_append(out, run, (size_t)(s - run));
                 if (r == 0)
-                        r = ch == '"' ? put(out, "\\\"") : ch == '\\' ? put(out, "\\\\")
-                            : ch == '\n' ? put(out, "\\n") : ch == '\t' ? put(out, "\\t")
-                            : cms_buf_printf(out, "\\u%04x", ch);
+                        r = ch == '"'    ? put(out, "\\\"")
+                            : ch == '\\' ? put(out, "\\\\")
+                            : ch == '\n' ? put(out, "\\n")
+                            : ch == '\t' ? put(out, "\\t")
+                                         : cms_buf_printf(out, "\\u%04x", ch);
                 run = s + 1;
         }
         if (r == 0)
@@ -405,9 +426,10 @@ int cms_export_json_meta(struct cms_buf *out, const struct cms_ctr_info *c)
         r = r ?: (c->project[0] ? cms_json_quote(out, c->project) : put(out, "null"));
         r = r ?: put(out, ",\"service\":");
         r = r ?: (c->service[0] ? cms_json_quote(out, c->service) : put(out, "null"));
-        r = r ?: cms_buf_printf(out, ",\"state\":\"%s\",\"health\":\"%s\",\"mode\":\"%s\"",
-                                cms_ctr_state_name(c->state), cms_ctr_health_name(c->health),
-                                c->engine_mode ? "engine" : "cgroup");
+        r = r
+                ?: cms_buf_printf(out, ",\"state\":\"%s\",\"health\":\"%s\",\"mode\":\"%s\"",
+                                  cms_ctr_state_name(c->state), cms_ctr_health_name(c->health),
+                                  c->engine_mode ? "engine" : "cgroup");
         return r;
 }
 
@@ -502,8 +524,8 @@ int cms_parse_time_ms(const char *s, int64_t *out)
         int64_t off = 0;
         if (*end == '+' || *end == '-') {
                 int hh, mm, n = 0;
-                if (sscanf(end + 1, "%2d:%2d%n", &hh, &mm, &n) != 2 || n != 5 || end[6] || hh > 23 ||
-                    mm > 59)
+                if (sscanf(end + 1, "%2d:%2d%n", &hh, &mm, &n) != 2 || n != 5 || end[6] ||
+                    hh > 23 || mm > 59)
                         return -EINVAL;
                 off = (int64_t)(hh * 3600 + mm * 60) * (*end == '+' ? 1 : -1);
         } else if (strcmp(end, "Z") && strcmp(end, "z")) {
@@ -516,24 +538,24 @@ int cms_parse_time_ms(const char *s, int64_t *out)
 static int json_net(struct cms_buf *out, const struct cms_ctr_info *c)
 {
         const uint64_t *v = c->latest.v;
-        int r = cms_buf_printf(out,
-                               "\"network\":{\"rx_bytes\":%" PRIu64 ",\"rx_packets\":%" PRIu64
-                               ",\"rx_errors\":%" PRIu64 ",\"rx_dropped\":%" PRIu64
-                               ",\"tx_bytes\":%" PRIu64 ",\"tx_packets\":%" PRIu64
-                               ",\"tx_errors\":%" PRIu64 ",\"tx_dropped\":%" PRIu64
-                               ",\"interfaces\":[",
-                               v[CMS_F_NET_RX_BYTES], v[CMS_F_NET_RX_PACKETS], v[CMS_F_NET_RX_ERRORS],
-                               v[CMS_F_NET_RX_DROPPED], v[CMS_F_NET_TX_BYTES], v[CMS_F_NET_TX_PACKETS],
-                               v[CMS_F_NET_TX_ERRORS], v[CMS_F_NET_TX_DROPPED]);
+        int r =
+            cms_buf_printf(out,
+                           "\"network\":{\"rx_bytes\":%" PRIu64 ",\"rx_packets\":%" PRIu64
+                           ",\"rx_errors\":%" PRIu64 ",\"rx_dropped\":%" PRIu64
+                           ",\"tx_bytes\":%" PRIu64 ",\"tx_packets\":%" PRIu64
+                           ",\"tx_errors\":%" PRIu64 ",\"tx_dropped\":%" PRIu64 ",\"interfaces\":[",
+                           v[CMS_F_NET_RX_BYTES], v[CMS_F_NET_RX_PACKETS], v[CMS_F_NET_RX_ERRORS],
+                           v[CMS_F_NET_RX_DROPPED], v[CMS_F_NET_TX_BYTES], v[CMS_F_NET_TX_PACKETS],
+                           v[CMS_F_NET_TX_ERRORS], v[CMS_F_NET_TX_DROPPED]);
         for (size_t i = 0; i < c->n_ifs && r == 0; i++) {
                 const uint64_t *w = c->ifs[i].v;
-                r = cms_buf_printf(out,
-                                   "%s{\"name\":\"%s\",\"rx_bytes\":%" PRIu64 ",\"rx_packets\":%" PRIu64
-                                   ",\"rx_errors\":%" PRIu64 ",\"rx_dropped\":%" PRIu64
-                                   ",\"tx_bytes\":%" PRIu64 ",\"tx_packets\":%" PRIu64
-                                   ",\"tx_errors\":%" PRIu64 ",\"tx_dropped\":%" PRIu64 "}",
-                                   i ? "," : "", c->ifs[i].name, w[0], w[1], w[2], w[3], w[4],
-                                   w[5], w[6], w[7]);
+                r = cms_buf_printf(
+                    out,
+                    "%s{\"name\":\"%s\",\"rx_bytes\":%" PRIu64 ",\"rx_packets\":%" PRIu64
+                    ",\"rx_errors\":%" PRIu64 ",\"rx_dropped\":%" PRIu64 ",\"tx_bytes\":%" PRIu64
+                    ",\"tx_packets\":%" PRIu64 ",\"tx_errors\":%" PRIu64 ",\"tx_dropped\":%" PRIu64
+                    "}",
+                    i ? "," : "", c->ifs[i].name, w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]);
         }
         return r ?: put(out, "]}");
 }
@@ -549,33 +571,36 @@ int cms_export_json_latest(struct cms_buf *out, const struct cms_ctr_info *c)
         char t[32];
         cms_format_time_ms(c->latest.t_ms, t, sizeof(t));
         int r = cms_buf_printf(
-                out,
-                "{\"time\":\"%s\",\"cpu_percent\":%.2f,\"cpu\":{\"usage_seconds\":%.6f,"
-                "\"user_seconds\":%.6f,\"system_seconds\":%.6f,\"periods\":%" PRIu64
-                ",\"throttled_periods\":%" PRIu64 ",\"throttled_seconds\":%.6f,\"quota_us\":%" PRId64
-                ",\"period_us\":%" PRId64 ",\"shares\":%" PRId64 "},",
-                t, x.cpu_percent, (double)v[CMS_F_CPU_USAGE_US] / 1e6,
-                (double)v[CMS_F_CPU_USER_US] / 1e6, (double)v[CMS_F_CPU_SYSTEM_US] / 1e6,
-                v[CMS_F_CPU_PERIODS], v[CMS_F_CPU_THROTTLED_PERIODS],
-                (double)v[CMS_F_CPU_THROTTLED_US] / 1e6, c->spec.cpu_quota_us, c->spec.cpu_period_us,
-                c->spec.cpu_shares);
-        r = r ?: cms_buf_printf(out,
-                                "\"memory\":{\"usage_bytes\":%" PRIu64 ",\"working_set_bytes\":%" PRIu64
-                                ",\"rss_bytes\":%" PRIu64 ",\"cache_bytes\":%" PRIu64
-                                ",\"limit_bytes\":%" PRIu64 ",\"failcnt\":%" PRIu64
-                                ",\"oom_kills\":%" PRIu64 "},",
-                                v[CMS_F_MEM_USAGE], v[CMS_F_MEM_WORKING_SET], v[CMS_F_MEM_RSS],
-                                v[CMS_F_MEM_CACHE], v[CMS_F_MEM_LIMIT], v[CMS_F_MEM_FAILCNT],
-                                v[CMS_F_MEM_OOM_KILLS]);
+            out,
+            "{\"time\":\"%s\",\"cpu_percent\":%.2f,\"cpu\":{\"usage_seconds\":%.6f,"
+            "\"user_seconds\":%.6f,\"system_seconds\":%.6f,\"periods\":%" PRIu64
+            ",\"throttled_periods\":%" PRIu64 ",\"throttled_seconds\":%.6f,\"quota_us\":%" PRId64
+            ",\"period_us\":%" PRId64 ",\"shares\":%" PRId64 "},",
+            t, x.cpu_percent, (double)v[CMS_F_CPU_USAGE_US] / 1e6,
+            (double)v[CMS_F_CPU_USER_US] / 1e6, (double)v[CMS_F_CPU_SYSTEM_US] / 1e6,
+            v[CMS_F_CPU_PERIODS], v[CMS_F_CPU_THROTTLED_PERIODS],
+            (double)v[CMS_F_CPU_THROTTLED_US] / 1e6, c->spec.cpu_quota_us, c->spec.cpu_period_us,
+            c->spec.cpu_shares);
+        r = r
+                ?: cms_buf_printf(out,
+                                  "\"memory\":{\"usage_bytes\":%" PRIu64
+                                  ",\"working_set_bytes\":%" PRIu64 ",\"rss_bytes\":%" PRIu64
+                                  ",\"cache_bytes\":%" PRIu64 ",\"limit_bytes\":%" PRIu64
+                                  ",\"failcnt\":%" PRIu64 ",\"oom_kills\":%" PRIu64 "},",
+                                  v[CMS_F_MEM_USAGE], v[CMS_F_MEM_WORKING_SET], v[CMS_F_MEM_RSS],
+                                  v[CMS_F_MEM_CACHE], v[CMS_F_MEM_LIMIT], v[CMS_F_MEM_FAILCNT],
+                                  v[CMS_F_MEM_OOM_KILLS]);
         r = r ?: json_net(out, c);
-        r = r ?: cms_buf_printf(out,
-                                ",\"blkio\":{\"read_bytes\":%" PRIu64 ",\"write_bytes\":%" PRIu64
-                                ",\"reads\":%" PRIu64 ",\"writes\":%" PRIu64 "}"
-                                ",\"pids\":{\"current\":%" PRIu64 ",\"limit\":%" PRIu64 "}"
-                                ",\"rates\":{\"net_rx_bytes_per_s\":%.1f,\"net_tx_bytes_per_s\":%.1f"
-                                ",\"blk_read_bytes_per_s\":%.1f,\"blk_write_bytes_per_s\":%.1f}}",
-                                v[CMS_F_BLK_READ_BYTES], v[CMS_F_BLK_WRITE_BYTES], v[CMS_F_BLK_READS],
-                                v[CMS_F_BLK_WRITES], v[CMS_F_PIDS], v[CMS_F_PIDS_LIMIT], x.rx_bps,
-                                x.tx_bps, x.read_bps, x.write_bps);
+        r = r
+                ?: cms_buf_printf(
+                       out,
+                       ",\"blkio\":{\"read_bytes\":%" PRIu64 ",\"write_bytes\":%" PRIu64
+                       ",\"reads\":%" PRIu64 ",\"writes\":%" PRIu64 "}"
+                       ",\"pids\":{\"current\":%" PRIu64 ",\"limit\":%" PRIu64 "}"
+                       ",\"rates\":{\"net_rx_bytes_per_s\":%.1f,\"net_tx_bytes_per_s\":%.1f"
+                       ",\"blk_read_bytes_per_s\":%.1f,\"blk_write_bytes_per_s\":%.1f}}",
+                       v[CMS_F_BLK_READ_BYTES], v[CMS_F_BLK_WRITE_BYTES], v[CMS_F_BLK_READS],
+                       v[CMS_F_BLK_WRITES], v[CMS_F_PIDS], v[CMS_F_PIDS_LIMIT], x.rx_bps, x.tx_bps,
+                       x.read_bps, x.write_bps);
         return r;
 }

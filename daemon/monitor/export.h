@@ -8,7 +8,12 @@
 #include "ring.h"
 
 enum cms_ctr_state { CMS_CTR_RUNNING, CMS_CTR_PAUSED, CMS_CTR_STOPPED };
-enum cms_ctr_health { CMS_HEALTH_NONE, CMS_HEALTH_STARTING, CMS_HEALTH_HEALTHY, CMS_HEALTH_UNHEALTHY };
+enum cms_ctr_health {
+        CMS_HEALTH_NONE,
+        CMS_HEALTH_STARTING,
+        CMS_HEALTH_HEALTHY,
+        CMS_HEALTH_UNHEALTHY
+};
 const char *cms_ctr_state_name(int state);
 const char *cms_ctr_health_name(int health);
 
@@ -58,8 +63,8 @@ void cms_sample_rates(const struct cms_sample *prev, const struct cms_sample *cu
 
 /* Prometheus text format 0.0.4. Containers that are not running or paused, or have no sample
  * yet, are left out. -E2BIG when out's cap is reached. */
-int cms_export_prometheus(const struct cms_ctr_info *c, size_t n, const struct cms_self_metrics *self,
-                          struct cms_buf *out);
+int cms_export_prometheus(const struct cms_ctr_info *c, size_t n,
+                          const struct cms_self_metrics *self, struct cms_buf *out);
 
 /* A label value escaped for the text format (\\, \", \n), appended to out. */
 int cms_prom_escape(struct cms_buf *out, const char *s);

@@ -1,13 +1,14 @@
 /* The sample ring: a base sample plus delta records in a circular byte buffer (see ring.h).
- * The buffer starts small and doubles up to capacity x the longest record, so memory follows
- * what the samples really need and is still bounded by capacity. */
+ * The buffer starts at 256 bytes and doubles up to capacity x the longest record, so memory
+ * follows what the samples really need (an idle container's hour fits in 8 KiB) and is still
+ * bounded by the capacity. */
 #include "ring.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define INITIAL_BYTES_PER_SAMPLE 12
+#define INITIAL_BYTES 256
 
 struct cms_ring {
         size_t capacity, count;
@@ -151,7 +152,7 @@ static void linearize(const struct cms_ring *r, uint8_t *dst)
 
 static int grow(struct cms_ring *r, size_t need)
 {
-        size_t ncap = r->cap ? r->cap * 2 : r->capacity * INITIAL_BYTES_PER_SAMPLE;
+        size_t ncap = r->cap ? r->cap * 2 : INITIAL_BYTES;
         if (ncap < need)
                 ncap = need;
         if (ncap > r->max_cap)

@@ -11,9 +11,9 @@
 
 /* A container whose cgroup was not found this many times in a row is sampled through the
  * engine instead (cmsd in another pid namespace, rootless engines). */
-#define MAX_MISSES 3
+#define MAX_MISSES      3
 #define ENGINE_RETRY_MS 60000
-#define FANOUT 16
+#define FANOUT          16
 
 static void ctr_free(struct cms_sampler_ctr *c)
 {
@@ -401,8 +401,8 @@ static void round_once(struct cms_sampler *s)
         free(eng);
         cms_sampler_list_free(v, n);
         clock_gettime(CLOCK_MONOTONIC, &b);
-        atomic_store(&s->round_ns, (uint64_t)((b.tv_sec - a.tv_sec) * 1000000000L +
-                                              (b.tv_nsec - a.tv_nsec)));
+        atomic_store(&s->round_ns,
+                     (uint64_t)((b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec)));
         atomic_fetch_add(&s->samples_total, done);
         atomic_store(&s->n_cgroup, n_cg);
         atomic_store(&s->n_engine, (int)n_eng);
@@ -444,12 +444,15 @@ static void raise_nofile(void)
 
 static int start_thread(struct cms_sampler *s, int which, void *(*fn)(void *))
 {
+        static const char *const names[T_COUNT] = {"cmsd-sampler", "cmsd-watch", "cmsd-sync"};
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setstacksize(&attr, 512 * 1024);
         int r = pthread_create(&s->threads[which], &attr, fn, s);
         pthread_attr_destroy(&attr);
         s->started[which] = r == 0;
+        if (r == 0) /* for top -H, perf and /proc/<pid>/task */
+                pthread_setname_np(s->threads[which], names[which]);
         return r == 0 ? 0 : -r;
 }
 
@@ -524,8 +527,7 @@ int cms_sampler_start(struct cms_engine *e, const struct cms_config *cfg, struct
                 return cms_err(err, 500, "cannot start the sampler threads: %s", strerror(-r));
         }
         log_info("sampler: every %" PRId64 " ms, %zu samples per container, %s", s->interval_ms,
-                 s->capacity,
-                 s->remote || s->forced == 2 ? "engine stats API" : "cgroup files");
+                 s->capacity, s->remote || s->forced == 2 ? "engine stats API" : "cgroup files");
         *out = s;
         return 0;
 }

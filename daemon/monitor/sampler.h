@@ -24,7 +24,7 @@ void cms_sampler_stop(struct cms_sampler *s);
 
 struct cms_sampler_status {
         bool running;
-        const char *mode; /* "cgroup", "engine", "mixed" */
+        const char *mode;  /* "cgroup", "engine", "mixed" */
         size_t containers; /* being sampled (running or paused) */
         int64_t interval_ms, history_ms;
         uint64_t samples_total;

@@ -14,29 +14,29 @@ struct cms_sampler_ctr {
         /* Under lock: */
         struct cms_ctr_info info;
         struct cms_ring *ring;
-        int pid;            /* the container's init; 0 when not running */
+        int pid;                      /* the container's init; 0 when not running */
         struct cms_cgroup_spec espec; /* the limits as the engine last stated them */
         /* Set by the syncer when pid or limits changed; the sampler reopens the cgroup. */
         atomic_bool reattach;
         /* The sampler thread's own: */
         struct cms_cgroup *cg;
-        int misses;         /* cgroup opens that found nothing, in a row */
-        bool use_engine;    /* cgroups not readable: the engine's stats API */
+        int misses;      /* cgroup opens that found nothing, in a row */
+        bool use_engine; /* cgroups not readable: the engine's stats API */
         int64_t next_try_ms;
 };
 
 enum { T_SAMPLER, T_WATCH, T_SYNC, T_COUNT };
 
 #define CMS_SAMPLER_MAX_CONTAINERS 65536
-#define CMS_SAMPLER_QUEUE 4096
+#define CMS_SAMPLER_QUEUE          4096
 
 struct cms_sampler {
         struct cms_engine *engine;
         int64_t interval_ms, history_ms;
         size_t capacity; /* samples per ring */
         char *state_dir;
-        bool remote;     /* the engine is not on this host: its cgroups are not ours to read */
-        int forced;      /* CMSD_SAMPLER_MODE: 0 auto, 1 cgroup only, 2 engine only */
+        bool remote; /* the engine is not on this host: its cgroups are not ours to read */
+        int forced;  /* CMSD_SAMPLER_MODE: 0 auto, 1 cgroup only, 2 engine only */
         const char *sys_root, *proc_root;
 
         pthread_mutex_t lock; /* v, n, stop, generation */

@@ -16,10 +16,10 @@
 
 #include "../sha256.h"
 
-#define MAGIC "CMSDSNAP"
-#define VERSION 1
-#define FILE_NAME "metrics.snapshot"
-#define MAX_FILE (1024u * 1024 * 1024)
+#define MAGIC       "CMSDSNAP"
+#define VERSION     1
+#define FILE_NAME   "metrics.snapshot"
+#define MAX_FILE    (1024u * 1024 * 1024)
 #define MAX_SAMPLES 10000000u
 
 /* ---- writing ---- */
@@ -244,7 +244,8 @@ static int read_ctr(struct rd *r, struct cms_ctr_info *in, struct cms_ring_snap 
 }
 
 /* Puts a validated container into the set (not running until the engine says so). */
-static void commit(struct cms_sampler *s, const struct cms_ctr_info *in, const struct cms_ring_snap *sn)
+static void commit(struct cms_sampler *s, const struct cms_ctr_info *in,
+                   const struct cms_ring_snap *sn)
 {
         struct cms_sampler_ctr *c = cms_sampler_get_or_add(s, in->id);
         if (!c)
@@ -278,7 +279,8 @@ static int parse(struct cms_sampler *s, const unsigned char *p, size_t len, bool
         get_le(&r, 8); /* saved at */
         uint32_t n = (uint32_t)get_le(&r, 4);
         if (version != VERSION)
-                return cms_err(err, 400, "snapshot version %u, this cmsd reads %d", version, VERSION);
+                return cms_err(err, 400, "snapshot version %u, this cmsd reads %d", version,
+                               VERSION);
         if (fields != CMS_F_COUNT)
                 return cms_err(err, 400, "snapshot has %u fields per sample, expected %d", fields,
                                CMS_F_COUNT);
@@ -297,7 +299,8 @@ static int parse(struct cms_sampler *s, const unsigned char *p, size_t len, bool
         }
         free(in);
         if (rc == 0 && r.off != len)
-                rc = cms_err(err, 400, "%zu unexpected bytes after the last container", len - r.off);
+                rc =
+                    cms_err(err, 400, "%zu unexpected bytes after the last container", len - r.off);
         if (rc == 0)
                 *loaded = n;
         return rc;

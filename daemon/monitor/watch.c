@@ -9,8 +9,8 @@
 
 #include "../log.h"
 
-#define RECONCILE_MS 30000
-#define EVENT_LINE_MAX (1024 * 1024)
+#define RECONCILE_MS     30000
+#define EVENT_LINE_MAX   (1024 * 1024)
 #define STATS_TIMEOUT_MS 5000
 
 #define get cms_json_get
@@ -67,9 +67,9 @@ struct watch {
 
 static void handle_event(struct cms_sampler *s, json_object *ev)
 {
-        static const char *const watched[] = {"start", "restart", "die",    "died", "stop",
-                                              "pause", "unpause", "rename", "update", "oom",
-                                              NULL};
+        static const char *const watched[] = {"start",  "restart", "die",     "died",
+                                              "stop",   "pause",   "unpause", "rename",
+                                              "update", "oom",     NULL};
         const char *type = str(ev, "Type");
         if (type && strcmp(type, "container"))
                 return;
@@ -202,8 +202,10 @@ static void apply_inspect(struct cms_sampler_ctr *c, json_object *doc, int state
         json_object *st = get(doc, "State"), *cfg = get(doc, "Config");
         json_object *labels = get(cfg, "Labels");
         const char *name = str(doc, "Name"), *image = str(cfg, "Image");
-        const char *project = label(labels, "com.docker.compose.project", "io.podman.compose.project");
-        const char *service = label(labels, "com.docker.compose.service", "io.podman.compose.service");
+        const char *project =
+            label(labels, "com.docker.compose.project", "io.podman.compose.project");
+        const char *service =
+            label(labels, "com.docker.compose.service", "io.podman.compose.service");
         int pid = state == CMS_CTR_STOPPED ? 0 : (int)i64(st, "Pid");
         struct cms_cgroup_spec espec;
         spec_of(get(doc, "HostConfig"), &espec);
@@ -239,8 +241,8 @@ static void inspect_one(struct cms_sampler *s, const char *id)
                 return;
         }
         int state = state_of(str(get(doc, "State"), "Status"));
-        struct cms_sampler_ctr *c = state == CMS_CTR_STOPPED ? cms_sampler_find(s, id)
-                                                             : cms_sampler_get_or_add(s, id);
+        struct cms_sampler_ctr *c =
+            state == CMS_CTR_STOPPED ? cms_sampler_find(s, id) : cms_sampler_get_or_add(s, id);
         if (!c)
                 return;
         if (!strcmp(c->info.id, id))
@@ -261,7 +263,8 @@ static int reconcile(struct cms_sampler *s)
         for (size_t k = 0; ids && k < nids; k++) {
                 bool found = false;
                 for (size_t i = 0; i < n && !found; i++)
-                        found = !strcmp(ids[k], str(json_object_array_get_idx(list, i), "Id") ?: "");
+                        found =
+                            !strcmp(ids[k], str(json_object_array_get_idx(list, i), "Id") ?: "");
                 if (!found)
                         cms_sampler_remove(s, ids[k]);
         }
@@ -363,7 +366,8 @@ void cms_stats_from_engine(json_object *st, struct cms_sample *out, struct cms_n
         /* cgroup v1 engines give total_* (hierarchical), v2 ones anon/file. */
         uint64_t inactive = get(ms, "total_inactive_file") ? u64(ms, "total_inactive_file")
                                                            : u64(ms, "inactive_file");
-        v[CMS_F_MEM_WORKING_SET] = v[CMS_F_MEM_USAGE] > inactive ? v[CMS_F_MEM_USAGE] - inactive : 0;
+        v[CMS_F_MEM_WORKING_SET] =
+            v[CMS_F_MEM_USAGE] > inactive ? v[CMS_F_MEM_USAGE] - inactive : 0;
         v[CMS_F_MEM_RSS] = get(ms, "total_rss") ? u64(ms, "total_rss")
                            : get(ms, "rss")     ? u64(ms, "rss")
                                                 : u64(ms, "anon");
@@ -398,10 +402,12 @@ int cms_sampler_engine_sample(struct cms_sampler *s, const char *id, struct cms_
                               struct cms_netdev *ifs, size_t *n_ifs)
 {
         _cleanup_free_ char *path =
-                cms_strdup_printf("/containers/%s/stats?stream=false&one-shot=true", id);
+            cms_strdup_printf("/containers/%s/stats?stream=false&one-shot=true", id);
         if (!path)
                 return -ENOMEM;
-        struct cms_engine_req req = {.method = "GET", .path = path, .timeout_ms = STATS_TIMEOUT_MS,
+        struct cms_engine_req req = {.method = "GET",
+                                     .path = path,
+                                     .timeout_ms = STATS_TIMEOUT_MS,
                                      .max_reply = 1024 * 1024};
         struct cms_engine_reply rep = {0};
         int r = cms_engine_call(s->engine, &req, &rep, NULL);

@@ -177,11 +177,21 @@ build_fails() {
         expect_jq '.error.message | test("failing-step-says-why") and test("exit 3")' \
                 "the failing step and its output in the message"
         engine_has_image "$tag" && fail "a failed build left the tag $tag"
-        # Streamed: the failure is the stream's last object, typed as an error.
+        # Asked as a stream, a failure that comes at once is still a plain error envelope (the
+        # 200 of a stream is only sent once the work is under way).
         build "?tag=$tag&label=cmsd-test-run=$RUN_ID" "$T_TMP/ctx.tar" -H 'Accept: application/x-ndjson'
+        expect_error 400 bad_request
+        expect_jq '.error.message | test("failing-step-says-why")'
+        # A failure after the stream started is its last event, typed "error": a step that fails
+        # after a few seconds of output.
+        make_ctx "$dir" 'echo late-step-output && sleep 3 && exit 4'
+        ctx_tar "$dir" "$T_TMP/late.tar"
+        build "?tag=$tag&label=cmsd-test-run=$RUN_ID&nocache=true" "$T_TMP/late.tar" -H 'Accept: application/x-ndjson'
+        expect_status 200
         jq -e -s 'last | .type == "error" and .error.code == "bad_request" and
-                (.error.message | test("failing-step-says-why"))' <<<"$BODY" >/dev/null ||
-                fail "streamed build failure: $(short "$BODY")"
+                (.error.message | test("late-step-output"))' <<<"$BODY" >/dev/null ||
+                fail "streamed late build failure: $(short "$BODY")"
+        engine_has_image "$tag" && fail "a failed build left the tag $tag"
         return 0
 }
 
@@ -298,12 +308,20 @@ pull_streams() {
         expect_status 200
         grep -q '^event: done' <<<"$BODY" || fail "no done event in the pull stream: $(short "$BODY")"
         engine_has_image "$ref" || fail "no $ref after the streamed pull"
-        # A failing pull, streamed: the last event is a typed error with the registry's reason.
+        # Failing pulls and pushes asked as streams: still error envelopes with the registry's
+        # reason, never a 200.
         apix -H 'Accept: application/x-ndjson' -- POST /v1/images/pull \
                 "{\"image\": \"$ref\", \"auth\": $(auth_json "" wrong-password)}"
-        jq -e -s 'last | .type == "error" and .error.code == "engine_error" and
-                (.error.message | test("unauthorized|authentication"; "i"))' <<<"$BODY" >/dev/null ||
-                fail "streamed pull failure: $(short "$BODY")"
+        expect_error 502 engine_error
+        expect_jq '.error.message | test("unauthorized|authentication"; "i")' "the registry's reason"
+        apix -H 'Accept: text/event-stream' -- POST /v1/images/pull \
+                "{\"image\": \"$REGISTRY_ADDR/$NAME_PREFIX/nothere:1\", \"auth\": $(auth_json)}"
+        expect_error 404 not_found
+        apix -H 'Accept: application/x-ndjson' -- POST "/v1/images/$ref/push" \
+                "{\"auth\": $(auth_json "" wrong-password)}"
+        expect_error 502 engine_error
+        apix -H 'Accept: application/x-ndjson' -- POST /v1/images/pull '{"image": "127.0.0.1:1/cmsdt/none:1"}'
+        expect_error 502 engine_error
 }
 
 prune_labelled() {

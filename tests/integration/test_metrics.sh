@@ -3,8 +3,8 @@
 # grows, 40 MiB written to a tmpfs shows in memory), the container set following the engine
 # without a restart, /metrics accepted by `promtool check metrics` and scraped by a real
 # Prometheus (bearer token) whose query API then returns the series, the JSON routes (since,
-# ETag, export, monitor stream, stats), engine events as a stream, metrics_public and CORS, and
-# the rings surviving a restart (a corrupt snapshot refused).
+# ETag, export, monitor stream, stats), engine events as a stream, metrics_public and CORS, the
+# rings surviving a restart (a corrupt snapshot refused), and the engine stats API fallback.
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC2016
 . "$(dirname "$0")/lib.sh"
 
@@ -319,6 +319,29 @@ snapshot_restart() {
         [ "$MY_RC" -eq 0 ] || fail "cmsd exited $MY_RC on SIGTERM"
 }
 
+# Where cgroups cannot be read cmsd samples through the engine's stats API: forced here with
+# CMSD_SAMPLER_MODE=engine (what a remote or rootless engine gets by itself).
+engine_fallback() {
+        local port conf="$T_TMP/cmsd.yaml" name
+        port=$(free_port) || fail "no free port"
+        write_config "$conf" "$port" "unix://$ENGINE_SOCK"
+        CMSD_SAMPLER_MODE=engine start_cmsd "$conf" "$port" "unix://$ENGINE_SOCK"
+        name=$(unique fb)
+        run_c "$name" "$burner_cfg"
+        wait_for "my_api GET '/v1/containers/$name/stats?points=10' '' '$TOK_VIEWER'; body_has '(.data.history | length) >= 2'" 30 ||
+                fail "no history through the engine's stats API: $(short "$BODY")"
+        expect_json .data.mode engine
+        expect_jq '.data.latest.cpu_percent > 20 and .data.latest.memory.usage_bytes > 0' \
+                "CPU and memory from the engine's stats"
+        my_api GET /v1/system/info "" "$TOK_VIEWER"
+        expect_json .data.sampler.mode engine
+        scrape "$MY_URL" "$TOK_VIEWER"
+        grep -q '^cmsd_sampler_mode{mode="engine"} 1$' "$T_TMP/metrics" || fail "cmsd_sampler_mode is not engine"
+        [ -n "$(series_value container_cpu_usage_seconds_total "$name")" ] || fail "no CPU series in engine mode"
+        stop_cmsd
+        [ "$MY_RC" -eq 0 ] || fail "cmsd exited $MY_RC on SIGTERM"
+}
+
 t metrics_auth metrics_auth
 t cpu_burner cpu_burner
 t tmpfs_memory tmpfs_memory
@@ -331,4 +354,5 @@ t stats_edges stats_edges
 t public_and_cors public_and_cors
 t prometheus_scrape prometheus_scrape
 t snapshot_restart snapshot_restart
+t engine_fallback engine_fallback
 done_file

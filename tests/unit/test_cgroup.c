@@ -1,7 +1,9 @@
 /* Unit tests for the cgroup readers (daemon/monitor/cgroup.c) on fixture trees under
  * tests/unit/fixtures/cgroup: a cgroup v1 host (Docker, cpu and cpuacct mounted together, files
  * as a real 6.x kernel writes them) and a cgroup v2 host (systemd scope), plus /proc/<pid>/cgroup
- * and /proc/<pid>/net/dev; and the cases that make the sampler fall back or skip. */
+ * and /proc/<pid>/net/dev; the cases that make the sampler fall back or skip; and the fallback
+ * itself: the engine's stats documents (tests/unit/fixtures/stats, saved from Docker 20.10 and
+ * Podman 4.3; block I/O entries added to Docker's) read into the same sample fields. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +15,7 @@
 #include <cmocka.h>
 
 #include "daemon/monitor/cgroup.h"
+#include "daemon/monitor/sampler_internal.h"
 
 static char root[512];
 
@@ -30,8 +33,9 @@ static void v1_docker(void **state)
                                          fx("v1/proc", proc, sizeof(proc)), 31137, &cg),
                          0);
         assert_int_equal(cms_cgroup_version(cg), 1);
-        assert_string_equal(cms_cgroup_path(cg),
-                            "/docker/60a2b97072c732df6da3ed1dc8f673cc6fedb5a5e91ad80346137425ef396956");
+        assert_string_equal(
+            cms_cgroup_path(cg),
+            "/docker/60a2b97072c732df6da3ed1dc8f673cc6fedb5a5e91ad80346137425ef396956");
         struct cms_sample s;
         memset(&s, 0, sizeof(s));
         assert_int_equal(cms_cgroup_read(cg, &s), 0);
@@ -151,16 +155,59 @@ static void netdev_text(void **state)
         assert_true(s.v[CMS_F_NET_RX_BYTES] == 2 && s.v[CMS_F_NET_TX_DROPPED] == 13);
 }
 
+static json_object *load_json(const char *rel)
+{
+        char p[700];
+        snprintf(p, sizeof(p), "%s/../stats/%s", root, rel);
+        json_object *o = json_object_from_file(p);
+        assert_non_null(o);
+        return o;
+}
+
+static void engine_stats(void **state)
+{
+        struct cms_sample s;
+        struct cms_netdev ifs[CMS_NET_MAX_IFACES];
+        size_t n = 0;
+        json_object *d = load_json("docker_stats.json");
+        memset(&s, 0, sizeof(s));
+        cms_stats_from_engine(d, &s, ifs, CMS_NET_MAX_IFACES, &n);
+        assert_true(s.v[CMS_F_CPU_USAGE_US] == 21353);
+        assert_true(s.v[CMS_F_CPU_USER_US] == 20000 && s.v[CMS_F_CPU_SYSTEM_US] == 0);
+        assert_true(s.v[CMS_F_MEM_USAGE] == 323584);
+        assert_true(s.v[CMS_F_MEM_WORKING_SET] == 323584 - 4096); /* total_inactive_file */
+        assert_true(s.v[CMS_F_MEM_RSS] == 49152 && s.v[CMS_F_MEM_CACHE] == 8192);
+        assert_true(s.v[CMS_F_BLK_READ_BYTES] == 1048576 && s.v[CMS_F_BLK_WRITE_BYTES] == 41943040);
+        assert_true(s.v[CMS_F_BLK_READS] == 16 && s.v[CMS_F_BLK_WRITES] == 320);
+        assert_true(s.v[CMS_F_PIDS] == 1);
+        assert_int_equal(n, 1);
+        assert_string_equal(ifs[0].name, "eth0");
+        assert_true(s.v[CMS_F_NET_RX_BYTES] == 796 && s.v[CMS_F_NET_RX_PACKETS] == 10);
+        json_object_put(d);
+
+        /* Podman: no memory.stats, null block I/O lists, its own interface name. */
+        d = load_json("podman_stats.json");
+        memset(&s, 0, sizeof(s));
+        cms_stats_from_engine(d, &s, ifs, CMS_NET_MAX_IFACES, &n);
+        assert_true(s.v[CMS_F_CPU_USAGE_US] == 28470);
+        assert_true(s.v[CMS_F_CPU_SYSTEM_US] == 12000);
+        assert_true(s.v[CMS_F_MEM_USAGE] == 282624 && s.v[CMS_F_MEM_WORKING_SET] == 282624);
+        assert_true(s.v[CMS_F_BLK_READ_BYTES] == 0);
+        assert_int_equal(n, 1);
+        assert_string_equal(ifs[0].name, "network");
+        assert_true(s.v[CMS_F_NET_TX_BYTES] == 8050);
+        json_object_put(d);
+}
+
 int main(void)
 {
         const char *slash = strrchr(__FILE__, '/');
         snprintf(root, sizeof(root), "%.*s/fixtures/cgroup", slash ? (int)(slash - __FILE__) : 1,
                  slash ? __FILE__ : ".");
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(v1_docker),
-                cmocka_unit_test(v2_scope),
-                cmocka_unit_test(missing_and_foreign),
-                cmocka_unit_test(netdev_text),
+            cmocka_unit_test(v1_docker),           cmocka_unit_test(v2_scope),
+            cmocka_unit_test(missing_and_foreign), cmocka_unit_test(netdev_text),
+            cmocka_unit_test(engine_stats),
         };
         return cmocka_run_group_tests_name("cgroup", tests, NULL, NULL);
 }

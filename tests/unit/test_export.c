@@ -84,17 +84,22 @@ static void prometheus(void **state)
         fill(&c[2], "cccc", "stopped-one");
         c[2].state = CMS_CTR_STOPPED;
         struct cms_http_count http[] = {{"health", 200, 5}, {"metrics", 401, 1}};
-        struct cms_self_metrics self = {.samples_total = 42, .cpu_seconds = 0.5, .containers = 2,
-                                        .mode = "cgroup", .engine_up = true, .http = http,
+        struct cms_self_metrics self = {.samples_total = 42,
+                                        .cpu_seconds = 0.5,
+                                        .containers = 2,
+                                        .mode = "cgroup",
+                                        .engine_up = true,
+                                        .http = http,
                                         .n_http = 2};
         struct cms_buf b;
         cms_buf_init(&b, 0);
         assert_int_equal(cms_export_prometheus(c, 3, &self, &b), 0);
         const char *t = b.data;
         assert_true(has(t, "# TYPE container_cpu_usage_seconds_total counter\n"));
-        assert_true(has(t, "container_cpu_usage_seconds_total{id=\"/docker/aaaa\",image=\"cmsd-test/"
-                           "busybox:latest\",name=\"web\",project=\"shop\",service=\"front\","
-                           "cpu=\"total\"} 1.234567\n"));
+        assert_true(has(t,
+                        "container_cpu_usage_seconds_total{id=\"/docker/aaaa\",image=\"cmsd-test/"
+                        "busybox:latest\",name=\"web\",project=\"shop\",service=\"front\","
+                        "cpu=\"total\"} 1.234567\n"));
         /* Quotes, backslashes and newlines in a label value are escaped. */
         assert_true(has(t, "name=\"we\\\"ird\\\\name\\nx\""));
         assert_true(has(t, "container_memory_working_set_bytes{id=\"/docker/aaaa\""));
@@ -204,8 +209,8 @@ static void series(void **state)
         o = json_tokener_parse(b.data);
         pts = json_object_object_get(o, "points");
         assert_int_equal(json_object_array_length(pts), 3);
-        assert_string_equal(json_object_get_string(json_object_object_get(
-                                    json_object_array_get_idx(pts, 2), "time")),
+        assert_string_equal(json_object_get_string(
+                                json_object_object_get(json_object_array_get_idx(pts, 2), "time")),
                             "2023-11-14T22:13:29.000Z");
         json_object_put(o);
 
@@ -227,11 +232,8 @@ static void series(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(rates),
-                cmocka_unit_test(prometheus),
-                cmocka_unit_test(escaping),
-                cmocka_unit_test(parse_time),
-                cmocka_unit_test(series),
+            cmocka_unit_test(rates),      cmocka_unit_test(prometheus), cmocka_unit_test(escaping),
+            cmocka_unit_test(parse_time), cmocka_unit_test(series),
         };
         return cmocka_run_group_tests_name("export", tests, NULL, NULL);
 }

@@ -226,9 +226,9 @@ static void malformed(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(roundtrip),    cmocka_unit_test(wraparound),
-                cmocka_unit_test(capacity_one), cmocka_unit_test(out_of_order),
-                cmocka_unit_test(compact),      cmocka_unit_test(malformed),
+            cmocka_unit_test(roundtrip),    cmocka_unit_test(wraparound),
+            cmocka_unit_test(capacity_one), cmocka_unit_test(out_of_order),
+            cmocka_unit_test(compact),      cmocka_unit_test(malformed),
         };
         return cmocka_run_group_tests_name("ring", tests, NULL, NULL);
 }
