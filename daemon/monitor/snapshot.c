@@ -136,10 +136,10 @@ int cms_sampler_snapshot_save(struct cms_sampler *s, struct cms_error *err)
         }
         _cleanup_free_ char *dst = cms_strdup_printf("%s/%s", s->state_dir, FILE_NAME);
         if (count == 0) {
-                /* Nothing held: leave no file (and no stale one) rather than an empty one. */
+                /* Nothing held: write nothing (a process that never saw a container, such as a
+                 * test, must not touch a state_dir it may share). An older file stays; what it
+                 * restores is dropped at the first reconcile if those containers are gone. */
                 cms_buf_free(&b);
-                if (dst)
-                        unlink(dst);
                 return 0;
         }
         _cleanup_free_ char *tmp = cms_strdup_printf("%s/%s.tmp", s->state_dir, FILE_NAME);

@@ -4,7 +4,8 @@
 # without a restart, /metrics accepted by `promtool check metrics` and scraped by a real
 # Prometheus (bearer token) whose query API then returns the series, the JSON routes (since,
 # ETag, export, monitor stream, stats), engine events as a stream, metrics_public and CORS, the
-# rings surviving a restart (a corrupt snapshot refused), and the engine stats API fallback.
+# rings surviving a restart (a corrupt snapshot refused), the engine stats API fallback, and the
+# sampler following the engine through an outage.
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC2016
 . "$(dirname "$0")/lib.sh"
 
@@ -342,6 +343,73 @@ engine_fallback() {
         [ "$MY_RC" -eq 0 ] || fail "cmsd exited $MY_RC on SIGTERM"
 }
 
+# start_proxy SOCK: a unix-socket relay to the engine (python3), so that the test can make the
+# "engine" go away and come back without touching the real one. Sets PROXY_PID.
+start_proxy() {
+        cat >"$T_TMP/proxy.py" <<'EOF'
+import os, socket, sys, threading
+path, target = sys.argv[1], sys.argv[2]
+if os.path.exists(path):
+    os.unlink(path)
+srv = socket.socket(socket.AF_UNIX)
+srv.bind(path)
+srv.listen(64)
+def pipe(a, b):
+    try:
+        while True:
+            d = a.recv(65536)
+            if not d:
+                break
+            b.sendall(d)
+    except OSError:
+        pass
+    for s in (a, b):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+while True:
+    c, _ = srv.accept()
+    u = socket.socket(socket.AF_UNIX)
+    u.connect(target)
+    threading.Thread(target=pipe, args=(c, u), daemon=True).start()
+    threading.Thread(target=pipe, args=(u, c), daemon=True).start()
+EOF
+        python3 "$T_TMP/proxy.py" "$1" "$ENGINE_SOCK" >"$T_TMP/proxy.log" 2>&1 &
+        PROXY_PID=$!
+        echo "$PROXY_PID" >>"$T_TMP/pids"
+        wait_for "[ -S '$1' ]" 10 || fail "proxy did not start: $(cat "$T_TMP/proxy.log")"
+}
+
+# The engine goes away and comes back: the sampler's event stream reconnects by itself and a
+# container started meanwhile shows up without a cmsd restart.
+engine_restart() {
+        local port conf="$T_TMP/cmsd.yaml" sock="$T_TMP/engine.sock" a b
+        command -v python3 >/dev/null || fail "python3 needed for the engine relay"
+        port=$(free_port) || fail "no free port"
+        start_proxy "$sock"
+        write_config "$conf" "$port" "unix://$sock"
+        start_cmsd "$conf" "$port" "unix://$sock"
+        a=$(unique before)
+        run_c "$a"
+        wait_for "scrape '$MY_URL' && [ -n \"\$(series_value container_memory_usage_bytes '$a')\" ]" 15 ||
+                fail "$a never appeared in /metrics"
+        kill -TERM "$PROXY_PID"
+        wait_pid_exit "$PROXY_PID" 10 || fail "proxy did not stop"
+        wait_for "my_api GET /v1/health '' -; body_has '.data.engine == \"down\"'" 15 ||
+                fail "cmsd did not notice the engine going away: $(short "$BODY")"
+        b=$(unique during)
+        run_c "$b"
+        start_proxy "$sock"
+        wait_for "scrape '$MY_URL' && [ -n \"\$(series_value container_memory_usage_bytes '$b')\" ]" 30 ||
+                fail "$b (started while the engine was away) never appeared after it came back"
+        [ -n "$(series_value container_memory_usage_bytes "$a")" ] || fail "$a lost across the outage"
+        grep -q '^cmsd_engine_up 1$' "$T_TMP/metrics" || fail "cmsd_engine_up is not back to 1"
+        stop_cmsd
+        [ "$MY_RC" -eq 0 ] || fail "cmsd exited $MY_RC on SIGTERM"
+        kill -TERM "$PROXY_PID"
+}
+
 t metrics_auth metrics_auth
 t cpu_burner cpu_burner
 t tmpfs_memory tmpfs_memory
@@ -355,4 +423,5 @@ t public_and_cors public_and_cors
 t prometheus_scrape prometheus_scrape
 t snapshot_restart snapshot_restart
 t engine_fallback engine_fallback
+t engine_restart engine_restart
 done_file
