@@ -80,6 +80,8 @@ asan: deps ## the whole suite under AddressSanitizer + UBSan (separate build dir
 
 bench: all ## run the benchmarks in bench/ (ratios against a peer, printed)
 	@bench/api.sh $(BUILD)/cmsd
+	@bench/pull.sh $(BUILD)/cmsd
+	@bench/sampler.sh $(BUILD)/cmsd
 
 format: ## clang-format every C file in place
 	clang-format -i $(shell git ls-files '*.c' '*.h')

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "log.h"
 #include "manager.h"
+#include "monitor/sampler.h"
 #include "sdnotify.h"
 
 #define LOOP_MAX_SLEEP_MS 1000
@@ -52,8 +53,7 @@ static bool reload(struct cms_manager *m, const struct cms_cli *cli)
         return true;
 }
 
-/* The service's one-line state for `systemctl status`. There is no sampler yet: say so rather
- * than report a count of zero. */
+/* The service's one-line state for `systemctl status`. */
 static void format_status(struct loop *l, const char *prefix, char *out, size_t len)
 {
         char engine[160];
@@ -66,10 +66,18 @@ static void format_status(struct loop *l, const char *prefix, char *out, size_t 
         } else {
                 snprintf(engine, sizeof(engine), "engine %s down, retrying", cms_engine_url(e));
         }
+        char sampler[96] = "sampler not running";
+        if (l->m->sampler) {
+                struct cms_sampler_status st;
+                cms_sampler_status(l->m->sampler, &st);
+                if (st.running)
+                        snprintf(sampler, sizeof(sampler), "sampling %zu container%s (%s)",
+                                 st.containers, st.containers == 1 ? "" : "s", st.mode);
+        }
         size_t n = cms_api_listeners(l->api);
-        snprintf(out, len,
-                 "%s%s; listening on %zu socket%s; %ld requests served; sampler not running",
-                 prefix ? prefix : "", engine, n, n == 1 ? "" : "s", cms_api_requests(l->api));
+        snprintf(out, len, "%s%s; listening on %zu socket%s; %ld requests served; %s",
+                 prefix ? prefix : "", engine, n, n == 1 ? "" : "s", cms_api_requests(l->api),
+                 sampler);
 }
 
 static void update_status(struct loop *l, bool force)
@@ -86,17 +94,40 @@ static void update_status(struct loop *l, bool force)
         cms_notify_status(st);
 }
 
+/* When the sampler last finished a round, as the main thread saw it (main thread only). */
+static uint64_t sampler_gen;
+static int64_t sampler_progress_ms;
+
+/* The sampler's liveness as a "last tick" for the watchdog: a round must end within three
+ * intervals (plus the allowance the housekeeping thread gets), else it counts as stuck. */
+static int64_t sampler_tick(struct cms_manager *m, int64_t now)
+{
+        if (!m->sampler)
+                return now;
+        struct cms_sampler_status st;
+        cms_sampler_status(m->sampler, &st);
+        if (!st.running)
+                return now;
+        if (st.generation != sampler_gen || !sampler_progress_ms) {
+                sampler_gen = st.generation;
+                sampler_progress_ms = now;
+        }
+        return now - sampler_progress_ms <= 3 * st.interval_ms ? now
+                                                               : sampler_progress_ms + 3 * st.interval_ms;
+}
+
 static void ping_watchdog(struct cms_watchdog *wd, struct cms_manager *m)
 {
-        int64_t now = cms_now_ms(), tick = cms_housekeeping_last_tick(m->housekeeping);
+        int64_t now = cms_now_ms(), hk = cms_housekeeping_last_tick(m->housekeeping);
+        int64_t sm = sampler_tick(m, now), tick = hk < sm ? hk : sm;
         bool was_withheld = wd->withheld;
         int r = cms_watchdog_tick(wd, now, tick);
         if (r == -EBUSY && !was_withheld)
-                log_error("housekeeping thread stuck for %" PRId64 " ms: withholding the watchdog "
-                          "ping, systemd will restart cmsd",
-                          now - tick);
+                log_error("%s thread stuck for %" PRId64 " ms: withholding the watchdog ping, "
+                          "systemd will restart cmsd",
+                          hk <= sm ? "housekeeping" : "sampler", now - tick);
         else if (r == 1 && was_withheld)
-                log_warn("housekeeping thread running again: watchdog pings resume");
+                log_warn("threads running again: watchdog pings resume");
 }
 
 /* Waits for a signal, meanwhile pinging the watchdog and refreshing STATUS=. */

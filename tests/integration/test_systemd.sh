@@ -97,7 +97,7 @@ notify_protocol() {
         curl -sf --max-time 5 "$MY_URL/v1/health" >/dev/null ||
                 fail "READY=1 sent but $MY_URL/v1/health does not answer"
         r1=$(grep -m1 'READY=1' "$NOTES")
-        [[ "$r1" == *"READY=1|STATUS=engine $ENGINE "*" up; listening on 1 socket; "*" requests served; sampler not running"* ]] ||
+        [[ "$r1" == *"READY=1|STATUS=engine $ENGINE "*" up; listening on 1 socket; "*" requests served; sampling "*" container"* ]] ||
                 fail "READY line without the expected STATUS: $r1"
 
         wait_for "[ \$(count WATCHDOG=1 '$NOTES') -ge 4 ]" 6 ||

@@ -41,20 +41,27 @@ static int free_port(void)
         return ntohs(sa.sin_port);
 }
 
+static char *state_dir_of_test;
+
 static int setup(void **state)
 {
         cms_log_set_level(CMS_LOG_ERROR);
         port = free_port();
+        /* The manager starts the sampler, which keeps its snapshot in state_dir: a private one. */
+        static char dir[] = "/tmp/cmsd-test-http-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        state_dir_of_test = dir;
         char yaml[1024];
         snprintf(yaml, sizeof(yaml),
                  "listen: [\"127.0.0.1:%d\"]\n"
+                 "state_dir: %s\n"
                  "engine: unix:///nonexistent/cmsd-test/engine.sock\n"
                  "cors_origins: [\"http://dash.example\"]\n"
                  "limits: {max_body: 1k}\n"
                  "tokens:\n"
                  "  - {name: a, role: admin, token: t-admin}\n"
                  "  - {name: v, role: viewer, token: t-view}\n",
-                 port);
+                 port, dir);
         struct cms_config *cfg = NULL;
         struct cms_config_error cerr = {0};
         assert_int_equal(cms_config_load_string(yaml, strlen(yaml), "test", &cfg, &cerr), 0);
@@ -68,6 +75,12 @@ static int teardown(void **state)
 {
         cms_api_stop(api);
         cms_manager_free(mgr);
+        if (state_dir_of_test) {
+                char cmd[128];
+                snprintf(cmd, sizeof(cmd), "rm -rf '%s'", state_dir_of_test);
+                if (system(cmd) != 0)
+                        fprintf(stderr, "could not remove %s\n", state_dir_of_test);
+        }
         return 0;
 }
 
