@@ -73,6 +73,9 @@ const struct cms_route *cms_router_table(size_t *n);
 void cms_reply_queue(struct cms_request *r, int status, struct MHD_Response *resp);
 void cms_reply_json(struct cms_request *r, int status, json_object *data); /* steals data */
 void cms_reply_error(struct cms_request *r, const struct cms_error *err);
+/* A manager call's outcome: rc < 0 replies err (and drops out), else status with out. */
+void cms_reply_result(struct cms_request *r, int rc, int status, json_object *out,
+                      const struct cms_error *err);
 void cms_reply_errorf(struct cms_request *r, int status, const char *fmt, ...) CMS_PRINTF(3, 4);
 void cms_reply_raw(struct cms_request *r, int status, const char *content_type, const void *data,
                    size_t len, bool copy);

@@ -5,17 +5,6 @@
 #include "api.h"
 #include "daemon/log.h"
 
-static void reply_result(struct cms_request *r, int rc, int status, json_object *out,
-                         const struct cms_error *err)
-{
-        if (rc < 0) {
-                json_object_put(out);
-                cms_reply_error(r, err);
-        } else {
-                cms_reply_json(r, status, out);
-        }
-}
-
 void h_containers_list(struct cms_request *r)
 {
         struct cms_list_opts o = {0};
@@ -28,7 +17,7 @@ void h_containers_list(struct cms_request *r)
         json_object *out = NULL;
         int rc = cms_containers_list(r->m, &o, &out, &err);
         free(labels);
-        reply_result(r, rc, 200, out, &err);
+        cms_reply_result(r, rc, 200, out, &err);
 }
 
 void h_containers_create(struct cms_request *r)
@@ -43,7 +32,7 @@ void h_containers_create(struct cms_request *r)
         struct cms_error err = {0};
         json_object *out = NULL;
         int rc = cms_containers_create(r->m, r->json, start, &out, &err);
-        reply_result(r, rc, 201, out, &err);
+        cms_reply_result(r, rc, 201, out, &err);
 }
 
 void h_deploy(struct cms_request *r)
@@ -55,7 +44,7 @@ void h_deploy(struct cms_request *r)
         struct cms_error err = {0};
         json_object *out = NULL;
         int rc = cms_deploy(r->m, r->json, &out, &err);
-        reply_result(r, rc, 200, out, &err);
+        cms_reply_result(r, rc, 200, out, &err);
 }
 
 void h_container_inspect(struct cms_request *r)
@@ -63,7 +52,7 @@ void h_container_inspect(struct cms_request *r)
         struct cms_error err = {0};
         json_object *out = NULL;
         int rc = cms_containers_inspect(r->m, r->params[0], &out, &err);
-        reply_result(r, rc, 200, out, &err);
+        cms_reply_result(r, rc, 200, out, &err);
 }
 
 void h_container_remove(struct cms_request *r)
@@ -75,7 +64,7 @@ void h_container_remove(struct cms_request *r)
         struct cms_error err = {0};
         json_object *out = NULL;
         int rc = cms_containers_remove(r->m, r->params[0], force, volumes, &out, &err);
-        reply_result(r, rc, 200, out, &err);
+        cms_reply_result(r, rc, 200, out, &err);
 }
 
 void h_container_action(struct cms_request *r)
@@ -93,7 +82,7 @@ void h_container_action(struct cms_request *r)
         struct cms_error err = {0};
         json_object *out = NULL;
         int rc = cms_containers_action(r->m, r->params[0], a, (int)timeout, sig, &out, &err);
-        reply_result(r, rc, 200, out, &err);
+        cms_reply_result(r, rc, 200, out, &err);
 }
 
 void h_container_exec(struct cms_request *r)
@@ -105,7 +94,7 @@ void h_container_exec(struct cms_request *r)
         struct cms_error err = {0};
         json_object *out = NULL;
         int rc = cms_containers_exec(r->m, r->params[0], r->json, &out, &err);
-        reply_result(r, rc, 200, out, &err);
+        cms_reply_result(r, rc, 200, out, &err);
 }
 
 void h_container_health(struct cms_request *r)
@@ -113,7 +102,7 @@ void h_container_health(struct cms_request *r)
         struct cms_error err = {0};
         json_object *out = NULL;
         int rc = cms_containers_health(r->m, r->params[0], &out, &err);
-        reply_result(r, rc, 200, out, &err);
+        cms_reply_result(r, rc, 200, out, &err);
 }
 
 /* ---- logs ---- */

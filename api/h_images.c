@@ -7,17 +7,6 @@
 
 #include "api.h"
 
-static void reply_result(struct cms_request *r, int rc, int status, json_object *out,
-                         const struct cms_error *err)
-{
-        if (rc < 0) {
-                json_object_put(out);
-                cms_reply_error(r, err);
-        } else {
-                cms_reply_json(r, status, out);
-        }
-}
-
 void h_images_list(struct cms_request *r)
 {
         struct cms_images_list_opts o = {.dangling = -1};
@@ -36,7 +25,7 @@ void h_images_list(struct cms_request *r)
         json_object *out = NULL;
         int rc = cms_images_list(r->m, &o, &out, &err);
         free(labels);
-        reply_result(r, rc, 200, out, &err);
+        cms_reply_result(r, rc, 200, out, &err);
 }
 
 void h_image_inspect(struct cms_request *r)
@@ -44,7 +33,7 @@ void h_image_inspect(struct cms_request *r)
         struct cms_error err = {0};
         json_object *out = NULL;
         int rc = cms_images_inspect(r->m, r->params[0], &out, &err);
-        reply_result(r, rc, 200, out, &err);
+        cms_reply_result(r, rc, 200, out, &err);
 }
 
 void h_image_history(struct cms_request *r)
@@ -52,7 +41,7 @@ void h_image_history(struct cms_request *r)
         struct cms_error err = {0};
         json_object *out = NULL;
         int rc = cms_images_history(r->m, r->params[0], &out, &err);
-        reply_result(r, rc, 200, out, &err);
+        cms_reply_result(r, rc, 200, out, &err);
 }
 
 void h_image_tag(struct cms_request *r)
@@ -60,7 +49,7 @@ void h_image_tag(struct cms_request *r)
         struct cms_error err = {0};
         json_object *out = NULL;
         int rc = cms_images_tag(r->m, r->params[0], r->json, &out, &err);
-        reply_result(r, rc, 201, out, &err);
+        cms_reply_result(r, rc, 201, out, &err);
 }
 
 void h_image_remove(struct cms_request *r)
@@ -72,7 +61,7 @@ void h_image_remove(struct cms_request *r)
         struct cms_error err = {0};
         json_object *out = NULL;
         int rc = cms_images_remove(r->m, r->params[0], force, noprune, &out, &err);
-        reply_result(r, rc, 200, out, &err);
+        cms_reply_result(r, rc, 200, out, &err);
 }
 
 void h_images_prune(struct cms_request *r)
@@ -82,7 +71,7 @@ void h_images_prune(struct cms_request *r)
         json_object *out = NULL;
         int rc = cms_images_prune(r->m, r->json, labels, &out, &err);
         free(labels);
-        reply_result(r, rc, 200, out, &err);
+        cms_reply_result(r, rc, 200, out, &err);
 }
 
 /* ---- pull, push, build: one envelope, or a stream of progress ---- */
@@ -377,7 +366,7 @@ static void job_start(struct cms_request *r, struct job *j)
         json_object *out = NULL;
         int rc = job_run(j, NULL, &out, &err);
         job_free(j);
-        reply_result(r, rc, 200, out, &err);
+        cms_reply_result(r, rc, 200, out, &err);
 }
 
 static struct job *job_new(struct cms_request *r, enum job_kind kind)

@@ -2,17 +2,6 @@
  * work. */
 #include "api.h"
 
-static void reply_result(struct cms_request *r, int rc, int status, json_object *out,
-                         const struct cms_error *err)
-{
-        if (rc < 0) {
-                json_object_put(out);
-                cms_reply_error(r, err);
-        } else {
-                cms_reply_json(r, status, out);
-        }
-}
-
 void h_networks_list(struct cms_request *r)
 {
         const char **labels = cms_query_all(r, "label");
@@ -20,7 +9,7 @@ void h_networks_list(struct cms_request *r)
         json_object *out = NULL;
         int rc = cms_networks_list(r->m, labels, &out, &err);
         free(labels);
-        reply_result(r, rc, 200, out, &err);
+        cms_reply_result(r, rc, 200, out, &err);
 }
 
 void h_networks_create(struct cms_request *r)
@@ -32,7 +21,7 @@ void h_networks_create(struct cms_request *r)
         struct cms_error err = {0};
         json_object *out = NULL;
         int rc = cms_networks_create(r->m, r->json, &out, &err);
-        reply_result(r, rc, 201, out, &err);
+        cms_reply_result(r, rc, 201, out, &err);
 }
 
 void h_network_inspect(struct cms_request *r)
@@ -40,7 +29,7 @@ void h_network_inspect(struct cms_request *r)
         struct cms_error err = {0};
         json_object *out = NULL;
         int rc = cms_networks_inspect(r->m, r->params[0], &out, &err);
-        reply_result(r, rc, 200, out, &err);
+        cms_reply_result(r, rc, 200, out, &err);
 }
 
 void h_network_remove(struct cms_request *r)
@@ -48,7 +37,7 @@ void h_network_remove(struct cms_request *r)
         struct cms_error err = {0};
         json_object *out = NULL;
         int rc = cms_networks_remove(r->m, r->params[0], &out, &err);
-        reply_result(r, rc, 200, out, &err);
+        cms_reply_result(r, rc, 200, out, &err);
 }
 
 void h_network_connect(struct cms_request *r)
@@ -64,7 +53,7 @@ void h_network_connect(struct cms_request *r)
                 rc = cms_networks_connect(r->m, r->params[0], r->json, &out, &err);
         else
                 rc = cms_networks_disconnect(r->m, r->params[0], r->json, &out, &err);
-        reply_result(r, rc, 200, out, &err);
+        cms_reply_result(r, rc, 200, out, &err);
 }
 
 void h_networks_prune(struct cms_request *r)
@@ -74,5 +63,5 @@ void h_networks_prune(struct cms_request *r)
         json_object *out = NULL;
         int rc = cms_networks_prune(r->m, labels, &out, &err);
         free(labels);
-        reply_result(r, rc, 200, out, &err);
+        cms_reply_result(r, rc, 200, out, &err);
 }

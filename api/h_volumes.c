@@ -2,17 +2,6 @@
  * work. */
 #include "api.h"
 
-static void reply_result(struct cms_request *r, int rc, int status, json_object *out,
-                         const struct cms_error *err)
-{
-        if (rc < 0) {
-                json_object_put(out);
-                cms_reply_error(r, err);
-        } else {
-                cms_reply_json(r, status, out);
-        }
-}
-
 void h_volumes_list(struct cms_request *r)
 {
         bool dangling;
@@ -23,7 +12,7 @@ void h_volumes_list(struct cms_request *r)
         json_object *out = NULL;
         int rc = cms_volumes_list(r->m, labels, dangling, &out, &err);
         free(labels);
-        reply_result(r, rc, 200, out, &err);
+        cms_reply_result(r, rc, 200, out, &err);
 }
 
 void h_volumes_create(struct cms_request *r)
@@ -31,7 +20,7 @@ void h_volumes_create(struct cms_request *r)
         struct cms_error err = {0};
         json_object *out = NULL;
         int rc = cms_volumes_create(r->m, r->json, &out, &err);
-        reply_result(r, rc, 201, out, &err);
+        cms_reply_result(r, rc, 201, out, &err);
 }
 
 void h_volume_inspect(struct cms_request *r)
@@ -39,7 +28,7 @@ void h_volume_inspect(struct cms_request *r)
         struct cms_error err = {0};
         json_object *out = NULL;
         int rc = cms_volumes_inspect(r->m, r->params[0], &out, &err);
-        reply_result(r, rc, 200, out, &err);
+        cms_reply_result(r, rc, 200, out, &err);
 }
 
 void h_volume_remove(struct cms_request *r)
@@ -50,7 +39,7 @@ void h_volume_remove(struct cms_request *r)
         struct cms_error err = {0};
         json_object *out = NULL;
         int rc = cms_volumes_remove(r->m, r->params[0], force, &out, &err);
-        reply_result(r, rc, 200, out, &err);
+        cms_reply_result(r, rc, 200, out, &err);
 }
 
 void h_volumes_prune(struct cms_request *r)
@@ -60,5 +49,5 @@ void h_volumes_prune(struct cms_request *r)
         json_object *out = NULL;
         int rc = cms_volumes_prune(r->m, labels, &out, &err);
         free(labels);
-        reply_result(r, rc, 200, out, &err);
+        cms_reply_result(r, rc, 200, out, &err);
 }

@@ -118,6 +118,17 @@ void cms_reply_error(struct cms_request *r, const struct cms_error *err)
         reply_doc(r, err->status, doc, err);
 }
 
+void cms_reply_result(struct cms_request *r, int rc, int status, json_object *out,
+                      const struct cms_error *err)
+{
+        if (rc < 0) {
+                json_object_put(out);
+                cms_reply_error(r, err);
+        } else {
+                cms_reply_json(r, status, out);
+        }
+}
+
 void cms_reply_errorf(struct cms_request *r, int status, const char *fmt, ...)
 {
         struct cms_error err = {0};
