@@ -269,6 +269,11 @@ int main(int argc, char **argv)
                 log_info("systemd watchdog: pinging every %" PRId64 " ms", l.wd.interval_ms);
         run(&l);
         if (!drain(l.m, l.api, &l.wd)) {
+                /* Work still runs: nothing may be freed under it, but the metrics history is
+                 * saved all the same, so dashboards keep it across the restart. */
+                struct cms_error serr = {0};
+                if (cms_sampler_save(l.m->sampler, &serr) < 0)
+                        log_warn("metrics snapshot not written: %s", serr.message);
                 log_info("stopped");
                 _exit(0);
         }

@@ -21,6 +21,8 @@ int cms_sampler_start(struct cms_engine *e, const struct cms_config *cfg, struct
                       struct cms_error *err);
 /* Stops and joins the threads, then writes the snapshot (temp file, fsync, rename). */
 void cms_sampler_stop(struct cms_sampler *s);
+/* Writes the snapshot now, with the threads still running: for an exit that cannot stop them. */
+int cms_sampler_save(struct cms_sampler *s, struct cms_error *err);
 
 struct cms_sampler_status {
         bool running;

@@ -170,6 +170,11 @@ int cms_sampler_snapshot_save(struct cms_sampler *s, struct cms_error *err)
         return 0;
 }
 
+int cms_sampler_save(struct cms_sampler *s, struct cms_error *err)
+{
+        return s ? cms_sampler_snapshot_save(s, err) : 0;
+}
+
 /* ---- reading ---- */
 
 struct rd {
