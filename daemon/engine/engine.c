@@ -224,6 +224,19 @@ static bool probe_wanted(struct cms_engine *e, int64_t now)
         return want;
 }
 
+int cms_eng_begin(struct cms_engine *e, const struct cms_engine_req *req, char **path,
+                  struct cms_error *err)
+{
+        *path = NULL;
+        int r = cms_eng_ensure_ready(e, err);
+        if (r < 0)
+                return r;
+        if (!(*path = cms_eng_build_path(e, req->path)))
+                return cms_err(err, 500, "engine path must start with '/': %s",
+                               req->path ? req->path : "(null)");
+        return 0;
+}
+
 int cms_engine_ready(struct cms_engine *e, struct cms_error *err)
 {
         return cms_eng_ensure_ready(e, err);

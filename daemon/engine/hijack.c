@@ -426,13 +426,10 @@ int cms_engine_hijack(struct cms_engine *e, const struct cms_engine_req *req, co
 {
         if (!on_data)
                 on_data = discard;
-        int r = cms_eng_ensure_ready(e, err);
+        _cleanup_free_ char *path = NULL;
+        int r = cms_eng_begin(e, req, &path, err);
         if (r < 0)
                 return r;
-        _cleanup_free_ char *path = cms_eng_build_path(e, req->path);
-        if (!path)
-                return cms_err(err, 500, "engine path must start with '/': %s",
-                               req->path ? req->path : "(null)");
         long timeout = cms_eng_timeout(e, req);
         int64_t deadline = timeout > 0 ? cms_now_ms() + timeout : -1;
         _cleanup_buf_ struct cms_buf out, in;

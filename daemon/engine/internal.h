@@ -64,6 +64,9 @@ char *cms_eng_build_path(struct cms_engine *e, const char *path);
 /* Probes first when the runtime is unknown or the engine was marked down (rate-limited). Fails
  * only when that probe could not reach the engine. */
 int cms_eng_ensure_ready(struct cms_engine *e, struct cms_error *err);
+/* Every call's start: ensure_ready, then the path to send (*path owned by the caller). */
+int cms_eng_begin(struct cms_engine *e, const struct cms_engine_req *req, char **path,
+                  struct cms_error *err);
 long cms_eng_timeout(const struct cms_engine *e, const struct cms_engine_req *req);
 
 /* detect.c: cms_engine_probe's body; the caller holds probe_lock. */

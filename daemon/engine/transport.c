@@ -394,13 +394,10 @@ int cms_engine_call(struct cms_engine *e, const struct cms_engine_req *req,
                     struct cms_engine_reply *reply, struct cms_error *err)
 {
         memset(reply, 0, sizeof(*reply));
-        int r = cms_eng_ensure_ready(e, err);
+        _cleanup_free_ char *path = NULL;
+        int r = cms_eng_begin(e, req, &path, err);
         if (r < 0)
                 return r;
-        _cleanup_free_ char *path = cms_eng_build_path(e, req->path);
-        if (!path)
-                return cms_err(err, 500, "engine path must start with '/': %s",
-                               req->path ? req->path : "(null)");
         _cleanup_buf_ struct cms_buf body;
         cms_buf_init(&body, reply_cap(req));
         struct cms_eng_result res = {0};
@@ -419,13 +416,10 @@ int cms_engine_stream(struct cms_engine *e, const struct cms_engine_req *req,
                       cms_engine_data_cb on_data, cms_engine_stop_cb should_stop, void *userdata,
                       struct cms_error *err)
 {
-        int r = cms_eng_ensure_ready(e, err);
+        _cleanup_free_ char *path = NULL;
+        int r = cms_eng_begin(e, req, &path, err);
         if (r < 0)
                 return r;
-        _cleanup_free_ char *path = cms_eng_build_path(e, req->path);
-        if (!path)
-                return cms_err(err, 500, "engine path must start with '/': %s",
-                               req->path ? req->path : "(null)");
         _cleanup_buf_ struct cms_buf body;
         cms_buf_init(&body, reply_cap(req));
         struct cms_eng_result res = {0};
@@ -462,13 +456,10 @@ int cms_engine_upload(struct cms_engine *e, const struct cms_engine_req *req,
                       cms_engine_read_cb read_cb, void *read_ud, cms_engine_data_cb on_data,
                       cms_engine_stop_cb should_stop, void *userdata, struct cms_error *err)
 {
-        int r = cms_eng_ensure_ready(e, err);
+        _cleanup_free_ char *path = NULL;
+        int r = cms_eng_begin(e, req, &path, err);
         if (r < 0)
                 return r;
-        _cleanup_free_ char *path = cms_eng_build_path(e, req->path);
-        if (!path)
-                return cms_err(err, 500, "engine path must start with '/': %s",
-                               req->path ? req->path : "(null)");
         _cleanup_buf_ struct cms_buf body;
         cms_buf_init(&body, reply_cap(req));
         struct cms_eng_result res = {0};
