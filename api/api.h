@@ -18,6 +18,7 @@ enum {
         ROUTE_RAW_BODY = 1 << 2,  /* an archive body streamed to the handler (r->upload) */
         ROUTE_INLINE = 1 << 3,    /* cheap, never blocks: runs on the server thread */
         ROUTE_METRICS = 1 << 4,   /* no token needed when the config says metrics_public */
+        ROUTE_YAML_BODY = 1 << 5, /* with ROUTE_JSON_BODY: a YAML body is taken as is (r->body) */
 };
 
 struct cms_route {
@@ -83,6 +84,9 @@ void cms_reply_raw(struct cms_request *r, int status, const char *content_type, 
 void cms_reply_decorate(struct cms_request *r, struct MHD_Response *resp);
 
 /* ---- request helpers ---- */
+/* A ROUTE_YAML_BODY request whose Content-Type is application/yaml, application/x-yaml or
+ * text/yaml. */
+bool cms_request_is_yaml(struct cms_request *r);
 const char *cms_query(struct cms_request *r, const char *key);
 /* All values of a repeatable query key, NULL-terminated; free the array (not the strings). */
 const char **cms_query_all(struct cms_request *r, const char *key);
@@ -201,6 +205,17 @@ void h_volumes_create(struct cms_request *r);
 void h_volume_inspect(struct cms_request *r);
 void h_volume_remove(struct cms_request *r);
 void h_volumes_prune(struct cms_request *r);
+/* h_projects.c */
+void h_projects_list(struct cms_request *r);
+void h_projects_up(struct cms_request *r);
+void h_project_ps(struct cms_request *r);
+void h_project_config(struct cms_request *r);
+void h_project_up(struct cms_request *r);
+void h_project_down(struct cms_request *r);
+void h_project_action(struct cms_request *r);
+void h_project_scale(struct cms_request *r);
+void h_project_images(struct cms_request *r);
+void h_project_logs(struct cms_request *r);
 void h_images_list(struct cms_request *r);
 void h_image_inspect(struct cms_request *r);
 void h_image_history(struct cms_request *r);

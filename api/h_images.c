@@ -435,9 +435,12 @@ void h_images_build(struct cms_request *r)
                 cms_reply_errorf(r, 500, "out of memory");
                 return;
         }
-        j->bo = (struct cms_build_opts){(const char *const *)j->tags, j->dockerfile,
-                                        (const char *const *)j->buildargs,
-                                        (const char *const *)j->labels, o.nocache, o.pull};
+        j->bo = (struct cms_build_opts){.tags = (const char *const *)j->tags,
+                                        .dockerfile = j->dockerfile,
+                                        .buildargs = (const char *const *)j->buildargs,
+                                        .labels = (const char *const *)j->labels,
+                                        .nocache = o.nocache,
+                                        .pull = o.pull};
         struct cms_error err = {0};
         if (cms_images_build_check(&j->bo, &err) < 0 || !r->upload) {
                 job_free(j);

@@ -57,14 +57,27 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
         return MHD_YES;
 }
 
-static bool is_json_type(const char *ct)
+static bool is_type(const char *ct, const char *type)
 {
         if (!ct)
                 return false;
         while (*ct == ' ')
                 ct++;
-        return !strncasecmp(ct, "application/json", 16) &&
-               (ct[16] == 0 || ct[16] == ';' || ct[16] == ' ');
+        size_t l = strlen(type);
+        return !strncasecmp(ct, type, l) && (ct[l] == 0 || ct[l] == ';' || ct[l] == ' ');
+}
+
+static bool is_json_type(const char *ct)
+{
+        return is_type(ct, "application/json");
+}
+
+bool cms_request_is_yaml(struct cms_request *r)
+{
+        const char *ct = cms_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+        return (r->route->flags & ROUTE_YAML_BODY) &&
+               (is_type(ct, "application/yaml") || is_type(ct, "application/x-yaml") ||
+                is_type(ct, "text/yaml"));
 }
 
 static void reply_preflight(struct cms_request *r)
@@ -232,8 +245,9 @@ static void request_begin(struct cms_request *r)
         const char *te = cms_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING);
         bool has_body = len > 0 || te;
         if ((r->route->flags & ROUTE_JSON_BODY) && has_body &&
-            !is_json_type(cms_header(r, MHD_HTTP_HEADER_CONTENT_TYPE))) {
-                cms_reply_errorf(r, 415, "expected Content-Type: application/json");
+            !is_json_type(cms_header(r, MHD_HTTP_HEADER_CONTENT_TYPE)) && !cms_request_is_yaml(r)) {
+                cms_reply_errorf(r, 415, "expected Content-Type: application/json%s",
+                                 (r->route->flags & ROUTE_YAML_BODY) ? " or application/yaml" : "");
                 return;
         }
 }
@@ -260,7 +274,7 @@ static void request_dispatch(struct cms_request *r)
                                  r->body.max);
                 return;
         }
-        if ((r->route->flags & ROUTE_JSON_BODY) && r->body.len > 0) {
+        if ((r->route->flags & ROUTE_JSON_BODY) && r->body.len > 0 && !cms_request_is_yaml(r)) {
                 json_tokener *tok = json_tokener_new_ex(JSON_DEPTH);
                 if (!tok) {
                         cms_reply_errorf(r, 500, "out of memory");

@@ -77,6 +77,10 @@ static char *build_query(const struct cms_build_opts *o, struct cms_error *err)
                 _cleanup_free_ char *d = cms_url_escape(o->dockerfile);
                 r = d ? cms_buf_printf(&q, "&dockerfile=%s", d) : -ENOMEM;
         }
+        if (r == 0 && o->target) {
+                _cleanup_free_ char *t = cms_url_escape(o->target);
+                r = t ? cms_buf_printf(&q, "&target=%s", t) : -ENOMEM;
+        }
         if (r < 0 || !ea || !el) {
                 cms_buf_free(&q);
                 cms_err(err, r == -E2BIG ? 400 : 500, "%s", r == -E2BIG ? "build options too long" : "out of memory");

@@ -15,6 +15,8 @@ int cms_manager_new(struct cms_config *cfg, struct cms_manager **out, struct cms
                 return r;
         }
         pthread_rwlock_init(&m->cfg_lock, NULL);
+        pthread_mutex_init(&m->projects_mu, NULL);
+        m->projects_busy = json_object_new_object();
         m->cfg = cfg;
         m->started_ms = cms_now_ms();
         m->started_at = time(NULL);
@@ -37,6 +39,8 @@ void cms_manager_free(struct cms_manager *m)
         cms_engine_free(m->engine);
         cms_config_free(m->cfg);
         pthread_rwlock_destroy(&m->cfg_lock);
+        pthread_mutex_destroy(&m->projects_mu);
+        json_object_put(m->projects_busy);
         free(m);
 }
 

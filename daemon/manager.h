@@ -24,6 +24,8 @@ struct cms_manager {
         int64_t started_ms;     /* monotonic */
         time_t started_at;
         atomic_bool draining;   /* shutting down: long operations and streams end early */
+        pthread_mutex_t projects_mu;
+        json_object *projects_busy; /* {name: true}: compose projects with an operation running */
 };
 
 int cms_manager_new(struct cms_config *cfg, struct cms_manager **out, struct cms_error *err);
@@ -102,6 +104,40 @@ int cms_containers_health(struct cms_manager *m, const char *id, json_object **o
                           struct cms_error *err);
 /* ContainerConfig + "replace", "wait_healthy", "pull" -> {"id","name","state","health"} */
 int cms_deploy(struct cms_manager *m, json_object *body, json_object **out, struct cms_error *err);
+
+/* ---- compose projects (project_*.c) ---- */
+/* -> [{"name","status","containers","running","services","stored","working_dir"}] */
+int cms_projects_list(struct cms_manager *m, json_object **out, struct cms_error *err);
+/* POST /v1/projects body (API.md) -> {"name","containers","networks","volumes","images",
+ * "warnings"}; *status 201 when the project had no containers before, else 200. */
+int cms_projects_up(struct cms_manager *m, json_object *body, int *status, json_object **out,
+                    struct cms_error *err);
+/* up again from the stored file; body: the options (may be NULL). */
+int cms_projects_up_stored(struct cms_manager *m, const char *name, json_object *body,
+                           json_object **out, struct cms_error *err);
+/* body {"web": 3}: only those services are touched; the scale is stored. */
+int cms_projects_scale(struct cms_manager *m, const char *name, json_object *body,
+                       json_object **out, struct cms_error *err);
+/* build: every service with a build section; else pull every service without one. */
+int cms_projects_images_op(struct cms_manager *m, const char *name, bool build,
+                           json_object **out, struct cms_error *err);
+int cms_projects_config(struct cms_manager *m, const char *name, json_object **out,
+                        struct cms_error *err);
+int cms_projects_ps(struct cms_manager *m, const char *name, json_object **out,
+                    struct cms_error *err);
+/* body {"volumes","remove_orphans","timeout"} (may be NULL) */
+int cms_projects_down(struct cms_manager *m, const char *name, json_object *body,
+                      json_object **out, struct cms_error *err);
+/* start, stop or restart; timeout_s < 0: 10 s. */
+int cms_projects_action(struct cms_manager *m, const char *name, enum cms_action a, int timeout_s,
+                        json_object **out, struct cms_error *err);
+/* One log line of a project: time NULL unless asked for. Nonzero stops. */
+typedef int (*cms_project_log_cb)(const char *service, const char *container, const char *stream,
+                                  const char *time, const char *text, void *userdata);
+/* service may be NULL (all). Without o->follow, lines come merged in time order. */
+int cms_projects_logs(struct cms_manager *m, const char *name, const char *service,
+                      const struct cms_logs_opts *o, cms_project_log_cb cb,
+                      cms_engine_stop_cb should_stop, void *userdata, struct cms_error *err);
 
 /* ---- networks (networks.c) ---- */
 /* labels: "k" or "k=v" filters, NULL-terminated, may be NULL. */
@@ -199,6 +235,7 @@ struct cms_build_opts {
         const char *dockerfile;       /* path inside the context, NULL: "Dockerfile" */
         const char *const *buildargs; /* "K=V" */
         const char *const *labels;    /* "K=V" */
+        const char *target;           /* multi-stage target, NULL: the last stage */
         bool nocache, pull;
 };
 /* Validates the options without touching the engine. */

@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(build-essential pkg-config libmicrohttpd-dev libcurl4-openssl-dev libjson-c-dev libyaml-dev
       libsystemd-dev libcmocka-dev jq curl busybox-static docker.io podman uidmap iptables wrk
-      systemd docker-registry apache2-utils openssl prometheus python3)
+      systemd docker-registry docker-compose apache2-utils openssl prometheus python3)
 
 # A newer node/npm installed outside apt (nvm, nodesource, a tarball) is fine for the OpenAPI
 # linter; installing Debian's on top would only fight it over PATH.
