@@ -87,6 +87,9 @@ void cms_reply_decorate(struct cms_request *r, struct MHD_Response *resp);
 /* A ROUTE_YAML_BODY request whose Content-Type is application/yaml, application/x-yaml or
  * text/yaml. */
 bool cms_request_is_yaml(struct cms_request *r);
+/* The logs query (tail, since, until, timestamps, stdout, stderr, follow) of container and
+ * project logs; replies 400 and returns <0 when malformed. */
+int cms_logs_query(struct cms_request *r, struct cms_logs_opts *o);
 const char *cms_query(struct cms_request *r, const char *key);
 /* All values of a repeatable query key, NULL-terminated; free the array (not the strings). */
 const char **cms_query_all(struct cms_request *r, const char *key);

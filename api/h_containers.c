@@ -140,7 +140,7 @@ static int parse_time(const char *s, int64_t *out)
         return 0;
 }
 
-static int logs_opts(struct cms_request *r, struct cms_logs_opts *o)
+int cms_logs_query(struct cms_request *r, struct cms_logs_opts *o)
 {
         const char *tail = cms_query(r, "tail");
         o->tail = -1;
@@ -241,7 +241,7 @@ static void follow_run(struct cms_stream *s, void *ud)
 void h_container_logs(struct cms_request *r)
 {
         struct cms_logs_opts o = {0};
-        if (logs_opts(r, &o) < 0)
+        if (cms_logs_query(r, &o) < 0)
                 return;
         enum cms_stream_format fmt = cms_stream_wanted(r);
         struct cms_error err = {0};

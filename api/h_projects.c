@@ -213,22 +213,10 @@ static void follow_run(struct cms_stream *s, void *ud)
 
 void h_project_logs(struct cms_request *r)
 {
-        struct cms_logs_opts o = {.tail = -1};
-        const char *tail = cms_query(r, "tail"), *service = cms_query(r, "service");
-        if (tail && strcmp(tail, "all") && cms_parse_int(tail, 0, 1000000, &o.tail) < 0) {
-                cms_reply_errorf(r, 400, "query parameter tail: expected a number or 'all', got '%s'",
-                                 tail);
+        struct cms_logs_opts o = {0};
+        const char *service = cms_query(r, "service");
+        if (cms_logs_query(r, &o) < 0)
                 return;
-        }
-        if (cms_query_bool(r, "timestamps", false, &o.timestamps) < 0 ||
-            cms_query_bool(r, "stdout", true, &o.stdout_) < 0 ||
-            cms_query_bool(r, "stderr", true, &o.stderr_) < 0 ||
-            cms_query_bool(r, "follow", false, &o.follow) < 0)
-                return;
-        if (!o.stdout_ && !o.stderr_) {
-                cms_reply_errorf(r, 400, "stdout and stderr are both false: nothing to show");
-                return;
-        }
         struct cms_error err = {0};
         if (o.follow) {
                 enum cms_stream_format fmt = cms_stream_wanted(r);

@@ -10,6 +10,8 @@ char *cms_container_path(const char *id, const char *suffix);
  * that cannot be a container name, id or id prefix. */
 int cms_container_inspect_raw(struct cms_manager *m, const char *id, json_object **out,
                               struct cms_error *err);
+/* The health status in an inspect document: healthy, unhealthy, starting or "none". */
+const char *cms_container_health_status(json_object *raw);
 /* Creates (and optionally starts) from a validated spec -> {"id","name","warnings"}. A container
  * that fails to start is removed again. */
 int cms_container_create_spec(struct cms_manager *m, struct cms_create_spec *spec, bool start,

@@ -7,33 +7,24 @@
 
 static int ensure_image(struct cms_manager *m, const char *image, bool pull, struct cms_error *err)
 {
-        _cleanup_free_ char *e = cms_url_escape(image);
-        _cleanup_free_ char *path = e ? cms_strdup_printf("/images/%s/json", e) : NULL;
-        if (!path)
-                return cms_err(err, 500, "out of memory");
-        struct cms_error probe = {0};
-        int r = cms_engine_json(m->engine, "GET", path, NULL, NULL, &probe);
-        if (r == 0)
-                return 0;
-        if (probe.status != 404) {
-                if (err)
-                        *err = probe;
-                return r;
-        }
+        int r = cms_image_present(m, image, err);
+        if (r != 0)
+                return r < 0 ? r : 0;
         if (!pull)
                 return cms_err(err, 404, "image %s is not present and pull is false", image);
         return cms_images_pull_ref(m, image, err);
 }
 
-static const char *health_of(json_object *raw)
+const char *cms_container_health_status(json_object *raw)
 {
         json_object *st = cms_json_get(raw, "State");
         json_object *h = cms_json_get(st, "Health");
         if (!h)
-                h = cms_json_get(st, "Healthcheck");
+                h = cms_json_get(st, "Healthcheck"); /* Podman */
         const char *s = json_object_get_string(cms_json_get(h, "Status"));
         return s && *s ? s : "none";
 }
+#define health_of cms_container_health_status
 
 /* The last health probe's output, for an error message. */
 static const char *last_probe_output(json_object *raw)

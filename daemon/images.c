@@ -252,3 +252,20 @@ int cms_images_prune(struct cms_manager *m, json_object *body, const char *const
         *out = TAKE_PTR(o);
         return 0;
 }
+
+int cms_image_present(struct cms_manager *m, const char *ref, struct cms_error *err)
+{
+        _cleanup_free_ char *e = cms_url_escape(ref);
+        _cleanup_free_ char *path = e ? cms_strdup_printf("/images/%s/json", e) : NULL;
+        if (!path)
+                return cms_err(err, 500, "out of memory");
+        struct cms_error probe = {0};
+        int r = cms_engine_json(m->engine, "GET", path, NULL, NULL, &probe);
+        if (r == 0)
+                return 1;
+        if (probe.status == 404)
+                return 0;
+        if (err)
+                *err = probe;
+        return r;
+}

@@ -186,6 +186,8 @@ struct cms_images_list_opts {
 /* -> [{"id","tags","digests","size","created","labels","dangling"}] */
 int cms_images_list(struct cms_manager *m, const struct cms_images_list_opts *o, json_object **out,
                     struct cms_error *err);
+/* 1 when the engine has the image, 0 when not (404), <0 on other failures. */
+int cms_image_present(struct cms_manager *m, const char *ref, struct cms_error *err);
 /* ref: a reference or an image id. Summary + "raw". */
 int cms_images_inspect(struct cms_manager *m, const char *ref, json_object **out,
                        struct cms_error *err);

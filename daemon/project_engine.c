@@ -163,16 +163,6 @@ size_t cms_pctrs_levels(const struct cms_pctrs *cs, int **levels)
         return cs->n ? (size_t)max + 1 : 0;
 }
 
-static const char *health_status(json_object *raw)
-{
-        json_object *st = cms_json_get(raw, "State");
-        json_object *h = cms_json_get(st, "Health");
-        if (!h)
-                h = cms_json_get(st, "Healthcheck");
-        const char *s = json_object_get_string(cms_json_get(h, "Status"));
-        return s && *s ? s : "none";
-}
-
 /* 1: met, 0: not yet, <0: can no longer be met. */
 static int gate_one(struct cms_manager *m, const char *service, const char *id,
                     const char *condition, struct cms_error *err)
@@ -197,7 +187,7 @@ static int gate_one(struct cms_manager *m, const char *service, const char *id,
         if (!strcmp(condition, "ready")) {
                 /* up's wait: healthy where there is a health check, else running; a one-shot
                  * service that has exited 0 is done. */
-                const char *h = health_status(raw);
+                const char *h = cms_container_health_status(raw);
                 if (!strcmp(h, "healthy") || (!strcmp(h, "none") && running))
                         return 1;
                 if (!strcmp(h, "unhealthy"))
@@ -211,7 +201,7 @@ static int gate_one(struct cms_manager *m, const char *service, const char *id,
                 return 0;
         }
         if (!strcmp(condition, "service_healthy")) {
-                const char *h = health_status(raw);
+                const char *h = cms_container_health_status(raw);
                 if (!strcmp(h, "healthy"))
                         return 1;
                 if (!strcmp(h, "none"))

@@ -5,23 +5,6 @@
 #include "projects_internal.h"
 #include "tar_dir.h"
 
-static int image_present(struct cms_manager *m, const char *image, struct cms_error *err)
-{
-        _cleanup_free_ char *e = cms_url_escape(image);
-        _cleanup_free_ char *path = e ? cms_strdup_printf("/images/%s/json", e) : NULL;
-        if (!path)
-                return cms_err(err, 500, "out of memory");
-        struct cms_error probe = {0};
-        int r = cms_engine_json(m->engine, "GET", path, NULL, NULL, &probe);
-        if (r == 0)
-                return 1;
-        if (probe.status == 404)
-                return 0;
-        if (err)
-                *err = probe;
-        return r;
-}
-
 /* The context directory: absolute, or relative to the project's working_dir. */
 static int context_dir(const struct cms_compose_project *p, const struct cms_compose_service *s,
                        char **out, struct cms_error *err)
@@ -116,7 +99,7 @@ static int one_service(struct cms_manager *m, const struct cms_compose_project *
                        const struct cms_compose_service *s, const struct cms_up_opts *o,
                        json_object *images, struct cms_error *err)
 {
-        int present = image_present(m, s->image, err);
+        int present = cms_image_present(m, s->image, err);
         if (present < 0)
                 return present;
         if (s->build) {

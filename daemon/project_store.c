@@ -30,36 +30,6 @@ static char *store_dir(struct cms_manager *m)
         return d;
 }
 
-static int mkdirs(const char *dir, mode_t last)
-{
-        char p[4096];
-        if (snprintf(p, sizeof(p), "%s", dir) >= (int)sizeof(p))
-                return -ENAMETOOLONG;
-        for (char *s = p + 1; *s; s++) {
-                if (*s != '/')
-                        continue;
-                *s = 0;
-                if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                *s = '/';
-        }
-        return mkdir(p, last) < 0 && errno != EEXIST ? -errno : 0;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-        while (n) {
-                ssize_t w = write(fd, p, n);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w <= 0)
-                        return w < 0 ? -errno : -EIO;
-                p += w;
-                n -= (size_t)w;
-        }
-        return 0;
-}
-
 static void put_str(json_object *o, const char *k, const char *v)
 {
         if (v)
@@ -74,7 +44,7 @@ int cms_project_store_save(struct cms_manager *m, const struct cms_project_recor
         _cleanup_free_ char *tmp = dir ? cms_strdup_printf("%s/.%s.json.tmp", dir, rec->name) : NULL;
         if (!tmp || !path)
                 return cms_err(err, 500, "out of memory");
-        int r = mkdirs(dir, 0700);
+        int r = cms_mkdir_p(dir, 0700);
         if (r < 0)
                 return cms_err(err, 500, "cannot create %s: %s", dir, strerror(-r));
         _cleanup_json_ json_object *o = json_object_new_object();
@@ -90,7 +60,7 @@ int cms_project_store_save(struct cms_manager *m, const struct cms_project_recor
         int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fd < 0)
                 return cms_err(err, 500, "cannot write %s: %s", tmp, strerror(errno));
-        r = write_all(fd, text, strlen(text));
+        r = cms_write_all(fd, text, strlen(text));
         if (r == 0 && fsync(fd) < 0)
                 r = -errno;
         if (close(fd) < 0 && r == 0)

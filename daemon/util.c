@@ -4,7 +4,9 @@
 #include <ctype.h>
 #include <limits.h>
 #include <math.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static const struct {
         int status;
@@ -419,4 +421,34 @@ json_object *cms_json_get(json_object *o, const char *key)
 {
         json_object *v = NULL;
         return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+int cms_mkdir_p(const char *dir, unsigned last)
+{
+        char p[4096];
+        if (snprintf(p, sizeof(p), "%s", dir) >= (int)sizeof(p))
+                return -ENAMETOOLONG;
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = 0;
+                if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                *s = '/';
+        }
+        return mkdir(p, last) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+int cms_write_all(int fd, const char *p, size_t n)
+{
+        while (n) {
+                ssize_t w = write(fd, p, n);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w <= 0)
+                        return w < 0 ? -errno : -EIO;
+                p += w;
+                n -= (size_t)w;
+        }
+        return 0;
 }

@@ -98,6 +98,11 @@ bool cms_const_eq(const void *a, size_t alen, const void *b, size_t blen);
 /* Monotonic clock in milliseconds. */
 int64_t cms_now_ms(void);
 
+/* mkdir -p: the missing parents 0755, the last one `last`. 0 or -errno. */
+int cms_mkdir_p(const char *dir, unsigned last);
+/* write() until all of p is out (EINTR retried). 0 or -errno. */
+int cms_write_all(int fd, const char *p, size_t n);
+
 /* Checks that o is an object whose keys are all in allowed (NULL-terminated); what names it in
  * the 400 message ("body", "network"). o == NULL passes. */
 int cms_json_check_keys(json_object *o, const char *what, const char *const *allowed,

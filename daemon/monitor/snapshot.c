@@ -55,35 +55,6 @@ static int put_ctr(struct cms_buf *b, const struct cms_ctr_info *in, const struc
         return r ?: cms_buf_append(b, sn->data, sn->len);
 }
 
-static int mkdirs(const char *dir)
-{
-        char p[4096];
-        snprintf(p, sizeof(p), "%s", dir);
-        for (char *s = p + 1; *s; s++) {
-                if (*s != '/')
-                        continue;
-                *s = 0;
-                if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                *s = '/';
-        }
-        return mkdir(p, 0750) < 0 && errno != EEXIST ? -errno : 0;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-        while (n) {
-                ssize_t w = write(fd, p, n);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w <= 0)
-                        return w < 0 ? -errno : -EIO;
-                p += w;
-                n -= (size_t)w;
-        }
-        return 0;
-}
-
 static int build(struct cms_sampler *s, struct cms_buf *b, size_t *count)
 {
         struct cms_sampler_ctr **v = NULL;
@@ -146,10 +117,10 @@ int cms_sampler_snapshot_save(struct cms_sampler *s, struct cms_error *err)
         int fd = -1;
         if (!tmp || !dst)
                 r = -ENOMEM;
-        else if ((r = mkdirs(s->state_dir)) == 0 &&
+        else if ((r = cms_mkdir_p(s->state_dir, 0750)) == 0 &&
                  (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
                 r = -errno;
-        if (r == 0 && (r = write_all(fd, b.data, b.len)) == 0 && fsync(fd) < 0)
+        if (r == 0 && (r = cms_write_all(fd, b.data, b.len)) == 0 && fsync(fd) < 0)
                 r = -errno;
         if (fd >= 0 && close(fd) < 0 && r == 0)
                 r = -errno;
