@@ -96,6 +96,44 @@ int cms_project_ctr_remove(struct cms_manager *m, const char *id, bool volumes,
 int cms_project_images(struct cms_manager *m, const struct cms_compose_project *p,
                        const struct cms_up_opts *o, json_object *images, json_object *warnings,
                        struct cms_error *err);
+/* One `up` under way (project_apply.c sets it up, project_converge.c runs the containers). */
+struct cms_up_job {
+        char *id;        /* CREATE/RECREATE: the new container, made in the create phase */
+        bool started;    /* the start phase is done for it */
+        bool aside;      /* RECREATE: the old container is stopped and renamed aside */
+        bool old_running;
+        char *old_name;
+};
+struct cms_up_run {
+        struct cms_manager *m;
+        const struct cms_compose_project *p;
+        const struct cms_compose_plan *pl;
+        const struct cms_up_opts *o;
+        const struct cms_pctrs *existing;
+        struct cms_compose_action *acts;
+        struct cms_up_job *jobs; /* one per action */
+        size_t n_acts;
+        int64_t deadline;
+        enum cms_runtime rt;
+        pthread_mutex_t mu; /* reply, warnings, ids */
+        json_object *reply, *warnings;
+        json_object **ids;   /* per service: the ids of its containers after up */
+        bool *failed;        /* per service */
+        int *rc;             /* per service */
+        struct cms_error *errs;
+        const size_t *level; /* the services of the level being worked */
+};
+/* Appends a formatted warning unless it is there already. */
+void cms_project_warn(json_object *warnings, const char *fmt, ...) CMS_PRINTF(2, 3);
+/* Translates and validates one container: the same checks as POST /v1/containers. */
+int cms_project_prepare(struct cms_up_run *u, const struct cms_compose_service *s, int number,
+                        struct cms_compose_container *c, struct cms_create_spec *spec,
+                        struct cms_error *err);
+/* The containers: created (and old ones set aside) level by level, then started level by level
+ * once each service's dependencies' conditions hold; a failure undoes what was not started.
+ * Then orphans, then the wait. */
+int cms_project_converge(struct cms_up_run *u, struct cms_error *err);
+
 /* up / scale: brings the engine to the model. */
 int cms_project_apply(struct cms_manager *m, const struct cms_compose_project *p,
                       const struct cms_up_opts *o, json_object *scale, json_object *reply,
