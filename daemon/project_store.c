@@ -173,6 +173,83 @@ void cms_project_unlock(struct cms_manager *m, const char *name)
         pthread_mutex_unlock(&m->projects_mu);
 }
 
+/* Reads a whole (small) file; -ENOENT when it is not there. */
+static int read_small(const char *path, size_t max, char **out, struct cms_error *err)
+{
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        if (!f)
+                return errno == ENOENT ? -ENOENT : cms_err(err, 400, "cannot read %s: %s", path, strerror(errno));
+        struct cms_buf b;
+        cms_buf_init(&b, max);
+        char chunk[4096];
+        size_t n;
+        int r = 0;
+        while (r == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+                r = cms_buf_append(&b, chunk, n);
+        if (r == 0 && ferror(f))
+                r = cms_err(err, 400, "cannot read %s", path);
+        else if (r < 0)
+                r = cms_err(err, 400, "%s: larger than %zu bytes", path, max);
+        if (r == 0 && !(*out = cms_buf_take(&b)))
+                r = cms_err(err, 500, "out of memory");
+        cms_buf_free(&b);
+        return r;
+}
+
+/* One env_file into the service's environment; what `environment` sets wins. */
+static int env_file_into(struct cms_compose_service *s, const char *wd,
+                         const struct cms_compose_env_file *f, json_object *warnings,
+                         struct cms_error *err)
+{
+        if (f->path[0] != '/' && !wd)
+                return cms_err(err, 400, "services.%s.env_file: the relative path '%.100s' needs "
+                                         "the project's working_dir",
+                               s->name, f->path);
+        _cleanup_free_ char *path = f->path[0] == '/' ? strdup(f->path)
+                                                      : cms_strdup_printf("%s/%s", wd, f->path);
+        _cleanup_free_ char *text = NULL;
+        if (!path)
+                return cms_err(err, 500, "out of memory");
+        int r = read_small(path, CMS_COMPOSE_MAX_BYTES, &text, err);
+        if (r == -ENOENT && !f->required)
+                return 0;
+        if (r == -ENOENT)
+                return cms_err(err, 400, "services.%s.env_file: %s not found", s->name, path);
+        struct cms_compose_env *e = NULL;
+        if (r < 0 || (r = cms_compose_env_new(NULL, text, &e, warnings, err)) < 0) {
+                cms_project_prefix_error(err, "services.", s->name);
+                return r;
+        }
+        const struct cms_compose_kvs *kv = cms_compose_env_dotenv(e);
+        for (size_t i = 0; r == 0 && i < kv->n; i++)
+                if (!cms_compose_kvs_get(&s->environment, kv->v[i].key))
+                        r = cms_compose_kvs_set(&s->environment, kv->v[i].key,
+                                                kv->v[i].value ? kv->v[i].value : "");
+        cms_compose_env_free(e);
+        return r < 0 ? cms_err(err, 500, "out of memory") : 0;
+}
+
+/* env_file is read here, on the daemon's host, so the model (and the config hash) carries the
+ * resolved environment, as `docker compose config` shows it. Later files win over earlier. */
+static int resolve_env_files(struct cms_compose_project *p, json_object *warnings,
+                             struct cms_error *err)
+{
+        for (size_t i = 0; i < p->n_services; i++) {
+                struct cms_compose_service *s = &p->services[i];
+                for (size_t k = s->n_env_files; k-- > 0;) {
+                        int r = env_file_into(s, p->working_dir, &s->env_files[k], warnings, err);
+                        if (r < 0)
+                                return r;
+                }
+                for (size_t k = 0; k < s->n_env_files; k++)
+                        free(s->env_files[k].path);
+                free(s->env_files);
+                s->env_files = NULL;
+                s->n_env_files = 0;
+        }
+        return 0;
+}
+
 int cms_project_parse(const struct cms_project_record *rec, struct cms_compose_project **out,
                       json_object *warnings, struct cms_error *err)
 {
@@ -191,7 +268,12 @@ int cms_project_parse(const struct cms_project_record *rec, struct cms_compose_p
             .working_dir = rec->working_dir,
             .profiles = rec->profiles ? profiles : NULL,
         };
-        return cms_compose_parse(rec->compose, strlen(rec->compose), &po, out, warnings, err);
+        int r = cms_compose_parse(rec->compose, strlen(rec->compose), &po, out, warnings, err);
+        if (r == 0 && (r = resolve_env_files(*out, warnings, err)) < 0) {
+                cms_compose_project_free(*out);
+                *out = NULL;
+        }
+        return r;
 }
 
 void cms_project_prefix_error(struct cms_error *err, const char *what, const char *key)

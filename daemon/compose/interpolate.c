@@ -13,6 +13,11 @@ struct cms_compose_env {
         struct cms_compose_kvs dot; /* .env */
 };
 
+const struct cms_compose_kvs *cms_compose_env_dotenv(const struct cms_compose_env *e)
+{
+        return &e->dot;
+}
+
 const char *cms_compose_env_get(const struct cms_compose_env *e, const char *name)
 {
         if (!e)

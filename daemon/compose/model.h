@@ -209,6 +209,11 @@ struct cms_compose_env;
 int cms_compose_env_new(json_object *env, const char *dotenv, struct cms_compose_env **out,
                         json_object *warnings, struct cms_error *err);
 void cms_compose_env_free(struct cms_compose_env *e);
+/* The variables the dotenv text set, sorted by name (for env_file contents). */
+const struct cms_compose_kvs *cms_compose_env_dotenv(const struct cms_compose_env *e);
+/* Sets key to a copy of value in a sorted map (replacing); -ENOMEM. */
+int cms_compose_kvs_set(struct cms_compose_kvs *m, const char *key, const char *value);
+const struct cms_compose_kv *cms_compose_kvs_get(const struct cms_compose_kvs *m, const char *key);
 /* The value, or NULL when unset (an empty value is set). */
 const char *cms_compose_env_get(const struct cms_compose_env *e, const char *name);
 

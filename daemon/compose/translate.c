@@ -429,12 +429,14 @@ static int tr_unsupported(struct tr *t)
 {
         const struct cms_compose_service *s = t->s;
         for (size_t i = 0; i < s->n_env_files; i++) {
+                /* Reading files is I/O: the project manager resolves env_file into
+                 * environment before it translates (project_store.c). */
                 if (s->env_files[i].required)
                         return bad(t, "env_file",
-                                   "'%.64s': cmsd does not read files; put the variables in "
-                                   "environment or in the request's env",
+                                   "'%.64s': env files must be read into environment before "
+                                   "translation",
                                    s->env_files[i].path);
-                warn(t, "env_file", "optional env files are not read by cmsd, ignored");
+                warn(t, "env_file", "optional env files not read before translation, ignored");
         }
         if (s->platform)
                 warn(t, "platform", "not supported by cmsd, ignored");

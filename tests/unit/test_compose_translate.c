@@ -249,7 +249,7 @@ static void test_refused(void **state)
             {"services: {a: {image: x, ports: [\"8000-8010:80\"]}}", "a",
              "services.a.ports: publishing on a host port range ('8000-8010') is not supported", 1},
             {"services: {a: {image: x, env_file: [a.env]}}", "a",
-             "services.a.env_file: 'a.env': cmsd does not read files", 1},
+             "services.a.env_file: 'a.env': env files must be read into environment", 1},
             {"services: {a: {image: x}}", "a", "services.a: no replica number 0", 0},
             {"services: {a: {image: x, container_name: solo}}", "a",
              "services.a: no replica number 2", 2},
@@ -282,7 +282,7 @@ static void test_warned(void **state)
         struct cms_create_spec spec;
         translate_ok(p, "a", 1, &c, &spec);
         expect_at(c.warnings, "",
-                  "[\"services.a.env_file: optional env files are not read by cmsd, ignored\","
+                  "[\"services.a.env_file: optional env files not read before translation, ignored\","
                   "\"services.a.platform: not supported by cmsd, ignored\","
                   "\"services.a.volumes: bind propagation and SELinux options are not supported "
                   "by cmsd, ignored\","
