@@ -82,6 +82,7 @@ bench: all ## run the benchmarks in bench/ (ratios against a peer, printed)
 	@bench/api.sh $(BUILD)/cmsd
 	@bench/pull.sh $(BUILD)/cmsd
 	@bench/sampler.sh $(BUILD)/cmsd
+	@bench/compose.sh $(BUILD)/cmsd
 
 format: ## clang-format every C file in place
 	clang-format -i $(shell git ls-files '*.c' '*.h')

@@ -264,14 +264,16 @@ static void ctl_one(size_t i, void *ud)
                 snprintf(q, sizeof(q), "/restart?t=%d", c->timeout_s);
                 r = cms_project_ctr_post(c->m, x->id, q, tmo, &e);
                 action = "restarted";
+        } else if (!strcmp(c->verb, "down")) {
+                /* A graceful stop first; the forced remove ends it whatever the stop said. */
+                snprintf(q, sizeof(q), "/stop?t=%d", c->timeout_s);
+                cms_project_ctr_post(c->m, x->id, q, tmo, NULL);
+                r = cms_project_ctr_remove(c->m, x->id, c->volumes, &e);
+                action = "removed";
         } else {
                 snprintf(q, sizeof(q), "/stop?t=%d", c->timeout_s);
                 r = cms_project_ctr_post(c->m, x->id, q, tmo, &e);
                 action = "stopped";
-                if (!strcmp(c->verb, "down")) {
-                        r = cms_project_ctr_remove(c->m, x->id, c->volumes, &e);
-                        action = "removed";
-                }
         }
         if (r < 0) {
                 ctl_fail(c, r, &e);
