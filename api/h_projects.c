@@ -18,8 +18,9 @@ static json_object *body_from_yaml(struct cms_request *r)
         static const char *const bools[] = {"build", "force_recreate", "remove_orphans", "wait"};
         static const char *const strs[] = {"name", "pull", "working_dir", "timeout"};
         json_object *b = json_object_new_object();
-        json_object_object_add(b, "compose", json_object_new_string_len(r->body.data ? r->body.data : "",
-                                                                        (int)r->body.len));
+        json_object_object_add(
+            b, "compose",
+            json_object_new_string_len(r->body.data ? r->body.data : "", (int)r->body.len));
         for (size_t i = 0; i < ELEMENTSOF(bools); i++) {
                 bool v;
                 if (cms_query_bool(r, bools[i], false, &v) < 0) {
@@ -31,7 +32,8 @@ static json_object *body_from_yaml(struct cms_request *r)
         }
         for (size_t i = 0; i < ELEMENTSOF(strs); i++)
                 if (cms_query(r, strs[i]))
-                        json_object_object_add(b, strs[i], json_object_new_string(cms_query(r, strs[i])));
+                        json_object_object_add(b, strs[i],
+                                               json_object_new_string(cms_query(r, strs[i])));
         return b;
 }
 
@@ -49,8 +51,9 @@ void h_projects_up(struct cms_request *r)
                 body = yaml;
         }
         if (!body) {
-                cms_reply_errorf(r, 400, "a body is required: JSON {\"name\",\"compose\",...} or "
-                                         "the YAML with Content-Type: application/yaml");
+                cms_reply_errorf(r, 400,
+                                 "a body is required: JSON {\"name\",\"compose\",...} or "
+                                 "the YAML with Content-Type: application/yaml");
                 return;
         }
         struct cms_error err = {0};
@@ -196,8 +199,8 @@ static void follow_run(struct cms_stream *s, void *ud)
         struct follow *f = ud;
         struct cms_error err = {0};
         f->s = s;
-        int rc = cms_projects_logs(f->m, f->name, f->service, &f->o, follow_line, follow_stop, f,
-                                   &err);
+        int rc =
+            cms_projects_logs(f->m, f->name, f->service, &f->o, follow_line, follow_stop, f, &err);
         json_object *end = json_object_new_object();
         if (rc < 0) {
                 json_object_object_add(end, "reason", json_object_new_string("error"));
@@ -221,8 +224,9 @@ void h_project_logs(struct cms_request *r)
         if (o.follow) {
                 enum cms_stream_format fmt = cms_stream_wanted(r);
                 if (fmt == CMS_STREAM_NONE) {
-                        cms_reply_errorf(r, 400, "follow=true needs Accept: text/event-stream or "
-                                                 "application/x-ndjson");
+                        cms_reply_errorf(r, 400,
+                                         "follow=true needs Accept: text/event-stream or "
+                                         "application/x-ndjson");
                         return;
                 }
                 /* An unknown project is a plain 404, not a stream. */
@@ -246,7 +250,8 @@ void h_project_logs(struct cms_request *r)
                 return;
         }
         json_object *lines = json_object_new_array();
-        int rc = cms_projects_logs(r->m, r->params[0], service, &o, collect_line, NULL, lines, &err);
+        int rc =
+            cms_projects_logs(r->m, r->params[0], service, &o, collect_line, NULL, lines, &err);
         if (rc < 0) {
                 json_object_put(lines);
                 cms_reply_error(r, &err);

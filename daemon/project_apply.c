@@ -2,6 +2,8 @@
  * to do per container (create, recreate, start, keep, remove); every container to make is
  * translated and validated before the engine is touched, so a bad service is a 400 with nothing
  * created; then the networks and volumes are made, and project_converge.c does the containers. */
+#include <time.h>
+
 #include "projects_internal.h"
 
 /* ---- networks and volumes ---- */
@@ -33,7 +35,8 @@ static int exists(struct cms_manager *m, bool network, const char *name, struct 
 {
         _cleanup_json_ json_object *o = NULL;
         struct cms_error e = {0};
-        int r = network ? cms_networks_inspect(m, name, &o, &e) : cms_volumes_inspect(m, name, &o, &e);
+        int r =
+            network ? cms_networks_inspect(m, name, &o, &e) : cms_volumes_inspect(m, name, &o, &e);
         if (r == 0)
                 return 1;
         if (e.status == 404)
@@ -70,29 +73,42 @@ static int ensure_network(struct cms_manager *m, const struct cms_compose_projec
         if (n->n_ipam > 0) {
                 const struct cms_compose_ipam_pool *pool = &n->ipam[0];
                 if (pool->subnet)
-                        json_object_object_add(body, "subnet", json_object_new_string(pool->subnet));
+                        json_object_object_add(body, "subnet",
+                                               json_object_new_string(pool->subnet));
                 if (pool->gateway)
-                        json_object_object_add(body, "gateway", json_object_new_string(pool->gateway));
+                        json_object_object_add(body, "gateway",
+                                               json_object_new_string(pool->gateway));
                 if (pool->ip_range)
-                        json_object_object_add(body, "ip_range", json_object_new_string(pool->ip_range));
+                        json_object_object_add(body, "ip_range",
+                                               json_object_new_string(pool->ip_range));
                 if (n->n_ipam > 1)
-                        cms_project_warn(warnings, "networks.%s: only the first ipam pool is used", n->key);
+                        cms_project_warn(warnings, "networks.%s: only the first ipam pool is used",
+                                         n->key);
         }
         if (n->ipam_driver && strcmp(n->ipam_driver, "default"))
-                cms_project_warn(warnings, "networks.%s: ipam driver %s ignored", n->key, n->ipam_driver);
+                cms_project_warn(warnings, "networks.%s: ipam driver %s ignored", n->key,
+                                 n->ipam_driver);
         if (n->attachable || n->enable_ipv6)
-                cms_project_warn(warnings, "networks.%s: attachable and enable_ipv6 are ignored", n->key);
+                cms_project_warn(warnings, "networks.%s: attachable and enable_ipv6 are ignored",
+                                 n->key);
         if (n->driver_opts.n) {
                 json_object *o = json_object_new_object();
                 for (size_t i = 0; i < n->driver_opts.n; i++)
-                        json_object_object_add(o, n->driver_opts.v[i].key,
-                                               json_object_new_string(n->driver_opts.v[i].value
-                                                                          ? n->driver_opts.v[i].value
-                                                                          : ""));
+                        json_object_object_add(
+                            o, n->driver_opts.v[i].key,
+                            json_object_new_string(
+                                n->driver_opts.v[i].value ? n->driver_opts.v[i].value : ""));
                 json_object_object_add(body, "options", o);
         }
         json_object_object_add(body, "labels", cms_compose_network_labels(p, n));
-        if ((r = cms_networks_create(m, body, &made, err)) < 0) {
+        r = cms_networks_create(m, body, &made, err);
+        /* Podman's interface scan can race with another container's start: once more. */
+        if (r < 0 && err && err->status == 502 && strstr(err->message, "network interface")) {
+                struct timespec ts = {0, 300 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+                r = cms_networks_create(m, body, &made, err);
+        }
+        if (r < 0) {
                 cms_project_prefix_error(err, "networks.", n->key);
                 return r;
         }
@@ -124,10 +140,10 @@ static int ensure_volume(struct cms_manager *m, const struct cms_compose_project
         if (v->driver_opts.n) {
                 json_object *o = json_object_new_object();
                 for (size_t i = 0; i < v->driver_opts.n; i++)
-                        json_object_object_add(o, v->driver_opts.v[i].key,
-                                               json_object_new_string(v->driver_opts.v[i].value
-                                                                          ? v->driver_opts.v[i].value
-                                                                          : ""));
+                        json_object_object_add(
+                            o, v->driver_opts.v[i].key,
+                            json_object_new_string(
+                                v->driver_opts.v[i].value ? v->driver_opts.v[i].value : ""));
                 json_object_object_add(body, "options", o);
         }
         json_object_object_add(body, "labels", cms_compose_volume_labels(p, v));
@@ -152,7 +168,8 @@ static int validate(struct cms_up_run *u, struct cms_error *err)
                         continue;
                 struct cms_compose_container c;
                 struct cms_create_spec spec;
-                int r = cms_project_prepare(u, &u->p->services[a->service], a->number, &c, &spec, err);
+                int r =
+                    cms_project_prepare(u, &u->p->services[a->service], a->number, &c, &spec, err);
                 if (r < 0)
                         return r;
                 cms_compose_container_done(&c);
@@ -167,9 +184,9 @@ static int existing_list(const struct cms_pctrs *cs, struct cms_compose_existing
         if (!*out)
                 return -ENOMEM;
         for (size_t i = 0; i < cs->n; i++)
-                (*out)[i] = (struct cms_compose_existing){cs->v[i].id, cs->v[i].service,
-                                                          cs->v[i].number, cs->v[i].hash,
-                                                          cs->v[i].running};
+                (*out)[i] =
+                    (struct cms_compose_existing){cs->v[i].id, cs->v[i].service, cs->v[i].number,
+                                                  cs->v[i].hash, cs->v[i].running};
         return 0;
 }
 
@@ -189,9 +206,10 @@ static int plan_actions(struct cms_up_run *u, json_object *scale, struct cms_err
         /* Orphans that stay are worth a word, as Compose says. */
         for (size_t i = 0; !d.remove_orphans && i < u->existing->n; i++)
                 if (!cms_compose_service_find(u->p, u->existing->v[i].service)) {
-                        cms_project_warn(u->warnings, "found orphan containers (%s) for this project; "
-                                          "remove_orphans removes them",
-                             u->existing->v[i].name);
+                        cms_project_warn(u->warnings,
+                                         "found orphan containers (%s) for this project; "
+                                         "remove_orphans removes them",
+                                         u->existing->v[i].name);
                         break;
                 }
         return 0;
@@ -239,7 +257,11 @@ int cms_project_apply(struct cms_manager *m, const struct cms_compose_project *p
         struct cms_compose_plan *pl = NULL;
         struct cms_pctrs existing = {0};
         size_t n = p->n_services + 1;
-        struct cms_up_run u = {.m = m, .p = p, .o = o, .existing = &existing, .reply = reply,
+        struct cms_up_run u = {.m = m,
+                               .p = p,
+                               .o = o,
+                               .existing = &existing,
+                               .reply = reply,
                                .warnings = cms_json_get(reply, "warnings"),
                                .rt = cms_engine_runtime(m->engine),
                                .deadline = cms_now_ms() + o->timeout_ms};

@@ -91,7 +91,8 @@ static int create_one(struct cms_up_run *u, const struct cms_compose_service *s,
                 json_object *n = json_object_array_get_idx(c.networks, i), *o = NULL;
                 _cleanup_json_ json_object *body = json_object_new_object();
                 json_object_object_add(body, "container", json_object_new_string(cid));
-                json_object_object_add(body, "aliases", json_object_get(cms_json_get(n, "aliases")));
+                json_object_object_add(body, "aliases",
+                                       json_object_get(cms_json_get(n, "aliases")));
                 if (cms_json_get(n, "ip_address"))
                         json_object_object_add(body, "ip_address",
                                                json_object_get(cms_json_get(n, "ip_address")));
@@ -127,8 +128,7 @@ static int stop_ctr(struct cms_up_run *u, const struct cms_compose_service *s, c
         return cms_project_ctr_post(u->m, id, q, (long)grace + 30000, err);
 }
 
-static int rename_ctr(struct cms_up_run *u, const char *id, const char *name,
-                      struct cms_error *err)
+static int rename_ctr(struct cms_up_run *u, const char *id, const char *name, struct cms_error *err)
 {
         _cleanup_free_ char *esc = cms_url_escape(name);
         _cleanup_free_ char *q = esc ? cms_strdup_printf("/rename?name=%s", esc) : NULL;
@@ -143,7 +143,8 @@ static int set_aside(struct cms_up_run *u, const struct cms_compose_service *s,
         const struct cms_pctr *old = existing_by_id(u, a->id);
         j->old_running = old && old->running;
         j->old_name = strdup(old ? old->name : s->name);
-        _cleanup_free_ char *aside = cms_strdup_printf("%.12s_%s", a->id, j->old_name ? j->old_name : "");
+        _cleanup_free_ char *aside =
+            cms_strdup_printf("%.12s_%s", a->id, j->old_name ? j->old_name : "");
         if (!j->old_name || !aside)
                 return cms_err(err, 500, "out of memory");
         int r = stop_ctr(u, s, a->id, err);
@@ -178,7 +179,8 @@ static void add_result(struct cms_up_run *u, size_t svc, int number, const char 
 {
         const struct cms_compose_service *s = &u->p->services[svc];
         const struct cms_pctr *x = existing_by_id(u, id);
-        _cleanup_free_ char *name = x ? strdup(x->name) : cms_compose_container_name(u->p, s, number);
+        _cleanup_free_ char *name =
+            x ? strdup(x->name) : cms_compose_container_name(u->p, s, number);
         json_object *o = json_object_new_object();
         json_object_object_add(o, "service", json_object_new_string(s->name));
         json_object_object_add(o, "number", json_object_new_int(number));
@@ -394,8 +396,8 @@ static int wait_ready(struct cms_up_run *u, struct cms_error *err)
                         return cms_err(err, 500, "out of memory");
                 for (size_t k = 0; k < n; k++)
                         v[k] = json_object_get_string(json_object_array_get_idx(u->ids[i], k));
-                int r = cms_project_gate(u->m, u->p->services[i].name, v, n, "ready", u->deadline,
-                                         err);
+                int r =
+                    cms_project_gate(u->m, u->p->services[i].name, v, n, "ready", u->deadline, err);
                 free(v);
                 if (r < 0)
                         return r;

@@ -105,14 +105,17 @@ int cms_projects_list(struct cms_manager *m, json_object **out, struct cms_error
         }
         _cleanup_json_ json_object *stored = cms_project_store_names(m);
         for (size_t i = 0; i < cms_jlen(stored); i++) {
-                json_object *p = project_entry(projects, json_object_get_string(json_object_array_get_idx(stored, i)));
+                json_object *p = project_entry(
+                    projects, json_object_get_string(json_object_array_get_idx(stored, i)));
                 json_object_object_add(p, "stored", json_object_new_boolean(true));
         }
         json_object *arr = json_object_new_array();
         json_object_object_foreach(projects, k, p)
         {
                 json_object *c = cms_json_get(created, k);
-                json_object_object_add(p, "status", json_object_new_string(status_of(p, c ? json_object_get_int(c) : 0)));
+                json_object_object_add(
+                    p, "status",
+                    json_object_new_string(status_of(p, c ? json_object_get_int(c) : 0)));
                 json_object_array_sort(cms_json_get(p, "services"), str_cmp);
                 json_object_array_add(arr, json_object_get(p));
         }
@@ -185,7 +188,8 @@ int cms_projects_ps(struct cms_manager *m, const char *name, json_object **out,
         json_object *o = json_object_new_object(), *arr = json_object_new_array();
         json_object_object_add(o, "name", json_object_new_string(name));
         json_object_object_add(o, "stored", json_object_new_boolean(stored));
-        json_object_object_add(o, "working_dir", rec.working_dir ? json_object_new_string(rec.working_dir) : NULL);
+        json_object_object_add(o, "working_dir",
+                               rec.working_dir ? json_object_new_string(rec.working_dir) : NULL);
         cms_project_record_done(&rec);
         json_object_object_foreach(services, k, s)
         {
@@ -206,16 +210,16 @@ struct ctl {
         const struct cms_pctrs *cs;
         const int *levels;
         int level;
-        const char *verb;   /* "start", "stop", "restart", "down" */
+        const char *verb; /* "start", "stop", "restart", "down" */
         int timeout_s;
         bool volumes;
-        bool *skip;         /* per container: left alone (orphans without remove_orphans) */
+        bool *skip; /* per container: left alone (orphans without remove_orphans) */
         int64_t deadline;
         pthread_mutex_t mu;
-        json_object *done;  /* reply entries */
+        json_object *done; /* reply entries */
         int rc;
         struct cms_error err;
-        size_t *todo;       /* the containers of the level being worked */
+        size_t *todo; /* the containers of the level being worked */
 };
 
 static void ctl_fail(struct ctl *c, int r, const struct cms_error *e)
@@ -342,9 +346,12 @@ int cms_projects_action(struct cms_manager *m, const char *name, enum cms_action
         if (!cms_compose_project_name_valid(name))
                 return cms_err(err, 400, "invalid project name '%.64s'", name);
         struct cms_pctrs cs = {0};
-        struct ctl c = {.m = m, .cs = &cs, .verb = verbs[a],
+        struct ctl c = {.m = m,
+                        .cs = &cs,
+                        .verb = verbs[a],
                         .timeout_s = timeout_s < 0 ? 10 : timeout_s,
-                        .deadline = cms_now_ms() + 120000, .done = json_object_new_array()};
+                        .deadline = cms_now_ms() + 120000,
+                        .done = json_object_new_array()};
         pthread_mutex_init(&c.mu, NULL);
         int r = cms_project_lock(m, name, err);
         if (r == 0) {
@@ -376,21 +383,25 @@ static void down_resources(struct cms_manager *m, const char *name, bool volumes
         _cleanup_json_ json_object *nets = NULL, *vols = NULL;
         if (pl && cms_networks_list(m, labels, &nets, NULL) == 0)
                 for (size_t i = 0; i < cms_jlen(nets); i++) {
-                        const char *n = json_object_get_string(cms_json_get(json_object_array_get_idx(nets, i), "name"));
+                        const char *n = json_object_get_string(
+                            cms_json_get(json_object_array_get_idx(nets, i), "name"));
                         _cleanup_json_ json_object *o = NULL;
                         struct cms_error e = {0};
                         if (n && cms_networks_remove(m, n, &o, &e) == 0)
-                                json_object_array_add(cms_json_get(reply, "networks"), json_object_new_string(n));
+                                json_object_array_add(cms_json_get(reply, "networks"),
+                                                      json_object_new_string(n));
                         else if (n)
                                 json_object_array_add(warnings, json_object_new_string(e.message));
                 }
         if (volumes && pl && cms_volumes_list(m, labels, false, &vols, NULL) == 0)
                 for (size_t i = 0; i < cms_jlen(vols); i++) {
-                        const char *n = json_object_get_string(cms_json_get(json_object_array_get_idx(vols, i), "name"));
+                        const char *n = json_object_get_string(
+                            cms_json_get(json_object_array_get_idx(vols, i), "name"));
                         _cleanup_json_ json_object *o = NULL;
                         struct cms_error e = {0};
                         if (n && cms_volumes_remove(m, n, false, &o, &e) == 0)
-                                json_object_array_add(cms_json_get(reply, "volumes"), json_object_new_string(n));
+                                json_object_array_add(cms_json_get(reply, "volumes"),
+                                                      json_object_new_string(n));
                         else if (n)
                                 json_object_array_add(warnings, json_object_new_string(e.message));
                 }
@@ -413,8 +424,9 @@ static int mark_orphans(struct cms_manager *m, const char *name, const struct cm
                         if (!cms_compose_service_find(p, cs->v[i].service)) {
                                 (*skip)[i] = true;
                                 char buf[400];
-                                snprintf(buf, sizeof(buf), "orphan container %s left running "
-                                                           "(remove_orphans removes it)",
+                                snprintf(buf, sizeof(buf),
+                                         "orphan container %s left running "
+                                         "(remove_orphans removes it)",
                                          cs->v[i].name);
                                 json_object_array_add(warnings, json_object_new_string(buf));
                         }
@@ -423,8 +435,8 @@ static int mark_orphans(struct cms_manager *m, const char *name, const struct cm
         return 0;
 }
 
-int cms_projects_down(struct cms_manager *m, const char *name, json_object *body,
-                      json_object **out, struct cms_error *err)
+int cms_projects_down(struct cms_manager *m, const char *name, json_object *body, json_object **out,
+                      struct cms_error *err)
 {
         static const char *const keys[] = {"volumes", "remove_orphans", "timeout", NULL};
         bool volumes = false, orphans = false;
@@ -445,8 +457,12 @@ int cms_projects_down(struct cms_manager *m, const char *name, json_object *body
         json_object_object_add(reply, "networks", json_object_new_array());
         json_object_object_add(reply, "volumes", json_object_new_array());
         json_object_object_add(reply, "warnings", json_object_new_array());
-        struct ctl c = {.m = m, .cs = &cs, .verb = "down", .timeout_s = timeout_s,
-                        .volumes = volumes, .done = json_object_new_array()};
+        struct ctl c = {.m = m,
+                        .cs = &cs,
+                        .verb = "down",
+                        .timeout_s = timeout_s,
+                        .volumes = volumes,
+                        .done = json_object_new_array()};
         json_object_object_add(reply, "containers", c.done);
         pthread_mutex_init(&c.mu, NULL);
         r = cms_project_lock(m, name, err);

@@ -38,9 +38,9 @@ static json_object *parse_depends_on(const char *label)
                         if (c2)
                                 *c2 = 0;
                         json_object_object_add(d, "service", json_object_new_string(item));
-                        json_object_object_add(d, "condition",
-                                               json_object_new_string(c1 && c1[1] ? c1 + 1
-                                                                                  : "service_started"));
+                        json_object_object_add(
+                            d, "condition",
+                            json_object_new_string(c1 && c1[1] ? c1 + 1 : "service_started"));
                         json_object_array_add(a, d);
                 }
                 p += l + (p[l] == ',');
@@ -93,8 +93,10 @@ int cms_project_containers(struct cms_manager *m, const char *project, struct cm
         if (!pl)
                 return cms_err(err, 500, "out of memory");
         json_object_array_add(lab, json_object_new_string(pl));
-        _cleanup_free_ char *f = cms_url_escape(json_object_to_json_string_ext(filters, JSON_C_TO_STRING_PLAIN));
-        _cleanup_free_ char *path = f ? cms_strdup_printf("/containers/json?all=1&filters=%s", f) : NULL;
+        _cleanup_free_ char *f =
+            cms_url_escape(json_object_to_json_string_ext(filters, JSON_C_TO_STRING_PLAIN));
+        _cleanup_free_ char *path =
+            f ? cms_strdup_printf("/containers/json?all=1&filters=%s", f) : NULL;
         if (!path)
                 return cms_err(err, 500, "out of memory");
         int r = cms_engine_json(m->engine, "GET", path, NULL, &list, err);
@@ -179,8 +181,9 @@ static int gate_one(struct cms_manager *m, const char *service, const char *id,
                 if (running || (status && !strcmp(status, "created")))
                         return 0;
                 if (code != 0)
-                        return cms_err(err, 409, "service \"%s\" didn't complete successfully: "
-                                                 "exited with code %d",
+                        return cms_err(err, 409,
+                                       "service \"%s\" didn't complete successfully: "
+                                       "exited with code %d",
                                        service, code);
                 return 1;
         }
@@ -210,8 +213,9 @@ static int gate_one(struct cms_manager *m, const char *service, const char *id,
                 if (!strcmp(h, "unhealthy"))
                         return cms_err(err, 409, "service \"%s\" is unhealthy", service);
                 if (!running)
-                        return cms_err(err, 409, "service \"%s\" exited with code %d before it "
-                                                 "was healthy",
+                        return cms_err(err, 409,
+                                       "service \"%s\" exited with code %d before it "
+                                       "was healthy",
                                        service, code);
                 return 0;
         }
@@ -219,8 +223,8 @@ static int gate_one(struct cms_manager *m, const char *service, const char *id,
         return 1;
 }
 
-int cms_project_gate(struct cms_manager *m, const char *service, const char *const *ids,
-                     size_t n, const char *condition, int64_t deadline, struct cms_error *err)
+int cms_project_gate(struct cms_manager *m, const char *service, const char *const *ids, size_t n,
+                     const char *condition, int64_t deadline, struct cms_error *err)
 {
         size_t done = 0;
         bool *ok = calloc(n + 1, sizeof(bool));
@@ -255,8 +259,8 @@ int cms_project_gate(struct cms_manager *m, const char *service, const char *con
         return r;
 }
 
-int cms_project_ctr_post(struct cms_manager *m, const char *id, const char *suffix,
-                         long timeout_ms, struct cms_error *err)
+int cms_project_ctr_post(struct cms_manager *m, const char *id, const char *suffix, long timeout_ms,
+                         struct cms_error *err)
 {
         _cleanup_free_ char *p = cms_container_path(id, suffix);
         if (!p)

@@ -11,14 +11,16 @@ static int context_dir(const struct cms_compose_project *p, const struct cms_com
 {
         const char *c = s->build->context;
         if (strstr(c, "://") || cms_str_has_prefix(c, "git@"))
-                return cms_err(err, 400, "services.%s.build.context: remote contexts ('%.100s') "
-                                         "are not supported; give a directory",
+                return cms_err(err, 400,
+                               "services.%s.build.context: remote contexts ('%.100s') "
+                               "are not supported; give a directory",
                                s->name, c);
         if (*c == '/')
                 *out = strdup(c);
         else if (!p->working_dir)
-                return cms_err(err, 400, "services.%s.build.context: the relative path '%.100s' "
-                                         "needs the project's working_dir",
+                return cms_err(err, 400,
+                               "services.%s.build.context: the relative path '%.100s' "
+                               "needs the project's working_dir",
                                s->name, c);
         else
                 *out = cms_strdup_printf("%s/%s", p->working_dir, c);
@@ -41,7 +43,8 @@ static int build_one(struct cms_manager *m, const struct cms_compose_project *p,
         size_t k = 0;
         for (size_t i = 0; i < n; i++)
                 if (b->args.v[i].value) /* without a value: unset, as the engine would do */
-                        args[k++] = cms_strdup_printf("%s=%s", b->args.v[i].key, b->args.v[i].value);
+                        args[k++] =
+                            cms_strdup_printf("%s=%s", b->args.v[i].key, b->args.v[i].value);
         struct cms_build_opts bo = {
             .tags = tags,
             .dockerfile = b->dockerfile,
@@ -103,8 +106,8 @@ static int one_service(struct cms_manager *m, const struct cms_compose_project *
         if (present < 0)
                 return present;
         if (s->build) {
-                bool build = o->build || !present ||
-                             (s->pull_policy && !strcmp(s->pull_policy, "build"));
+                bool build =
+                    o->build || !present || (s->pull_policy && !strcmp(s->pull_policy, "build"));
                 if (!build) {
                         add_image(images, s->name, s->image, "present");
                         return 0;
@@ -117,8 +120,9 @@ static int one_service(struct cms_manager *m, const struct cms_compose_project *
         const char *mode = pull_mode(s, o);
         if (!strcmp(mode, "never") || (!strcmp(mode, "missing") && present)) {
                 if (!present)
-                        return cms_err(err, 404, "service %s: image %s is not present and pull "
-                                                 "is never",
+                        return cms_err(err, 404,
+                                       "service %s: image %s is not present and pull "
+                                       "is never",
                                        s->name, s->image);
                 add_image(images, s->name, s->image, "present");
                 return 0;
@@ -150,7 +154,8 @@ int cms_project_images(struct cms_manager *m, const struct cms_compose_project *
                         return r;
                 size_t n = cms_jlen(images);
                 json_object *last = json_object_array_get_idx(images, n - 1);
-                json_object_object_add(done, s->image, json_object_get(cms_json_get(last, "action")));
+                json_object_object_add(done, s->image,
+                                       json_object_get(cms_json_get(last, "action")));
         }
         (void)warnings;
         return 0;

@@ -74,7 +74,9 @@ static int forward(const char *stream, const char *time, const char *text, void 
         struct one *w = ud;
         struct plogs *pl = w->pl;
         pthread_mutex_lock(&pl->mu);
-        int r = pl->stop ? 1 : pl->cb(w->x->service, w->x->name, stream, pl->want_time ? time : NULL, text, pl->ud);
+        int r = pl->stop ? 1
+                         : pl->cb(w->x->service, w->x->name, stream, pl->want_time ? time : NULL,
+                                  text, pl->ud);
         if (r)
                 pl->stop = true;
         pthread_mutex_unlock(&pl->mu);
@@ -109,8 +111,9 @@ static void one_container(size_t i, void *ud)
         if (r < 0 && e.status != 404) { /* a container removed meanwhile has no more lines */
                 pthread_mutex_lock(&pl->mu);
                 if (pl->rc == 0) {
-                        pl->rc = r == -E2BIG ? cms_err(&pl->err, 413, "more than %d log lines: "
-                                                                      "ask for a tail",
+                        pl->rc = r == -E2BIG ? cms_err(&pl->err, 413,
+                                                       "more than %d log lines: "
+                                                       "ask for a tail",
                                                        MAX_COLLECTED)
                                              : r;
                         if (r != -E2BIG)
@@ -157,8 +160,14 @@ int cms_projects_logs(struct cms_manager *m, const char *name, const char *servi
         int r = cms_project_containers(m, name, &cs, err);
         if (r < 0)
                 return r;
-        struct plogs pl = {.m = m, .cs = &cs, .o = *o, .want_time = o->timestamps, .cb = cb,
-                           .should_stop = should_stop, .ud = ud, .lines = json_object_new_array()};
+        struct plogs pl = {.m = m,
+                           .cs = &cs,
+                           .o = *o,
+                           .want_time = o->timestamps,
+                           .cb = cb,
+                           .should_stop = should_stop,
+                           .ud = ud,
+                           .lines = json_object_new_array()};
         pl.o.timestamps = true;
         pl.sel = calloc(cs.n + 1, sizeof(size_t));
         for (size_t i = 0; pl.sel && i < cs.n; i++)
@@ -172,8 +181,9 @@ int cms_projects_logs(struct cms_manager *m, const char *name, const char *servi
                 r = cms_err(err, 404, "project %s has no containers of service %.64s", name,
                             service);
         else if (o->follow && pl.n_sel > MAX_FOLLOWED)
-                r = cms_err(err, 400, "following more than %d containers at once: choose a "
-                                      "service",
+                r = cms_err(err, 400,
+                            "following more than %d containers at once: choose a "
+                            "service",
                             MAX_FOLLOWED);
         if (r == 0) {
                 pthread_mutex_init(&pl.mu, NULL);

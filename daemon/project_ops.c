@@ -4,13 +4,14 @@
  * (or whose file cmsd never saw) can be managed too. */
 #include "projects_internal.h"
 
-static const char *const up_keys[] = {"name",    "compose", "env",   "dotenv",         "working_dir",
-                                      "profiles", "build",   "pull",  "scale",          "force_recreate",
-                                      "remove_orphans", "wait", "timeout", NULL};
+static const char *const up_keys[] = {
+    "name",           "compose", "env",     "dotenv", "working_dir",
+    "profiles",       "build",   "pull",    "scale",  "force_recreate",
+    "remove_orphans", "wait",    "timeout", NULL};
 /* /up and /scale take the options but not the file. */
-static const char *const again_keys[] = {"env",   "dotenv",         "working_dir",    "profiles",
-                                         "build", "pull",           "scale",          "force_recreate",
-                                         "remove_orphans", "wait", "timeout", NULL};
+static const char *const again_keys[] = {
+    "env",   "dotenv",         "working_dir",    "profiles", "build",   "pull",
+    "scale", "force_recreate", "remove_orphans", "wait",     "timeout", NULL};
 
 static int dup_str(json_object *body, const char *key, char **out, struct cms_error *err)
 {
@@ -44,15 +45,18 @@ static int record_from(json_object *body, struct cms_project_record *rec, struct
         r = r ?: dup_str(body, "dotenv", &rec->dotenv, err);
         r = r ?: dup_str(body, "working_dir", &rec->working_dir, err);
         r = r ?: take_typed(body, "env", json_type_object, "an object of strings", &rec->env, err);
-        r = r ?: take_typed(body, "profiles", json_type_array, "an array of strings", &rec->profiles,
-                            err);
+        r = r
+                ?: take_typed(body, "profiles", json_type_array, "an array of strings",
+                              &rec->profiles, err);
         if (r < 0)
                 return r;
         if (rec->working_dir && rec->working_dir[0] != '/')
-                return cms_err(err, 400, "body.working_dir: expected an absolute path, got '%.100s'",
+                return cms_err(err, 400,
+                               "body.working_dir: expected an absolute path, got '%.100s'",
                                rec->working_dir);
         for (size_t i = 0; rec->profiles && i < cms_jlen(rec->profiles); i++)
-                if (!json_object_is_type(json_object_array_get_idx(rec->profiles, i), json_type_string))
+                if (!json_object_is_type(json_object_array_get_idx(rec->profiles, i),
+                                         json_type_string))
                         return cms_err(err, 400, "body.profiles[%zu]: expected a string", i);
         return 0;
 }
@@ -75,8 +79,8 @@ static int up_opts(json_object *body, struct cms_up_opts *o, struct cms_error *e
         else if (!strcmp(pull, "never"))
                 o->pull = CMS_PULL_NEVER;
         else
-                return cms_err(err, 400, "body.pull: expected missing, always or never, got '%.64s'",
-                               pull);
+                return cms_err(err, 400,
+                               "body.pull: expected missing, always or never, got '%.64s'", pull);
         json_object *t = cms_json_get(body, "timeout");
         if (t && (cms_json_duration_ms(t, &o->timeout_ms) < 0 || o->timeout_ms <= 0 ||
                   o->timeout_ms > 3600 * 1000))
@@ -84,17 +88,50 @@ static int up_opts(json_object *body, struct cms_up_opts *o, struct cms_error *e
         return 0;
 }
 
-/* Scale entries are merged into the stored ones: a service scaled stays scaled on the next up. */
-static int merge_scale(struct cms_project_record *rec, json_object *scale, struct cms_error *err)
+/* The request's scale names services of the file, with counts the diff accepts. */
+static int check_scale(const struct cms_compose_project *p, json_object *scale,
+                       struct cms_error *err)
 {
         if (!scale)
                 return 0;
         if (!json_object_is_type(scale, json_type_object))
                 return cms_err(err, 400, "scale: must be an object {\"service\": count}");
+        json_object_object_foreach(scale, k, v)
+        {
+                const struct cms_compose_service *s = cms_compose_service_find(p, k);
+                int64_t n = json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : -1;
+                if (!s)
+                        return cms_err(err, 400, "scale: no such service: %.64s", k);
+                if (n < 0 || n > CMS_COMPOSE_MAX_REPLICAS)
+                        return cms_err(err, 400, "scale.%s: must be an integer in [0, %d]", k,
+                                       CMS_COMPOSE_MAX_REPLICAS);
+                if (n > 1 && s->container_name)
+                        return cms_err(err, 400,
+                                       "scale.%s: container_name '%s' allows one "
+                                       "container",
+                                       k, s->container_name);
+        }
+        return 0;
+}
+
+/* Scale entries are merged into the stored ones, so a service scaled stays scaled on the next
+ * up; stored entries of services the file no longer has (or a profile now hides) are dropped. */
+static void merge_scale(const struct cms_compose_project *p, struct cms_project_record *rec,
+                        json_object *scale)
+{
+        if (rec->scale) {
+                json_object *keep = json_object_new_object();
+                json_object_object_foreach(rec->scale, k, v) if (cms_compose_service_find(p, k))
+                    json_object_object_add(keep, k, json_object_get(v));
+                json_object_put(rec->scale);
+                rec->scale = keep;
+        }
+        if (!scale)
+                return;
         if (!rec->scale)
                 rec->scale = json_object_new_object();
-        json_object_object_foreach(scale, k, v) json_object_object_add(rec->scale, k, json_object_get(v));
-        return 0;
+        json_object_object_foreach(scale, k, v)
+            json_object_object_add(rec->scale, k, json_object_get(v));
 }
 
 static json_object *up_reply(const char *name)
@@ -110,15 +147,18 @@ static json_object *up_reply(const char *name)
 }
 
 /* Parse, store, images, apply: the common tail of every up. */
-static int up_record(struct cms_manager *m, struct cms_project_record *rec,
+static int up_record(struct cms_manager *m, struct cms_project_record *rec, json_object *scale,
                      const struct cms_up_opts *o, int *status, json_object **out,
                      struct cms_error *err)
 {
         _cleanup_json_ json_object *warnings = json_object_new_array();
         struct cms_compose_project *p = NULL;
         int r = cms_project_parse(rec, &p, warnings, err);
+        if (r == 0 && (r = check_scale(p, scale, err)) < 0)
+                cms_compose_project_free(p);
         if (r < 0)
                 return r;
+        merge_scale(p, rec, scale);
         if (!rec->name || strcmp(rec->name, p->name)) {
                 free(rec->name);
                 rec->name = strdup(p->name);
@@ -162,11 +202,11 @@ int cms_projects_up(struct cms_manager *m, json_object *body, int *status, json_
         if (r == 0 && !rec.compose)
                 r = cms_err(err, 400, "body.compose: required (the compose file's YAML text)");
         if (r == 0 && rec.name && !cms_compose_project_name_valid(rec.name))
-                r = cms_err(err, 400, "body.name: invalid project name '%.64s': lowercase letters, "
-                                      "digits, '-' and '_', starting with a letter or digit",
+                r = cms_err(err, 400,
+                            "body.name: invalid project name '%.64s': lowercase letters, "
+                            "digits, '-' and '_', starting with a letter or digit",
                             rec.name);
-        r = r ?: merge_scale(&rec, cms_json_get(body, "scale"), err);
-        r = r ?: up_record(m, &rec, &o, status, out, err);
+        r = r ?: up_record(m, &rec, cms_json_get(body, "scale"), &o, status, out, err);
         cms_project_record_done(&rec);
         return r;
 }
@@ -182,8 +222,7 @@ int cms_projects_up_stored(struct cms_manager *m, const char *name, json_object 
         r = r ?: up_opts(body, &o, err);
         r = r ?: cms_project_store_load(m, name, &rec, err);
         r = r ?: record_from(body, &rec, err);
-        r = r ?: merge_scale(&rec, cms_json_get(body, "scale"), err);
-        r = r ?: up_record(m, &rec, &o, NULL, out, err);
+        r = r ?: up_record(m, &rec, cms_json_get(body, "scale"), &o, NULL, out, err);
         cms_project_record_done(&rec);
         return r;
 }
@@ -196,19 +235,19 @@ int cms_projects_scale(struct cms_manager *m, const char *name, json_object *bod
         if (!json_object_is_type(body, json_type_object) || !json_object_object_length(body))
                 return cms_err(err, 400, "body: expected {\"service\": count, ...}");
         int r = cms_project_store_load(m, name, &rec, err);
-        r = r ?: merge_scale(&rec, body, err);
-        r = r ?: up_record(m, &rec, &o, NULL, out, err);
+        r = r ?: up_record(m, &rec, body, &o, NULL, out, err);
         cms_project_record_done(&rec);
         return r;
 }
 
-int cms_projects_images_op(struct cms_manager *m, const char *name, bool build,
-                           json_object **out, struct cms_error *err)
+int cms_projects_images_op(struct cms_manager *m, const char *name, bool build, json_object **out,
+                           struct cms_error *err)
 {
         struct cms_project_record rec = {0};
         struct cms_compose_project *p = NULL;
         struct cms_up_opts o = {.build = true, .pull = CMS_PULL_ALWAYS, .images = build ? 1 : 2};
-        _cleanup_json_ json_object *reply = json_object_new_object(), *images = json_object_new_array();
+        _cleanup_json_ json_object *reply = json_object_new_object(),
+                                   *images = json_object_new_array();
         _cleanup_json_ json_object *warnings = json_object_new_array();
         int r = cms_project_store_load(m, name, &rec, err);
         r = r ?: cms_project_parse(&rec, &p, warnings, err);

@@ -41,7 +41,8 @@ int cms_project_store_save(struct cms_manager *m, const struct cms_project_recor
 {
         _cleanup_free_ char *dir = store_dir(m);
         _cleanup_free_ char *path = dir ? cms_strdup_printf("%s/%s.json", dir, rec->name) : NULL;
-        _cleanup_free_ char *tmp = dir ? cms_strdup_printf("%s/.%s.json.tmp", dir, rec->name) : NULL;
+        _cleanup_free_ char *tmp =
+            dir ? cms_strdup_printf("%s/.%s.json.tmp", dir, rec->name) : NULL;
         if (!tmp || !path)
                 return cms_err(err, 500, "out of memory");
         int r = cms_mkdir_p(dir, 0700);
@@ -96,8 +97,8 @@ static json_object *take_typed(json_object *o, const char *k, enum json_type t)
         return json_object_is_type(v, t) ? json_object_get(v) : NULL;
 }
 
-int cms_project_store_load(struct cms_manager *m, const char *name,
-                           struct cms_project_record *out, struct cms_error *err)
+int cms_project_store_load(struct cms_manager *m, const char *name, struct cms_project_record *out,
+                           struct cms_error *err)
 {
         memset(out, 0, sizeof(*out));
         if (!cms_compose_project_name_valid(name))
@@ -178,7 +179,9 @@ static int read_small(const char *path, size_t max, char **out, struct cms_error
 {
         _cleanup_fclose_ FILE *f = fopen(path, "re");
         if (!f)
-                return errno == ENOENT ? -ENOENT : cms_err(err, 400, "cannot read %s: %s", path, strerror(errno));
+                return errno == ENOENT
+                           ? -ENOENT
+                           : cms_err(err, 400, "cannot read %s: %s", path, strerror(errno));
         struct cms_buf b;
         cms_buf_init(&b, max);
         char chunk[4096];
@@ -202,11 +205,12 @@ static int env_file_into(struct cms_compose_service *s, const char *wd,
                          struct cms_error *err)
 {
         if (f->path[0] != '/' && !wd)
-                return cms_err(err, 400, "services.%s.env_file: the relative path '%.100s' needs "
-                                         "the project's working_dir",
+                return cms_err(err, 400,
+                               "services.%s.env_file: the relative path '%.100s' needs "
+                               "the project's working_dir",
                                s->name, f->path);
-        _cleanup_free_ char *path = f->path[0] == '/' ? strdup(f->path)
-                                                      : cms_strdup_printf("%s/%s", wd, f->path);
+        _cleanup_free_ char *path =
+            f->path[0] == '/' ? strdup(f->path) : cms_strdup_printf("%s/%s", wd, f->path);
         _cleanup_free_ char *text = NULL;
         if (!path)
                 return cms_err(err, 500, "out of memory");
@@ -258,7 +262,8 @@ int cms_project_parse(const struct cms_project_record *rec, struct cms_compose_p
         for (size_t i = 0; rec->profiles && i < cms_jlen(rec->profiles); i++) {
                 if (np == ELEMENTSOF(profiles) - 1)
                         return cms_err(err, 400, "profiles: at most 64");
-                profiles[np++] = json_object_get_string(json_object_array_get_idx(rec->profiles, i));
+                profiles[np++] =
+                    json_object_get_string(json_object_array_get_idx(rec->profiles, i));
         }
         profiles[np] = NULL;
         struct cms_compose_parse_opts po = {

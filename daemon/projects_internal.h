@@ -30,9 +30,9 @@ struct cms_up_opts {
 /* A project as stored in <state_dir>/projects/<name>.json (mode 0600: env may hold secrets). */
 struct cms_project_record {
         char *name;
-        char *compose;     /* the YAML text */
-        char *dotenv;      /* may be NULL */
-        char *working_dir; /* may be NULL */
+        char *compose;         /* the YAML text */
+        char *dotenv;          /* may be NULL */
+        char *working_dir;     /* may be NULL */
         json_object *env;      /* object, may be NULL */
         json_object *profiles; /* array of strings, may be NULL */
         json_object *scale;    /* object {service: n}, may be NULL */
@@ -82,12 +82,12 @@ size_t cms_pctrs_levels(const struct cms_pctrs *cs, int **levels);
 /* Waits until every container of `service` meets the condition ("service_started",
  * "service_healthy", "service_completed_successfully") or deadline (monotonic ms) passes:
  * 409 when it cannot (unhealthy, exited non-zero, no health check), 504 at the deadline. */
-int cms_project_gate(struct cms_manager *m, const char *service, const char *const *ids,
-                     size_t n, const char *condition, int64_t deadline, struct cms_error *err);
+int cms_project_gate(struct cms_manager *m, const char *service, const char *const *ids, size_t n,
+                     const char *condition, int64_t deadline, struct cms_error *err);
 
 /* Engine calls on one container; ok when it is already in the wanted state. */
-int cms_project_ctr_post(struct cms_manager *m, const char *id, const char *suffix,
-                         long timeout_ms, struct cms_error *err);
+int cms_project_ctr_post(struct cms_manager *m, const char *id, const char *suffix, long timeout_ms,
+                         struct cms_error *err);
 int cms_project_ctr_remove(struct cms_manager *m, const char *id, bool volumes,
                            struct cms_error *err);
 
@@ -98,9 +98,9 @@ int cms_project_images(struct cms_manager *m, const struct cms_compose_project *
                        struct cms_error *err);
 /* One `up` under way (project_apply.c sets it up, project_converge.c runs the containers). */
 struct cms_up_job {
-        char *id;        /* CREATE/RECREATE: the new container, made in the create phase */
-        bool started;    /* the start phase is done for it */
-        bool aside;      /* RECREATE: the old container is stopped and renamed aside */
+        char *id;     /* CREATE/RECREATE: the new container, made in the create phase */
+        bool started; /* the start phase is done for it */
+        bool aside;   /* RECREATE: the old container is stopped and renamed aside */
         bool old_running;
         char *old_name;
 };
@@ -117,9 +117,9 @@ struct cms_up_run {
         enum cms_runtime rt;
         pthread_mutex_t mu; /* reply, warnings, ids */
         json_object *reply, *warnings;
-        json_object **ids;   /* per service: the ids of its containers after up */
-        bool *failed;        /* per service */
-        int *rc;             /* per service */
+        json_object **ids; /* per service: the ids of its containers after up */
+        bool *failed;      /* per service */
+        int *rc;           /* per service */
         struct cms_error *errs;
         const size_t *level; /* the services of the level being worked */
 };

@@ -28,9 +28,12 @@ static void remap(enum cms_res_op op, long status, struct cms_error *err)
                                                 "conflict", NULL};
         static const char *const bad[] = {"user specified IP address", "invalid", NULL};
         static const char *const missing[] = {"no such", "not found", "plugin", NULL};
+        /* The engine's own trouble, not the caller's: Podman's host-interface scan races with
+         * veths coming and going ("route ip+net: no such network interface"). */
+        static const char *const internal[] = {"network interface", NULL};
         const char *msg = err->message;
         int to = err->status;
-        if (status == 403 || status == 500) {
+        if ((status == 403 || status == 500) && !says(msg, internal)) {
                 if (op != CMS_RES_READ && says(msg, bad))
                         to = 400;
                 else if (says(msg, conflicts))

@@ -129,7 +129,8 @@ static void test_names(void **state)
         struct cms_error err = {0};
         const char *names[] = {"web", "api", "db-1"};
         for (size_t i = 0; i < 3; i++) {
-                struct cms_project_record rec = {.name = (char *)names[i], .compose = "services: {}\n"};
+                struct cms_project_record rec = {.name = (char *)names[i],
+                                                 .compose = "services: {}\n"};
                 assert_int_equal(cms_project_store_save(&f->m, &rec, &err), 0);
         }
         char path[128];
@@ -218,8 +219,9 @@ static void test_levels(void **state)
 {
         struct cms_pctrs cs = {.v = calloc(8, sizeof(struct cms_pctr))};
         add_ctr(&cs, "web", "[{\"service\":\"api\",\"condition\":\"service_started\"}]");
-        add_ctr(&cs, "api", "[{\"service\":\"db\",\"condition\":\"service_healthy\"},"
-                            "{\"service\":\"cache\",\"condition\":\"service_started\"}]");
+        add_ctr(&cs, "api",
+                "[{\"service\":\"db\",\"condition\":\"service_healthy\"},"
+                "{\"service\":\"cache\",\"condition\":\"service_started\"}]");
         add_ctr(&cs, "db", "[]");
         add_ctr(&cs, "cache", "[]");
         add_ctr(&cs, "loner", "[{\"service\":\"gone\",\"condition\":\"service_started\"}]");
