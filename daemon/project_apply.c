@@ -252,7 +252,7 @@ static void up_done(struct cms_up_run *u)
 
 int cms_project_apply(struct cms_manager *m, const struct cms_compose_project *p,
                       const struct cms_up_opts *o, json_object *scale, json_object *reply,
-                      struct cms_error *err)
+                      bool *had_containers, struct cms_error *err)
 {
         struct cms_compose_plan *pl = NULL;
         struct cms_pctrs existing = {0};
@@ -277,6 +277,8 @@ int cms_project_apply(struct cms_manager *m, const struct cms_compose_project *p
         for (size_t i = 0; r == 0 && i < p->n_services; i++)
                 u.ids[i] = json_object_new_array();
         r = r ?: cms_project_containers(m, p->name, &existing, err);
+        if (had_containers)
+                *had_containers = existing.n > 0;
         r = r ?: plan_actions(&u, scale, err);
         r = r ?: validate(&u, err);
         for (size_t i = 0; r == 0 && i < p->n_networks; i++)

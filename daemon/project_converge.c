@@ -1,9 +1,9 @@
 /* The containers of an `up`, in two phases as Docker Compose v2 does: first every container to
  * make is created (and every one to replace is stopped and set aside), level by level with the
- * services of a level in parallel; then they are started level by level, each service once its
- * dependencies' conditions hold. Creation needs no waiting, so a chain of dependencies costs one
- * start per link instead of a create and a start. What is not started when something fails is
- * undone: new containers go, set-aside ones come back as they were. */
+ * services of a level in parallel; then they are started, each service as soon as its own
+ * dependencies are through and their conditions hold. Creation needs no waiting, so a chain of
+ * dependencies costs one start per link instead of a create and a start. What is not started
+ * when something fails is undone: new containers go, set-aside ones come back as they were. */
 #include <sys/stat.h>
 
 #include "projects_internal.h"
@@ -316,16 +316,40 @@ static int start_action(struct cms_up_run *u, size_t k, struct cms_error *err)
         }
 }
 
+/* Waits until every dependency this up works on is through its start phase. The services are
+ * taken in level order, so what one waits for has been taken by another thread already. */
+static void wait_for_deps(struct cms_up_run *u, const struct cms_compose_service *s)
+{
+        pthread_mutex_lock(&u->mu);
+        for (;;) {
+                bool ready = true;
+                for (size_t k = 0; ready && k < s->n_depends_on; k++) {
+                        size_t di = svc_index(u->p, s->depends_on[k].service);
+                        ready = di == SIZE_MAX || !touched(u, &u->p->services[di]) || u->done[di];
+                }
+                if (ready)
+                        break;
+                pthread_cond_wait(&u->cv, &u->mu);
+        }
+        pthread_mutex_unlock(&u->mu);
+}
+
 static void service_start(size_t i, void *ud)
 {
         struct cms_up_run *u = ud;
         size_t svc = u->level[i];
-        int r = gate_deps(u, &u->p->services[svc], &u->errs[svc]);
+        const struct cms_compose_service *s = &u->p->services[svc];
+        wait_for_deps(u, s);
+        int r = gate_deps(u, s, &u->errs[svc]);
         for (size_t k = 0; r == 0 && k < u->n_acts; k++)
                 if (u->acts[k].service == svc)
                         r = start_action(u, k, &u->errs[svc]);
+        pthread_mutex_lock(&u->mu);
         u->rc[svc] = r;
         u->failed[svc] = r < 0;
+        u->done[svc] = true;
+        pthread_cond_broadcast(&u->cv);
+        pthread_mutex_unlock(&u->mu);
 }
 
 /* Containers of services up leaves alone still count for their dependents' gates. */
@@ -339,8 +363,36 @@ static void ids_of_untouched(struct cms_up_run *u)
         }
 }
 
-/* One phase over all levels; the first failure ends it and is returned. */
-static int run_phase(struct cms_up_run *u, void (*fn)(size_t, void *), struct cms_error *err)
+/* The start phase: all services in one pool, in level order, each starting as soon as its own
+ * dependencies are through (not its whole level: one slow start holds back only what depends
+ * on it). The first failure in level order is returned. */
+static int start_phase(struct cms_up_run *u, struct cms_error *err)
+{
+        _cleanup_free_ size_t *todo = calloc(u->p->n_services + 1, sizeof(size_t));
+        u->done = calloc(u->p->n_services + 1, sizeof(bool));
+        if (!todo || !u->done)
+                return cms_err(err, 500, "out of memory");
+        size_t n = 0;
+        for (size_t l = 0; l < u->pl->n_levels; l++)
+                for (size_t k = 0; k < u->pl->levels[l].n; k++)
+                        if (touched(u, &u->p->services[u->pl->levels[l].services[k]]))
+                                todo[n++] = u->pl->levels[l].services[k];
+        u->level = todo;
+        pthread_cond_init(&u->cv, NULL);
+        cms_project_parallel(n, 16, service_start, u);
+        pthread_cond_destroy(&u->cv);
+        for (size_t k = 0; k < n; k++)
+                if (u->rc[todo[k]] < 0) {
+                        if (err)
+                                *err = u->errs[todo[k]];
+                        return u->rc[todo[k]];
+                }
+        return 0;
+}
+
+/* The create phase, level by level (network_mode service:x needs x's container to exist); the
+ * first failure ends it and is returned. */
+static int create_phase(struct cms_up_run *u, struct cms_error *err)
 {
         _cleanup_free_ size_t *todo = calloc(u->p->n_services + 1, sizeof(size_t));
         if (!todo)
@@ -352,7 +404,7 @@ static int run_phase(struct cms_up_run *u, void (*fn)(size_t, void *), struct cm
                         if (touched(u, &u->p->services[lv->services[k]]))
                                 todo[n++] = lv->services[k];
                 u->level = todo;
-                cms_project_parallel(n, 16, fn, u);
+                cms_project_parallel(n, 16, service_create, u);
                 for (size_t k = 0; k < n; k++)
                         if (u->rc[todo[k]] < 0) {
                                 if (err)
@@ -408,14 +460,16 @@ static int wait_ready(struct cms_up_run *u, struct cms_error *err)
 int cms_project_converge(struct cms_up_run *u, struct cms_error *err)
 {
         ids_of_untouched(u);
-        int r = run_phase(u, service_create, err);
-        r = r ?: run_phase(u, service_start, err);
+        int r = create_phase(u, err);
+        r = r ?: start_phase(u, err);
         for (size_t k = 0; k < u->n_acts; k++) {
                 if (r < 0)
                         undo(u, k);
                 free(u->jobs[k].id);
                 free(u->jobs[k].old_name);
         }
+        free(u->done);
+        u->done = NULL;
         r = r ?: remove_orphans(u, err);
         if (r == 0 && u->o->wait)
                 r = wait_ready(u, err);

@@ -163,7 +163,7 @@ static int up_record(struct cms_manager *m, struct cms_project_record *rec, json
                 free(rec->name);
                 rec->name = strdup(p->name);
         }
-        struct cms_pctrs before = {0};
+        bool had = true;
         json_object *reply = up_reply(p->name);
         json_object_object_add(reply, "warnings", json_object_get(warnings));
         if (!rec->name)
@@ -171,14 +171,12 @@ static int up_record(struct cms_manager *m, struct cms_project_record *rec, json
         r = r ?: cms_project_lock(m, p->name, err);
         if (r == 0) {
                 r = cms_project_store_save(m, rec, err);
-                r = r ?: cms_project_containers(m, p->name, &before, err);
                 r = r ?: cms_project_images(m, p, o, cms_json_get(reply, "images"), warnings, err);
-                r = r ?: cms_project_apply(m, p, o, rec->scale, reply, err);
+                r = r ?: cms_project_apply(m, p, o, rec->scale, reply, &had, err);
                 cms_project_unlock(m, p->name);
         }
         if (status)
-                *status = before.n ? 200 : 201;
-        cms_pctrs_done(&before);
+                *status = had ? 200 : 201;
         cms_compose_project_free(p);
         if (r < 0) {
                 json_object_put(reply);

@@ -121,7 +121,9 @@ struct cms_up_run {
         bool *failed;      /* per service */
         int *rc;           /* per service */
         struct cms_error *errs;
-        const size_t *level; /* the services of the level being worked */
+        const size_t *level; /* the services being worked, in level order */
+        bool *done;          /* per service: its start phase is over (start phase) */
+        pthread_cond_t cv;   /* signalled when a service is done */
 };
 /* Appends a formatted warning unless it is there already. */
 void cms_project_warn(json_object *warnings, const char *fmt, ...) CMS_PRINTF(2, 3);
@@ -137,7 +139,7 @@ int cms_project_converge(struct cms_up_run *u, struct cms_error *err);
 /* up / scale: brings the engine to the model. */
 int cms_project_apply(struct cms_manager *m, const struct cms_compose_project *p,
                       const struct cms_up_opts *o, json_object *scale, json_object *reply,
-                      struct cms_error *err);
+                      bool *had_containers, struct cms_error *err);
 
 /* Runs fn(i, ud) for i in [0, n) on up to `width` threads; returns when all are done. */
 void cms_project_parallel(size_t n, unsigned width, void (*fn)(size_t i, void *ud), void *ud);
