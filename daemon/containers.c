@@ -9,6 +9,19 @@ char *cms_container_path(const char *id, const char *suffix)
 }
 #define ctr_path cms_container_path
 
+int cms_container_post(struct cms_manager *m, const char *id, const char *suffix, long timeout_ms,
+                       struct cms_error *err)
+{
+        _cleanup_free_ char *p = ctr_path(id, suffix);
+        if (!p)
+                return cms_err(err, 500, "out of memory");
+        struct cms_engine_req req = {.method = "POST", .path = p, .timeout_ms = timeout_ms};
+        struct cms_engine_reply reply = {0};
+        int r = cms_engine_call(m->engine, &req, &reply, err);
+        cms_engine_reply_free(&reply);
+        return r;
+}
+
 int cms_action_parse(const char *s, enum cms_action *out)
 {
         static const char *const names[] = {"start", "stop", "restart", "pause", "unpause", "kill"};

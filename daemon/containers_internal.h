@@ -6,6 +6,10 @@
 
 /* "/containers/<escaped id><suffix>"; NULL on OOM. */
 char *cms_container_path(const char *id, const char *suffix);
+/* POST /containers/<id><suffix> ("/start", "/stop?t=5", "/rename?name=x"); timeout_ms 0: the
+ * engine client's default. The reply body is dropped. */
+int cms_container_post(struct cms_manager *m, const char *id, const char *suffix, long timeout_ms,
+                       struct cms_error *err);
 /* The engine's inspect document of a container: an object with a string "Id". 400 for an id
  * that cannot be a container name, id or id prefix. */
 int cms_container_inspect_raw(struct cms_manager *m, const char *id, json_object **out,

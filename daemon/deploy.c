@@ -91,19 +91,6 @@ static int find_named(struct cms_manager *m, const char *name, json_object **out
         return 0;
 }
 
-static int post(struct cms_manager *m, const char *id, const char *suffix, long timeout_ms,
-                struct cms_error *err)
-{
-        _cleanup_free_ char *p = cms_container_path(id, suffix);
-        if (!p)
-                return cms_err(err, 500, "out of memory");
-        struct cms_engine_req req = {.method = "POST", .path = p, .timeout_ms = timeout_ms};
-        struct cms_engine_reply reply = {0};
-        int r = cms_engine_call(m->engine, &req, &reply, err);
-        cms_engine_reply_free(&reply);
-        return r;
-}
-
 /* A container being replaced: renamed aside and stopped while its successor starts, so that it
  * can be put back as it was when the successor fails. */
 struct aside {
@@ -118,12 +105,12 @@ static int set_aside(struct cms_manager *m, json_object *old, struct aside *a, s
         a->running = json_object_get_boolean(cms_json_get(cms_json_get(old, "State"), "Running"));
         char q[128];
         snprintf(q, sizeof(q), "/rename?name=cmsd-replaced-%.12s", id);
-        int r = post(m, id, q, 0, err);
+        int r = cms_container_post(m, id, q, 0, err);
         if (r == 0 && a->running) {
                 json_object *st = cms_json_get(cms_json_get(old, "Config"), "StopTimeout");
                 int grace = st && json_object_get_int(st) > 0 ? json_object_get_int(st) : 10;
                 snprintf(q, sizeof(q), "/stop?t=%d", grace);
-                r = post(m, id, q, (grace + 30) * 1000L, err);
+                r = cms_container_post(m, id, q, (grace + 30) * 1000L, err);
         }
         return r;
 }
@@ -134,9 +121,9 @@ static void restore(struct cms_manager *m, const struct aside *a)
         _cleanup_free_ char *n = cms_url_escape(a->name);
         _cleanup_free_ char *q = n ? cms_strdup_printf("/rename?name=%s", n) : NULL;
         if (q)
-                post(m, a->id, q, 0, NULL);
+                cms_container_post(m, a->id, q, 0, NULL);
         if (a->running)
-                post(m, a->id, "/start", 0, NULL);
+                cms_container_post(m, a->id, "/start", 0, NULL);
 }
 
 static int deploy_spec(struct cms_manager *m, struct cms_create_spec *spec, bool pull, bool replace,

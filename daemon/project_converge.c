@@ -125,14 +125,14 @@ static int stop_ctr(struct cms_up_run *u, const struct cms_compose_service *s, c
         int64_t grace = s && s->stop_grace_period_ms >= 0 ? s->stop_grace_period_ms : 10000;
         char q[64];
         snprintf(q, sizeof(q), "/stop?t=%lld", (long long)(grace / 1000));
-        return cms_project_ctr_post(u->m, id, q, (long)grace + 30000, err);
+        return cms_container_post(u->m, id, q, (long)grace + 30000, err);
 }
 
 static int rename_ctr(struct cms_up_run *u, const char *id, const char *name, struct cms_error *err)
 {
         _cleanup_free_ char *esc = cms_url_escape(name);
         _cleanup_free_ char *q = esc ? cms_strdup_printf("/rename?name=%s", esc) : NULL;
-        return q ? cms_project_ctr_post(u->m, id, q, 0, err) : cms_err(err, 500, "out of memory");
+        return q ? cms_container_post(u->m, id, q, 0, err) : cms_err(err, 500, "out of memory");
 }
 
 /* Stop the old container and rename it aside, so the new one can take its name. */
@@ -152,7 +152,7 @@ static int set_aside(struct cms_up_run *u, const struct cms_compose_service *s,
         if (r == 0)
                 j->aside = true;
         else if (j->old_running)
-                cms_project_ctr_post(u->m, a->id, "/start", 0, NULL);
+                cms_container_post(u->m, a->id, "/start", 0, NULL);
         return r;
 }
 
@@ -169,7 +169,7 @@ static void undo(struct cms_up_run *u, size_t k)
         if (j->aside) {
                 rename_ctr(u, u->acts[k].id, j->old_name, NULL);
                 if (j->old_running)
-                        cms_project_ctr_post(u->m, u->acts[k].id, "/start", 0, NULL);
+                        cms_container_post(u->m, u->acts[k].id, "/start", 0, NULL);
                 j->aside = false;
         }
 }
@@ -295,7 +295,7 @@ static int start_action(struct cms_up_run *u, size_t k, struct cms_error *err)
         switch (a->kind) {
         case CMS_COMPOSE_ACTION_CREATE:
         case CMS_COMPOSE_ACTION_RECREATE:
-                if ((r = cms_project_ctr_post(u->m, j->id, "/start", 0, err)) < 0)
+                if ((r = cms_container_post(u->m, j->id, "/start", 0, err)) < 0)
                         return r;
                 j->started = true;
                 /* The old container is only needed to go back to. */
@@ -305,7 +305,7 @@ static int start_action(struct cms_up_run *u, size_t k, struct cms_error *err)
                            a->kind == CMS_COMPOSE_ACTION_CREATE ? "created" : "recreated");
                 return 0;
         case CMS_COMPOSE_ACTION_START:
-                if ((r = cms_project_ctr_post(u->m, a->id, "/start", 0, err)) == 0)
+                if ((r = cms_container_post(u->m, a->id, "/start", 0, err)) == 0)
                         add_result(u, a->service, a->number, a->id, "started");
                 return r;
         case CMS_COMPOSE_ACTION_KEEP:

@@ -262,21 +262,21 @@ static void ctl_one(size_t i, void *ud)
         int r = 0;
         if (!strcmp(c->verb, "start")) {
                 r = ctl_gate(c, x, &e);
-                r = r ?: cms_project_ctr_post(c->m, x->id, "/start", 0, &e);
+                r = r ?: cms_container_post(c->m, x->id, "/start", 0, &e);
                 action = "started";
         } else if (!strcmp(c->verb, "restart")) {
                 snprintf(q, sizeof(q), "/restart?t=%d", c->timeout_s);
-                r = cms_project_ctr_post(c->m, x->id, q, tmo, &e);
+                r = cms_container_post(c->m, x->id, q, tmo, &e);
                 action = "restarted";
         } else if (!strcmp(c->verb, "down")) {
                 /* A graceful stop first; the forced remove ends it whatever the stop said. */
                 snprintf(q, sizeof(q), "/stop?t=%d", c->timeout_s);
-                cms_project_ctr_post(c->m, x->id, q, tmo, NULL);
+                cms_container_post(c->m, x->id, q, tmo, NULL);
                 r = cms_project_ctr_remove(c->m, x->id, c->volumes, &e);
                 action = "removed";
         } else {
                 snprintf(q, sizeof(q), "/stop?t=%d", c->timeout_s);
-                r = cms_project_ctr_post(c->m, x->id, q, tmo, &e);
+                r = cms_container_post(c->m, x->id, q, tmo, &e);
                 action = "stopped";
         }
         if (r < 0) {

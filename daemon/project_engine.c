@@ -259,19 +259,6 @@ int cms_project_gate(struct cms_manager *m, const char *service, const char *con
         return r;
 }
 
-int cms_project_ctr_post(struct cms_manager *m, const char *id, const char *suffix, long timeout_ms,
-                         struct cms_error *err)
-{
-        _cleanup_free_ char *p = cms_container_path(id, suffix);
-        if (!p)
-                return cms_err(err, 500, "out of memory");
-        struct cms_engine_req req = {.method = "POST", .path = p, .timeout_ms = timeout_ms};
-        struct cms_engine_reply reply = {0};
-        int r = cms_engine_call(m->engine, &req, &reply, err);
-        cms_engine_reply_free(&reply);
-        return r;
-}
-
 int cms_project_ctr_remove(struct cms_manager *m, const char *id, bool volumes,
                            struct cms_error *err)
 {

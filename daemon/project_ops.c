@@ -88,32 +88,6 @@ static int up_opts(json_object *body, struct cms_up_opts *o, struct cms_error *e
         return 0;
 }
 
-/* The request's scale names services of the file, with counts the diff accepts. */
-static int check_scale(const struct cms_compose_project *p, json_object *scale,
-                       struct cms_error *err)
-{
-        if (!scale)
-                return 0;
-        if (!json_object_is_type(scale, json_type_object))
-                return cms_err(err, 400, "scale: must be an object {\"service\": count}");
-        json_object_object_foreach(scale, k, v)
-        {
-                const struct cms_compose_service *s = cms_compose_service_find(p, k);
-                int64_t n = json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : -1;
-                if (!s)
-                        return cms_err(err, 400, "scale: no such service: %.64s", k);
-                if (n < 0 || n > CMS_COMPOSE_MAX_REPLICAS)
-                        return cms_err(err, 400, "scale.%s: must be an integer in [0, %d]", k,
-                                       CMS_COMPOSE_MAX_REPLICAS);
-                if (n > 1 && s->container_name)
-                        return cms_err(err, 400,
-                                       "scale.%s: container_name '%s' allows one "
-                                       "container",
-                                       k, s->container_name);
-        }
-        return 0;
-}
-
 /* Scale entries are merged into the stored ones, so a service scaled stays scaled on the next
  * up; stored entries of services the file no longer has (or a profile now hides) are dropped. */
 static void merge_scale(const struct cms_compose_project *p, struct cms_project_record *rec,
@@ -154,7 +128,7 @@ static int up_record(struct cms_manager *m, struct cms_project_record *rec, json
         _cleanup_json_ json_object *warnings = json_object_new_array();
         struct cms_compose_project *p = NULL;
         int r = cms_project_parse(rec, &p, warnings, err);
-        if (r == 0 && (r = check_scale(p, scale, err)) < 0)
+        if (r == 0 && (r = cms_compose_scale_check(p, scale, err)) < 0)
                 cms_compose_project_free(p);
         if (r < 0)
                 return r;

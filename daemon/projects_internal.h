@@ -85,9 +85,7 @@ size_t cms_pctrs_levels(const struct cms_pctrs *cs, int **levels);
 int cms_project_gate(struct cms_manager *m, const char *service, const char *const *ids, size_t n,
                      const char *condition, int64_t deadline, struct cms_error *err);
 
-/* Engine calls on one container; ok when it is already in the wanted state. */
-int cms_project_ctr_post(struct cms_manager *m, const char *id, const char *suffix, long timeout_ms,
-                         struct cms_error *err);
+/* Removes a container (force); one already gone is fine. */
 int cms_project_ctr_remove(struct cms_manager *m, const char *id, bool volumes,
                            struct cms_error *err);
 

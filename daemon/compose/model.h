@@ -358,6 +358,11 @@ struct cms_compose_diff_opts {
         json_object *scale;  /* {"web": 3} overrides replicas (may be NULL) */
 };
 
+/* A scale object {"web": 3}: every key a service of p, every value a count in
+ * [0, MAX_REPLICAS], at most 1 for a service with container_name; NULL passes. Else 400. */
+int cms_compose_scale_check(const struct cms_compose_project *p, json_object *scale,
+                            struct cms_error *err);
+
 /* What `up` must do so the engine matches the model: per service, numbers 1..replicas are kept
  * (hash equal), recreated (hash differs) or created; higher numbers are removed. Actions are
  * listed in plan order (level by level, service by service, number ascending), removals of

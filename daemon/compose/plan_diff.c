@@ -38,8 +38,8 @@ static int scale_of(const struct cms_compose_project *p, json_object *scale, siz
         return 0;
 }
 
-static int check_scale(const struct cms_compose_project *p, json_object *scale,
-                       struct cms_error *err)
+int cms_compose_scale_check(const struct cms_compose_project *p, json_object *scale,
+                            struct cms_error *err)
 {
         if (!scale)
                 return 0;
@@ -48,8 +48,13 @@ static int check_scale(const struct cms_compose_project *p, json_object *scale,
         json_object_object_foreach(scale, key, val)
         {
                 (void)val;
-                if (!cms_compose_service_find(p, key))
+                const struct cms_compose_service *s = cms_compose_service_find(p, key);
+                int n;
+                if (!s)
                         return cms_err(err, 400, "scale: no such service: %.64s", key);
+                int r = scale_of(p, scale, (size_t)(s - p->services), &n, err);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
@@ -104,7 +109,7 @@ int cms_compose_diff(const struct cms_compose_project *p, const struct cms_compo
         *out = NULL;
         *n = 0;
         o = o ? o : &none;
-        int r = check_scale(p, o->scale, err);
+        int r = cms_compose_scale_check(p, o->scale, err);
         for (size_t l = 0; r == 0 && l < pl->n_levels; l++)
                 for (size_t k = 0; r == 0 && k < pl->levels[l].n; k++) {
                         size_t svc = pl->levels[l].services[k];
