@@ -74,9 +74,72 @@ int cms_project_prepare(struct cms_up_run *u, const struct cms_compose_service *
         return 0;
 }
 
-/* Create (not start) one container and join its further networks. */
+static bool anonymous_volume(const char *name)
+{
+        return name && strlen(name) == 64 && strspn(name, "0123456789abcdef") == 64;
+}
+
+/* The new container's mount at target, or NULL. */
+static json_object *mount_at(json_object *mounts, const char *target)
+{
+        for (size_t i = 0; i < cms_jlen(mounts); i++) {
+                json_object *m = json_object_array_get_idx(mounts, i);
+                const char *t = json_object_get_string(cms_json_get(m, "Target"));
+                if (t && !strcmp(t, target))
+                        return m;
+        }
+        return NULL;
+}
+
+/* A replacement keeps its predecessor's anonymous volumes (an image's VOLUME, a bare "/data"),
+ * as Compose does: their data would otherwise be left behind in a dangling volume. */
+static void keep_anonymous_volumes(struct cms_up_run *u, const char *old_id, json_object *body)
+{
+        _cleanup_json_ json_object *raw = NULL;
+        if (!old_id || cms_container_inspect_raw(u->m, old_id, &raw, NULL) < 0)
+                return;
+        json_object *hc = cms_json_get(body, "HostConfig");
+        if (!hc) {
+                hc = json_object_new_object();
+                json_object_object_add(body, "HostConfig", hc);
+        }
+        json_object *mounts = cms_json_get(hc, "Mounts");
+        json_object *tmpfs = cms_json_get(hc, "Tmpfs");
+        json_object *old = cms_json_get(raw, "Mounts");
+        for (size_t i = 0; i < cms_jlen(old); i++) {
+                json_object *m = json_object_array_get_idx(old, i);
+                const char *type = json_object_get_string(cms_json_get(m, "Type"));
+                const char *name = json_object_get_string(cms_json_get(m, "Name"));
+                const char *dst = json_object_get_string(cms_json_get(m, "Destination"));
+                if (!type || strcmp(type, "volume") || !anonymous_volume(name) || !dst ||
+                    json_object_object_get_ex(tmpfs, dst, NULL))
+                        continue;
+                json_object *same = mount_at(mounts, dst);
+                const char *st = json_object_get_string(cms_json_get(same, "Type"));
+                const char *ss = json_object_get_string(cms_json_get(same, "Source"));
+                if (same) {
+                        /* The file's own anonymous volume ("/data"): the old one fills it. */
+                        if (st && !strcmp(st, "volume") && (!ss || !*ss))
+                                json_object_object_add(same, "Source",
+                                                       json_object_new_string(name));
+                        continue;
+                }
+                if (!mounts) {
+                        mounts = json_object_new_array();
+                        json_object_object_add(hc, "Mounts", mounts);
+                }
+                json_object *n = json_object_new_object();
+                json_object_object_add(n, "Type", json_object_new_string("volume"));
+                json_object_object_add(n, "Source", json_object_new_string(name));
+                json_object_object_add(n, "Target", json_object_new_string(dst));
+                json_object_array_add(mounts, n);
+        }
+}
+
+/* Create (not start) one container and join its further networks; old_id: the container it
+ * replaces (may be NULL). */
 static int create_one(struct cms_up_run *u, const struct cms_compose_service *s, int number,
-                      char **id, struct cms_error *err)
+                      const char *old_id, char **id, struct cms_error *err)
 {
         struct cms_compose_container c;
         struct cms_create_spec spec;
@@ -84,6 +147,7 @@ static int create_one(struct cms_up_run *u, const struct cms_compose_service *s,
         if (r < 0)
                 return r;
         make_bind_sources(s, c.config);
+        keep_anonymous_volumes(u, old_id, spec.body);
         _cleanup_json_ json_object *made = NULL;
         r = cms_container_create_spec(u->m, &spec, false, &made, err);
         const char *cid = made ? json_object_get_string(cms_json_get(made, "id")) : NULL;
@@ -206,9 +270,9 @@ static int create_action(struct cms_up_run *u, size_t k, struct cms_error *err)
         case CMS_COMPOSE_ACTION_RECREATE:
                 if ((r = set_aside(u, s, a, j, err)) < 0)
                         return r;
-                /* fall through */
+                return create_one(u, s, a->number, a->id, &j->id, err);
         case CMS_COMPOSE_ACTION_CREATE:
-                return create_one(u, s, a->number, &j->id, err);
+                return create_one(u, s, a->number, NULL, &j->id, err);
         case CMS_COMPOSE_ACTION_REMOVE:
                 stop_ctr(u, s, a->id, NULL);
                 if ((r = cms_project_ctr_remove(u->m, a->id, false, err)) == 0)

@@ -413,6 +413,8 @@ targeted_recreate() {
         up_project "$p" "$CF" '{"env": {"V": "1"}}'
         expect_ok 201
         a=$(reply_id a) b=$(reply_id b)
+        api POST "/v1/containers/$b/exec" '{"command": ["sh", "-c", "echo kept > /data/f"]}' "$TOK_OPERATOR"
+        expect_ok
         up_project "$p" "$CF" '{"env": {"V": "2"}}'
         expect_ok 200
         expect_jq '[.data.containers[] | [.service, .action]] | sort == [["a", "kept"], ["b", "recreated"]]' \
@@ -424,6 +426,10 @@ targeted_recreate() {
         engine_inspect "$b2"
         expect_engine --arg p "$p" '.State.Running == true and (.Config.Env | index("V=2") != null) and
                 .Name == ("/" + $p + "-b-1")' "new b running with V=2 under the same name"
+        # As in Compose, the replacement takes over the anonymous volume (and its data).
+        api POST "/v1/containers/$b2/exec" '{"command": ["cat", "/data/f"]}' "$TOK_OPERATOR"
+        expect_ok
+        expect_jq '.data.stdout == "kept\n"' "b's /data survived the recreation"
         engine_inspect "$a"
         expect_engine '.State.Running == true' "a still running"
         api POST "/v1/projects/$p/up" '{"env": {"V": "3"}}' "$TOK_OPERATOR"
