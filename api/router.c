@@ -66,8 +66,6 @@ static const struct cms_route routes[] = {
          "volumes_prune"},
         {"GET", "/v1/volumes/{name}", h_volume_inspect, CMS_ROLE_VIEWER, 0, "volume_inspect"},
         {"DELETE", "/v1/volumes/{name}", h_volume_remove, CMS_ROLE_OPERATOR, 0, "volume_remove"},
-        /* Image refs contain '/': the literal routes first, then "{ref*}" with a suffix, then
-         * the bare "{ref*}" (which would swallow the suffixes). */
         {"GET", "/v1/projects", h_projects_list, CMS_ROLE_VIEWER, 0, "projects_list"},
         {"POST", "/v1/projects", h_projects_up, CMS_ROLE_OPERATOR, ROUTE_JSON_BODY | ROUTE_YAML_BODY,
          "projects_up"},
@@ -91,7 +89,8 @@ static const struct cms_route routes[] = {
          "project_build"},
         {"POST", "/v1/projects/{name}/pull", h_project_images, CMS_ROLE_OPERATOR, ROUTE_JSON_BODY,
          "project_pull"},
-
+        /* Image refs contain '/': the literal routes first, then "{ref*}" with a suffix, then
+         * the bare "{ref*}" (which would swallow the suffixes). */
         {"GET", "/v1/images", h_images_list, CMS_ROLE_VIEWER, 0, "images_list"},
         {"POST", "/v1/images/pull", h_images_pull, CMS_ROLE_OPERATOR, ROUTE_JSON_BODY,
          "images_pull"},
