@@ -83,6 +83,39 @@ static int ipam_config(struct cms_cp *c, const struct cms_ynode *v, const char *
         return r;
 }
 
+/* What networks and volumes share: external, name, driver, driver_opts, labels. */
+struct common_body {
+        bool *external;
+        char **name, **driver;
+        struct cms_compose_kvs *driver_opts, *labels;
+};
+
+static int read_common(struct cms_cp *c, const struct cms_ynode *v, const char *path,
+                       const char *const *conflicts, struct common_body *b)
+{
+        char sub[256];
+        const struct cms_ynode *x;
+        int r = 0;
+#define SUB(k) (cms_cp_sub(sub, sizeof(sub), "%.200s.%s", path, k), sub)
+        if ((x = cms_ymap_get(v, "external")))
+                r = read_external(c, x, SUB("external"), b->external, b->name);
+        if (r == 0 && *b->external)
+                r = external_conflicts(c, v, path, conflicts);
+        if (r == 0)
+                r = cms_cp_str(c, cms_ymap_get(v, "name"), SUB("name"), b->name);
+        if (r == 0)
+                r = cms_cp_str(c, cms_ymap_get(v, "driver"), SUB("driver"), b->driver);
+        if (r == 0)
+                r = cms_cp_kvs(c, cms_ymap_get(v, "driver_opts"), SUB("driver_opts"),
+                               b->driver_opts);
+        if (r == 0)
+                r = cms_cp_kvs(c, cms_ymap_get(v, "labels"), SUB("labels"), b->labels);
+        if (r == 0)
+                r = check_reserved_labels(c, cms_ymap_get(v, "labels"), SUB("labels"), b->labels);
+#undef SUB
+        return r;
+}
+
 static int network_body(struct cms_cp *c, const struct cms_ynode *v, const char *path,
                         struct cms_compose_network *n)
 {
@@ -94,23 +127,9 @@ static int network_body(struct cms_cp *c, const struct cms_ynode *v, const char 
         char sub[256];
         cms_cp_check_keys(c, v, path, keys, NULL);
         const struct cms_ynode *x;
-        int r = 0;
+        struct common_body cb = {&n->external, &n->name, &n->driver, &n->driver_opts, &n->labels};
+        int r = read_common(c, v, path, conflicts, &cb);
 #define SUB(k) (cms_cp_sub(sub, sizeof(sub), "%.200s.%s", path, k), sub)
-        if ((x = cms_ymap_get(v, "external")))
-                r = read_external(c, x, SUB("external"), &n->external, &n->name);
-        if (r == 0 && n->external)
-                r = external_conflicts(c, v, path, conflicts);
-        if (r == 0)
-                r = cms_cp_str(c, cms_ymap_get(v, "name"), SUB("name"), &n->name);
-        if (r == 0)
-                r = cms_cp_str(c, cms_ymap_get(v, "driver"), SUB("driver"), &n->driver);
-        if (r == 0)
-                r = cms_cp_kvs(c, cms_ymap_get(v, "driver_opts"), SUB("driver_opts"),
-                               &n->driver_opts);
-        if (r == 0)
-                r = cms_cp_kvs(c, cms_ymap_get(v, "labels"), SUB("labels"), &n->labels);
-        if (r == 0)
-                r = check_reserved_labels(c, cms_ymap_get(v, "labels"), SUB("labels"), &n->labels);
         if (r == 0)
                 r = cms_cp_bool(c, cms_ymap_get(v, "internal"), SUB("internal"), &n->internal);
         if (r == 0)
@@ -139,29 +158,10 @@ static int volume_body(struct cms_cp *c, const struct cms_ynode *v, const char *
         static const char *const keys[] = {"name",        "external", "driver",
                                            "driver_opts", "labels",   NULL};
         static const char *const conflicts[] = {"driver", "driver_opts", NULL};
-        char sub[256];
         cms_cp_check_keys(c, v, path, keys, NULL);
-        const struct cms_ynode *x;
-        int r = 0;
-#define SUB(k) (cms_cp_sub(sub, sizeof(sub), "%.200s.%s", path, k), sub)
-        if ((x = cms_ymap_get(v, "external")))
-                r = read_external(c, x, SUB("external"), &vol->external, &vol->name);
-        if (r == 0 && vol->external)
-                r = external_conflicts(c, v, path, conflicts);
-        if (r == 0)
-                r = cms_cp_str(c, cms_ymap_get(v, "name"), SUB("name"), &vol->name);
-        if (r == 0)
-                r = cms_cp_str(c, cms_ymap_get(v, "driver"), SUB("driver"), &vol->driver);
-        if (r == 0)
-                r = cms_cp_kvs(c, cms_ymap_get(v, "driver_opts"), SUB("driver_opts"),
-                               &vol->driver_opts);
-        if (r == 0)
-                r = cms_cp_kvs(c, cms_ymap_get(v, "labels"), SUB("labels"), &vol->labels);
-        if (r == 0)
-                r = check_reserved_labels(c, cms_ymap_get(v, "labels"), SUB("labels"),
-                                          &vol->labels);
-#undef SUB
-        return r;
+        struct common_body cb = {&vol->external, &vol->name, &vol->driver, &vol->driver_opts,
+                                 &vol->labels};
+        return read_common(c, v, path, conflicts, &cb);
 }
 
 /* "<project>_<key>" unless named; external ones keep their name or key. */
