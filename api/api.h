@@ -121,6 +121,10 @@ int cms_stream_start(struct cms_request *r, enum cms_stream_format fmt, cms_stre
  * buffer is full, so a slow reader slows the producer instead of growing memory. */
 int cms_stream_emit(struct cms_stream *s, const char *event, json_object *data);
 bool cms_stream_is_sse(struct cms_stream *s);
+/* The last event of a follow: "error" {reason, message} when rc < 0; else, on SSE and unless
+ * the client left, "end" {reason} ("shutdown" when cmsd is draining). */
+void cms_stream_finish(struct cms_stream *s, int rc, const struct cms_error *err,
+                       const char *reason);
 /* Nonzero once the client has gone or cmsd is draining. */
 int cms_stream_should_stop(void *stream);
 

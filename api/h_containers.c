@@ -219,23 +219,7 @@ static void follow_run(struct cms_stream *s, void *ud)
         struct cms_error err = {0};
         f->s = s;
         int rc = cms_containers_logs(f->m, f->id, &f->o, follow_line, follow_stop, f, &err);
-        json_object *end = json_object_new_object();
-        if (rc < 0) {
-                json_object_object_add(end, "reason", json_object_new_string("error"));
-                json_object_object_add(end, "message", json_object_new_string(err.message));
-                cms_stream_emit(s, "error", end);
-        } else if (!cms_stream_should_stop(s) || atomic_load(&f->m->draining)) {
-                bool shutdown = atomic_load(&f->m->draining);
-                json_object_object_add(end, "reason", json_object_new_string(
-                                                              shutdown ? "shutdown" : "container stopped"));
-                /* SSE gets an explicit end event; NDJSON readers see the stream close. */
-                if (f->o.follow && cms_stream_is_sse(s))
-                        cms_stream_emit(s, "end", end);
-                else
-                        json_object_put(end);
-        } else {
-                json_object_put(end);
-        }
+        cms_stream_finish(s, rc, &err, "container stopped");
 }
 
 void h_container_logs(struct cms_request *r)

@@ -201,17 +201,7 @@ static void follow_run(struct cms_stream *s, void *ud)
         f->s = s;
         int rc =
             cms_projects_logs(f->m, f->name, f->service, &f->o, follow_line, follow_stop, f, &err);
-        json_object *end = json_object_new_object();
-        if (rc < 0) {
-                json_object_object_add(end, "reason", json_object_new_string("error"));
-                json_object_object_add(end, "message", json_object_new_string(err.message));
-                cms_stream_emit(s, "error", end);
-        } else if (cms_stream_is_sse(s) && !cms_stream_should_stop(s)) {
-                json_object_object_add(end, "reason", json_object_new_string("containers stopped"));
-                cms_stream_emit(s, "end", end);
-        } else {
-                json_object_put(end);
-        }
+        cms_stream_finish(s, rc, &err, "containers stopped");
 }
 
 void h_project_logs(struct cms_request *r)

@@ -105,6 +105,25 @@ bool cms_stream_is_sse(struct cms_stream *s)
         return s->fmt == CMS_STREAM_SSE;
 }
 
+void cms_stream_finish(struct cms_stream *s, int rc, const struct cms_error *err,
+                       const char *reason)
+{
+        json_object *end = json_object_new_object();
+        bool shutdown = atomic_load(&s->m->draining);
+        if (rc < 0) {
+                json_object_object_add(end, "reason", json_object_new_string("error"));
+                json_object_object_add(end, "message", json_object_new_string(err->message));
+                cms_stream_emit(s, "error", end);
+        } else if ((!cms_stream_should_stop(s) || shutdown) && cms_stream_is_sse(s)) {
+                /* SSE gets an explicit end event; NDJSON readers see the stream close. */
+                json_object_object_add(end, "reason",
+                                       json_object_new_string(shutdown ? "shutdown" : reason));
+                cms_stream_emit(s, "end", end);
+        } else {
+                json_object_put(end);
+        }
+}
+
 int cms_stream_should_stop(void *stream)
 {
         struct cms_stream *s = stream;
