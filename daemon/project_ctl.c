@@ -208,8 +208,6 @@ int cms_projects_ps(struct cms_manager *m, const char *name, json_object **out,
 struct ctl {
         struct cms_manager *m;
         const struct cms_pctrs *cs;
-        const int *levels;
-        int level;
         const char *verb; /* "start", "stop", "restart", "down" */
         int timeout_s;
         bool volumes;
@@ -299,7 +297,6 @@ static int ctl_run(struct ctl *c, struct cms_error *err)
 {
         int *levels = NULL;
         size_t nl = cms_pctrs_levels(c->cs, &levels);
-        c->levels = levels;
         c->todo = calloc(c->cs->n + 1, sizeof(size_t));
         if (!levels || !c->todo) {
                 free(levels);

@@ -134,8 +134,7 @@ static int one_service(struct cms_manager *m, const struct cms_compose_project *
 }
 
 int cms_project_images(struct cms_manager *m, const struct cms_compose_project *p,
-                       const struct cms_up_opts *o, json_object *images, json_object *warnings,
-                       struct cms_error *err)
+                       const struct cms_up_opts *o, json_object *images, struct cms_error *err)
 {
         _cleanup_json_ json_object *done = json_object_new_object();
         for (size_t i = 0; i < p->n_services; i++) {
@@ -157,6 +156,5 @@ int cms_project_images(struct cms_manager *m, const struct cms_compose_project *
                 json_object_object_add(done, s->image,
                                        json_object_get(cms_json_get(last, "action")));
         }
-        (void)warnings;
         return 0;
 }

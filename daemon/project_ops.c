@@ -145,7 +145,7 @@ static int up_record(struct cms_manager *m, struct cms_project_record *rec, json
         r = r ?: cms_project_lock(m, p->name, err);
         if (r == 0) {
                 r = cms_project_store_save(m, rec, err);
-                r = r ?: cms_project_images(m, p, o, cms_json_get(reply, "images"), warnings, err);
+                r = r ?: cms_project_images(m, p, o, cms_json_get(reply, "images"), err);
                 r = r ?: cms_project_apply(m, p, o, rec->scale, reply, &had, err);
                 cms_project_unlock(m, p->name);
         }
@@ -225,7 +225,7 @@ int cms_projects_images_op(struct cms_manager *m, const char *name, bool build, 
         r = r ?: cms_project_parse(&rec, &p, warnings, err);
         r = r ?: cms_project_lock(m, name, err);
         if (r == 0) {
-                r = cms_project_images(m, p, &o, images, warnings, err);
+                r = cms_project_images(m, p, &o, images, err);
                 cms_project_unlock(m, name);
         }
         cms_compose_project_free(p);

@@ -92,8 +92,7 @@ int cms_project_ctr_remove(struct cms_manager *m, const char *id, bool volumes,
 /* Builds or pulls what the services need (up: mode missing/always/never, force_build). Appends
  * {"service","image","action"} to images. */
 int cms_project_images(struct cms_manager *m, const struct cms_compose_project *p,
-                       const struct cms_up_opts *o, json_object *images, json_object *warnings,
-                       struct cms_error *err);
+                       const struct cms_up_opts *o, json_object *images, struct cms_error *err);
 /* One `up` under way (project_apply.c sets it up, project_converge.c runs the containers). */
 struct cms_up_job {
         char *id;     /* CREATE/RECREATE: the new container, made in the create phase */
