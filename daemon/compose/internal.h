@@ -74,6 +74,13 @@ int cms_cp_strv(struct cms_cp *c, const struct cms_ynode *n, const char *path, b
 int cms_cp_kvs(struct cms_cp *c, const struct cms_ynode *n, const char *path,
                struct cms_compose_kvs *out);
 int cms_cp_need(struct cms_cp *c, const struct cms_ynode *n, const char *path, enum cms_ykind kind);
+/* A list whose entries come in a short (scalar) or a long (map) syntax, as ports and volumes
+ * do: each entry goes to the reader of its form, with its path "<path>[i]". null: nothing. */
+typedef int (*cms_cp_entry_fn)(struct cms_cp *c, const struct cms_ynode *e, const char *path,
+                               struct cms_compose_service *s);
+int cms_cp_short_or_long(struct cms_cp *c, const struct cms_ynode *v, const char *path,
+                         struct cms_compose_service *s, cms_cp_entry_fn short_fn,
+                         cms_cp_entry_fn long_fn);
 
 /* Warns about keys of map that are neither in known nor "x-" extensions; ignored lists keys
  * Compose knows that cmsd does not honour (warned as such). Both NULL-terminated. */

@@ -240,19 +240,7 @@ static int volume_long(struct cms_cp *c, const struct cms_ynode *n, const char *
 int cms_cp_volumes(struct cms_cp *c, const struct cms_ynode *v, const char *path,
                    struct cms_compose_service *s)
 {
-        if (v->null)
-                return 0;
-        int r = cms_cp_need(c, v, path, CMS_Y_SEQ);
-        for (size_t i = 0; r == 0 && i < v->n; i++) {
-                const struct cms_ynode *e = v->kids[i];
-                char sub[320];
-                cms_cp_sub(sub, sizeof(sub), "%s[%zu]", path, i);
-                if (e->kind == CMS_Y_MAP)
-                        r = volume_long(c, e, sub, s);
-                else if ((r = cms_cp_need(c, e, sub, CMS_Y_SCALAR)) == 0)
-                        r = volume_short(c, e, sub, s);
-        }
-        return r;
+        return cms_cp_short_or_long(c, v, path, s, volume_short, volume_long);
 }
 
 int cms_cp_tmpfs(struct cms_cp *c, const struct cms_ynode *v, const char *path,

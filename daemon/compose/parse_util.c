@@ -306,3 +306,22 @@ int cms_cp_interpolate_tree(struct cms_cp *c, struct cms_ynode *n, const char *p
         }
         return 0;
 }
+
+int cms_cp_short_or_long(struct cms_cp *c, const struct cms_ynode *v, const char *path,
+                         struct cms_compose_service *s, cms_cp_entry_fn short_fn,
+                         cms_cp_entry_fn long_fn)
+{
+        if (v->null)
+                return 0;
+        int r = cms_cp_need(c, v, path, CMS_Y_SEQ);
+        for (size_t i = 0; r == 0 && i < v->n; i++) {
+                const struct cms_ynode *e = v->kids[i];
+                char sub[320];
+                cms_cp_sub(sub, sizeof(sub), "%s[%zu]", path, i);
+                if (e->kind == CMS_Y_MAP)
+                        r = long_fn(c, e, sub, s);
+                else if ((r = cms_cp_need(c, e, sub, CMS_Y_SCALAR)) == 0)
+                        r = short_fn(c, e, sub, s);
+        }
+        return r;
+}
