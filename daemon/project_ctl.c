@@ -30,6 +30,7 @@ static json_object *project_entry(json_object *projects, const char *name)
         json_object_object_add(p, "services", json_object_new_array());
         json_object_object_add(p, "stored", json_object_new_boolean(false));
         json_object_object_add(p, "working_dir", NULL);
+        json_object_object_add(p, "_created", json_object_new_int(0)); /* for status, dropped */
         json_object_object_add(projects, name, p);
         return p;
 }
@@ -54,14 +55,14 @@ static int name_cmp(const void *a, const void *b)
                       json_object_get_string(cms_json_get(*(json_object *const *)b, "name")));
 }
 
-static void count_container(json_object *p, json_object *item, int *created)
+static void count_container(json_object *p, json_object *item)
 {
         const char *state = json_object_get_string(cms_json_get(item, "state"));
         json_object_int_inc(cms_json_get(p, "containers"), 1);
         if (state && !strcmp(state, "running"))
                 json_object_int_inc(cms_json_get(p, "running"), 1);
         if (state && !strcmp(state, "created"))
-                (*created)++;
+                json_object_int_inc(cms_json_get(p, "_created"), 1);
         const char *svc = label(item, CMS_COMPOSE_LABEL_SERVICE);
         if (svc)
                 add_unique(cms_json_get(p, "services"), svc);
@@ -70,8 +71,9 @@ static void count_container(json_object *p, json_object *item, int *created)
                 json_object_object_add(p, "working_dir", json_object_new_string(wd));
 }
 
-static const char *status_of(json_object *p, int created)
+static const char *status_of(json_object *p)
 {
+        int created = json_object_get_int(cms_json_get(p, "_created"));
         int n = json_object_get_int(cms_json_get(p, "containers"));
         int run = json_object_get_int(cms_json_get(p, "running"));
         if (n == 0)
@@ -88,7 +90,6 @@ int cms_projects_list(struct cms_manager *m, json_object **out, struct cms_error
         const char *labels[] = {CMS_COMPOSE_LABEL_PROJECT, NULL};
         struct cms_list_opts lo = {.all = true, .labels = labels};
         _cleanup_json_ json_object *list = NULL, *projects = json_object_new_object();
-        _cleanup_json_ json_object *created = json_object_new_object();
         int r = cms_containers_list(m, &lo, &list, err);
         if (r < 0)
                 return r;
@@ -97,11 +98,7 @@ int cms_projects_list(struct cms_manager *m, json_object **out, struct cms_error
                 const char *name = label(it, CMS_COMPOSE_LABEL_PROJECT);
                 if (!name || !*name || oneoff(it))
                         continue;
-                json_object *p = project_entry(projects, name);
-                json_object *c = cms_json_get(created, name);
-                int nc = c ? json_object_get_int(c) : 0;
-                count_container(p, it, &nc);
-                json_object_object_add(created, name, json_object_new_int(nc));
+                count_container(project_entry(projects, name), it);
         }
         _cleanup_json_ json_object *stored = cms_project_store_names(m);
         for (size_t i = 0; i < cms_jlen(stored); i++) {
@@ -112,10 +109,9 @@ int cms_projects_list(struct cms_manager *m, json_object **out, struct cms_error
         json_object *arr = json_object_new_array();
         json_object_object_foreach(projects, k, p)
         {
-                json_object *c = cms_json_get(created, k);
-                json_object_object_add(
-                    p, "status",
-                    json_object_new_string(status_of(p, c ? json_object_get_int(c) : 0)));
+                (void)k;
+                json_object_object_add(p, "status", json_object_new_string(status_of(p)));
+                json_object_object_del(p, "_created");
                 json_object_array_sort(cms_json_get(p, "services"), str_cmp);
                 json_object_array_add(arr, json_object_get(p));
         }
