@@ -100,33 +100,6 @@ ensure_containers() {
 	bench_log "$NCTR bench containers running (${#CREATED[@]} created by this run, $((SECONDS - start))s)"
 }
 
-# start_cmsd ENGINE SOCK -> sets CMSD_PID and PORT; cmsd runs with a viewer token and temp state_dir.
-start_cmsd() {
-	local eng=$1 sock=$2 try
-	mkdir -p "$TMP/state-$eng"
-	cat >"$TMP/cmsd-$eng.yaml" <<-EOF
-		tokens:
-		  - {name: bench, role: viewer, token: "$TOKEN"}
-		state_dir: $TMP/state-$eng
-		log_level: $LOG_LEVEL
-	EOF
-	for ((try = 0; try < 3; try++)); do
-		PORT=$(free_port) || return 1
-		"$CMSD_BIN" --config "$TMP/cmsd-$eng.yaml" --listen "127.0.0.1:$PORT" \
-			--engine "unix://$sock" --log-level "$LOG_LEVEL" >>"$TMP/cmsd-$eng.log" 2>&1 &
-		CMSD_PID=$!
-		if wait_http "http://127.0.0.1:$PORT/v1/health" 10 && kill -0 "$CMSD_PID" 2>/dev/null; then
-			return 0
-		fi
-		stop_pid "$CMSD_PID" cmsd
-		CMSD_PID=
-		bench_log "cmsd did not answer on 127.0.0.1:$PORT within 10 s, retrying"
-	done
-	bench_log "cmsd did not come up; its log:"
-	tail -n 20 "$TMP/cmsd-$eng.log" >&2
-	return 1
-}
-
 # timed_gets OUT URL [curl args...] -> CHUNK sequential GETs on one connection, appending
 # "http_code num_connects seconds" lines to OUT.
 timed_gets() {
@@ -208,7 +181,7 @@ bench_engine() {
 	declare -gA P50 P90 P99 BAD CONNS
 	CUR_SOCK=$sock
 	ensure_containers "$sock" || return 1
-	start_cmsd "$eng" "$sock" || return 1
+	bench_start_cmsd "$eng" "$sock" viewer || return 1
 	local rss0
 	rss0=$(proc_kb "$CMSD_PID" VmRSS)
 	bench_log "$eng: cmsd pid $CMSD_PID on 127.0.0.1:$PORT, RSS ${rss0} kB; $N list requests per side"

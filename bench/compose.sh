@@ -163,31 +163,6 @@ gen_compose() {
 	echo "  cachedata: {}"
 }
 
-# start_cmsd ENGINE SOCK -> sets CMSD_PID and PORT; an operator token, a temp state_dir.
-start_cmsd() {
-	local eng=$1 sock=$2 try
-	mkdir -p "$TMP/state-$eng"
-	cat >"$TMP/cmsd-$eng.yaml" <<-EOF
-		tokens:
-		  - {name: bench, role: operator, token: "$TOKEN"}
-		state_dir: $TMP/state-$eng
-		log_level: $LOG_LEVEL
-	EOF
-	for ((try = 0; try < 3; try++)); do
-		PORT=$(free_port) || return 1
-		"$CMSD_BIN" --config "$TMP/cmsd-$eng.yaml" --listen "127.0.0.1:$PORT" \
-			--engine "unix://$sock" --log-level "$LOG_LEVEL" >>"$TMP/cmsd-$eng.log" 2>&1 &
-		CMSD_PID=$!
-		wait_http "http://127.0.0.1:$PORT/v1/health" 10 && kill -0 "$CMSD_PID" 2>/dev/null && return 0
-		stop_pid "$CMSD_PID" cmsd
-		CMSD_PID=
-		bench_log "cmsd did not answer on 127.0.0.1:$PORT within 10 s, retrying"
-	done
-	bench_log "cmsd did not come up; its log:"
-	tail -n 20 "$TMP/cmsd-$eng.log" >&2
-	return 1
-}
-
 # cmsd_call PATH BODYFILE OUT -> POST through cmsd; 0 when HTTP 2xx and "success": true.
 cmsd_call() {
 	local code
@@ -320,7 +295,7 @@ row() { ROWS+=("$(printf '%-7s %4s %-5s %9s %9s %6s   %-24s %s' "$@")"); }
 
 bench_engine() {
 	local eng=$1 sock=$2 n rep w tool first second
-	start_cmsd "$eng" "$sock" || return 1
+	bench_start_cmsd "$eng" "$sock" operator || return 1
 	bench_log "$eng: cmsd pid $CMSD_PID on 127.0.0.1:$PORT; $REPS reps per size, sizes $SIZES"
 	LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 	for n in $SIZES; do : >"$TMP/t-$eng-$n-cmsd-up"; : >"$TMP/t-$eng-$n-cmsd-down"

@@ -99,3 +99,33 @@ overhead() {
 		if (a == "" || b == "" || a == "-" || b == "-" || b + 0 == 0) print "-"
 		else printf "%+.0f\n", (a - b) / b * 100 }'
 }
+
+# bench_start_cmsd ENGINE SOCK ROLE -> sets CMSD_PID and PORT: cmsd on a free 127.0.0.1 port with
+# one token ($TOKEN, of ROLE) and a temp state_dir, config and log in $TMP; three tries.
+# Needs CMSD_BIN, TMP, TOKEN, LOG_LEVEL.
+# shellcheck disable=SC2153 # those are the caller's
+bench_start_cmsd() {
+	local eng=$1 sock=$2 role=$3 try
+	mkdir -p "$TMP/state-$eng"
+	cat >"$TMP/cmsd-$eng.yaml" <<-EOF
+		tokens:
+		  - {name: bench, role: $role, token: "$TOKEN"}
+		state_dir: $TMP/state-$eng
+		log_level: $LOG_LEVEL
+	EOF
+	for ((try = 0; try < 3; try++)); do
+		PORT=$(free_port) || return 1
+		"$CMSD_BIN" --config "$TMP/cmsd-$eng.yaml" --listen "127.0.0.1:$PORT" \
+			--engine "unix://$sock" --log-level "$LOG_LEVEL" >>"$TMP/cmsd-$eng.log" 2>&1 &
+		CMSD_PID=$!
+		if wait_http "http://127.0.0.1:$PORT/v1/health" 10 && kill -0 "$CMSD_PID" 2>/dev/null; then
+			return 0
+		fi
+		stop_pid "$CMSD_PID" cmsd
+		CMSD_PID=
+		bench_log "cmsd did not answer on 127.0.0.1:$PORT within 10 s, retrying"
+	done
+	bench_log "cmsd did not come up; its log:"
+	tail -n 20 "$TMP/cmsd-$eng.log" >&2
+	return 1
+}
