@@ -12,7 +12,8 @@ SAN     ?=
 CFLAGS_ALL  = $(CSTD) $(WARN) $(OPT) $(SAN) -MMD -MP -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
 LDLIBS_ALL  = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm $(LDLIBS)
 
-DAEMON_SRC := $(wildcard daemon/*.c daemon/engine/*.c daemon/monitor/*.c daemon/compose/*.c api/*.c)
+# Sources are found by folder: a new folder under daemon/ or api/ needs no edit here.
+DAEMON_SRC := $(sort $(shell find daemon api -name '*.c'))
 DAEMON_SRC := $(filter-out daemon/main.c,$(DAEMON_SRC))
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/openapi_blob.o
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)

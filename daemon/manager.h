@@ -105,7 +105,7 @@ int cms_containers_health(struct cms_manager *m, const char *id, json_object **o
 /* ContainerConfig + "replace", "wait_healthy", "pull" -> {"id","name","state","health"} */
 int cms_deploy(struct cms_manager *m, json_object *body, json_object **out, struct cms_error *err);
 
-/* ---- compose projects (project_*.c) ---- */
+/* ---- compose projects (projects/) ---- */
 /* -> [{"name","status","containers","running","services","stored","working_dir"}] */
 int cms_projects_list(struct cms_manager *m, json_object **out, struct cms_error *err);
 /* POST /v1/projects body (API.md) -> {"name","containers","networks","volumes","images",
@@ -139,7 +139,7 @@ int cms_projects_logs(struct cms_manager *m, const char *name, const char *servi
                       const struct cms_logs_opts *o, cms_project_log_cb cb,
                       cms_engine_stop_cb should_stop, void *userdata, struct cms_error *err);
 
-/* ---- networks (networks.c) ---- */
+/* ---- networks (images/networks.c) ---- */
 /* labels: "k" or "k=v" filters, NULL-terminated, may be NULL. */
 int cms_networks_list(struct cms_manager *m, const char *const *labels, json_object **out,
                       struct cms_error *err);
@@ -162,7 +162,7 @@ int cms_networks_disconnect(struct cms_manager *m, const char *id, json_object *
 int cms_networks_prune(struct cms_manager *m, const char *const *labels, json_object **out,
                        struct cms_error *err);
 
-/* ---- volumes (volumes.c) ---- */
+/* ---- volumes (images/volumes.c) ---- */
 int cms_volumes_list(struct cms_manager *m, const char *const *labels, bool dangling_only,
                      json_object **out, struct cms_error *err);
 /* body: {"name","driver","options","labels"}; a name in use is 409. */
@@ -176,7 +176,7 @@ int cms_volumes_remove(struct cms_manager *m, const char *name, bool force, json
 int cms_volumes_prune(struct cms_manager *m, const char *const *labels, json_object **out,
                       struct cms_error *err);
 
-/* ---- images (images.c, image_transfer.c, image_build.c) ---- */
+/* ---- images (images/images.c, transfer.c, build.c) ---- */
 struct cms_images_list_opts {
         bool all;                  /* intermediate images too */
         int dangling;              /* -1: no filter, 0/1: only (not) dangling */

@@ -430,7 +430,7 @@ static int tr_unsupported(struct tr *t)
         const struct cms_compose_service *s = t->s;
         for (size_t i = 0; i < s->n_env_files; i++) {
                 /* Reading files is I/O: the project manager resolves env_file into
-                 * environment before it translates (project_store.c). */
+                 * environment before it translates (projects/store.c). */
                 if (s->env_files[i].required)
                         return bad(t, "env_file",
                                    "'%.64s': env files must be read into environment before "

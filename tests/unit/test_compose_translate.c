@@ -10,7 +10,7 @@
 #include <json-c/json_pointer.h>
 
 #include "daemon/compose/model.h"
-#include "daemon/container_model.h"
+#include "daemon/containers/model.h"
 
 static struct cms_compose_project *parse(const char *yaml, const char *working_dir)
 {

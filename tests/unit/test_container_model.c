@@ -1,4 +1,4 @@
-/* Unit tests for daemon/container_model*.c: ContainerConfig -> create body (a table of good
+/* Unit tests for daemon/containers/model*.c: ContainerConfig -> create body (a table of good
  * configs and a table of bad ones), the summary / list item / health views on real inspect and
  * list documents saved from Docker 20.10 and Podman 4.3 (tests/unit/fixtures), and the signal and
  * restart-policy parsers. Fixtures are found beside this file (via __FILE__) or in
@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <json-c/json_pointer.h>
 
-#include "daemon/container_model.h"
+#include "daemon/containers/model.h"
 
 #define ABSENT "<absent>"
 

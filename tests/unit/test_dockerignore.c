@@ -1,4 +1,4 @@
-/* Unit tests for daemon/dockerignore.c: Go filepath.Match syntax with "**" and UTF-8, the cleaning
+/* Unit tests for daemon/images/dockerignore.c: Go filepath.Match syntax with "**" and UTF-8, the cleaning
  * and trimming of lines, "!" and parent directories as a walk feeds them, the look inside ignored
  * directories, the refusals and caps, and cms_path_clean against Go's path.Clean. */
 #include <setjmp.h>
@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "daemon/dockerignore.h"
+#include "daemon/images/dockerignore.h"
 
 #include <fcntl.h>
 #include <stdio.h>

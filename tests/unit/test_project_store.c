@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "daemon/projects_internal.h"
+#include "daemon/projects/internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

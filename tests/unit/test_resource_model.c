@@ -1,4 +1,4 @@
-/* Unit tests for daemon/resource_model*.c: image reference grammar, base64url and the
+/* Unit tests for daemon/images/model*.c: image reference grammar, base64url and the
  * X-Registry-Auth header, CIDR parsing and containment, network create/connect bodies (subnet,
  * gateway inside it, ip_range inside it, static IPs against the network's subnets), volume
  * bodies, label matching and the image/network/volume summaries. */
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "daemon/resource_model.h"
+#include "daemon/images/model.h"
 
 static json_object *parse(const char *text)
 {

@@ -1,4 +1,4 @@
-/* Unit tests for daemon/tar_dir.c: archives of temporary trees read in odd chunk sizes, checked
+/* Unit tests for daemon/images/tar_dir.c: archives of temporary trees read in odd chunk sizes, checked
  * by a parser written here and by GNU tar extracting them; .dockerignore semantics; refusals;
  * the depth cap; files that shrink or vanish while being sent; PAX for long names and sizes. */
 #include <setjmp.h>
@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "daemon/tar_dir.h"
+#include "daemon/images/tar_dir.h"
 
 #include <fcntl.h>
 #include <stdio.h>

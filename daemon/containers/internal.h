@@ -1,0 +1,22 @@
+/* Pieces the container manager files share (lifecycle.c, io.c, deploy.c). */
+#pragma once
+
+#include "model.h"
+#include "../manager.h"
+
+/* "/containers/<escaped id><suffix>"; NULL on OOM. */
+char *cms_container_path(const char *id, const char *suffix);
+/* POST /containers/<id><suffix> ("/start", "/stop?t=5", "/rename?name=x"); timeout_ms 0: the
+ * engine client's default. The reply body is dropped. */
+int cms_container_post(struct cms_manager *m, const char *id, const char *suffix, long timeout_ms,
+                       struct cms_error *err);
+/* The engine's inspect document of a container: an object with a string "Id". 400 for an id
+ * that cannot be a container name, id or id prefix. */
+int cms_container_inspect_raw(struct cms_manager *m, const char *id, json_object **out,
+                              struct cms_error *err);
+/* The health status in an inspect document: healthy, unhealthy, starting or "none". */
+const char *cms_container_health_status(json_object *raw);
+/* Creates (and optionally starts) from a validated spec -> {"id","name","warnings"}. A container
+ * that fails to start is removed again. */
+int cms_container_create_spec(struct cms_manager *m, struct cms_create_spec *spec, bool start,
+                              json_object **out, struct cms_error *err);

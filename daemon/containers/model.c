@@ -1,0 +1,526 @@
+/* ContainerConfig -> engine create body: the top-level fields, the shared validation helpers, and
+ * Network and volumes live in model_host.c, resources and health in
+ * model_limits.c, the small parsers (names, image references, signals, restart
+ * policies) in model_parse.c, and the engine -> cmsd direction (summary, list item,
+ * health) in summary.c. */
+#define CMS_CONTAINER_MODEL_INTERNAL
+#include <math.h>
+
+#include "model.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+
+/* Values quoted in messages are cut at a byte count, which can split a UTF-8 sequence: bytes
+ * that do not form valid UTF-8 become '?', so the JSON error reply stays valid. */
+static void utf8_sanitize(char *s)
+{
+        unsigned char *p = (unsigned char *)s;
+        while (*p) {
+                size_t n = *p < 0x80             ? 1
+                           : (*p & 0xE0) == 0xC0 ? 2
+                           : (*p & 0xF0) == 0xE0 ? 3
+                           : (*p & 0xF8) == 0xF0 ? 4
+                                                 : 0;
+                size_t ok = n;
+                for (size_t i = 1; i < n && ok; i++)
+                        if ((p[i] & 0xC0) != 0x80)
+                                ok = 0;
+                if (!ok || (n == 2 && *p < 0xC2)) {
+                        *p++ = '?';
+                        continue;
+                }
+                p += n;
+        }
+}
+
+int cms_cm_bad(struct cms_cm *c, const char *path, const char *fmt, ...)
+{
+        char msg[400];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        int r = cms_err(c->err, 400, "%s: %s", path, msg);
+        if (c->err)
+                utf8_sanitize(c->err->message);
+        return r;
+}
+
+void cms_cm_warn(struct cms_cm *c, const char *fmt, ...)
+{
+        char msg[400];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        json_object_array_add(c->warnings, json_object_new_string(msg));
+}
+
+const char *cms_cm_show(json_object *v, char *buf, size_t n)
+{
+        const char *s = json_object_is_type(v, json_type_string)
+                            ? json_object_get_string(v)
+                            : json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+        bool quote = json_object_is_type(v, json_type_string);
+        /* Long values are cut: the message names the field, the value is only a hint. */
+        snprintf(buf, n, "%s%.60s%s%s", quote ? "'" : "", s ? s : "null",
+                 s && strlen(s) > 60 ? "..." : "", quote ? "'" : "");
+        return buf;
+}
+
+int cms_cm_check_keys(struct cms_cm *c, json_object *obj, const char *path,
+                      const char *const *allowed)
+{
+        json_object_object_foreach(obj, key, val)
+        {
+                (void)val;
+                bool ok = false;
+                for (size_t i = 0; allowed[i] && !ok; i++)
+                        ok = !strcmp(key, allowed[i]);
+                if (!ok) {
+                        char sub[160];
+                        snprintf(sub, sizeof(sub), "%s.%.64s", path, key);
+                        return cms_cm_bad(c, sub, "unknown field");
+                }
+        }
+        return 0;
+}
+
+int cms_cm_object(struct cms_cm *c, json_object *v, const char *path)
+{
+        if (!json_object_is_type(v, json_type_object))
+                return cms_cm_bad(c, path, "must be an object");
+        return 0;
+}
+
+int cms_cm_string(struct cms_cm *c, json_object *v, const char *path, const char **out)
+{
+        if (!json_object_is_type(v, json_type_string))
+                return cms_cm_bad(c, path, "must be a string");
+        *out = json_object_get_string(v);
+        return 0;
+}
+
+int cms_cm_bool(struct cms_cm *c, json_object *v, const char *path, bool *out)
+{
+        if (!json_object_is_type(v, json_type_boolean))
+                return cms_cm_bad(c, path, "must be a boolean");
+        *out = json_object_get_boolean(v);
+        return 0;
+}
+
+int cms_cm_int(struct cms_cm *c, json_object *v, const char *path, int64_t min, int64_t max,
+               int64_t *out)
+{
+        char shown[80];
+        int64_t n;
+        if (json_object_is_type(v, json_type_int)) {
+                n = json_object_get_int64(v);
+        } else if (json_object_is_type(v, json_type_double)) {
+                double d = json_object_get_double(v);
+                /* The cast is only defined for finite values inside int64's range. */
+                if (!isfinite(d) || d < -9.2e18 || d > 9.2e18 || d != (double)(int64_t)d)
+                        return cms_cm_bad(c, path, "must be an integer, not %s",
+                                          cms_cm_show(v, shown, sizeof(shown)));
+                n = (int64_t)d;
+        } else {
+                return cms_cm_bad(c, path, "must be an integer, not %s",
+                                  cms_cm_show(v, shown, sizeof(shown)));
+        }
+        if (n < min && max == INT64_MAX)
+                return cms_cm_bad(c, path, "%" PRId64 " is too small (minimum %" PRId64 ")", n,
+                                  min);
+        if (n < min || n > max)
+                return cms_cm_bad(c, path, "%" PRId64 " is out of range [%" PRId64 ", %" PRId64 "]",
+                                  n, min, max);
+        *out = n;
+        return 0;
+}
+
+int cms_cm_string_array(struct cms_cm *c, json_object *v, const char *path, json_object **out)
+{
+        if (!json_object_is_type(v, json_type_array))
+                return cms_cm_bad(c, path, "must be an array of strings");
+        _cleanup_json_ json_object *a = json_object_new_array();
+        size_t n = json_object_array_length(v);
+        for (size_t i = 0; i < n; i++) {
+                json_object *e = json_object_array_get_idx(v, i);
+                if (!json_object_is_type(e, json_type_string))
+                        return cms_cm_bad(c, path, "element %zu must be a string", i);
+                json_object_array_add(a, json_object_new_string(json_object_get_string(e)));
+        }
+        *out = TAKE_PTR(a);
+        return 0;
+}
+
+bool cms_cm_ip_valid(const char *s, int *family)
+{
+        unsigned char buf[sizeof(struct in6_addr)];
+        if (inet_pton(AF_INET, s, buf) == 1) {
+                if (family)
+                        *family = AF_INET;
+                return true;
+        }
+        if (inet_pton(AF_INET6, s, buf) == 1) {
+                if (family)
+                        *family = AF_INET6;
+                return true;
+        }
+        return false;
+}
+
+/* RFC 1123 labels; the kernel keeps at most 64 bytes of a hostname. */
+bool cms_cm_hostname_valid(const char *s)
+{
+        size_t len = strlen(s), label = 0;
+        if (len == 0 || len > 64)
+                return false;
+        for (size_t i = 0; i <= len; i++) {
+                char ch = s[i];
+                if (ch == '.' || ch == 0) {
+                        if (label == 0 || s[i - 1] == '-')
+                                return false;
+                        label = 0;
+                        continue;
+                }
+                if (!isalnum((unsigned char)ch) && ch != '-')
+                        return false;
+                if (label == 0 && ch == '-')
+                        return false;
+                if (++label > 63)
+                        return false;
+        }
+        return true;
+}
+
+/* Linux capabilities up to 5.9 (CHECKPOINT_RESTORE); "ALL" is the engines' wildcard. */
+static const char *const capabilities[] = {
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+    "SETPCAP",
+    "LINUX_IMMUTABLE",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_ADMIN",
+    "NET_RAW",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "SYS_MODULE",
+    "SYS_RAWIO",
+    "SYS_CHROOT",
+    "SYS_PTRACE",
+    "SYS_PACCT",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_NICE",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "MKNOD",
+    "LEASE",
+    "AUDIT_WRITE",
+    "AUDIT_CONTROL",
+    "SETFCAP",
+    "MAC_OVERRIDE",
+    "MAC_ADMIN",
+    "SYSLOG",
+    "WAKE_ALARM",
+    "BLOCK_SUSPEND",
+    "AUDIT_READ",
+    "PERFMON",
+    "BPF",
+    "CHECKPOINT_RESTORE",
+};
+
+/* "net_admin", "CAP_NET_ADMIN" -> "CAP_NET_ADMIN" (both engines accept the prefixed form). */
+static json_object *capability_canonical(const char *s)
+{
+        const char *bare = strncasecmp(s, "CAP_", 4) ? s : s + 4;
+        if (!strcasecmp(bare, "ALL"))
+                return json_object_new_string("ALL");
+        for (size_t i = 0; i < ELEMENTSOF(capabilities); i++)
+                if (!strcasecmp(bare, capabilities[i])) {
+                        char buf[64];
+                        snprintf(buf, sizeof(buf), "CAP_%s", capabilities[i]);
+                        return json_object_new_string(buf);
+                }
+        return NULL;
+}
+
+static int top_capabilities(struct cms_cm *c, json_object *v)
+{
+        static const char *const keys[] = {"add", "drop", NULL};
+        static const char *const engine_keys[] = {"CapAdd", "CapDrop"};
+        int r = cms_cm_object(c, v, "capabilities");
+        if (r == 0)
+                r = cms_cm_check_keys(c, v, "capabilities", keys);
+        for (size_t k = 0; r == 0 && k < 2; k++) {
+                char path[32];
+                json_object *list;
+                if (!json_object_object_get_ex(v, keys[k], &list) || !list)
+                        continue;
+                snprintf(path, sizeof(path), "capabilities.%s", keys[k]);
+                _cleanup_json_ json_object *in = NULL;
+                r = cms_cm_string_array(c, list, path, &in);
+                if (r < 0)
+                        return r;
+                json_object *out = json_object_new_array();
+                json_object_object_add(c->hc, engine_keys[k], out);
+                for (size_t i = 0; i < json_object_array_length(in); i++) {
+                        const char *s = json_object_get_string(json_object_array_get_idx(in, i));
+                        json_object *cap = capability_canonical(s);
+                        if (!cap)
+                                return cms_cm_bad(c, path, "unknown capability '%.64s'", s);
+                        json_object_array_add(out, cap);
+                }
+        }
+        return r;
+}
+
+/* environment: {K: V}; numbers and booleans become their text, as shells would see them. */
+static int top_environment(struct cms_cm *c, json_object *v)
+{
+        int r = cms_cm_object(c, v, "environment");
+        if (r < 0)
+                return r;
+        json_object *env = json_object_new_array();
+        json_object_object_add(c->body, "Env", env);
+        json_object_object_foreach(v, key, val)
+        {
+                if (!*key || strchr(key, '='))
+                        return cms_cm_bad(c, "environment", "invalid variable name '%.64s'", key);
+                if (!json_object_is_type(val, json_type_string) &&
+                    !json_object_is_type(val, json_type_int) &&
+                    !json_object_is_type(val, json_type_double) &&
+                    !json_object_is_type(val, json_type_boolean)) {
+                        char path[96];
+                        snprintf(path, sizeof(path), "environment.%.64s", key);
+                        return cms_cm_bad(c, path, "must be a string");
+                }
+                const char *s = json_object_is_type(val, json_type_string)
+                                    ? json_object_get_string(val)
+                                    : json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN);
+                char *kv = cms_strdup_printf("%s=%s", key, s);
+                if (!kv)
+                        return cms_err(c->err, 500, "out of memory");
+                json_object_array_add(env, json_object_new_string(kv));
+                free(kv);
+        }
+        return 0;
+}
+
+static int top_labels(struct cms_cm *c, json_object *v)
+{
+        int r = cms_cm_object(c, v, "labels");
+        if (r < 0)
+                return r;
+        json_object *labels = json_object_new_object();
+        json_object_object_add(c->body, "Labels", labels);
+        json_object_object_foreach(v, key, val)
+        {
+                char path[96];
+                snprintf(path, sizeof(path), "labels.%.64s", key);
+                if (!*key)
+                        return cms_cm_bad(c, "labels", "empty label name");
+                if (!json_object_is_type(val, json_type_string))
+                        return cms_cm_bad(c, path, "must be a string");
+                json_object_object_add(labels, key,
+                                       json_object_new_string(json_object_get_string(val)));
+        }
+        return 0;
+}
+
+static int top_strings(struct cms_cm *c, const char *key, json_object *v)
+{
+        const char *s = NULL;
+        int r = cms_cm_string(c, v, key, &s);
+        if (r < 0)
+                return r;
+        if (!strcmp(key, "name")) {
+                if (!cms_container_name_valid(s))
+                        return cms_cm_bad(c, key,
+                                          "invalid container name '%.64s' (allowed: "
+                                          "[a-zA-Z0-9][a-zA-Z0-9_.-]*)",
+                                          s);
+        } else if (!strcmp(key, "image")) {
+                if (!cms_image_ref_valid(s))
+                        return cms_cm_bad(c, key, "not a valid image reference: '%.128s'", s);
+                json_object_object_add(c->body, "Image", json_object_new_string(s));
+        } else if (!strcmp(key, "user")) {
+                if (strlen(s) > 256 || strpbrk(s, " \t\n"))
+                        return cms_cm_bad(c, key, "not a valid user: '%.64s'", s);
+                json_object_object_add(c->body, "User", json_object_new_string(s));
+        } else if (!strcmp(key, "workdir")) {
+                if (s[0] != '/')
+                        return cms_cm_bad(c, key, "must be an absolute path: '%.64s'", s);
+                json_object_object_add(c->body, "WorkingDir", json_object_new_string(s));
+        } else if (!strcmp(key, "hostname")) {
+                if (!cms_cm_hostname_valid(s))
+                        return cms_cm_bad(c, key, "not a valid hostname: '%.64s'", s);
+                c->hostname = s;
+        } else if (!strcmp(key, "restart_policy")) {
+                int retry;
+                free(c->restart_name);
+                c->restart_name = NULL;
+                if (cms_restart_policy_parse(s, &c->restart_name, &retry) < 0)
+                        return cms_cm_bad(c, key,
+                                          "'%.64s' is not one of no, always, unless-stopped, "
+                                          "on-failure, on-failure:N",
+                                          s);
+                json_object *rp = json_object_new_object();
+                json_object_object_add(rp, "Name", json_object_new_string(c->restart_name));
+                json_object_object_add(rp, "MaximumRetryCount", json_object_new_int(retry));
+                json_object_object_add(c->hc, "RestartPolicy", rp);
+        }
+        return 0;
+}
+
+static int top_field(struct cms_cm *c, const char *key, json_object *v)
+{
+        static const struct {
+                const char *key, *engine;
+        } bools[] = {{"privileged", "Privileged"},
+                     {"read_only", "ReadonlyRootfs"},
+                     {"auto_remove", "AutoRemove"}};
+        static const char *const strings[] = {"name",    "image",    "user",
+                                              "workdir", "hostname", "restart_policy"};
+        for (size_t i = 0; i < ELEMENTSOF(strings); i++)
+                if (!strcmp(key, strings[i]))
+                        return top_strings(c, key, v);
+        for (size_t i = 0; i < ELEMENTSOF(bools); i++)
+                if (!strcmp(key, bools[i].key)) {
+                        bool b = false;
+                        int r = cms_cm_bool(c, v, key, &b);
+                        if (r == 0)
+                                json_object_object_add(c->hc, bools[i].engine,
+                                                       json_object_new_boolean(b));
+                        if (r == 0 && !strcmp(key, "auto_remove"))
+                                c->auto_remove = b;
+                        return r;
+                }
+        if (!strcmp(key, "command") || !strcmp(key, "entrypoint")) {
+                json_object *a = NULL;
+                int r = cms_cm_string_array(c, v, key, &a);
+                if (r == 0)
+                        json_object_object_add(c->body, key[0] == 'c' ? "Cmd" : "Entrypoint", a);
+                return r;
+        }
+        if (!strcmp(key, "environment"))
+                return top_environment(c, v);
+        if (!strcmp(key, "labels"))
+                return top_labels(c, v);
+        if (!strcmp(key, "capabilities"))
+                return top_capabilities(c, v);
+        if (!strcmp(key, "volumes"))
+                return cms_cm_volumes(c, v);
+        if (!strcmp(key, "network"))
+                return cms_cm_network(c, v);
+        if (!strcmp(key, "resources"))
+                return cms_cm_resources(c, v);
+        if (!strcmp(key, "health_check"))
+                return cms_cm_health(c, v);
+        return cms_cm_bad(c, key, "unknown field");
+}
+
+static bool key_listed(const char *key, const char *const *list)
+{
+        for (size_t i = 0; list && list[i]; i++)
+                if (!strcmp(key, list[i]))
+                        return true;
+        return false;
+}
+
+/* Checks spanning several fields, once every field was read. */
+static int cross_checks(struct cms_cm *c)
+{
+        if (c->hostname && c->net_hostname && strcmp(c->hostname, c->net_hostname))
+                return cms_cm_bad(c, "network.hostname",
+                                  "conflicts with hostname ('%.64s' vs '%.64s')", c->net_hostname,
+                                  c->hostname);
+        const char *hn = c->hostname ? c->hostname : c->net_hostname;
+        if (hn)
+                json_object_object_add(c->body, "Hostname", json_object_new_string(hn));
+        /* Docker refuses AutoRemove with any restart policy; refuse it here for both runtimes. */
+        if (c->auto_remove && c->restart_name && strcmp(c->restart_name, "no"))
+                return cms_cm_bad(c, "restart_policy",
+                                  "'%s' conflicts with auto_remove (a removed container cannot "
+                                  "be restarted)",
+                                  c->restart_name);
+        return cms_cm_network_finish(c);
+}
+
+int cms_container_spec_from_config_ex(json_object *cfg, enum cms_runtime rt,
+                                      const char *const *extra_keys, struct cms_create_spec *out,
+                                      struct cms_error *err)
+{
+        memset(out, 0, sizeof(*out));
+        if (!json_object_is_type(cfg, json_type_object))
+                return cms_err(err, 400, "container config must be a JSON object");
+        struct cms_cm c = {
+            .rt = rt,
+            .err = err,
+            .body = json_object_new_object(),
+            .hc = json_object_new_object(),
+            .warnings = json_object_new_array(),
+        };
+        int r = 0;
+        if (!c.body || !c.hc || !c.warnings)
+                r = cms_err(err, 500, "out of memory");
+        json_object *image = NULL;
+        if (r == 0 && (!json_object_object_get_ex(cfg, "image", &image) || !image))
+                r = cms_err(err, 400, "image: required");
+        json_object_object_foreach(cfg, key, val)
+        {
+                if (r < 0)
+                        break;
+                if (!val || key_listed(key, extra_keys))
+                        continue;
+                r = top_field(&c, key, val);
+        }
+        if (r == 0)
+                r = cross_checks(&c);
+        json_object *name = json_object_object_get(cfg, "name");
+        if (r == 0) {
+                out->image = strdup(json_object_get_string(image));
+                out->name = name ? strdup(json_object_get_string(name)) : NULL;
+                if (!out->image || (name && !out->name))
+                        r = cms_err(err, 500, "out of memory");
+        }
+        if (r == 0) {
+                json_object_object_add(c.body, "HostConfig", TAKE_PTR(c.hc));
+                out->body = TAKE_PTR(c.body);
+                out->warnings = TAKE_PTR(c.warnings);
+        }
+        json_object_put(c.body);
+        json_object_put(c.hc);
+        json_object_put(c.warnings);
+        json_object_put(c.aliases);
+        free(c.restart_name);
+        if (r < 0)
+                cms_create_spec_done(out);
+        return r;
+}
+
+int cms_container_spec_from_config(json_object *cfg, enum cms_runtime rt,
+                                   struct cms_create_spec *out, struct cms_error *err)
+{
+        return cms_container_spec_from_config_ex(cfg, rt, NULL, out, err);
+}
+
+void cms_create_spec_done(struct cms_create_spec *s)
+{
+        if (!s)
+                return;
+        free(s->name);
+        free(s->image);
+        json_object_put(s->body);
+        json_object_put(s->warnings);
+        memset(s, 0, sizeof(*s));
+}
