@@ -3,6 +3,7 @@
  * and the small model helpers (string lists, sorted maps). */
 #pragma once
 
+#include "../images/reference.h"
 #include "model.h"
 
 /* ---- YAML tree (parse_tree.c) ---- */

@@ -26,9 +26,10 @@ static bool simple_name_valid(const char *s, bool dots)
 static int f_image(struct cms_cp *c, const struct cms_ynode *v, const char *path,
                    struct cms_compose_service *s)
 {
+        struct cms_error why = {0};
         int r = cms_cp_str_req(c, v, path, &s->image);
-        if (r == 0 && strpbrk(s->image, " \t\r\n"))
-                r = cms_cp_fail(c, v, path, "not an image reference: '%.64s'", s->image);
+        if (r == 0 && cms_image_path_ref_check(s->image, &why) < 0)
+                r = cms_cp_fail(c, v, path, "%s", why.message);
         return r;
 }
 

@@ -39,7 +39,7 @@ int cms_container_inspect_raw(struct cms_manager *m, const char *id, json_object
 {
         /* Names, ids and id prefixes all look like this; anything else ("." or "..") would
          * change the meaning of the engine path. */
-        if (!id || !cms_container_name_valid(id))
+        if (!id || !cms_object_name_valid(id))
                 return cms_err(err, 400, "invalid container id or name '%s'", id ? id : "");
         _cleanup_free_ char *p = ctr_path(id, "/json");
         if (!p)

@@ -344,14 +344,15 @@ static int top_strings(struct cms_cm *c, const char *key, json_object *v)
         if (r < 0)
                 return r;
         if (!strcmp(key, "name")) {
-                if (!cms_container_name_valid(s))
+                if (!cms_object_name_valid(s))
                         return cms_cm_bad(c, key,
                                           "invalid container name '%.64s' (allowed: "
                                           "[a-zA-Z0-9][a-zA-Z0-9_.-]*)",
                                           s);
         } else if (!strcmp(key, "image")) {
-                if (!cms_image_ref_valid(s))
-                        return cms_cm_bad(c, key, "not a valid image reference: '%.128s'", s);
+                struct cms_error why = {0};
+                if (cms_image_path_ref_check(s, &why) < 0)
+                        return cms_cm_bad(c, key, "%s", why.message);
                 json_object_object_add(c->body, "Image", json_object_new_string(s));
         } else if (!strcmp(key, "user")) {
                 if (strlen(s) > 256 || strpbrk(s, " \t\n"))

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "../engine/engine.h"
+#include "../images/reference.h"
 #include "../util.h"
 
 /* What POST /containers/create needs: name goes in the query string (?name=), body is the
@@ -58,10 +59,6 @@ int cms_signal_parse(const char *s, int *signum, const char **name);
  * otherwise. Either output may be NULL. */
 int cms_restart_policy_parse(const char *s, char **name, int *max_retry);
 
-/* Docker's container-name rule: [a-zA-Z0-9][a-zA-Z0-9_.-]* (at most 255 characters). */
-bool cms_container_name_valid(const char *name);
-/* A plausible image reference: [host[:port]/]path[:tag][@algo:hex]. */
-bool cms_image_ref_valid(const char *ref);
 
 #ifdef CMS_CONTAINER_MODEL_INTERNAL
 /* Shared by model*.c and summary.c only: the state of one config translation. */

@@ -186,7 +186,7 @@ static int net_field(struct cms_cm *c, const char *key, json_object *v)
         if (!strcmp(key, "network")) {
                 bool special = !strcmp(s, "host") || !strcmp(s, "none") ||
                                (cms_str_has_prefix(s, "container:") && s[10]);
-                if (!special && !cms_container_name_valid(s))
+                if (!special && !cms_object_name_valid(s))
                         return cms_cm_bad(c, path, "invalid network name '%.64s'", s);
                 c->network = s;
         } else if (!strcmp(key, "ip_address")) {
@@ -310,7 +310,7 @@ static int volume_source(struct cms_cm *c, const char *type, json_object *src, c
         if (!strcmp(type, "bind")) {
                 if (!s || s[0] != '/')
                         return cms_cm_bad(c, path, "a bind mount needs an absolute host path");
-        } else if (s && !cms_container_name_valid(s)) {
+        } else if (s && !cms_object_name_valid(s)) {
                 return cms_cm_bad(c, path, "invalid volume name '%.64s'%s", s,
                                   s[0] == '/' ? " (a host path needs type bind)" : "");
         }

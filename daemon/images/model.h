@@ -1,27 +1,9 @@
-/* Pure translations and checks for images, networks and volumes: image references, the
- * registry-auth header, CIDR arithmetic, request bodies -> engine documents and engine documents
- * -> cmsd's normalized summaries. No I/O, so the unit tests exercise all of it directly. */
+/* Pure translations and checks for images, networks and volumes: the registry-auth header, CIDR
+ * arithmetic, request bodies -> engine documents and engine documents -> cmsd's normalized
+ * summaries. No I/O, so the unit tests exercise all of it directly. */
 #pragma once
 
-#include "../util.h"
-
-/* ---- image references ---- */
-/* "127.0.0.1:5000/team/app:1.2", "busybox", "app@sha256:<64 hex>". */
-struct cms_image_ref {
-        char domain[256]; /* "" when the reference names none */
-        char path[256];   /* "team/app" */
-        char tag[129];    /* "" when none */
-        char digest[160]; /* "" when none; "sha256:<hex>" */
-};
-/* Parses and validates a reference by the registry grammar (lower-case path components, a tag
- * of [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}, an algorithm:hex digest). 400 naming what is wrong. */
-int cms_image_ref_parse(const char *s, struct cms_image_ref *out, struct cms_error *err);
-/* "domain/path" (or "path"): the repository, without tag or digest. */
-void cms_image_ref_repo(const struct cms_image_ref *r, char *buf, size_t n);
-/* An image id as the engines accept it: "sha256:<64 hex>" or 12..64 lower-case hex. */
-bool cms_image_id_like(const char *s);
-/* A reference or an id, as a path may carry: 400 otherwise. */
-int cms_image_path_ref_check(const char *s, struct cms_error *err);
+#include "reference.h"
 
 /* ---- registry auth ---- */
 /* RFC 4648 base64url with padding (what Docker's and Podman's X-Registry-Auth decoders take). */

@@ -4,7 +4,6 @@
 #include <ctype.h>
 #include <sys/socket.h>
 
-#include "../containers/model.h"
 #include "model.h"
 
 #define get cms_json_get
@@ -189,7 +188,7 @@ int cms_network_connect_body(json_object *body, json_object *net_raw, json_objec
         if ((r = cms_json_check_keys(body, "body", keys, err)) < 0 ||
             (r = get_str(body, "container", &ctr, err)) < 0 || (r = get_str(body, "ip_address", &ip, err)) < 0)
                 return r;
-        if (!ctr || !cms_container_name_valid(ctr))
+        if (!ctr || !cms_object_name_valid(ctr))
                 return cms_err(err, 400, "body.container: %s", ctr ? "not a valid container id or name" : "required");
         _cleanup_json_ json_object *ep = json_object_new_object();
         if (ip) {

@@ -1,11 +1,10 @@
 /* The network manager: list, create, inspect (with the containers attached), remove, connect,
  * disconnect and prune, as engine calls around the pure checks of model_docs.c. */
-#include "../containers/model.h"
 #include "internal.h"
 
 static int check_id(const char *id, struct cms_error *err)
 {
-        if (!id || !cms_container_name_valid(id))
+        if (!id || !cms_object_name_valid(id))
                 return cms_err(err, 400, "invalid network id or name '%.64s'", id ? id : "");
         return 0;
 }
@@ -152,7 +151,7 @@ int cms_networks_disconnect(struct cms_manager *m, const char *id, json_object *
             (r = cms_json_get_string(body, "body", "container", &ctr, err)) < 0 ||
             (r = cms_json_get_bool(body, "body", "force", false, &force, err)) < 0)
                 return r;
-        if (!ctr || !cms_container_name_valid(ctr))
+        if (!ctr || !cms_object_name_valid(ctr))
                 return cms_err(err, 400, "body.container: %s", ctr ? "not a valid container id or name" : "required");
         _cleanup_json_ json_object *raw = NULL;
         if ((r = inspect_raw(m, id, &raw, err)) < 0)

@@ -1,12 +1,11 @@
 /* The volume manager: list, create, inspect, remove and prune. Both engines answer a create
  * with an existing name by returning the existing volume; cmsd makes that a 409 so that a
  * create never silently adopts someone else's data. */
-#include "../containers/model.h"
 #include "internal.h"
 
 static int check_name(const char *name, struct cms_error *err)
 {
-        if (!name || !cms_container_name_valid(name))
+        if (!name || !cms_object_name_valid(name))
                 return cms_err(err, 400, "invalid volume name '%.64s'", name ? name : "");
         return 0;
 }

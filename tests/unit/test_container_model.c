@@ -219,55 +219,6 @@ static void test_error_message_utf8(void **state)
         json_object_put(m);
 }
 
-static void test_name_and_image_rules(void **state)
-{
-        static const char *const good_names[] = {"a", "web-app", "A1_b.c-d", "0"};
-        static const char *const bad_names[] = {"", "-a", ".a", "_a", "a/b", "a b", "a:b", "/a"};
-        static const char *const good_refs[] = {
-            "busybox",
-            "busybox:1.36",
-            "library/busybox:latest",
-            "cmsd-test/busybox:latest",
-            "localhost/cmsd-test/busybox:latest",
-            "localhost:5000/a/b:c",
-            "registry.example.com/team/app",
-            "[::1]:5000/app:1",
-            "my_org/my__app",
-            "a-b--c/d.e",
-            "Registry.Example.com/app:V1.0",
-            "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"};
-        static const char *const bad_refs[] = {
-            "",
-            "Busybox",
-            "busybox:",
-            "busybox:-x",
-            ":tag",
-            "/busybox",
-            "a//b",
-            "a/",
-            "a..b",
-            "a/-b",
-            "a b",
-            "busybox@sha256:xyz",
-            "host:port/a",
-            "a:b:c",
-        };
-        for (size_t i = 0; i < ELEMENTSOF(good_names); i++)
-                if (!cms_container_name_valid(good_names[i]))
-                        fail_msg("name '%s' refused", good_names[i]);
-        for (size_t i = 0; i < ELEMENTSOF(bad_names); i++)
-                if (cms_container_name_valid(bad_names[i]))
-                        fail_msg("name '%s' accepted", bad_names[i]);
-        for (size_t i = 0; i < ELEMENTSOF(good_refs); i++)
-                if (!cms_image_ref_valid(good_refs[i]))
-                        fail_msg("image '%s' refused", good_refs[i]);
-        for (size_t i = 0; i < ELEMENTSOF(bad_refs); i++)
-                if (cms_image_ref_valid(bad_refs[i]))
-                        fail_msg("image '%s' accepted", bad_refs[i]);
-        assert_false(cms_container_name_valid(NULL));
-        assert_false(cms_image_ref_valid(NULL));
-}
-
 /* ---- engine documents -> cmsd views ---- */
 
 static json_object *summary_of(const char *fixture_name, json_object **raw)
@@ -761,7 +712,6 @@ int main(void)
             cmocka_unit_test(test_spec_extra_keys),
             cmocka_unit_test(test_bad_configs),
             cmocka_unit_test(test_error_message_utf8),
-            cmocka_unit_test(test_name_and_image_rules),
             cmocka_unit_test(test_summary_docker_full),
             cmocka_unit_test(test_summary_podman_full),
             cmocka_unit_test(test_summary_states),
