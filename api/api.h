@@ -83,10 +83,12 @@ void cms_reply_raw(struct cms_request *r, int status, const char *content_type, 
 /* Adds the common headers (CORS, server) to a response before it is queued. */
 void cms_reply_decorate(struct cms_request *r, struct MHD_Response *resp);
 
-/* ---- request helpers ---- */
+/* ---- request.c: what handlers read from a request ---- */
 /* A ROUTE_YAML_BODY request whose Content-Type is application/yaml, application/x-yaml or
  * text/yaml. */
 bool cms_request_is_yaml(struct cms_request *r);
+/* Content-Type application/json (parameters such as charset allowed). */
+bool cms_request_is_json(struct cms_request *r);
 /* The logs query (tail, since, until, timestamps, stdout, stderr, follow) of container and
  * project logs; replies 400 and returns <0 when malformed. */
 int cms_logs_query(struct cms_request *r, struct cms_logs_opts *o);
@@ -99,9 +101,14 @@ int cms_query_int(struct cms_request *r, const char *key, int64_t min, int64_t m
                   int64_t *out);
 const char *cms_header(struct cms_request *r, const char *name);
 
-/* ---- h_metrics.c: cmsd_http_requests_total ---- */
+/* ---- counters.c: cmsd_http_requests_total ---- */
+/* The route table the counters are kept for (the server's, before it serves). */
+void cms_http_counters_init(const struct cms_route *table, size_t n);
 /* Counts one reply by route (the table entry; NULL for none) and status. Lock-free. */
 void cms_http_count(const struct cms_route *route, const char *method, int status);
+/* Every non-zero counter as {route name, status, count}; *out to be freed. */
+struct cms_http_count;
+size_t cms_http_counts(struct cms_http_count **out);
 
 /* ---- auth.c ---- */
 /* Authenticates r (fills token_name, role). Replies 401/403 and returns <0 when refused. */

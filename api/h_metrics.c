@@ -1,6 +1,6 @@
 /* Handlers for the metrics routes: GET /metrics (Prometheus), /v1/metrics (JSON series with
  * since + ETag), /v1/metrics/export (the whole history as a download, streamed container by
- * container) and /v1/containers/{id}/stats; and the cmsd_http_requests_total counters. Everything
+ * container) and /v1/containers/{id}/stats (the request counters are counters.c's). Everything
  * is read from the sampler's memory: no engine call, except to tell "not running" from "no such
  * container" on the stats route. */
 #include <pthread.h>
@@ -8,57 +8,9 @@
 #include "api.h"
 #include "daemon/monitor/sampler.h"
 
-#define MAX_ROUTES     128
 #define MAX_PROM       (256u * 1024 * 1024)
 #define MAX_JSON       (512u * 1024 * 1024)
 #define DEFAULT_POINTS 60
-
-/* ---- request counters: [route][status - 100], lock-free ---- */
-
-static atomic_uint_fast64_t http_counts[MAX_ROUTES + 2][500];
-enum { SLOT_NONE = MAX_ROUTES, SLOT_PREFLIGHT };
-
-void cms_http_count(const struct cms_route *route, const char *method, int status)
-{
-        size_t n, slot = SLOT_NONE;
-        const struct cms_route *t = cms_router_table(&n);
-        if (route && route >= t && route < t + n && (size_t)(route - t) < MAX_ROUTES)
-                slot = (size_t)(route - t);
-        else if (!route && method && !strcmp(method, "OPTIONS"))
-                slot = SLOT_PREFLIGHT;
-        if (status >= 100 && status < 600)
-                atomic_fetch_add_explicit(&http_counts[slot][status - 100], 1,
-                                          memory_order_relaxed);
-}
-
-static size_t http_snapshot(struct cms_http_count **out)
-{
-        size_t n, k = 0, cap = 64;
-        const struct cms_route *t = cms_router_table(&n);
-        struct cms_http_count *v = malloc(cap * sizeof(*v));
-        for (size_t slot = 0; v && slot < MAX_ROUTES + 2; slot++) {
-                if (slot < SLOT_NONE && slot >= n)
-                        continue;
-                const char *name = slot == SLOT_NONE        ? "none"
-                                   : slot == SLOT_PREFLIGHT ? "preflight"
-                                                            : t[slot].name;
-                for (int code = 0; code < 500; code++) {
-                        uint64_t c =
-                            atomic_load_explicit(&http_counts[slot][code], memory_order_relaxed);
-                        if (!c)
-                                continue;
-                        if (k == cap) {
-                                void *p = realloc(v, (cap *= 2) * sizeof(*v));
-                                if (!p)
-                                        break;
-                                v = p;
-                        }
-                        v[k++] = (struct cms_http_count){name, code + 100, c};
-                }
-        }
-        *out = v;
-        return v ? k : 0;
-}
 
 /* ---- shared ---- */
 
@@ -179,7 +131,7 @@ static int prom_render(struct cms_request *r, struct cms_sampler *s, struct cms_
         struct cms_sampler_status st;
         cms_sampler_status(s, &st);
         struct cms_http_count *http = NULL;
-        size_t n_http = http_snapshot(&http);
+        size_t n_http = cms_http_counts(&http);
         struct cms_self_metrics self = {.samples_total = st.samples_total,
                                         .cpu_seconds = st.cpu_seconds,
                                         .containers = st.containers,

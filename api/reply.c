@@ -1,4 +1,5 @@
-/* Replies: the JSON envelope of API.md, the error map, and request helpers (query, headers). */
+/* Replies: the JSON envelope of API.md, the error map, the common headers. Below it only
+ * counters.c; what a handler reads from its request is request.c's. */
 #include "api.h"
 
 static const char *const json_ctype = "application/json";
@@ -141,83 +142,4 @@ void cms_reply_errorf(struct cms_request *r, int status, const char *fmt, ...)
         if (status == 503)
                 err.retry_after = 5;
         cms_reply_error(r, &err);
-}
-
-const char *cms_query(struct cms_request *r, const char *key)
-{
-        return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
-}
-
-struct collect {
-        const char *key;
-        const char **vals;
-        size_t n, cap;
-};
-
-static enum MHD_Result collect_cb(void *cls, enum MHD_ValueKind kind, const char *key,
-                                  const char *value)
-{
-        struct collect *c = cls;
-        if (strcmp(key, c->key) || !value)
-                return MHD_YES;
-        if (c->n + 2 > c->cap) {
-                size_t ncap = c->cap ? c->cap * 2 : 8;
-                const char **p = realloc(c->vals, ncap * sizeof(*p));
-                if (!p)
-                        return MHD_NO;
-                c->vals = p;
-                c->cap = ncap;
-        }
-        c->vals[c->n++] = value;
-        c->vals[c->n] = NULL;
-        return MHD_YES;
-}
-
-const char **cms_query_all(struct cms_request *r, const char *key)
-{
-        struct collect c = {.key = key};
-        MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_cb, &c);
-        if (!c.vals)
-                c.vals = calloc(1, sizeof(*c.vals));
-        return c.vals;
-}
-
-int cms_query_bool(struct cms_request *r, const char *key, bool def, bool *out)
-{
-        const char *v = cms_query(r, key);
-        *out = def;
-        if (!v)
-                return 0;
-        if (!*v) { /* "?force" alone means true */
-                *out = true;
-                return 0;
-        }
-        if (cms_parse_bool(v, out) < 0) {
-                cms_reply_errorf(r, 400, "query parameter %s: expected 1|true|0|false, got '%s'",
-                                 key, v);
-                return -EINVAL;
-        }
-        return 0;
-}
-
-int cms_query_int(struct cms_request *r, const char *key, int64_t min, int64_t max, int64_t def,
-                  int64_t *out)
-{
-        const char *v = cms_query(r, key);
-        *out = def;
-        if (!v)
-                return 0;
-        if (cms_parse_int(v, min, max, out) < 0) {
-                cms_reply_errorf(r, 400,
-                                 "query parameter %s: expected an integer in [%" PRId64
-                                 ", %" PRId64 "], got '%s'",
-                                 key, min, max, v);
-                return -EINVAL;
-        }
-        return 0;
-}
-
-const char *cms_header(struct cms_request *r, const char *name)
-{
-        return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }

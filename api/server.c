@@ -57,29 +57,6 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
         return MHD_YES;
 }
 
-static bool is_type(const char *ct, const char *type)
-{
-        if (!ct)
-                return false;
-        while (*ct == ' ')
-                ct++;
-        size_t l = strlen(type);
-        return !strncasecmp(ct, type, l) && (ct[l] == 0 || ct[l] == ';' || ct[l] == ' ');
-}
-
-static bool is_json_type(const char *ct)
-{
-        return is_type(ct, "application/json");
-}
-
-bool cms_request_is_yaml(struct cms_request *r)
-{
-        const char *ct = cms_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
-        return (r->route->flags & ROUTE_YAML_BODY) &&
-               (is_type(ct, "application/yaml") || is_type(ct, "application/x-yaml") ||
-                is_type(ct, "text/yaml"));
-}
-
 static void reply_preflight(struct cms_request *r)
 {
         struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
@@ -245,7 +222,7 @@ static void request_begin(struct cms_request *r)
         const char *te = cms_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING);
         bool has_body = len > 0 || te;
         if ((r->route->flags & ROUTE_JSON_BODY) && has_body &&
-            !is_json_type(cms_header(r, MHD_HTTP_HEADER_CONTENT_TYPE)) && !cms_request_is_yaml(r)) {
+            !cms_request_is_json(r) && !cms_request_is_yaml(r)) {
                 cms_reply_errorf(r, 415, "expected Content-Type: application/json%s",
                                  (r->route->flags & ROUTE_YAML_BODY) ? " or application/yaml" : "");
                 return;
@@ -614,6 +591,9 @@ int cms_api_start(struct cms_manager *m, struct cms_api **out, struct cms_error 
         if (!a)
                 return cms_err(err, 500, "out of memory");
         a->m = m;
+        size_t n_routes;
+        const struct cms_route *routes = cms_router_table(&n_routes);
+        cms_http_counters_init(routes, n_routes);
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
         if (cms_workers_new(ncpu > 2 ? (unsigned)ncpu * 8 : 16, &a->workers) < 0) {
                 free(a);

@@ -55,8 +55,6 @@ void cms_cp_warn(struct cms_cp *c, const struct cms_ynode *n, const char *path, 
 int cms_cp_oom(struct cms_cp *c);
 /* snprintf for key paths in messages: a path cut short is fine, so no truncation warnings. */
 void cms_cp_sub(char *buf, size_t n, const char *fmt, ...) CMS_PRINTF(3, 4);
-/* Adds a warning string unless the same one is there already. */
-void cms_compose_warn(json_object *warnings, const char *msg);
 
 /* Scalars. A YAML null leaves *out untouched (the caller's default) unless said otherwise. */
 int cms_cp_str(struct cms_cp *c, const struct cms_ynode *n, const char *path, char **out);

@@ -1,5 +1,6 @@
 /* The compose model's plumbing: string lists and sorted string maps, freeing a project, lookups
- * by name, the project-name rule and the shell-like word splitter for command strings. */
+ * by name, the project-name rule, the shell-like word splitter for command strings and the
+ * capped warnings list that parsing, interpolation and translation all add to. */
 #include "internal.h"
 
 #include <ctype.h>
@@ -330,4 +331,26 @@ int cms_compose_split_words(const char *s, struct cms_compose_strv *out)
                 if (r < 0)
                         return r;
         }
+}
+
+/* A file with thousands of unknown keys must not cost thousands of linear scans: warnings stop at
+ * a cap, the last one saying so. */
+#define MAX_WARNINGS 100
+
+void cms_compose_warn(json_object *warnings, const char *msg)
+{
+        if (!warnings)
+                return;
+        size_t n = json_object_array_length(warnings);
+        if (n > MAX_WARNINGS)
+                return;
+        if (n == MAX_WARNINGS) {
+                json_object_array_add(warnings,
+                                      json_object_new_string("further warnings were left out"));
+                return;
+        }
+        for (size_t i = 0; i < json_object_array_length(warnings); i++)
+                if (!strcmp(json_object_get_string(json_object_array_get_idx(warnings, i)), msg))
+                        return;
+        json_object_array_add(warnings, json_object_new_string(msg));
 }

@@ -217,6 +217,10 @@ const struct cms_compose_kv *cms_compose_kvs_get(const struct cms_compose_kvs *m
 /* The value, or NULL when unset (an empty value is set). */
 const char *cms_compose_env_get(const struct cms_compose_env *e, const char *name);
 
+/* Adds a warning string to a JSON array unless the same one is there already; past 100 one
+ * last says so. warnings NULL: nothing. */
+void cms_compose_warn(json_object *warnings, const char *msg);
+
 /* Interpolates one string: $VAR, ${VAR}, ${VAR:-d}, ${VAR-d}, ${VAR:?msg}, ${VAR?msg},
  * ${VAR:+x}, ${VAR+x} (d, msg and x themselves interpolated, lazily), $$ -> $. A $ not followed by
  * a name or "{" stays as is. An unset variable without a default is empty and adds the warning

@@ -17,28 +17,6 @@ int cms_cp_fail(struct cms_cp *c, const struct cms_ynode *n, const char *path, c
         return cms_err(c->err, 400, "%s: %s", path, msg);
 }
 
-/* A file with thousands of unknown keys must not cost thousands of linear scans: warnings stop at
- * a cap, the last one saying so. */
-#define MAX_WARNINGS 100
-
-void cms_compose_warn(json_object *warnings, const char *msg)
-{
-        if (!warnings)
-                return;
-        size_t n = json_object_array_length(warnings);
-        if (n > MAX_WARNINGS)
-                return;
-        if (n == MAX_WARNINGS) {
-                json_object_array_add(warnings,
-                                      json_object_new_string("further warnings were left out"));
-                return;
-        }
-        for (size_t i = 0; i < json_object_array_length(warnings); i++)
-                if (!strcmp(json_object_get_string(json_object_array_get_idx(warnings, i)), msg))
-                        return;
-        json_object_array_add(warnings, json_object_new_string(msg));
-}
-
 void cms_cp_warn(struct cms_cp *c, const struct cms_ynode *n, const char *path, const char *fmt,
                  ...)
 {

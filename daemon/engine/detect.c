@@ -5,8 +5,6 @@
 #include <ctype.h>
 #include <limits.h>
 
-#define JSON_MAX_DEPTH 64
-
 static bool parse_api(const char *s, long *major, long *minor)
 {
         if (!s || !isdigit((unsigned char)*s))
@@ -31,33 +29,6 @@ int cms_eng_api_cmp(const char *a, const char *b)
                 return amaj < bmaj ? -1 : 1;
         if (amin != bmin)
                 return amin < bmin ? -1 : 1;
-        return 0;
-}
-
-int cms_eng_parse_json(const char *body, size_t len, json_object **out, struct cms_error *err)
-{
-        *out = NULL;
-        size_t i = 0;
-        while (i < len && isspace((unsigned char)body[i]))
-                i++;
-        if (i == len)
-                return 0;
-        if (len > INT_MAX)
-                return cms_err(err, 502, "engine reply too large to parse");
-        struct json_tokener *tok = json_tokener_new_ex(JSON_MAX_DEPTH);
-        if (!tok)
-                return cms_err(err, 500, "out of memory");
-        json_object *j = json_tokener_parse_ex(tok, body, (int)len);
-        enum json_tokener_error jerr = json_tokener_get_error(tok);
-        size_t end = json_tokener_get_parse_end(tok);
-        json_tokener_free(tok);
-        while (j && end < len && isspace((unsigned char)body[end]))
-                end++;
-        if (!j || jerr != json_tokener_success || end != len) {
-                json_object_put(j);
-                return cms_err(err, 502, "engine reply is not valid JSON");
-        }
-        *out = j;
         return 0;
 }
 
@@ -114,7 +85,7 @@ static int probe_get(struct cms_engine *e, const char *path, struct cms_buf *bod
         struct cms_engine_req req = {
             .method = "GET", .path = path, .max_reply = 1 << 20, .timeout_ms = timeout};
         cms_buf_init(body, req.max_reply);
-        int r = cms_eng_transfer(e, &req, path, body, NULL, NULL, NULL, res, err);
+        int r = cms_eng_transfer(e, &req, path, body, NULL, NULL, NULL, res, NULL, err);
         if (r < 0)
                 return r;
         return cms_eng_map_status(res->status, body->data, body->len, err);

@@ -1,6 +1,6 @@
-/* The engine object's life: URL resolution (explicit, DOCKER_HOST, then the well-known sockets),
- * the shared up/down and version state, request-path building and the "probe before the first
- * call" rule that lets cmsd start before its engine and recover when the engine comes back. */
+/* The engine object's life: URL resolution (explicit, DOCKER_HOST, then the well-known sockets)
+ * and the "probe before the first call" rule that lets cmsd start before its engine and recover
+ * when the engine comes back. The state it guards is state.c's. */
 #include "internal.h"
 
 #include <sys/stat.h>
@@ -136,80 +136,6 @@ void cms_engine_free(struct cms_engine *e)
         free(e->host);
         free(e->port);
         free(e);
-}
-
-const char *cms_engine_url(const struct cms_engine *e)
-{
-        return e->url;
-}
-
-bool cms_engine_is_up(struct cms_engine *e)
-{
-        pthread_mutex_lock(&e->lock);
-        bool up = e->up;
-        pthread_mutex_unlock(&e->lock);
-        return up;
-}
-
-enum cms_runtime cms_engine_runtime(struct cms_engine *e)
-{
-        pthread_mutex_lock(&e->lock);
-        enum cms_runtime rt = e->runtime;
-        pthread_mutex_unlock(&e->lock);
-        return rt;
-}
-
-const char *cms_runtime_name(enum cms_runtime rt)
-{
-        switch (rt) {
-        case CMS_RUNTIME_DOCKER:
-                return "docker";
-        case CMS_RUNTIME_PODMAN:
-                return "podman";
-        default:
-                return "unknown";
-        }
-}
-
-void cms_engine_versions(struct cms_engine *e, char *version, size_t vlen, char *api, size_t alen)
-{
-        pthread_mutex_lock(&e->lock);
-        if (version && vlen)
-                snprintf(version, vlen, "%s", e->version);
-        if (api && alen)
-                snprintf(api, alen, "%s", e->api);
-        pthread_mutex_unlock(&e->lock);
-}
-
-void cms_eng_set_up(struct cms_engine *e, bool up)
-{
-        pthread_mutex_lock(&e->lock);
-        e->up = up;
-        if (!up)
-                e->stale = true;
-        pthread_mutex_unlock(&e->lock);
-}
-
-char *cms_eng_build_path(struct cms_engine *e, const char *path)
-{
-        if (!path || *path != '/')
-                return NULL;
-        if (path[1] == '/')
-                return strdup(path + 1);
-        if (cms_str_has_prefix(path, "/libpod/"))
-                return cms_strdup_printf("%s%s", CMS_ENG_LIBPOD_PREFIX, path);
-        char api[sizeof(e->api)];
-        pthread_mutex_lock(&e->lock);
-        snprintf(api, sizeof(api), "%s", *e->api ? e->api : CMS_ENGINE_MAX_API);
-        pthread_mutex_unlock(&e->lock);
-        return cms_strdup_printf("/v%s%s", api, path);
-}
-
-long cms_eng_timeout(const struct cms_engine *e, const struct cms_engine_req *req)
-{
-        if (req->timeout_ms < 0)
-                return -1;
-        return req->timeout_ms > 0 ? req->timeout_ms : e->timeout_ms;
 }
 
 static bool probe_wanted(struct cms_engine *e, int64_t now)

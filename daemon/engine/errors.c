@@ -1,8 +1,12 @@
-/* Engine replies -> cmsd errors. The engine's own message is what a user can act on ("No such
- * container: x"), so it is kept verbatim; only the status is translated into the API's set. */
+/* Engine replies -> cmsd errors, and reply bodies -> JSON (with a depth cap). The engine's own
+ * message is what a user can act on ("No such container: x"), so it is kept verbatim; only the
+ * status is translated into the API's set. The lowest file of the engine client. */
 #include "internal.h"
 
 #include <ctype.h>
+#include <limits.h>
+
+#define JSON_MAX_DEPTH 64
 
 static const char *status_text(long status)
 {
@@ -121,4 +125,31 @@ int cms_eng_unavailable(struct cms_error *err, const char *fmt, ...)
         if (err)
                 err->retry_after = 0; /* cms_err fills in its default */
         return cms_err(err, 503, "%s", msg);
+}
+
+int cms_eng_parse_json(const char *body, size_t len, json_object **out, struct cms_error *err)
+{
+        *out = NULL;
+        size_t i = 0;
+        while (i < len && isspace((unsigned char)body[i]))
+                i++;
+        if (i == len)
+                return 0;
+        if (len > INT_MAX)
+                return cms_err(err, 502, "engine reply too large to parse");
+        struct json_tokener *tok = json_tokener_new_ex(JSON_MAX_DEPTH);
+        if (!tok)
+                return cms_err(err, 500, "out of memory");
+        json_object *j = json_tokener_parse_ex(tok, body, (int)len);
+        enum json_tokener_error jerr = json_tokener_get_error(tok);
+        size_t end = json_tokener_get_parse_end(tok);
+        json_tokener_free(tok);
+        while (j && end < len && isspace((unsigned char)body[end]))
+                end++;
+        if (!j || jerr != json_tokener_success || end != len) {
+                json_object_put(j);
+                return cms_err(err, 502, "engine reply is not valid JSON");
+        }
+        *out = j;
+        return 0;
 }

@@ -46,28 +46,41 @@ struct cms_eng_result {
         char api_hdr[16]; /* the reply's Api-Version header, if any */
 };
 
+/* A request body read from a callback (cms_engine_upload). */
+struct cms_eng_upload {
+        cms_engine_read_cb read;
+        void *ud;
+        bool aborted;
+};
+
+/* The files' order, lowest first; a file calls only those before it:
+ *   errors.c  state.c  transport.c  detect.c  engine.c  calls.c  hijack.c  (demux.c: pure) */
+
 /* transport.c: one request on a pooled handle, path already final (prefix included). The reply
- * body is gathered into *body (cap from req) unless on_data is set and the status is 2xx.
- * Maps transport failures (503/504/502) but not HTTP statuses; updates the up/down state. */
+ * body is gathered into *body (cap from req) unless on_data is set and the status is 2xx; up,
+ * when set, supplies the request body. Maps transport failures (503/504/502) but not HTTP
+ * statuses; updates the up/down state. */
 int cms_eng_transfer(struct cms_engine *e, const struct cms_engine_req *req, const char *path,
                      struct cms_buf *body, cms_engine_data_cb on_data,
                      cms_engine_stop_cb should_stop, void *userdata, struct cms_eng_result *res,
-                     struct cms_error *err);
+                     struct cms_eng_upload *up, struct cms_error *err);
 void cms_eng_pool_free(struct cms_engine *e);
 /* curl_global_init, once per process (pthread_once). */
 int cms_eng_global_init(void);
 
-/* engine.c */
+/* state.c */
 void cms_eng_set_up(struct cms_engine *e, bool up);
 /* The path to send: versioned, libpod or verbatim (see engine.h). Owned by the caller. */
 char *cms_eng_build_path(struct cms_engine *e, const char *path);
+long cms_eng_timeout(const struct cms_engine *e, const struct cms_engine_req *req);
+
+/* engine.c */
 /* Probes first when the runtime is unknown or the engine was marked down (rate-limited). Fails
  * only when that probe could not reach the engine. */
 int cms_eng_ensure_ready(struct cms_engine *e, struct cms_error *err);
 /* Every call's start: ensure_ready, then the path to send (*path owned by the caller). */
 int cms_eng_begin(struct cms_engine *e, const struct cms_engine_req *req, char **path,
                   struct cms_error *err);
-long cms_eng_timeout(const struct cms_engine *e, const struct cms_engine_req *req);
 
 /* detect.c: cms_engine_probe's body; the caller holds probe_lock. */
 int cms_eng_probe_locked(struct cms_engine *e, struct cms_error *err);
@@ -76,6 +89,8 @@ int cms_eng_probe_locked(struct cms_engine *e, struct cms_error *err);
  * 0 for 1xx/2xx/3xx. */
 int cms_eng_map_status(long status, const char *body, size_t len, struct cms_error *err);
 int cms_eng_unavailable(struct cms_error *err, const char *fmt, ...) CMS_PRINTF(2, 3);
+/* Parses a JSON reply body with a depth cap; an empty body gives NULL. 502 when not JSON. */
+int cms_eng_parse_json(const char *body, size_t len, json_object **out, struct cms_error *err);
 
 /* detect.c: pure helpers. */
 /* Numeric compare of "major.minor" API versions: <0, 0, >0. Unparsable sorts lowest. */
@@ -85,5 +100,3 @@ int cms_eng_api_cmp(const char *a, const char *b);
 int cms_eng_detect(bool libpod_hdr, const char *api_hdr, json_object *version_doc,
                    enum cms_runtime *rt, char *version, size_t vlen, char *api, size_t alen,
                    struct cms_error *err);
-/* Parses a JSON reply body with a depth cap; an empty body gives NULL. 502 when not JSON. */
-int cms_eng_parse_json(const char *body, size_t len, json_object **out, struct cms_error *err);

@@ -23,12 +23,6 @@ struct xfer {
         bool status_known, pass_through, too_big, oom, cb_stopped;
 };
 
-/* cms_engine_upload's body source. */
-struct upload_src {
-        cms_engine_read_cb read;
-        void *ud;
-        bool aborted;
-};
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc = CURLE_FAILED_INIT;
@@ -184,7 +178,7 @@ static int set_method(CURL *h, const struct cms_engine_req *req, struct curl_sli
 
 static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
 {
-        struct upload_src *u = ud;
+        struct cms_eng_upload *u = ud;
         ssize_t n = u->read(buf, size * nitems, u->ud);
         if (n < 0) {
                 u->aborted = true;
@@ -194,7 +188,7 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
 }
 
 /* A POST whose body comes from the read callback, sent chunked as it is produced. */
-static int set_upload(CURL *h, const struct cms_engine_req *req, struct upload_src *up,
+static int set_upload(CURL *h, const struct cms_engine_req *req, struct cms_eng_upload *up,
                       struct curl_slist **hdrs)
 {
         curl_easy_setopt(h, CURLOPT_POST, 1L);
@@ -213,7 +207,7 @@ static int set_upload(CURL *h, const struct cms_engine_req *req, struct upload_s
 }
 
 static int setup(struct cms_engine *e, CURL *h, const struct cms_engine_req *req, const char *path,
-                 struct xfer *x, struct upload_src *up, struct curl_slist **hdrs, char *errbuf)
+                 struct xfer *x, struct cms_eng_upload *up, struct curl_slist **hdrs, char *errbuf)
 {
         _cleanup_free_ char *url = cms_strdup_printf("%s%s", e->base, path);
         if (!url)
@@ -328,10 +322,10 @@ static int map_curl(struct cms_engine *e, CURL *h, CURLcode rc, long timeout, co
         return cms_eng_unavailable(err, "engine unavailable at %s: %s", e->url, why);
 }
 
-static int transfer(struct cms_engine *e, const struct cms_engine_req *req, const char *path,
+int cms_eng_transfer(struct cms_engine *e, const struct cms_engine_req *req, const char *path,
                     struct cms_buf *body, cms_engine_data_cb on_data,
                     cms_engine_stop_cb should_stop, void *userdata, struct cms_eng_result *res,
-                    struct upload_src *up, struct cms_error *err)
+                    struct cms_eng_upload *up, struct cms_error *err)
 {
         struct cms_eng_handle *h = handle_get(e);
         if (!h)
@@ -366,108 +360,4 @@ static int transfer(struct cms_engine *e, const struct cms_engine_req *req, cons
         curl_slist_free_all(hdrs);
         handle_put(e, h);
         return r;
-}
-
-int cms_eng_transfer(struct cms_engine *e, const struct cms_engine_req *req, const char *path,
-                     struct cms_buf *body, cms_engine_data_cb on_data,
-                     cms_engine_stop_cb should_stop, void *userdata, struct cms_eng_result *res,
-                     struct cms_error *err)
-{
-        return transfer(e, req, path, body, on_data, should_stop, userdata, res, NULL, err);
-}
-
-void cms_engine_reply_free(struct cms_engine_reply *r)
-{
-        if (!r)
-                return;
-        free(r->body);
-        r->body = NULL;
-        r->len = 0;
-}
-
-static size_t reply_cap(const struct cms_engine_req *req)
-{
-        return req->max_reply ? req->max_reply : CMS_ENG_MAX_REPLY;
-}
-
-int cms_engine_call(struct cms_engine *e, const struct cms_engine_req *req,
-                    struct cms_engine_reply *reply, struct cms_error *err)
-{
-        memset(reply, 0, sizeof(*reply));
-        _cleanup_free_ char *path = NULL;
-        int r = cms_eng_begin(e, req, &path, err);
-        if (r < 0)
-                return r;
-        _cleanup_buf_ struct cms_buf body;
-        cms_buf_init(&body, reply_cap(req));
-        struct cms_eng_result res = {0};
-        r = cms_eng_transfer(e, req, path, &body, NULL, NULL, NULL, &res, err);
-        if (r < 0)
-                return r;
-        reply->status = res.status;
-        reply->len = body.len;
-        reply->body = cms_buf_take(&body);
-        if (!reply->body)
-                return cms_err(err, 500, "out of memory");
-        return cms_eng_map_status(res.status, reply->body, reply->len, err);
-}
-
-int cms_engine_stream(struct cms_engine *e, const struct cms_engine_req *req,
-                      cms_engine_data_cb on_data, cms_engine_stop_cb should_stop, void *userdata,
-                      struct cms_error *err)
-{
-        _cleanup_free_ char *path = NULL;
-        int r = cms_eng_begin(e, req, &path, err);
-        if (r < 0)
-                return r;
-        _cleanup_buf_ struct cms_buf body;
-        cms_buf_init(&body, reply_cap(req));
-        struct cms_eng_result res = {0};
-        r = cms_eng_transfer(e, req, path, &body, on_data, should_stop, userdata, &res, err);
-        if (r < 0)
-                return r;
-        if (res.status >= 200 && res.status < 300)
-                return 0;
-        return cms_eng_map_status(res.status, body.data, body.len, err);
-}
-
-int cms_engine_json(struct cms_engine *e, const char *method, const char *path, json_object *body,
-                    json_object **out, struct cms_error *err)
-{
-        if (out)
-                *out = NULL;
-        struct cms_engine_req req = {.method = method, .path = path};
-        if (body) {
-                size_t len;
-                req.body = json_object_to_json_string_length(body, JSON_C_TO_STRING_PLAIN, &len);
-                req.body_len = len;
-                if (!req.body)
-                        return cms_err(err, 500, "out of memory");
-        }
-        struct cms_engine_reply reply;
-        int r = cms_engine_call(e, &req, &reply, err);
-        if (r == 0 && out)
-                r = cms_eng_parse_json(reply.body, reply.len, out, err);
-        cms_engine_reply_free(&reply);
-        return r;
-}
-
-int cms_engine_upload(struct cms_engine *e, const struct cms_engine_req *req,
-                      cms_engine_read_cb read_cb, void *read_ud, cms_engine_data_cb on_data,
-                      cms_engine_stop_cb should_stop, void *userdata, struct cms_error *err)
-{
-        _cleanup_free_ char *path = NULL;
-        int r = cms_eng_begin(e, req, &path, err);
-        if (r < 0)
-                return r;
-        _cleanup_buf_ struct cms_buf body;
-        cms_buf_init(&body, reply_cap(req));
-        struct cms_eng_result res = {0};
-        struct upload_src up = {.read = read_cb, .ud = read_ud};
-        r = transfer(e, req, path, &body, on_data, should_stop, userdata, &res, &up, err);
-        if (r < 0)
-                return r;
-        if (res.status >= 200 && res.status < 300)
-                return 0;
-        return cms_eng_map_status(res.status, body.data, body.len, err);
 }

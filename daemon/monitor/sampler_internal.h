@@ -1,4 +1,4 @@
-/* What sampler.c, watch.c and snapshot.c share and nothing else may use: the sampler object,
+/* What sampler.c, table.c, watch.c and snapshot.c share and nothing else may use: the sampler object,
  * the per-container record and the operations on the container set.
  * Lock order: s->lock before c->lock; neither is ever held across engine or file I/O. */
 #pragma once
@@ -64,9 +64,14 @@ struct cms_sampler {
         atomic_int n_cgroup, n_engine;
 };
 
-/* sampler.c */
+/* The files' order, lowest first; a file calls only those before it:
+ *   table.c  watch.c  snapshot.c  sampler.c */
+
+/* table.c */
 struct cms_sampler_ctr *cms_sampler_get_or_add(struct cms_sampler *s, const char *id);
 void cms_sampler_remove(struct cms_sampler *s, const char *id);
+/* Running or paused (what a live-only list keeps). */
+bool cms_sampler_ctr_live(struct cms_sampler_ctr *c);
 /* The ids held, for the reconcile; free the array. */
 char (*cms_sampler_ids(struct cms_sampler *s, size_t *n))[65];
 void cms_sampler_note_cpu(struct cms_sampler *s, int which);

@@ -17,19 +17,6 @@ static void add_entry(json_object *arr, const char *key, const char *name, const
         json_object_array_add(arr, o);
 }
 
-void cms_project_warn(json_object *warnings, const char *fmt, ...)
-{
-        char buf[512];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(buf, sizeof(buf), fmt, ap);
-        va_end(ap);
-        for (size_t i = 0; i < cms_jlen(warnings); i++)
-                if (!strcmp(json_object_get_string(json_object_array_get_idx(warnings, i)), buf))
-                        return;
-        json_object_array_add(warnings, json_object_new_string(buf));
-}
-
 /* 1: exists, 0: not found. */
 static int exists(struct cms_manager *m, bool network, const char *name, struct cms_error *err)
 {

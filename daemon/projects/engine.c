@@ -7,6 +7,16 @@
 
 #include "internal.h"
 
+void cms_project_warn(json_object *warnings, const char *fmt, ...)
+{
+        char buf[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        cms_compose_warn(warnings, buf);
+}
+
 void cms_pctrs_done(struct cms_pctrs *c)
 {
         for (size_t i = 0; i < c->n; i++) {
