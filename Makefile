@@ -19,7 +19,7 @@ DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/openapi_blob.o
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 
-.PHONY: FORCE all deps run test unit integration lint-openapi asan bench install uninstall clean help format
+.PHONY: FORCE all deps run test unit integration lint-openapi lint-layers asan bench install uninstall clean help format
 
 all: $(BUILD)/cmsd ## build build/cmsd
 
@@ -68,10 +68,13 @@ unit: $(UNIT_BIN) ## build and run the cmocka unit tests
 lint-openapi: ## validate openapi.yaml with a real OpenAPI linter (@redocly/cli)
 	@scripts/lint-openapi.sh
 
+lint-layers: all ## check DESIGN.md's layering on the objects: no circles between files, calls go down
+	@scripts/lint-layers.py $(BUILD)
+
 integration: all ## run the integration suite against real Docker and real Podman
 	@tests/integration/run.sh $(BUILD)/cmsd
 
-test: deps ## everything CI runs: deps, build, unit, openapi lint, integration on both engines
+test: deps ## everything CI runs: deps, build, unit, layer and openapi lints, integration on both engines
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
 	@scripts/test.sh $(BUILD) $(UNIT_BIN)
 

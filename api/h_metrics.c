@@ -140,7 +140,7 @@ static int prom_render(struct cms_request *r, struct cms_sampler *s, struct cms_
                                         .ring_data_bytes = st.ring_data_bytes,
                                         .ring_samples = st.ring_samples,
                                         .round_seconds = st.round_seconds,
-                                        .engine_up = cms_engine_is_up(r->m->engine),
+                                        .engine_up = cms_manager_engine_up(r->m),
                                         .http = http,
                                         .n_http = n_http};
         int rc = infos ? cms_export_prometheus(infos, n, &self, b) : -ENOMEM;

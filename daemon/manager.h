@@ -44,6 +44,9 @@ int64_t cms_housekeeping_last_tick(struct cms_housekeeping *h);
  * and reported in *note (may be NULL). */
 struct cms_config *cms_manager_swap_config(struct cms_manager *m, struct cms_config *cfg,
                                            char *note, size_t note_len);
+/* The engine's last known state (never a call, so it answers at once even when the engine
+ * hangs). */
+bool cms_manager_engine_up(struct cms_manager *m);
 /* Borrow the config for a short read (tokens, limits): lock, read, unlock. */
 const struct cms_config *cms_manager_config_rdlock(struct cms_manager *m);
 void cms_manager_config_unlock(struct cms_manager *m);
@@ -54,6 +57,29 @@ int cms_system_info(struct cms_manager *m, json_object **out, struct cms_error *
 /* body: {"all": bool, "volumes": bool} (may be NULL). */
 int cms_system_prune(struct cms_manager *m, json_object *body, json_object **out,
                      struct cms_error *err);
+
+/* ---- the engine's events (system.c) ---- */
+struct cms_events_opts {
+        /* Filters, NULL-terminated lists (NULL: none): type (checked against the engines' event
+         * types: 400 otherwise), container, event, label. Borrowed for cms_events_new only. */
+        const char **types, **containers, **events, **labels;
+        int64_t since_ms, until_ms; /* 0: none */
+        /* Follow until stopped. Without, a report that ends: by default the last hour up to
+         * now, at most 60 s of waiting. */
+        bool stream;
+};
+struct cms_events;
+/* Checks the options and prepares the engine call (knowing the runtime first: 503 when the
+ * engine is down). */
+int cms_events_new(struct cms_manager *m, const struct cms_events_opts *o,
+                   struct cms_events **out, struct cms_error *err);
+void cms_events_free(struct cms_events *e);
+/* Feeds each event in cmsd's shape {time, type, action, id, name, image, attributes} to cb
+ * (which takes it; nonzero stops) until the report ends, until has passed, or should_stop(
+ * stop_ud) says so (asked at least every 200 ms; NULL: only when cmsd drains). */
+int cms_events_run(struct cms_events *e, int (*cb)(json_object *ev, void *ud),
+                   int (*should_stop)(void *stop_ud), void *stop_ud, void *ud,
+                   struct cms_error *err);
 
 /* ---- containers ---- */
 struct cms_list_opts {

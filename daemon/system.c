@@ -1,4 +1,5 @@
-/* The system manager: liveness, the info document (engine, host, counts) and one-call cleanup. */
+/* The system manager: liveness, the info document (engine, host, counts), one-call cleanup and
+ * the engine's event feed in cmsd's shape. */
 #include <sys/utsname.h>
 
 #include "manager.h"
@@ -16,7 +17,7 @@ json_object *cms_system_health(struct cms_manager *m)
         json_object *o = json_object_new_object();
         /* The last known state, never a call: health must answer at once even when the engine
          * hangs. The housekeeping thread re-probes a down engine every 2 s. */
-        bool up = cms_engine_is_up(m->engine);
+        bool up = cms_manager_engine_up(m);
         json_object_object_add(o, "status", json_object_new_string("ok"));
         json_object_object_add(o, "engine", json_object_new_string(up ? "up" : "down"));
         return o;
@@ -169,4 +170,194 @@ int cms_system_prune(struct cms_manager *m, json_object *body, json_object **out
         json_object_object_add(o, "space_reclaimed", json_object_new_int64(space));
         *out = TAKE_PTR(o);
         return 0;
+}
+
+/* ---- the engine's events ---- */
+
+#define MAX_EVENT_LINE (1024 * 1024)
+#define REPORT_WAIT_MS 60000 /* the longest a report (no stream) may run */
+
+static const char *const event_types[] = {"container", "image",  "volume",  "network", "daemon",
+                                          "plugin",    "node",   "service", "secret",  "config",
+                                          "pod",       "system", NULL};
+
+struct cms_events {
+        struct cms_manager *m;
+        char *path;
+        bool stream;
+        int64_t until_ms; /* 0: none; events after it are dropped and the feed ends there */
+        struct cms_buf line;
+        int (*cb)(json_object *, void *);
+        int (*should_stop)(void *);
+        void *stop_ud, *ud;
+};
+
+void cms_events_free(struct cms_events *e)
+{
+        if (!e)
+                return;
+        free(e->path);
+        cms_buf_free(&e->line);
+        free(e);
+}
+
+static const char *jstr(json_object *o, const char *k)
+{
+        json_object *v = get(o, k);
+        return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+static int64_t wall_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t event_ms(json_object *ev)
+{
+        int64_t ns = get_i64(ev, "timeNano");
+        return ns ? ns / 1000000 : get_i64(ev, "time") * 1000;
+}
+
+/* The engine's event, in cmsd's shape: {time, type, action, id, name, image, attributes}. */
+static json_object *normalize(json_object *ev)
+{
+        json_object *actor = get(ev, "Actor"), *attrs = get(actor, "Attributes");
+        char t[32];
+        cms_format_time_ms(event_ms(ev), t, sizeof(t));
+        const char *id = jstr(actor, "ID") ? jstr(actor, "ID") : jstr(ev, "id");
+        const char *image = jstr(attrs, "image") ? jstr(attrs, "image") : jstr(ev, "from");
+        const char *action = jstr(ev, "Action") ? jstr(ev, "Action") : jstr(ev, "status");
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "time", json_object_new_string(t));
+        json_object_object_add(o, "type",
+                               json_object_new_string(jstr(ev, "Type") ? jstr(ev, "Type") : ""));
+        json_object_object_add(o, "action", json_object_new_string(action ? action : ""));
+        json_object_object_add(o, "id", id ? json_object_new_string(id) : NULL);
+        json_object_object_add(
+            o, "name", jstr(attrs, "name") ? json_object_new_string(jstr(attrs, "name")) : NULL);
+        json_object_object_add(o, "image", image ? json_object_new_string(image) : NULL);
+        json_object_object_add(o, "attributes",
+                               attrs ? json_object_get(attrs) : json_object_new_object());
+        return o;
+}
+
+static int on_event_data(const char *data, size_t len, void *ud)
+{
+        struct cms_events *e = ud;
+        for (size_t i = 0; i < len; i++) {
+                if (data[i] != '\n') {
+                        if (cms_buf_append(&e->line, &data[i], 1) < 0)
+                                e->line.len = 0;
+                        continue;
+                }
+                json_object *ev = e->line.len ? json_tokener_parse(e->line.data) : NULL;
+                e->line.len = 0;
+                if (!ev)
+                        continue;
+                bool late = e->until_ms && event_ms(ev) > e->until_ms;
+                json_object *o = late ? NULL : normalize(ev);
+                json_object_put(ev);
+                if (o && e->cb(o, e->ud))
+                        return 1;
+        }
+        return 0;
+}
+
+static int events_should_stop(void *ud)
+{
+        struct cms_events *e = ud;
+        if (e->until_ms && wall_ms() > e->until_ms + 1000)
+                return 1;
+        return e->should_stop ? e->should_stop(e->stop_ud) : atomic_load(&e->m->draining);
+}
+
+/* Adds a filter's values to the engine's filters object. */
+static int add_filter(json_object *filters, const char *key, const char **vals,
+                      struct cms_error *err)
+{
+        json_object *arr = NULL;
+        for (size_t i = 0; vals && vals[i]; i++) {
+                bool ok = strcmp(key, "type") != 0;
+                for (size_t k = 0; event_types[k] && !ok; k++)
+                        ok = !strcmp(vals[i], event_types[k]);
+                if (!ok)
+                        return cms_err(err, 400, "type: unknown event type '%.64s'", vals[i]);
+                if (!arr) {
+                        arr = json_object_new_array();
+                        json_object_object_add(filters, key, arr);
+                }
+                json_object_array_add(arr, json_object_new_string(vals[i]));
+        }
+        return 0;
+}
+
+/* The engine path. Docker ends a report at until (exclusive, so given to the millisecond);
+ * Podman 4.3's compat API returns nothing at all when until is set, but ends a report of past
+ * events with stream=false; there cmsd applies until itself. */
+static int events_path(struct cms_events *e, const struct cms_events_opts *o,
+                       struct cms_error *err)
+{
+        _cleanup_json_ json_object *filters = json_object_new_object();
+        int r;
+        if ((r = add_filter(filters, "type", o->types, err)) < 0 ||
+            (r = add_filter(filters, "container", o->containers, err)) < 0 ||
+            (r = add_filter(filters, "event", o->events, err)) < 0 ||
+            (r = add_filter(filters, "label", o->labels, err)) < 0)
+                return r;
+        int64_t since = o->since_ms, until = o->until_ms;
+        if (!o->stream && !until)
+                until = wall_ms();
+        if (!o->stream && !since)
+                since = until - 3600 * 1000;
+        e->until_ms = until;
+        bool podman = cms_engine_runtime(e->m->engine) == CMS_RUNTIME_PODMAN;
+        _cleanup_free_ char *fj =
+            cms_url_escape(json_object_to_json_string_ext(filters, JSON_C_TO_STRING_PLAIN));
+        char tail[96] = "";
+        if (since)
+                snprintf(tail, sizeof(tail), "&since=%" PRId64, since / 1000);
+        if (until && !podman)
+                snprintf(tail + strlen(tail), sizeof(tail) - strlen(tail),
+                         "&until=%" PRId64 ".%03d000000", until / 1000, (int)(until % 1000));
+        if (!o->stream && podman)
+                snprintf(tail + strlen(tail), sizeof(tail) - strlen(tail), "&stream=false");
+        e->path = fj ? cms_strdup_printf("/events?filters=%s%s", fj, tail) : NULL;
+        return e->path ? 0 : cms_err(err, 500, "out of memory");
+}
+
+int cms_events_new(struct cms_manager *m, const struct cms_events_opts *o,
+                   struct cms_events **out, struct cms_error *err)
+{
+        struct cms_events *e = calloc(1, sizeof(*e));
+        if (!e)
+                return cms_err(err, 500, "out of memory");
+        e->m = m;
+        e->stream = o->stream;
+        cms_buf_init(&e->line, MAX_EVENT_LINE);
+        /* The runtime decides the path's form: know it first. */
+        int r = cms_engine_ready(m->engine, err);
+        if (r == 0)
+                r = events_path(e, o, err);
+        if (r < 0) {
+                cms_events_free(e);
+                return r;
+        }
+        *out = e;
+        return 0;
+}
+
+int cms_events_run(struct cms_events *e, int (*cb)(json_object *ev, void *ud),
+                   int (*should_stop)(void *stop_ud), void *stop_ud, void *ud,
+                   struct cms_error *err)
+{
+        e->cb = cb;
+        e->should_stop = should_stop;
+        e->stop_ud = stop_ud;
+        e->ud = ud;
+        e->line.len = 0;
+        struct cms_engine_req req = {
+            .method = "GET", .path = e->path, .timeout_ms = e->stream ? -1 : REPORT_WAIT_MS};
+        return cms_engine_stream(e->m->engine, &req, on_event_data, events_should_stop, e, err);
 }

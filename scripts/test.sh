@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The body of `make test` after the build: engines up, unit tests, the OpenAPI lint, the
+# The body of `make test` after the build: engines up, unit tests, the layer and OpenAPI lints, the
 # integration suite on both engines, engines down (also on failure or interrupt). Ends with one
 # line "N passed, M failed" summing all parts; exits non-zero when anything failed.
 #
@@ -53,6 +53,15 @@ fi
 echo "== unit tests"
 "$root/scripts/unit.sh" "$@" | tee "$log"
 count unit
+
+echo "== layers"
+if "$root/scripts/lint-layers.py" "$build"; then
+        echo "ok - lint-layers"
+        passed=$((passed + 1))
+else
+        echo "not ok - lint-layers"
+        failed=$((failed + 1))
+fi
 
 echo "== openapi lint"
 if [ ! -x "$root/scripts/lint-openapi.sh" ]; then
