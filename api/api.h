@@ -78,6 +78,17 @@ void cms_reply_error(struct cms_request *r, const struct cms_error *err);
 void cms_reply_result(struct cms_request *r, int rc, int status, json_object *out,
                       const struct cms_error *err);
 void cms_reply_errorf(struct cms_request *r, int status, const char *fmt, ...) CMS_PRINTF(3, 4);
+/* A route that is one manager call, on the path's first parameter, the JSON body or both:
+ * status with what it returns, or its error. */
+typedef int (*cms_call_id)(struct cms_manager *m, const char *id, json_object **out,
+                           struct cms_error *err);
+typedef int (*cms_call_body)(struct cms_manager *m, json_object *body, json_object **out,
+                             struct cms_error *err);
+typedef int (*cms_call_id_body)(struct cms_manager *m, const char *id, json_object *body,
+                                json_object **out, struct cms_error *err);
+void cms_reply_call_id(struct cms_request *r, int status, cms_call_id fn);
+void cms_reply_call_body(struct cms_request *r, int status, cms_call_body fn);
+void cms_reply_call_id_body(struct cms_request *r, int status, cms_call_id_body fn);
 void cms_reply_raw(struct cms_request *r, int status, const char *content_type, const void *data,
                    size_t len, bool copy);
 /* Adds the common headers (CORS, server) to a response before it is queued. */
@@ -118,6 +129,9 @@ int cms_auth_check(struct cms_request *r);
 enum cms_stream_format { CMS_STREAM_NONE = 0, CMS_STREAM_SSE, CMS_STREAM_NDJSON };
 /* From the Accept header. */
 enum cms_stream_format cms_stream_wanted(struct cms_request *r);
+/* The same for a request that only makes sense as a stream (what says which part of it): a 400
+ * naming the Accept values and CMS_STREAM_NONE when it asked for none. */
+enum cms_stream_format cms_stream_required(struct cms_request *r, const char *what);
 typedef void (*cms_stream_producer)(struct cms_stream *s, void *userdata);
 /* Suspends the request and runs producer in its own thread; the producer emits events and
  * returns; userdata is freed with free_ud after the producer returns. */
@@ -134,6 +148,8 @@ void cms_stream_finish(struct cms_stream *s, int rc, const struct cms_error *err
                        const char *reason);
 /* Nonzero once the client has gone or cmsd is draining. */
 int cms_stream_should_stop(void *stream);
+/* The same for a producer's state whose first member is its struct cms_stream *. */
+int cms_stream_holder_should_stop(void *holder);
 
 /* ---- upload.c: a request body streamed to a consumer thread (ROUTE_RAW_BODY) ---- */
 struct cms_upload;

@@ -41,18 +41,12 @@ void h_deploy(struct cms_request *r)
                 cms_reply_errorf(r, 400, "a deploy JSON body is required");
                 return;
         }
-        struct cms_error err = {0};
-        json_object *out = NULL;
-        int rc = cms_deploy(r->m, r->json, &out, &err);
-        cms_reply_result(r, rc, 200, out, &err);
+        cms_reply_call_body(r, 200, cms_deploy);
 }
 
 void h_container_inspect(struct cms_request *r)
 {
-        struct cms_error err = {0};
-        json_object *out = NULL;
-        int rc = cms_containers_inspect(r->m, r->params[0], &out, &err);
-        cms_reply_result(r, rc, 200, out, &err);
+        cms_reply_call_id(r, 200, cms_containers_inspect);
 }
 
 void h_container_remove(struct cms_request *r)
@@ -91,18 +85,12 @@ void h_container_exec(struct cms_request *r)
                 cms_reply_errorf(r, 400, "an exec JSON body is required");
                 return;
         }
-        struct cms_error err = {0};
-        json_object *out = NULL;
-        int rc = cms_containers_exec(r->m, r->params[0], r->json, &out, &err);
-        cms_reply_result(r, rc, 200, out, &err);
+        cms_reply_call_id_body(r, 200, cms_containers_exec);
 }
 
 void h_container_health(struct cms_request *r)
 {
-        struct cms_error err = {0};
-        json_object *out = NULL;
-        int rc = cms_containers_health(r->m, r->params[0], &out, &err);
-        cms_reply_result(r, rc, 200, out, &err);
+        cms_reply_call_id(r, 200, cms_containers_health);
 }
 
 /* ---- logs ---- */
@@ -123,10 +111,10 @@ static int collect_line(const char *stream, const char *time, const char *text, 
 }
 
 struct follow {
+        struct cms_stream *s; /* first: cms_stream_holder_should_stop reads it */
         struct cms_manager *m;
         char *id;
         struct cms_logs_opts o;
-        struct cms_stream *s;
 };
 
 static void follow_free(void *p)
@@ -142,18 +130,13 @@ static int follow_line(const char *stream, const char *time, const char *text, v
         return cms_stream_emit(f->s, "log", line_json(stream, time, text));
 }
 
-static int follow_stop(void *ud)
-{
-        struct follow *f = ud;
-        return cms_stream_should_stop(f->s);
-}
-
 static void follow_run(struct cms_stream *s, void *ud)
 {
         struct follow *f = ud;
         struct cms_error err = {0};
         f->s = s;
-        int rc = cms_containers_logs(f->m, f->id, &f->o, follow_line, follow_stop, f, &err);
+        int rc = cms_containers_logs(f->m, f->id, &f->o, follow_line,
+                                     cms_stream_holder_should_stop, f, &err);
         cms_stream_finish(s, rc, &err, "container stopped");
 }
 
@@ -162,14 +145,11 @@ void h_container_logs(struct cms_request *r)
         struct cms_logs_opts o = {0};
         if (cms_logs_query(r, &o) < 0)
                 return;
-        enum cms_stream_format fmt = cms_stream_wanted(r);
         struct cms_error err = {0};
         if (o.follow) {
-                if (fmt == CMS_STREAM_NONE) {
-                        cms_reply_errorf(r, 400,
-                                         "follow=true needs Accept: text/event-stream or application/x-ndjson");
+                enum cms_stream_format fmt = cms_stream_required(r, "follow=true");
+                if (fmt == CMS_STREAM_NONE)
                         return;
-                }
                 /* Resolve the container first so an unknown id is a plain 404, not a stream. */
                 json_object *probe = NULL;
                 if (cms_containers_inspect(r->m, r->params[0], &probe, &err) < 0) {

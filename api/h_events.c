@@ -1,7 +1,8 @@
 /* Handlers for the two monitoring streams: GET /v1/events (the engine's events, normalized and
- * filtered by the system manager) and GET /v1/monitor (a sample of the selected containers every interval for a
- * duration, from the sampler's memory). With Accept: text/event-stream or application/x-ndjson
- * they stream from a producer thread; without, they gather and answer one envelope. */
+ * filtered by the system manager) and GET /v1/monitor (a sample of the selected containers every
+ * interval for a duration, from the sampler's memory). With Accept: text/event-stream or
+ * application/x-ndjson they stream from a producer thread; without, they gather and answer one
+ * envelope. */
 #include "api.h"
 #include "daemon/monitor/sampler.h"
 

@@ -30,26 +30,17 @@ void h_images_list(struct cms_request *r)
 
 void h_image_inspect(struct cms_request *r)
 {
-        struct cms_error err = {0};
-        json_object *out = NULL;
-        int rc = cms_images_inspect(r->m, r->params[0], &out, &err);
-        cms_reply_result(r, rc, 200, out, &err);
+        cms_reply_call_id(r, 200, cms_images_inspect);
 }
 
 void h_image_history(struct cms_request *r)
 {
-        struct cms_error err = {0};
-        json_object *out = NULL;
-        int rc = cms_images_history(r->m, r->params[0], &out, &err);
-        cms_reply_result(r, rc, 200, out, &err);
+        cms_reply_call_id(r, 200, cms_images_history);
 }
 
 void h_image_tag(struct cms_request *r)
 {
-        struct cms_error err = {0};
-        json_object *out = NULL;
-        int rc = cms_images_tag(r->m, r->params[0], r->json, &out, &err);
-        cms_reply_result(r, rc, 201, out, &err);
+        cms_reply_call_id_body(r, 201, cms_images_tag);
 }
 
 void h_image_remove(struct cms_request *r)
@@ -299,14 +290,7 @@ static bool relay_commit(struct relay *rl, struct cms_error *err)
                 if (rl->finished || rl->bytes_seen || rl->len == RELAY_MAX ||
                     (rl->first_ms && cms_now_ms() - rl->first_ms >= COMMIT_MS))
                         break;
-                struct timespec ts;
-                clock_gettime(CLOCK_REALTIME, &ts);
-                ts.tv_nsec += 100 * 1000 * 1000;
-                if (ts.tv_nsec >= 1000000000L) {
-                        ts.tv_sec++;
-                        ts.tv_nsec -= 1000000000L;
-                }
-                pthread_cond_timedwait(&rl->cond, &rl->lock, &ts);
+                cms_cond_wait_ms(&rl->cond, &rl->lock, 100);
         }
         bool failed_early = rl->finished && rl->rc < 0;
         if (failed_early)

@@ -18,26 +18,17 @@ void h_networks_create(struct cms_request *r)
                 cms_reply_errorf(r, 400, "a network JSON body is required");
                 return;
         }
-        struct cms_error err = {0};
-        json_object *out = NULL;
-        int rc = cms_networks_create(r->m, r->json, &out, &err);
-        cms_reply_result(r, rc, 201, out, &err);
+        cms_reply_call_body(r, 201, cms_networks_create);
 }
 
 void h_network_inspect(struct cms_request *r)
 {
-        struct cms_error err = {0};
-        json_object *out = NULL;
-        int rc = cms_networks_inspect(r->m, r->params[0], &out, &err);
-        cms_reply_result(r, rc, 200, out, &err);
+        cms_reply_call_id(r, 200, cms_networks_inspect);
 }
 
 void h_network_remove(struct cms_request *r)
 {
-        struct cms_error err = {0};
-        json_object *out = NULL;
-        int rc = cms_networks_remove(r->m, r->params[0], &out, &err);
-        cms_reply_result(r, rc, 200, out, &err);
+        cms_reply_call_id(r, 200, cms_networks_remove);
 }
 
 void h_network_connect(struct cms_request *r)

@@ -65,34 +65,22 @@ void h_projects_up(struct cms_request *r)
 
 void h_project_ps(struct cms_request *r)
 {
-        struct cms_error err = {0};
-        json_object *out = NULL;
-        int rc = cms_projects_ps(r->m, r->params[0], &out, &err);
-        cms_reply_result(r, rc, 200, out, &err);
+        cms_reply_call_id(r, 200, cms_projects_ps);
 }
 
 void h_project_config(struct cms_request *r)
 {
-        struct cms_error err = {0};
-        json_object *out = NULL;
-        int rc = cms_projects_config(r->m, r->params[0], &out, &err);
-        cms_reply_result(r, rc, 200, out, &err);
+        cms_reply_call_id(r, 200, cms_projects_config);
 }
 
 void h_project_up(struct cms_request *r)
 {
-        struct cms_error err = {0};
-        json_object *out = NULL;
-        int rc = cms_projects_up_stored(r->m, r->params[0], r->json, &out, &err);
-        cms_reply_result(r, rc, 200, out, &err);
+        cms_reply_call_id_body(r, 200, cms_projects_up_stored);
 }
 
 void h_project_down(struct cms_request *r)
 {
-        struct cms_error err = {0};
-        json_object *out = NULL;
-        int rc = cms_projects_down(r->m, r->params[0], r->json, &out, &err);
-        cms_reply_result(r, rc, 200, out, &err);
+        cms_reply_call_id_body(r, 200, cms_projects_down);
 }
 
 void h_project_action(struct cms_request *r)
@@ -130,10 +118,7 @@ void h_project_action(struct cms_request *r)
 
 void h_project_scale(struct cms_request *r)
 {
-        struct cms_error err = {0};
-        json_object *out = NULL;
-        int rc = cms_projects_scale(r->m, r->params[0], r->json, &out, &err);
-        cms_reply_result(r, rc, 200, out, &err);
+        cms_reply_call_id_body(r, 200, cms_projects_scale);
 }
 
 void h_project_images(struct cms_request *r)
@@ -167,10 +152,10 @@ static int collect_line(const char *service, const char *container, const char *
 }
 
 struct follow {
+        struct cms_stream *s; /* first: cms_stream_holder_should_stop reads it */
         struct cms_manager *m;
         char *name, *service;
         struct cms_logs_opts o;
-        struct cms_stream *s;
 };
 
 static void follow_free(void *p)
@@ -188,19 +173,13 @@ static int follow_line(const char *service, const char *container, const char *s
         return cms_stream_emit(f->s, "log", line_json(service, container, stream, time, text));
 }
 
-static int follow_stop(void *ud)
-{
-        struct follow *f = ud;
-        return cms_stream_should_stop(f->s);
-}
-
 static void follow_run(struct cms_stream *s, void *ud)
 {
         struct follow *f = ud;
         struct cms_error err = {0};
         f->s = s;
-        int rc =
-            cms_projects_logs(f->m, f->name, f->service, &f->o, follow_line, follow_stop, f, &err);
+        int rc = cms_projects_logs(f->m, f->name, f->service, &f->o, follow_line,
+                                   cms_stream_holder_should_stop, f, &err);
         cms_stream_finish(s, rc, &err, "containers stopped");
 }
 
@@ -212,13 +191,9 @@ void h_project_logs(struct cms_request *r)
                 return;
         struct cms_error err = {0};
         if (o.follow) {
-                enum cms_stream_format fmt = cms_stream_wanted(r);
-                if (fmt == CMS_STREAM_NONE) {
-                        cms_reply_errorf(r, 400,
-                                         "follow=true needs Accept: text/event-stream or "
-                                         "application/x-ndjson");
+                enum cms_stream_format fmt = cms_stream_required(r, "follow=true");
+                if (fmt == CMS_STREAM_NONE)
                         return;
-                }
                 /* An unknown project is a plain 404, not a stream. */
                 json_object *probe = NULL;
                 if (cms_projects_ps(r->m, r->params[0], &probe, &err) < 0) {

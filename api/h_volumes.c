@@ -17,18 +17,12 @@ void h_volumes_list(struct cms_request *r)
 
 void h_volumes_create(struct cms_request *r)
 {
-        struct cms_error err = {0};
-        json_object *out = NULL;
-        int rc = cms_volumes_create(r->m, r->json, &out, &err);
-        cms_reply_result(r, rc, 201, out, &err);
+        cms_reply_call_body(r, 201, cms_volumes_create);
 }
 
 void h_volume_inspect(struct cms_request *r)
 {
-        struct cms_error err = {0};
-        json_object *out = NULL;
-        int rc = cms_volumes_inspect(r->m, r->params[0], &out, &err);
-        cms_reply_result(r, rc, 200, out, &err);
+        cms_reply_call_id(r, 200, cms_volumes_inspect);
 }
 
 void h_volume_remove(struct cms_request *r)

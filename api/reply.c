@@ -143,3 +143,27 @@ void cms_reply_errorf(struct cms_request *r, int status, const char *fmt, ...)
                 err.retry_after = 5;
         cms_reply_error(r, &err);
 }
+
+void cms_reply_call_id(struct cms_request *r, int status, cms_call_id fn)
+{
+        struct cms_error err = {0};
+        json_object *out = NULL;
+        int rc = fn(r->m, r->params[0], &out, &err);
+        cms_reply_result(r, rc, status, out, &err);
+}
+
+void cms_reply_call_body(struct cms_request *r, int status, cms_call_body fn)
+{
+        struct cms_error err = {0};
+        json_object *out = NULL;
+        int rc = fn(r->m, r->json, &out, &err);
+        cms_reply_result(r, rc, status, out, &err);
+}
+
+void cms_reply_call_id_body(struct cms_request *r, int status, cms_call_id_body fn)
+{
+        struct cms_error err = {0};
+        json_object *out = NULL;
+        int rc = fn(r->m, r->params[0], r->json, &out, &err);
+        cms_reply_result(r, rc, status, out, &err);
+}

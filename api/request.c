@@ -73,8 +73,8 @@ int cms_query_int(struct cms_request *r, const char *key, int64_t min, int64_t m
                 return 0;
         if (cms_parse_int(v, min, max, out) < 0) {
                 cms_reply_errorf(r, 400,
-                                 "query parameter %s: expected an integer in [%" PRId64
-                                 ", %" PRId64 "], got '%s'",
+                                 "query parameter %s: expected an integer in [%" PRId64 ", %" PRId64
+                                 "], got '%s'",
                                  key, min, max, v);
                 return -EINVAL;
         }
@@ -147,8 +147,8 @@ int cms_logs_query(struct cms_request *r, struct cms_logs_opts *o)
         const char *tail = cms_query(r, "tail");
         o->tail = -1;
         if (tail && strcmp(tail, "all") && cms_parse_int(tail, 0, 1000000, &o->tail) < 0) {
-                cms_reply_errorf(r, 400, "query parameter tail: expected a number or 'all', got '%s'",
-                                 tail);
+                cms_reply_errorf(
+                    r, 400, "query parameter tail: expected a number or 'all', got '%s'", tail);
                 return -EINVAL;
         }
         const char *keys[] = {"since", "until"};
@@ -156,9 +156,10 @@ int cms_logs_query(struct cms_request *r, struct cms_logs_opts *o)
         for (int i = 0; i < 2; i++) {
                 const char *v = cms_query(r, keys[i]);
                 if (v && parse_time(v, vals[i]) < 0) {
-                        cms_reply_errorf(r, 400,
-                                         "query parameter %s: expected RFC 3339 or unix seconds, got '%s'",
-                                         keys[i], v);
+                        cms_reply_errorf(
+                            r, 400,
+                            "query parameter %s: expected RFC 3339 or unix seconds, got '%s'",
+                            keys[i], v);
                         return -EINVAL;
                 }
         }

@@ -240,3 +240,18 @@ int cms_stream_start(struct cms_request *r, enum cms_stream_format fmt, cms_stre
         pthread_attr_destroy(&attr);
         return 0;
 }
+
+int cms_stream_holder_should_stop(void *holder)
+{
+        return cms_stream_should_stop(*(struct cms_stream **)holder);
+}
+
+enum cms_stream_format cms_stream_required(struct cms_request *r, const char *what)
+{
+        enum cms_stream_format fmt = cms_stream_wanted(r);
+        if (fmt == CMS_STREAM_NONE)
+                cms_reply_errorf(r, 400,
+                                 "%s needs Accept: text/event-stream or application/x-ndjson",
+                                 what);
+        return fmt;
+}

@@ -199,13 +199,6 @@ ssize_t cms_upload_read(char *buf, size_t max, void *userdata)
                         pthread_mutex_unlock(&u->lock);
                         return 0;
                 }
-                struct timespec ts;
-                clock_gettime(CLOCK_REALTIME, &ts);
-                ts.tv_nsec += 200 * 1000 * 1000;
-                if (ts.tv_nsec >= 1000000000L) {
-                        ts.tv_sec++;
-                        ts.tv_nsec -= 1000000000L;
-                }
-                pthread_cond_timedwait(&u->cond, &u->lock, &ts);
+                cms_cond_wait_ms(&u->cond, &u->lock, 200);
         }
 }

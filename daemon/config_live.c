@@ -40,7 +40,8 @@ struct cms_config *cms_manager_swap_config(struct cms_manager *m, struct cms_con
         pthread_rwlock_unlock(&m->cfg_lock);
         if (note_len && (listen_changed || engine_changed))
                 snprintf(note, note_len, "%s%s%s need a restart to change; kept the running ones",
-                         listen_changed ? "listen" : "", listen_changed && engine_changed ? " and " : "",
+                         listen_changed ? "listen" : "",
+                         listen_changed && engine_changed ? " and " : "",
                          engine_changed ? "engine" : "");
         return old;
 }

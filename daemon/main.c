@@ -200,6 +200,21 @@ static bool drain(struct cms_manager *m, struct cms_api *api, struct cms_watchdo
         return true;
 }
 
+/* The first probe, logged: cmsd serves whether or not the engine answers. */
+static void log_engine(struct cms_engine *e)
+{
+        struct cms_error err = {0};
+        if (cms_engine_probe(e, &err) < 0) {
+                log_warn("engine %s is not answering (%s); serving anyway, will retry",
+                         cms_engine_url(e), err.message);
+                return;
+        }
+        char v[64], api[16];
+        cms_engine_versions(e, v, sizeof(v), api, sizeof(api));
+        log_info("engine %s: %s %s, API %s", cms_engine_url(e),
+                 cms_runtime_name(cms_engine_runtime(e)), v, api);
+}
+
 int main(int argc, char **argv)
 {
         struct cms_cli cli = {0};
@@ -249,15 +264,7 @@ int main(int argc, char **argv)
                 cms_config_free(cfg);
                 return 1;
         }
-        if (cms_engine_probe(l.m->engine, &err) < 0) {
-                log_warn("engine %s is not answering (%s); serving anyway, will retry",
-                         cms_engine_url(l.m->engine), err.message);
-        } else {
-                char v[64], api[16];
-                cms_engine_versions(l.m->engine, v, sizeof(v), api, sizeof(api));
-                log_info("engine %s: %s %s, API %s", cms_engine_url(l.m->engine),
-                         cms_runtime_name(cms_engine_runtime(l.m->engine)), v, api);
-        }
+        log_engine(l.m->engine);
         if (cms_api_start(l.m, &l.api, &err) < 0) {
                 log_error("%s", err.message);
                 cms_notify_status(err.message);

@@ -108,20 +108,6 @@ int cms_system_info(struct cms_manager *m, json_object **out, struct cms_error *
         return 0;
 }
 
-/* Copies the strings of doc[member] (or, for images, each entry's Deleted/Untagged) into arr. */
-static void collect(json_object *doc, const char *member, const char *field, json_object *arr)
-{
-        json_object *list = get(doc, member);
-        size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
-        for (size_t i = 0; i < n; i++) {
-                json_object *it = json_object_array_get_idx(list, i);
-                if (field)
-                        it = get(it, field);
-                if (json_object_is_type(it, json_type_string))
-                        json_object_array_add(arr, json_object_new_string(json_object_get_string(it)));
-        }
-}
-
 static int prune_one(struct cms_manager *m, const char *path, const char *member, const char *field,
                      json_object *arr, int64_t *space, struct cms_error *err)
 {
@@ -129,7 +115,7 @@ static int prune_one(struct cms_manager *m, const char *path, const char *member
         int r = cms_engine_json(m->engine, "POST", path, NULL, &doc, err);
         if (r < 0)
                 return r;
-        collect(doc, member, field, arr);
+        cms_json_strings_into(doc, member, field, arr);
         *space += get_i64(doc, "SpaceReclaimed");
         return 0;
 }

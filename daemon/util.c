@@ -417,10 +417,41 @@ char *cms_url_escape(const char *s)
         return out;
 }
 
+struct timespec cms_deadline(clockid_t clock, int64_t ms)
+{
+        struct timespec ts;
+        clock_gettime(clock, &ts);
+        int64_t ns = (int64_t)ts.tv_nsec + (ms % 1000) * 1000000;
+        ts.tv_sec += (time_t)(ms / 1000 + ns / 1000000000);
+        ts.tv_nsec = (long)(ns % 1000000000);
+        return ts;
+}
+
+void cms_cond_wait_ms(pthread_cond_t *cond, pthread_mutex_t *lock, int64_t ms)
+{
+        struct timespec ts = cms_deadline(CLOCK_REALTIME, ms);
+        pthread_cond_timedwait(cond, lock, &ts);
+}
+
 json_object *cms_json_get(json_object *o, const char *key)
 {
         json_object *v = NULL;
         return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+void cms_json_strings_into(json_object *doc, const char *member, const char *field,
+                           json_object *arr)
+{
+        json_object *list = cms_json_get(doc, member);
+        size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+        for (size_t i = 0; i < n; i++) {
+                json_object *it = json_object_array_get_idx(list, i);
+                if (field)
+                        it = cms_json_get(it, field);
+                if (json_object_is_type(it, json_type_string))
+                        json_object_array_add(arr,
+                                              json_object_new_string(json_object_get_string(it)));
+        }
 }
 
 int cms_mkdir_p(const char *dir, unsigned last)

@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <pthread.h>
+#include <time.h>
 
 #define CMS_VERSION "0.1.0"
 
@@ -116,5 +118,13 @@ int cms_json_get_string(json_object *o, const char *what, const char *key, const
 
 /* Percent-encodes everything but unreserved characters (RFC 3986); NULL on OOM. */
 char *cms_url_escape(const char *s);
+/* The absolute time ms from now on clock (for pthread_cond_timedwait). */
+struct timespec cms_deadline(clockid_t clock, int64_t ms);
+/* pthread_cond_timedwait for at most ms from now (a CLOCK_REALTIME condition variable). */
+void cms_cond_wait_ms(pthread_cond_t *cond, pthread_mutex_t *lock, int64_t ms);
 /* The member key of o, or NULL (no reference taken). */
 json_object *cms_json_get(json_object *o, const char *key);
+/* Appends the strings of doc[member] to arr; with field, each entry's doc[member][i][field]
+ * (the engines' prune and remove reports). Anything that is not a string is skipped. */
+void cms_json_strings_into(json_object *doc, const char *member, const char *field,
+                           json_object *arr);

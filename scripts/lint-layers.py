@@ -7,7 +7,8 @@ symbols each object defines and needs (nm), so it sees calls, not includes.
   domain folders among themselves projects -> containers -> images; compose/ is pure (it may call
   util, sha256 and images/reference only); only daemon/main.c calls into api/.
 
-usage: scripts/lint-layers.py BUILD_DIR   (from the repository root; prints what is wrong; exit 1 when anything is)
+usage: scripts/lint-layers.py BUILD_DIR
+(from the repository root; prints what is wrong and exits 1 when anything is)
 """
 import collections
 import glob

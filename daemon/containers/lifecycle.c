@@ -172,15 +172,22 @@ int cms_containers_create(struct cms_manager *m, json_object *config, bool start
         return r;
 }
 
-int cms_containers_inspect(struct cms_manager *m, const char *id, json_object **out,
-                           struct cms_error *err)
+/* The engine's inspect document seen through one of the model's views. */
+static int inspect_as(struct cms_manager *m, const char *id, json_object *(*view)(json_object *),
+                      json_object **out, struct cms_error *err)
 {
         _cleanup_json_ json_object *raw = NULL;
         int r = cms_container_inspect_raw(m, id, &raw, err);
         if (r < 0)
                 return r;
-        *out = cms_container_summary(raw);
+        *out = view(raw);
         return 0;
+}
+
+int cms_containers_inspect(struct cms_manager *m, const char *id, json_object **out,
+                           struct cms_error *err)
+{
+        return inspect_as(m, id, cms_container_summary, out, err);
 }
 
 int cms_containers_remove(struct cms_manager *m, const char *id, bool force, bool volumes,
@@ -260,10 +267,5 @@ int cms_containers_action(struct cms_manager *m, const char *id, enum cms_action
 int cms_containers_health(struct cms_manager *m, const char *id, json_object **out,
                           struct cms_error *err)
 {
-        _cleanup_json_ json_object *raw = NULL;
-        int r = cms_container_inspect_raw(m, id, &raw, err);
-        if (r < 0)
-                return r;
-        *out = cms_container_health(raw);
-        return 0;
+        return inspect_as(m, id, cms_container_health, out, err);
 }

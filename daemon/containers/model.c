@@ -70,9 +70,7 @@ static int top_capabilities(struct cms_cm *c, json_object *v)
 {
         static const char *const keys[] = {"add", "drop", NULL};
         static const char *const engine_keys[] = {"CapAdd", "CapDrop"};
-        int r = cms_cm_object(c, v, "capabilities");
-        if (r == 0)
-                r = cms_cm_check_keys(c, v, "capabilities", keys);
+        int r = cms_cm_object_keys(c, v, "capabilities", keys);
         for (size_t k = 0; r == 0 && k < 2; k++) {
                 char path[32];
                 json_object *list;

@@ -83,6 +83,9 @@ const char *cms_cm_show(json_object *v, char *buf, size_t n);
 int cms_cm_check_keys(struct cms_cm *c, json_object *obj, const char *path,
                       const char *const *allowed);
 int cms_cm_object(struct cms_cm *c, json_object *v, const char *path);
+/* An object with only the allowed keys (NULL-terminated). */
+int cms_cm_object_keys(struct cms_cm *c, json_object *v, const char *path,
+                       const char *const *allowed);
 int cms_cm_string(struct cms_cm *c, json_object *v, const char *path, const char **out);
 int cms_cm_bool(struct cms_cm *c, json_object *v, const char *path, bool *out);
 int cms_cm_int(struct cms_cm *c, json_object *v, const char *path, int64_t min, int64_t max,

@@ -205,9 +205,7 @@ int cms_cm_network(struct cms_cm *c, json_object *v)
 {
         static const char *const keys[] = {"network", "ports", "ip_address",  "hostname",
                                            "aliases", "dns",   "extra_hosts", NULL};
-        int r = cms_cm_object(c, v, "network");
-        if (r == 0)
-                r = cms_cm_check_keys(c, v, "network", keys);
+        int r = cms_cm_object_keys(c, v, "network", keys);
         if (r < 0)
                 return r;
         json_object_object_foreach(v, key, val)
@@ -264,9 +262,7 @@ static int volume_tmpfs(struct cms_cm *c, json_object *v, const char *path, json
         static const char *const keys[] = {"size", "mode", NULL};
         char sub[128], shown[80];
         json_object *val;
-        int r = cms_cm_object(c, v, path);
-        if (r == 0)
-                r = cms_cm_check_keys(c, v, path, keys);
+        int r = cms_cm_object_keys(c, v, path, keys);
         if (r < 0)
                 return r;
         json_object *opts = json_object_new_object();
@@ -326,9 +322,7 @@ static int volume_entry(struct cms_cm *c, json_object *v, size_t idx, json_objec
         const char *type = NULL, *target;
         json_object *val;
         snprintf(path, sizeof(path), "volumes[%zu]", idx);
-        int r = cms_cm_object(c, v, path);
-        if (r == 0)
-                r = cms_cm_check_keys(c, v, path, keys);
+        int r = cms_cm_object_keys(c, v, path, keys);
         if (r < 0)
                 return r;
         json_object *src = json_object_object_get(v, "source");

@@ -162,9 +162,7 @@ int cms_cm_resources(struct cms_cm *c, json_object *v)
             "memory", "memory_swap", "cpu_shares", "cpu_quota",     "cpu_period",
             "cpus",   "cpuset_cpus", "pids_limit", "kernel_memory", NULL};
         struct limits l = {0};
-        int r = cms_cm_object(c, v, "resources");
-        if (r == 0)
-                r = cms_cm_check_keys(c, v, "resources", keys);
+        int r = cms_cm_object_keys(c, v, "resources", keys);
         if (r < 0)
                 return r;
         json_object_object_foreach(v, key, val)
@@ -233,9 +231,7 @@ int cms_cm_health(struct cms_cm *c, json_object *v)
                 const char *key, *engine;
         } durations[] = {
             {"interval", "Interval"}, {"timeout", "Timeout"}, {"start_period", "StartPeriod"}};
-        int r = cms_cm_object(c, v, "health_check");
-        if (r == 0)
-                r = cms_cm_check_keys(c, v, "health_check", keys);
+        int r = cms_cm_object_keys(c, v, "health_check", keys);
         if (r < 0)
                 return r;
         json_object *hc = json_object_new_object(), *val;

@@ -191,3 +191,10 @@ bool cms_cm_hostname_valid(const char *s)
         }
         return true;
 }
+
+int cms_cm_object_keys(struct cms_cm *c, json_object *v, const char *path,
+                       const char *const *allowed)
+{
+        int r = cms_cm_object(c, v, path);
+        return r < 0 ? r : cms_cm_check_keys(c, v, path, allowed);
+}

@@ -70,6 +70,10 @@ int cms_engine_call(struct cms_engine *e, const struct cms_engine_req *req,
  * *out (may be NULL; an empty reply gives NULL). A reply that is not JSON -> 502. */
 int cms_engine_json(struct cms_engine *e, const char *method, const char *path, json_object *body,
                     json_object **out, struct cms_error *err);
+/* The same with the request's other fields (headers, timeout, cap); req's body is set from
+ * body. *status (may be NULL): the engine's HTTP status, 0 when none came back. */
+int cms_engine_json_req(struct cms_engine *e, struct cms_engine_req *req, json_object *body,
+                        json_object **out, long *status, struct cms_error *err);
 
 /* Streaming call: each chunk of a 2xx reply is handed to on_data as it arrives; a non-2xx reply
  * is gathered and mapped to err as above instead. on_data returning nonzero ends the transfer

@@ -61,40 +61,31 @@ int cms_res_call(struct cms_manager *m, enum cms_res_op op, const char *method, 
         if (!path)
                 return cms_err(err, 500, "out of memory");
         struct cms_engine_req req = {.method = method, .path = path, .headers = headers};
-        if (body) {
-                size_t len;
-                req.body = json_object_to_json_string_length(body, JSON_C_TO_STRING_PLAIN, &len);
-                req.body_len = len;
-                if (!req.body)
-                        return cms_err(err, 500, "out of memory");
-        }
-        struct cms_engine_reply reply;
         struct cms_error e = {0};
-        int r = cms_engine_call(m->engine, &req, &reply, &e);
-        if (r < 0 && reply.status >= 400)
-                remap(op, reply.status, &e);
-        if (r == 0 && out && reply.len) {
-                *out = json_tokener_parse(reply.body);
-                if (!*out)
-                        r = cms_err(&e, 502, "the engine's reply to %s %s is not JSON", method, path);
-        }
-        cms_engine_reply_free(&reply);
+        long status;
+        int r = cms_engine_json_req(m->engine, &req, body, out, &status, &e);
+        if (r < 0 && status >= 400)
+                remap(op, status, &e);
         if (r < 0 && err)
                 *err = e;
         return r;
 }
 
+int cms_res_filtered(struct cms_manager *m, enum cms_res_op op, const char *method,
+                     const char *prefix, const char *const *labels, json_object *extra,
+                     json_object **out, struct cms_error *err)
+{
+        _cleanup_free_ char *f = NULL;
+        int r = cms_label_filters(labels, extra, &f, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *path = cms_strdup_printf("%s?filters=%s", prefix, f);
+        return cms_res_call(m, op, method, path, NULL, NULL, out, err);
+}
+
 json_object *cms_res_strings(json_object *doc, const char *member, const char *field)
 {
         json_object *arr = json_object_new_array();
-        json_object *list = cms_json_get(doc, member);
-        size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
-        for (size_t i = 0; i < n; i++) {
-                json_object *it = json_object_array_get_idx(list, i);
-                if (field)
-                        it = cms_json_get(it, field);
-                if (json_object_is_type(it, json_type_string))
-                        json_object_array_add(arr, json_object_new_string(json_object_get_string(it)));
-        }
+        cms_json_strings_into(doc, member, field, arr);
         return arr;
 }

@@ -238,12 +238,10 @@ int cms_images_prune(struct cms_manager *m, json_object *body, const char *const
                 json_object_array_add(d, json_object_new_string("false"));
                 json_object_object_add(extra, "dangling", d);
         }
-        _cleanup_free_ char *f = NULL;
-        if ((r = cms_label_filters(labels, extra, &f, err)) < 0)
-                return r;
-        _cleanup_free_ char *path = cms_strdup_printf("/images/prune?filters=%s", f);
         _cleanup_json_ json_object *doc = NULL;
-        if ((r = cms_res_call(m, CMS_RES_CHANGE, "POST", path, NULL, NULL, &doc, err)) < 0)
+        r = cms_res_filtered(m, CMS_RES_CHANGE, "POST", "/images/prune", labels, extra, &doc,
+                             err);
+        if (r < 0)
                 return r;
         json_object_object_add(o, "images", full_ids(cms_res_strings(doc, "ImagesDeleted", "Deleted")));
         json_object_object_add(o, "untagged", cms_res_strings(doc, "ImagesDeleted", "Untagged"));

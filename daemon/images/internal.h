@@ -17,6 +17,10 @@ enum cms_res_op {
 int cms_res_call(struct cms_manager *m, enum cms_res_op op, const char *method, const char *path,
                  json_object *body, const char *const *headers, json_object **out,
                  struct cms_error *err);
+/* method "<prefix>?filters=<labels and extra, as the engines' filters JSON>" -> *out. */
+int cms_res_filtered(struct cms_manager *m, enum cms_res_op op, const char *method,
+                     const char *prefix, const char *const *labels, json_object *extra,
+                     json_object **out, struct cms_error *err);
 /* "<prefix>/<escaped name><suffix>"; NULL on OOM. */
 char *cms_res_path(const char *prefix, const char *name, const char *suffix);
 /* Array member of a prune reply's strings into a new array. */

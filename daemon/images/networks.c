@@ -12,13 +12,10 @@ static int check_id(const char *id, struct cms_error *err)
 int cms_networks_list(struct cms_manager *m, const char *const *labels, json_object **out,
                       struct cms_error *err)
 {
-        _cleanup_free_ char *f = NULL;
-        int r = cms_label_filters(labels, NULL, &f, err);
-        if (r < 0)
-                return r;
-        _cleanup_free_ char *path = cms_strdup_printf("/networks?filters=%s", f);
         _cleanup_json_ json_object *list = NULL;
-        if ((r = cms_res_call(m, CMS_RES_READ, "GET", path, NULL, NULL, &list, err)) < 0)
+        int r = cms_res_filtered(m, CMS_RES_READ, "GET", "/networks", labels, NULL, &list,
+                             err);
+        if (r < 0)
                 return r;
         if (!json_object_is_type(list, json_type_array))
                 return cms_err(err, 502, "engine returned a network list that is not an array");
@@ -169,13 +166,10 @@ int cms_networks_disconnect(struct cms_manager *m, const char *id, json_object *
 int cms_networks_prune(struct cms_manager *m, const char *const *labels, json_object **out,
                        struct cms_error *err)
 {
-        _cleanup_free_ char *f = NULL;
-        int r = cms_label_filters(labels, NULL, &f, err);
-        if (r < 0)
-                return r;
-        _cleanup_free_ char *path = cms_strdup_printf("/networks/prune?filters=%s", f);
         _cleanup_json_ json_object *doc = NULL;
-        if ((r = cms_res_call(m, CMS_RES_CHANGE, "POST", path, NULL, NULL, &doc, err)) < 0)
+        int r = cms_res_filtered(m, CMS_RES_CHANGE, "POST", "/networks/prune", labels, NULL, &doc,
+                             err);
+        if (r < 0)
                 return r;
         json_object *o = json_object_new_object();
         json_object_object_add(o, "networks", cms_res_strings(doc, "NetworksDeleted", NULL));

@@ -142,10 +142,11 @@ static int split_name(const char *name, struct cms_image_ref *out, const char *s
                 const char *e = strchr(c, '/');
                 size_t n = e ? (size_t)(e - c) : strlen(c);
                 if (!path_component_valid(c, n))
-                        return cms_err(err, 400,
-                                       "image reference '%.200s': invalid name component '%.*s' "
-                                       "(lower-case letters, digits and single separators . _ __ -)",
-                                       s, (int)n, c);
+                        return cms_err(
+                            err, 400,
+                            "image reference '%.200s': invalid name component '%.*s' "
+                            "(lower-case letters, digits and single separators . _ __ -)",
+                            s, (int)n, c);
                 if (!e)
                         break;
                 c = e + 1;

@@ -19,13 +19,10 @@ int cms_volumes_list(struct cms_manager *m, const char *const *labels, bool dang
                 json_object_array_add(d, json_object_new_string("true"));
                 json_object_object_add(extra, "dangling", d);
         }
-        _cleanup_free_ char *f = NULL;
-        int r = cms_label_filters(labels, extra, &f, err);
-        if (r < 0)
-                return r;
-        _cleanup_free_ char *path = cms_strdup_printf("/volumes?filters=%s", f);
         _cleanup_json_ json_object *doc = NULL;
-        if ((r = cms_res_call(m, CMS_RES_READ, "GET", path, NULL, NULL, &doc, err)) < 0)
+        int r = cms_res_filtered(m, CMS_RES_READ, "GET", "/volumes", labels, extra, &doc,
+                             err);
+        if (r < 0)
                 return r;
         json_object *list = cms_json_get(doc, "Volumes");
         json_object *arr = json_object_new_array();
@@ -146,13 +143,10 @@ int cms_volumes_prune(struct cms_manager *m, const char *const *labels, json_obj
 {
         if (labels && labels[0] && labels[1] && cms_engine_runtime(m->engine) == CMS_RUNTIME_PODMAN)
                 return prune_each(m, labels, out, err);
-        _cleanup_free_ char *f = NULL;
-        int r = cms_label_filters(labels, NULL, &f, err);
-        if (r < 0)
-                return r;
-        _cleanup_free_ char *path = cms_strdup_printf("/volumes/prune?filters=%s", f);
         _cleanup_json_ json_object *doc = NULL;
-        if ((r = cms_res_call(m, CMS_RES_CHANGE, "POST", path, NULL, NULL, &doc, err)) < 0)
+        int r = cms_res_filtered(m, CMS_RES_CHANGE, "POST", "/volumes/prune", labels, NULL, &doc,
+                             err);
+        if (r < 0)
                 return r;
         json_object *o = json_object_new_object();
         json_object_object_add(o, "volumes", cms_res_strings(doc, "VolumesDeleted", NULL));

@@ -1,8 +1,9 @@
 /* The sampler thread (see sampler.h), the top of monitor/: it starts the event watcher and the
  * syncer (watch.c), loads and saves the snapshot (snapshot.c) and samples the container set
- * (table.c) through cgroup.c or the engine. Each round copies the list of live containers, reads each one's cgroup files with no lock held, then takes the container's lock
- * only to push the sample into its ring. Readers copy under the same short lock, so neither side
- * ever waits on the other's I/O. */
+ * (table.c) through cgroup.c or the engine. Each round copies the list of live containers, reads
+ * each one's cgroup files with no lock held, then takes the container's lock only to push the
+ * sample into its ring. Readers copy under the same short lock, so neither side ever waits on the
+ * other's I/O. */
 #include "sampler_internal.h"
 
 #include <sys/resource.h>
@@ -406,11 +407,7 @@ void cms_sampler_status(struct cms_sampler *s, struct cms_sampler_status *st)
 
 uint64_t cms_sampler_wait(struct cms_sampler *s, uint64_t gen, int64_t timeout_ms)
 {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t ns = (int64_t)ts.tv_nsec + (timeout_ms % 1000) * 1000000;
-        ts.tv_sec += (time_t)(timeout_ms / 1000 + ns / 1000000000);
-        ts.tv_nsec = (long)(ns % 1000000000);
+        struct timespec ts = cms_deadline(CLOCK_MONOTONIC, timeout_ms);
         pthread_mutex_lock(&s->lock);
         while (!s->stop && s->generation == gen &&
                pthread_cond_timedwait(&s->tick, &s->lock, &ts) == 0)

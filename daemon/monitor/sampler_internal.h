@@ -1,5 +1,5 @@
-/* What sampler.c, table.c, watch.c and snapshot.c share and nothing else may use: the sampler object,
- * the per-container record and the operations on the container set.
+/* What sampler.c, table.c, watch.c and snapshot.c share and nothing else may use: the sampler
+ * object, the per-container record and the operations on the container set.
  * Lock order: s->lock before c->lock; neither is ever held across engine or file I/O. */
 #pragma once
 

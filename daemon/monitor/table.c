@@ -182,11 +182,7 @@ void cms_sampler_note_cpu(struct cms_sampler *s, int which)
 
 bool cms_sampler_sleep(struct cms_sampler *s, int64_t ms)
 {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t ns = (int64_t)ts.tv_nsec + (ms % 1000) * 1000000;
-        ts.tv_sec += (time_t)(ms / 1000 + ns / 1000000000);
-        ts.tv_nsec = (long)(ns % 1000000000);
+        struct timespec ts = cms_deadline(CLOCK_MONOTONIC, ms);
         pthread_mutex_lock(&s->lock);
         while (!s->stop && pthread_cond_timedwait(&s->wake, &s->lock, &ts) == 0)
                 ;

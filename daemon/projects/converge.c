@@ -427,6 +427,19 @@ static void ids_of_untouched(struct cms_up_run *u)
         }
 }
 
+/* The first of the services just run (todo[0..n)) that failed: its rc, its error in err. */
+static int first_failure(struct cms_up_run *u, const size_t *todo, size_t n,
+                         struct cms_error *err)
+{
+        for (size_t k = 0; k < n; k++)
+                if (u->rc[todo[k]] < 0) {
+                        if (err)
+                                *err = u->errs[todo[k]];
+                        return u->rc[todo[k]];
+                }
+        return 0;
+}
+
 /* The start phase: all services in one pool, in level order, each starting as soon as its own
  * dependencies are through (not its whole level: one slow start holds back only what depends
  * on it). The first failure in level order is returned. */
@@ -445,13 +458,7 @@ static int start_phase(struct cms_up_run *u, struct cms_error *err)
         pthread_cond_init(&u->cv, NULL);
         cms_project_parallel(n, 16, service_start, u);
         pthread_cond_destroy(&u->cv);
-        for (size_t k = 0; k < n; k++)
-                if (u->rc[todo[k]] < 0) {
-                        if (err)
-                                *err = u->errs[todo[k]];
-                        return u->rc[todo[k]];
-                }
-        return 0;
+        return first_failure(u, todo, n, err);
 }
 
 /* The create phase, level by level (network_mode service:x needs x's container to exist); the
@@ -469,12 +476,9 @@ static int create_phase(struct cms_up_run *u, struct cms_error *err)
                                 todo[n++] = lv->services[k];
                 u->level = todo;
                 cms_project_parallel(n, 16, service_create, u);
-                for (size_t k = 0; k < n; k++)
-                        if (u->rc[todo[k]] < 0) {
-                                if (err)
-                                        *err = u->errs[todo[k]];
-                                return u->rc[todo[k]];
-                        }
+                int r = first_failure(u, todo, n, err);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }

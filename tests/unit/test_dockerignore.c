@@ -1,6 +1,6 @@
-/* Unit tests for daemon/images/dockerignore.c: Go filepath.Match syntax with "**" and UTF-8, the cleaning
- * and trimming of lines, "!" and parent directories as a walk feeds them, the look inside ignored
- * directories, the refusals and caps, and cms_path_clean against Go's path.Clean. */
+/* Unit tests for daemon/images/dockerignore.c: Go filepath.Match syntax with "**" and UTF-8, the
+ * cleaning and trimming of lines, "!" and parent directories as a walk feeds them, the look inside
+ * ignored directories, the refusals and caps, and cms_path_clean against Go's path.Clean. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

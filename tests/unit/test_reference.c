@@ -10,7 +10,7 @@
 
 #include "daemon/images/reference.h"
 
-#define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define HEX64  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define HEX128 HEX64 HEX64
 
 static char *repeat(char c, size_t n, const char *before, const char *after)
@@ -128,7 +128,8 @@ static void test_bad_refs(void **state)
                         fail_msg("'%s' accepted", bad[i].in);
                 assert_int_equal(err.status, 400);
                 if (!strstr(err.message, bad[i].why))
-                        fail_msg("'%s': '%s' does not say '%s'", bad[i].in, err.message, bad[i].why);
+                        fail_msg("'%s': '%s' does not say '%s'", bad[i].in, err.message,
+                                 bad[i].why);
         }
         assert_true(cms_image_ref_parse(NULL, NULL, NULL) < 0);
 }
@@ -204,7 +205,7 @@ static void test_object_names(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_good_refs),      cmocka_unit_test(test_bad_refs),
+            cmocka_unit_test(test_good_refs),       cmocka_unit_test(test_bad_refs),
             cmocka_unit_test(test_over_long_parts), cmocka_unit_test(test_repo_and_ids),
             cmocka_unit_test(test_object_names),
         };

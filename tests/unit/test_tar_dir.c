@@ -1,6 +1,7 @@
-/* Unit tests for daemon/images/tar_dir.c: archives of temporary trees read in odd chunk sizes, checked
- * by a parser written here and by GNU tar extracting them; .dockerignore semantics; refusals;
- * the depth cap; files that shrink or vanish while being sent; PAX for long names and sizes. */
+/* Unit tests for daemon/images/tar_dir.c: archives of temporary trees read in odd chunk sizes,
+ * checked by a parser written here and by GNU tar extracting them; .dockerignore semantics;
+ * refusals; the depth cap; files that shrink or vanish while being sent; PAX for long names and
+ * sizes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
