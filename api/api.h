@@ -1,5 +1,10 @@
-/* The HTTP layer's shared types: the per-request context, the route table entry, replies and
- * streams. Only files in api/ include this; they talk to the rest of cmsd through manager.h. */
+/* api/: the HTTP layer and nothing else. It may call the managers declared in daemon/manager.h
+ * (and read the sampler for metrics), never the engine; only daemon/main.c calls into it. Inside:
+ * counters.c < reply.c < request.c < auth.c, stream.c, upload.c, workers.c < h_*.c < router.c <
+ * server.c.
+ *
+ * This header: the HTTP layer's shared types: the per-request context, the route table entry,
+ * replies and streams. Only files in api/ include it. */
 #pragma once
 
 #include <microhttpd.h>

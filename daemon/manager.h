@@ -1,5 +1,10 @@
-/* The managers: the handlers' one entry point. struct cms_manager owns the engine client and the
- * live configuration; the container/system managers translate between cmsd's model and the
+/* daemon/: the process (main.c, config*.c, log.c, sdnotify.c, housekeeping.c) and the managers'
+ * front. main.c may call anything; manager.c, system.c and housekeeping.c call the domain
+ * folders (containers/, images/, projects/, monitor/) and engine/; util.c, log.c, sha256.c and
+ * config*.c are below every folder and call none of them.
+ *
+ * This header: the managers, the handlers' one entry point. struct cms_manager owns the engine
+ * client and the live configuration; the managers translate between cmsd's model and the
  * engine's documents. Nothing here knows about HTTP servers; replies are json-c objects in
  * cmsd's normalized shapes, failures are struct cms_error. */
 #pragma once

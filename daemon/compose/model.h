@@ -1,4 +1,7 @@
-/* The compose model: a compose file (Compose Specification, as Docker Compose v2 reads it) parsed
+/* daemon/compose/: pure compose work; it may call daemon/util.c, sha256.c and
+ * images/reference.c, nothing that does I/O, and only projects/ calls it.
+ *
+ * The compose model: a compose file (Compose Specification, as Docker Compose v2 reads it) parsed
  * with libyaml, interpolated and normalized into typed structures, plus the pure planning
  * functions on it (dependency levels, container names, Docker Compose's labels and config hash)
  * and the service -> ContainerConfig translation. Nothing here does I/O or logs, so the apply,

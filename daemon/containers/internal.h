@@ -1,4 +1,9 @@
-/* Pieces the container manager files share (lifecycle.c, io.c, deploy.c). */
+/* daemon/containers/: the container manager (lifecycle.c, io.c for logs and exec, deploy.c), the
+ * container model (ContainerConfig -> engine create body, model*.c) and the engine -> cmsd views
+ * (summary.c). It may call images/ (reference grammar, image presence and pulls for deploy),
+ * engine/ and daemon's helpers; projects/ and the handlers call it, it calls neither.
+ *
+ * This header: the pieces the manager files share. */
 #pragma once
 
 #include "model.h"

@@ -1,4 +1,7 @@
-/* The engine client: the only code that speaks to the Docker or Podman socket.
+/* daemon/engine/: the engine client, the only code that speaks to the Docker or Podman socket.
+ * It may call daemon/util.c and nothing else of cmsd; every other folder reaches an engine
+ * through this header. Inside, files call only those below them (internal.h lists the order).
+ *
  * libcurl over a unix socket or TCP, pooled handles (connection reuse), a timeout on every call,
  * runtime detection (docker vs podman), API-version negotiation, error mapping that keeps the
  * engine's own message, and the demultiplexer for the engine's stdout/stderr stream format. */

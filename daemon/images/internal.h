@@ -1,5 +1,11 @@
-/* What the image, network and volume managers share: engine calls whose errors are put in the
- * API's terms where the engines disagree (Docker's 403s and Podman's 500s for conflicts). */
+/* daemon/images/: the image, network and volume managers (images.c, transfer.c, build.c,
+ * networks.c, volumes.c), their pure model (model*.c), the tar of a build context with its
+ * .dockerignore, and reference.c, the one image-reference grammar. It may call engine/ and
+ * daemon's helpers only; containers/, projects/, compose/ (reference.c alone) and the handlers
+ * call it.
+ *
+ * This header: what the managers share, engine calls whose errors are put in the API's terms
+ * where the engines disagree (Docker's 403s and Podman's 500s for conflicts). */
 #pragma once
 
 #include "../manager.h"

@@ -1,4 +1,8 @@
-/* The stats sampler: keeps the set of running containers current from the engine's event stream
+/* daemon/monitor/: the stats sampler and what it is built of: ring.c (pure), cgroup.c, export.c
+ * (Prometheus and JSON renderings), table.c < watch.c, snapshot.c < sampler.c. It may call
+ * engine/ and daemon's helpers; the manager starts it and the metrics handlers read it.
+ *
+ * The stats sampler: keeps the set of running containers current from the engine's event stream
  * (plus a periodic reconcile), samples each one every interval from its cgroup files (or, where
  * those are not readable, from the engine's stats API) into a ring per container, and hands
  * readers consistent copies. Threads: the sampler (file reads only), the watcher (the engine's

@@ -1,4 +1,9 @@
-/* Pieces the compose project manager files share (project_*.c): the options of an `up`, the
+/* daemon/projects/: compose projects against the engine. It may call compose/ (pure),
+ * containers/, images/, engine/ and daemon's helpers; only the handlers call it. Inside:
+ * store.c < engine.c < converge.c < apply.c < ops.c, with images.c (builds, pulls) beside
+ * apply.c, and ctl.c and logs.c, which need only store.c and engine.c.
+ *
+ * This header: the pieces the project files share: the options of an `up`, the
  * stored record of a project, the per-project operation lock, and the project's containers as
  * the engine lists them. The pure compose work (parse, plan, diff, translate) is in compose/;
  * these files do the engine calls and the storage around it. */
