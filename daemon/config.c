@@ -189,6 +189,13 @@ const struct cms_cfg_key cms_cfg_keys[] = {
      .def = "",
      .min = 0,
      .max = CMS_MAX_TOKENS},
+    {.key = "policies",
+     .type = CMS_CFG_POLICIES,
+     .offset = OFF(policies),
+     .count_offset = OFF(n_policies),
+     .def = "",
+     .min = 0,
+     .max = CMS_POLICY_MAX_LIST},
     {.key = "metrics_public", .type = CMS_CFG_BOOL, .offset = OFF(metrics_public), .def = "false"},
     {.key = "cors_origins",
      .type = CMS_CFG_STRING_LIST,
@@ -310,7 +317,9 @@ const char *cms_cfg_expected(enum cms_cfg_type t)
         case CMS_CFG_LISTEN_LIST:
                 return "a list of addresses (host:port, [::1]:port, unix:/path)";
         case CMS_CFG_TOKENS:
-                return "a list of {name, role, token | sha256} mappings";
+                return "a list of {name, role, token | sha256, policy} mappings";
+        case CMS_CFG_POLICIES:
+                return "a mapping of policy names to their rules";
         }
         return "a value";
 }
@@ -453,9 +462,10 @@ int cms_cfg_set(struct cms_cfg_ctx *x, const struct cms_cfg_key *k, const char *
         case CMS_CFG_LISTEN_LIST:
                 return set_list(x, k, text, errkey, line);
         case CMS_CFG_TOKENS:
+        case CMS_CFG_POLICIES:
                 if (*text)
-                        return cms_cfg_fail(x, line, errkey,
-                                            "tokens are set in the config file only");
+                        return cms_cfg_fail(x, line, errkey, "%s are set in the config file only",
+                                            k->key);
                 cms_cfg_list_clear(x->c, k);
                 return 0;
         }
@@ -482,12 +492,19 @@ void cms_cfg_list_clear(struct cms_config *c, const struct cms_cfg_key *k)
                 struct cms_token *t = (struct cms_token *)((char *)c + k->offset);
                 for (size_t i = 0; i < *count; i++) {
                         free(t[i].name);
+                        free(t[i].policy);
                         if (t[i].plain) {
                                 explicit_bzero(t[i].plain, strlen(t[i].plain));
                                 free(t[i].plain);
                         }
                         explicit_bzero(&t[i], sizeof(t[i]));
                 }
+        } else if (k->type == CMS_CFG_POLICIES) {
+                struct cms_policy ***v = (struct cms_policy ***)((char *)c + k->offset);
+                for (size_t i = 0; *v && i < *count; i++)
+                        cms_policy_free((*v)[i]);
+                free(*v);
+                *v = NULL;
         }
         *count = 0;
 }
@@ -520,4 +537,27 @@ int cms_cfg_list_add(struct cms_cfg_ctx *x, const struct cms_cfg_key *k, const c
                 return fail_oom(x, errkey);
         (*count)++;
         return 0;
+}
+
+const char *cms_cfg_kind_name(const struct cms_cfg_node *v)
+{
+        return v->kind == YAML_SEQUENCE_NODE  ? "a list"
+               : v->kind == YAML_MAPPING_NODE ? "a mapping"
+                                              : "a scalar";
+}
+
+bool cms_cfg_is_null(const struct cms_cfg_node *v)
+{
+        return v->kind == YAML_SCALAR_NODE && v->null;
+}
+
+bool cms_cfg_name_ok(const char *s)
+{
+        size_t l = strlen(s);
+        if (l == 0 || l > CMS_CFG_MAX_NAME)
+                return false;
+        for (; *s; s++)
+                if (!isalnum((unsigned char)*s) && !strchr("._@-", *s))
+                        return false;
+        return true;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "log.h"
+#include "security/policy.h"
 #include "util.h"
 
 enum cms_role { CMS_ROLE_NONE = 0, CMS_ROLE_VIEWER, CMS_ROLE_OPERATOR, CMS_ROLE_ADMIN };
@@ -13,6 +14,8 @@ int cms_role_parse(const char *s, enum cms_role *out);
 struct cms_token {
         char *name;
         enum cms_role role;
+        char *policy;           /* NULL: the role's default (restricted; unrestricted for admins) */
+        int policy_line;
         bool hashed;            /* true: digest holds sha256(token); false: plain holds the token */
         unsigned char digest[32];
         char *plain;
@@ -28,6 +31,8 @@ struct cms_config {
         char *engine;           /* "auto" or an engine URL */
         struct cms_token tokens[CMS_MAX_TOKENS];
         size_t n_tokens;
+        struct cms_policy **policies; /* the file's, beside the built-ins */
+        size_t n_policies;
         bool metrics_public;
         char **cors_origins;    /* NULL-terminated */
         size_t n_cors_origins;
@@ -75,6 +80,11 @@ int cms_config_load_string(const char *yaml, size_t len, const char *name, struc
 void cms_config_free(struct cms_config *c);
 /* One-line human form of an error: "file:line: key: message". */
 void cms_config_error_format(const struct cms_config_error *e, char *buf, size_t n);
+
+/* A policy by name: the file's or a built-in (restricted, unrestricted); NULL when none. */
+const struct cms_policy *cms_config_policy(const struct cms_config *c, const char *name);
+/* The name of the policy a token works under. */
+const char *cms_token_policy(const struct cms_token *t);
 
 /* Looks a bearer token up: returns the matching entry or NULL. Constant-time per comparison. */
 const struct cms_token *cms_config_find_token(const struct cms_config *c, const char *token);

@@ -1,4 +1,4 @@
-/* Private to the config module (config.c, config_yaml.c): the key table and the setters through
+/* Private to the config module (config.c, config_load.c, config_yaml.c, config_policy.c): the key table and the setters through
  * which defaults, the YAML file, the flags and the environment all pass. Other modules use
  * config.h only. */
 #pragma once
@@ -15,6 +15,7 @@ enum cms_cfg_type {
         CMS_CFG_STRING_LIST, /* char ** (NULL-terminated) + size_t count */
         CMS_CFG_LISTEN_LIST, /* char *[CMS_MAX_LISTEN] + size_t count */
         CMS_CFG_TOKENS,      /* struct cms_token[CMS_MAX_TOKENS] + size_t count; file only */
+        CMS_CFG_POLICIES,    /* struct cms_policy ** + size_t count; file only */
 };
 
 struct cms_cfg_key {
@@ -69,6 +70,29 @@ int cms_cfg_list_add(struct cms_cfg_ctx *x, const struct cms_cfg_key *k, const c
 /* Fills x->cerr (file only when line > 0) and returns -EINVAL. key may be NULL. */
 int cms_cfg_fail(struct cms_cfg_ctx *x, int line, const char *key, const char *fmt, ...)
     CMS_PRINTF(4, 5);
+
+/* The file's tree (config_yaml.c builds it): line numbers kept, aliases refused. */
+#include <yaml.h>
+struct cms_cfg_node {
+        yaml_node_type_t kind;
+        int line;
+        bool null;                  /* a plain scalar spelled as YAML null: "", ~, null */
+        char *value;                /* scalars */
+        struct cms_cfg_node **kids; /* sequences: items; mappings: key, value, key, value... */
+        size_t n, cap;
+};
+const char *cms_cfg_kind_name(const struct cms_cfg_node *v);
+bool cms_cfg_is_null(const struct cms_cfg_node *v);
+/* Token and policy names: 1 to 64 letters, digits or . _ @ - */
+bool cms_cfg_name_ok(const char *s);
+#define CMS_CFG_MAX_NAME 64
+
+/* policies: {name: {privileged, host_namespaces, driver_options, cap_add, bind_paths, images,
+ * build_paths}} (config_policy.c). */
+int cms_cfg_parse_policies(struct cms_cfg_ctx *x, const struct cms_cfg_key *e,
+                           const struct cms_cfg_node *v);
+/* Every token's policy names a policy (after the whole file was read). */
+int cms_cfg_check_token_policies(struct cms_cfg_ctx *x);
 
 /* Parses a YAML document (at most CMS_CFG_MAX_DOC bytes) into x->c through the table. */
 int cms_cfg_load_yaml(struct cms_cfg_ctx *x, const char *yaml, size_t len);

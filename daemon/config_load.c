@@ -104,7 +104,7 @@ static int finish(struct cms_cfg_ctx *x)
                                     "needs tls.cert and tls.key");
         if (!c->cors_origins && !(c->cors_origins = calloc(1, sizeof(char *))))
                 return fail_oom(x, "cors_origins");
-        return 0;
+        return cms_cfg_check_token_policies(x);
 }
 
 static int fail_file(struct cms_cfg_ctx *x, const char *path, int r, const char *what)

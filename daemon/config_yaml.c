@@ -9,27 +9,18 @@
 
 #define MAX_NODES      65536
 #define MAX_TOKEN_LEN  4096
-#define MAX_TOKEN_NAME 64
 
-struct ynode {
-        yaml_node_type_t kind;
-        int line;
-        bool null;           /* a plain scalar spelled as YAML null: "", ~, null */
-        char *value;         /* scalars */
-        struct ynode **kids; /* sequences: items; mappings: key, value, key, value... */
-        size_t n, cap;
-};
 
 struct ytree {
-        struct ynode *root;
-        struct ynode *stack[CMS_CFG_MAX_DEPTH];
+        struct cms_cfg_node *root;
+        struct cms_cfg_node *stack[CMS_CFG_MAX_DEPTH];
         int depth;
         size_t count;
         int docs;
         bool done;
 };
 
-static void ynode_free(struct ynode *nd)
+static void ynode_free(struct cms_cfg_node *nd)
 {
         if (!nd)
                 return;
@@ -44,17 +35,6 @@ static void ynode_free(struct ynode *nd)
         free(nd);
 }
 
-static const char *kind_name(const struct ynode *v)
-{
-        return v->kind == YAML_SEQUENCE_NODE  ? "a list"
-               : v->kind == YAML_MAPPING_NODE ? "a mapping"
-                                              : "a scalar";
-}
-
-static bool is_null(const struct ynode *v)
-{
-        return v->kind == YAML_SCALAR_NODE && v->null;
-}
 
 static int oom(struct cms_cfg_ctx *x)
 {
@@ -63,7 +43,7 @@ static int oom(struct cms_cfg_ctx *x)
 }
 
 /* Hangs nd under the open collection (or makes it the root); consumes nd. */
-static int ytree_add(struct cms_cfg_ctx *x, struct ytree *t, struct ynode *nd)
+static int ytree_add(struct cms_cfg_ctx *x, struct ytree *t, struct cms_cfg_node *nd)
 {
         if (++t->count > MAX_NODES) {
                 int line = nd->line;
@@ -75,10 +55,10 @@ static int ytree_add(struct cms_cfg_ctx *x, struct ytree *t, struct ynode *nd)
                 t->root = nd;
                 return 0;
         }
-        struct ynode *p = t->stack[t->depth - 1];
+        struct cms_cfg_node *p = t->stack[t->depth - 1];
         if (p->n == p->cap) {
                 size_t ncap = p->cap ? 2 * p->cap : 8;
-                struct ynode **k = realloc(p->kids, ncap * sizeof(*k));
+                struct cms_cfg_node **k = realloc(p->kids, ncap * sizeof(*k));
                 if (!k) {
                         ynode_free(nd);
                         return oom(x);
@@ -96,7 +76,7 @@ static int on_scalar(struct cms_cfg_ctx *x, struct ytree *t, const yaml_event_t 
         size_t len = ev->data.scalar.length;
         if (memchr(v, 0, len))
                 return cms_cfg_fail(x, line, NULL, "NUL byte in a value");
-        struct ynode *nd = calloc(1, sizeof(*nd));
+        struct cms_cfg_node *nd = calloc(1, sizeof(*nd));
         if (!nd || !(nd->value = strndup(v, len))) {
                 free(nd);
                 return oom(x);
@@ -130,7 +110,7 @@ static int on_event(struct cms_cfg_ctx *x, struct ytree *t, const yaml_event_t *
                 if (t->depth >= CMS_CFG_MAX_DEPTH)
                         return cms_cfg_fail(x, line, NULL, "nested more than %d levels deep",
                                             CMS_CFG_MAX_DEPTH);
-                struct ynode *nd = calloc(1, sizeof(*nd));
+                struct cms_cfg_node *nd = calloc(1, sizeof(*nd));
                 if (!nd)
                         return oom(x);
                 nd->kind =
@@ -227,13 +207,13 @@ static int unknown_key(struct cms_cfg_ctx *x, int line, const char *path)
 }
 
 /* Checks the i-th key of map (a string, not seen before in it) and builds its dotted path. */
-static int map_key(struct cms_cfg_ctx *x, const struct ynode *map, size_t i, const char *prefix,
+static int map_key(struct cms_cfg_ctx *x, const struct cms_cfg_node *map, size_t i, const char *prefix,
                    char *path, size_t n)
 {
-        const struct ynode *k = map->kids[i];
+        const struct cms_cfg_node *k = map->kids[i];
         if (k->kind != YAML_SCALAR_NODE)
                 return cms_cfg_fail(x, k->line, prefix, "keys must be strings, got %s",
-                                    kind_name(k));
+                                    cms_cfg_kind_name(k));
         int l = prefix ? snprintf(path, n, "%s.%s", prefix, k->value)
                        : snprintf(path, n, "%s", k->value);
         if (l < 0 || (size_t)l >= n)
@@ -246,7 +226,7 @@ static int map_key(struct cms_cfg_ctx *x, const struct ynode *map, size_t i, con
         return 0;
 }
 
-static int apply_list(struct cms_cfg_ctx *x, const struct cms_cfg_key *e, const struct ynode *v,
+static int apply_list(struct cms_cfg_ctx *x, const struct cms_cfg_key *e, const struct cms_cfg_node *v,
                       const char *path)
 {
         if (v->kind == YAML_MAPPING_NODE)
@@ -256,12 +236,12 @@ static int apply_list(struct cms_cfg_ctx *x, const struct cms_cfg_key *e, const 
         if (v->kind == YAML_SCALAR_NODE) /* a lone value is a list of one */
                 return cms_cfg_list_add(x, e, v->value, path, v->line);
         for (size_t i = 0; i < v->n; i++) {
-                const struct ynode *it = v->kids[i];
+                const struct cms_cfg_node *it = v->kids[i];
                 char key[160];
                 snprintf(key, sizeof(key), "%s[%zu]", path, i);
                 if (it->kind != YAML_SCALAR_NODE || it->null)
                         return cms_cfg_fail(x, it->line, key, "expected a string, got %s",
-                                            it->null ? "null" : kind_name(it));
+                                            it->null ? "null" : cms_cfg_kind_name(it));
                 int r = cms_cfg_list_add(x, e, it->value, key, it->line);
                 if (r < 0)
                         return r;
@@ -269,16 +249,6 @@ static int apply_list(struct cms_cfg_ctx *x, const struct cms_cfg_key *e, const 
         return 0;
 }
 
-static bool token_name_ok(const char *s)
-{
-        size_t l = strlen(s);
-        if (l == 0 || l > MAX_TOKEN_NAME)
-                return false;
-        for (; *s; s++)
-                if (!isalnum((unsigned char)*s) && !strchr("._@-", *s))
-                        return false;
-        return true;
-}
 
 static int hex_digest(const char *s, unsigned char out[CMS_SHA256_LEN])
 {
@@ -297,16 +267,16 @@ static int hex_digest(const char *s, unsigned char out[CMS_SHA256_LEN])
         return 0;
 }
 
-enum { TF_NAME, TF_ROLE, TF_TOKEN, TF_SHA256, TF_COUNT };
-static const char *const token_fields[TF_COUNT] = {"name", "role", "token", "sha256"};
+enum { TF_NAME, TF_ROLE, TF_TOKEN, TF_SHA256, TF_POLICY, TF_COUNT };
+static const char *const token_fields[TF_COUNT] = {"name", "role", "token", "sha256", "policy"};
 
 /* Picks out the fields of one token mapping, refusing unknown, repeated or non-scalar ones. */
-static int token_fields_get(struct cms_cfg_ctx *x, const struct ynode *item, const char *key,
-                            const struct ynode *f[TF_COUNT])
+static int token_fields_get(struct cms_cfg_ctx *x, const struct cms_cfg_node *item, const char *key,
+                            const struct cms_cfg_node *f[TF_COUNT])
 {
         char fk[200];
         for (size_t i = 0; i + 1 < item->n; i += 2) {
-                const struct ynode *k = item->kids[i], *v = item->kids[i + 1];
+                const struct cms_cfg_node *k = item->kids[i], *v = item->kids[i + 1];
                 size_t j = 0;
                 if (k->kind != YAML_SCALAR_NODE)
                         return cms_cfg_fail(x, k->line, key, "keys must be strings");
@@ -315,30 +285,30 @@ static int token_fields_get(struct cms_cfg_ctx *x, const struct ynode *item, con
                 snprintf(fk, sizeof(fk), "%s.%.64s", key, k->value);
                 if (j == TF_COUNT)
                         return cms_cfg_fail(x, k->line, fk,
-                                            "unknown key (expected name, role, token or sha256)");
+                                            "unknown key (expected name, role, token, sha256 or policy)");
                 for (size_t p = 0; p < i; p += 2)
                         if (!strcmp(item->kids[p]->value, k->value))
                                 return cms_cfg_fail(x, k->line, fk, "duplicate key");
-                if (is_null(v))
+                if (cms_cfg_is_null(v))
                         continue;
                 if (v->kind != YAML_SCALAR_NODE)
                         return cms_cfg_fail(x, v->line, fk, "expected a string, got %s",
-                                            kind_name(v));
+                                            cms_cfg_kind_name(v));
                 f[j] = v;
         }
         return 0;
 }
 
-static int parse_token(struct cms_cfg_ctx *x, const struct ynode *item, size_t idx,
+static int parse_token(struct cms_cfg_ctx *x, const struct cms_cfg_node *item, size_t idx,
                        struct cms_token *t)
 {
-        const struct ynode *f[TF_COUNT] = {NULL};
+        const struct cms_cfg_node *f[TF_COUNT] = {NULL};
         char key[32], fk[64];
         snprintf(key, sizeof(key), "tokens[%zu]", idx);
         if (item->kind != YAML_MAPPING_NODE)
                 return cms_cfg_fail(x, item->line, key,
                                     "expected {name, role, token | sha256}, got %s",
-                                    kind_name(item));
+                                    cms_cfg_kind_name(item));
         int r = token_fields_get(x, item, key, f);
         if (r < 0)
                 return r;
@@ -348,9 +318,9 @@ static int parse_token(struct cms_cfg_ctx *x, const struct ynode *item, size_t i
                         return cms_cfg_fail(x, item->line, fk, "missing");
                 }
         snprintf(fk, sizeof(fk), "%s.name", key);
-        if (!token_name_ok(f[TF_NAME]->value))
+        if (!cms_cfg_name_ok(f[TF_NAME]->value))
                 return cms_cfg_fail(x, f[TF_NAME]->line, fk,
-                                    "expected 1 to %d letters, digits or . _ @ -", MAX_TOKEN_NAME);
+                                    "expected 1 to %d letters, digits or . _ @ -", CMS_CFG_MAX_NAME);
         snprintf(fk, sizeof(fk), "%s.role", key);
         if (cms_role_parse(f[TF_ROLE]->value, &t->role) < 0)
                 return cms_cfg_fail(x, f[TF_ROLE]->line, fk,
@@ -377,17 +347,27 @@ static int parse_token(struct cms_cfg_ctx *x, const struct ynode *item, size_t i
                 /* Plain tokens get a digest too: lookups then compare digests only. */
                 cms_sha256(t->plain, l, t->digest);
         }
+        if (f[TF_POLICY]) {
+                snprintf(fk, sizeof(fk), "%s.policy", key);
+                if (!cms_cfg_name_ok(f[TF_POLICY]->value))
+                        return cms_cfg_fail(x, f[TF_POLICY]->line, fk,
+                                            "expected the name of a policy");
+                /* That it names one is checked once policies: has been read (finish). */
+                if (!(t->policy = strdup(f[TF_POLICY]->value)))
+                        return oom(x);
+                t->policy_line = f[TF_POLICY]->line;
+        }
         if (!(t->name = strdup(f[TF_NAME]->value)))
                 return oom(x);
         return 0;
 }
 
-static int parse_tokens(struct cms_cfg_ctx *x, const struct cms_cfg_key *e, const struct ynode *v)
+static int parse_tokens(struct cms_cfg_ctx *x, const struct cms_cfg_key *e, const struct cms_cfg_node *v)
 {
         struct cms_config *c = x->c;
         if (v->kind != YAML_SEQUENCE_NODE)
                 return cms_cfg_fail(x, v->line, e->key, "expected %s, got %s",
-                                    cms_cfg_expected(e->type), kind_name(v));
+                                    cms_cfg_expected(e->type), cms_cfg_kind_name(v));
         cms_cfg_list_clear(c, e);
         if (v->n > CMS_MAX_TOKENS)
                 return cms_cfg_fail(x, v->line, e->key, "more than %d tokens", CMS_MAX_TOKENS);
@@ -415,19 +395,21 @@ static int parse_tokens(struct cms_cfg_ctx *x, const struct cms_cfg_key *e, cons
         return 0;
 }
 
-static int apply(struct cms_cfg_ctx *x, const struct cms_cfg_key *e, const struct ynode *v,
+static int apply(struct cms_cfg_ctx *x, const struct cms_cfg_key *e, const struct cms_cfg_node *v,
                  const char *path)
 {
         int r;
-        if (is_null(v)) /* "key:" with no value leaves the key as it was */
+        if (cms_cfg_is_null(v)) /* "key:" with no value leaves the key as it was */
                 return 0;
         if (e->type == CMS_CFG_TOKENS)
                 r = parse_tokens(x, e, v);
+        else if (e->type == CMS_CFG_POLICIES)
+                r = cms_cfg_parse_policies(x, e, v);
         else if (e->type == CMS_CFG_STRING_LIST || e->type == CMS_CFG_LISTEN_LIST)
                 r = apply_list(x, e, v, path);
         else if (v->kind != YAML_SCALAR_NODE)
                 return cms_cfg_fail(x, v->line, path, "expected %s, got %s",
-                                    cms_cfg_expected(e->type), kind_name(v));
+                                    cms_cfg_expected(e->type), cms_cfg_kind_name(v));
         else
                 r = cms_cfg_set(x, e, v->value, path, v->line);
         if (r == 0)
@@ -435,10 +417,10 @@ static int apply(struct cms_cfg_ctx *x, const struct cms_cfg_key *e, const struc
         return r;
 }
 
-static int walk_map(struct cms_cfg_ctx *x, const struct ynode *map, const char *prefix)
+static int walk_map(struct cms_cfg_ctx *x, const struct cms_cfg_node *map, const char *prefix)
 {
         for (size_t i = 0; i + 1 < map->n; i += 2) {
-                const struct ynode *k = map->kids[i], *v = map->kids[i + 1];
+                const struct cms_cfg_node *k = map->kids[i], *v = map->kids[i + 1];
                 char path[128];
                 int r = map_key(x, map, i, prefix, path, sizeof(path));
                 if (r < 0)
@@ -450,11 +432,11 @@ static int walk_map(struct cms_cfg_ctx *x, const struct ynode *map, const char *
                 if (e)
                         r = apply(x, e, v, path);
                 else if (*k->value && cms_cfg_is_section(path)) {
-                        if (is_null(v))
+                        if (cms_cfg_is_null(v))
                                 continue;
                         if (v->kind != YAML_MAPPING_NODE)
                                 return cms_cfg_fail(x, v->line, path, "expected a mapping, got %s",
-                                                    kind_name(v));
+                                                    cms_cfg_kind_name(v));
                         r = walk_map(x, v, path);
                 } else
                         return unknown_key(x, k->line, path);
@@ -473,11 +455,11 @@ int cms_cfg_load_yaml(struct cms_cfg_ctx *x, const char *yaml, size_t len)
                 return r;
         }
         int r = build_tree(x, yaml, len, &t);
-        if (r == 0 && t.root && !is_null(t.root)) {
+        if (r == 0 && t.root && !cms_cfg_is_null(t.root)) {
                 if (t.root->kind != YAML_MAPPING_NODE)
                         r = cms_cfg_fail(x, t.root->line, NULL,
                                          "expected a mapping of settings at the top level, got %s",
-                                         kind_name(t.root));
+                                         cms_cfg_kind_name(t.root));
                 else
                         r = walk_map(x, t.root, NULL);
         }

@@ -20,7 +20,8 @@ import sys
 # process and the managers (TOP) above every domain, and the shared helpers (BASE) below them.
 BASE = {"daemon/util.c", "daemon/log.c", "daemon/sha256.c", "daemon/config.c",
         "daemon/config_load.c", "daemon/config_yaml.c", "daemon/config_live.c",
-        "daemon/sdnotify.c"}
+        "daemon/config_policy.c", "daemon/sdnotify.c",
+        "daemon/security/policy.c"}  # the pure evaluator: below everything that creates
 RANK = {
     "api": 70,
     "daemon": 60,          # main, manager, housekeeping, system (BASE files rank 0)
@@ -29,6 +30,7 @@ RANK = {
     "daemon/images": 30,
     "daemon/monitor": 30,
     "daemon/compose": 20,
+    "daemon/security": 25,  # enforce.c: the live config's policies, for the domain folders
     "daemon/engine": 10,
 }
 COMPOSE_MAY_CALL = BASE | {"daemon/images/reference.c"}

@@ -6,65 +6,7 @@
 #define CMS_CONTAINER_MODEL_INTERNAL
 #include "model.h"
 
-/* Linux capabilities up to 5.9 (CHECKPOINT_RESTORE); "ALL" is the engines' wildcard. */
-static const char *const capabilities[] = {
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "DAC_READ_SEARCH",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "SETGID",
-    "SETUID",
-    "SETPCAP",
-    "LINUX_IMMUTABLE",
-    "NET_BIND_SERVICE",
-    "NET_BROADCAST",
-    "NET_ADMIN",
-    "NET_RAW",
-    "IPC_LOCK",
-    "IPC_OWNER",
-    "SYS_MODULE",
-    "SYS_RAWIO",
-    "SYS_CHROOT",
-    "SYS_PTRACE",
-    "SYS_PACCT",
-    "SYS_ADMIN",
-    "SYS_BOOT",
-    "SYS_NICE",
-    "SYS_RESOURCE",
-    "SYS_TIME",
-    "SYS_TTY_CONFIG",
-    "MKNOD",
-    "LEASE",
-    "AUDIT_WRITE",
-    "AUDIT_CONTROL",
-    "SETFCAP",
-    "MAC_OVERRIDE",
-    "MAC_ADMIN",
-    "SYSLOG",
-    "WAKE_ALARM",
-    "BLOCK_SUSPEND",
-    "AUDIT_READ",
-    "PERFMON",
-    "BPF",
-    "CHECKPOINT_RESTORE",
-};
-
-/* "net_admin", "CAP_NET_ADMIN" -> "CAP_NET_ADMIN" (both engines accept the prefixed form). */
-static json_object *capability_canonical(const char *s)
-{
-        const char *bare = strncasecmp(s, "CAP_", 4) ? s : s + 4;
-        if (!strcasecmp(bare, "ALL"))
-                return json_object_new_string("ALL");
-        for (size_t i = 0; i < ELEMENTSOF(capabilities); i++)
-                if (!strcasecmp(bare, capabilities[i])) {
-                        char buf[64];
-                        snprintf(buf, sizeof(buf), "CAP_%s", capabilities[i]);
-                        return json_object_new_string(buf);
-                }
-        return NULL;
-}
+#include "../security/policy.h"
 
 static int top_capabilities(struct cms_cm *c, json_object *v)
 {
@@ -85,10 +27,11 @@ static int top_capabilities(struct cms_cm *c, json_object *v)
                 json_object_object_add(c->hc, engine_keys[k], out);
                 for (size_t i = 0; i < json_object_array_length(in); i++) {
                         const char *s = json_object_get_string(json_object_array_get_idx(in, i));
-                        json_object *cap = capability_canonical(s);
-                        if (!cap)
+                        char cap[64];
+                        /* "net_admin" -> "CAP_NET_ADMIN": both engines accept the prefixed form. */
+                        if (!cms_cap_canonical(s, cap, sizeof(cap)))
                                 return cms_cm_bad(c, path, "unknown capability '%.64s'", s);
-                        json_object_array_add(out, cap);
+                        json_object_array_add(out, json_object_new_string(cap));
                 }
         }
         return r;
