@@ -380,7 +380,7 @@ static void test_bad_tokens(void **state)
 {
         static const char *const cases[][2] = {
             {"tokens: {name: a}\n", "cmsd.yaml:1: tokens: expected a list of {name, role, "
-                                    "token | sha256} mappings, got a mapping"},
+                                    "token | sha256, policy} mappings, got a mapping"},
             {"tokens: [abc]\n",
              "cmsd.yaml:1: tokens[0]: expected {name, role, token | sha256}, got a scalar"},
             {"tokens:\n  - {name: a, role: root, token: x}\n",
@@ -424,7 +424,7 @@ static void test_bad_tokens(void **state)
             {"tokens: [{name: a, role: admin, token: ''}]\n",
              "cmsd.yaml:1: tokens[0].token: must not be empty"},
             {"tokens: \"abc\"\n", "cmsd.yaml:1: tokens: expected a list of {name, role, "
-                                  "token | sha256} mappings, got a scalar"},
+                                  "token | sha256, policy} mappings, got a scalar"},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
                 check_err(cases[i][0], strlen(cases[i][0]), cases[i][1]);
