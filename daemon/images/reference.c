@@ -33,7 +33,8 @@ static bool path_component_valid(const char *s, size_t n)
         return true;
 }
 
-/* Dot-separated labels of [A-Za-z0-9-], no label empty or starting or ending with '-'. */
+/* Dot-separated labels of [a-z0-9-], no label empty or starting or ending with '-'. Upper case is
+ * refused: Podman refuses it, and one grammar for both engines is the point. */
 static bool host_valid(const char *s, size_t n)
 {
         size_t label = 0;
@@ -44,7 +45,7 @@ static bool host_valid(const char *s, size_t n)
                         if (label == 0 || s[i - 1] == '-')
                                 return false;
                         label = 0;
-                } else if (isalnum((unsigned char)s[i]) || (s[i] == '-' && label > 0)) {
+                } else if (lower_alnum(s[i]) || (s[i] == '-' && label > 0)) {
                         label++;
                 } else {
                         return false;
@@ -112,17 +113,12 @@ static bool tag_valid(const char *t)
         return true;
 }
 
-/* Docker's rule: the first of several components is a registry when it has a '.' or a ':', is
- * "localhost" or has an upper-case letter (a path component never may); "[" starts an IPv6 one. */
+/* Docker's rule: the first of several components is a registry when it has a '.' or a ':' or is
+ * "localhost"; "[" starts an IPv6 one. */
 static bool is_domain(const char *s, size_t n)
 {
-        if (memchr(s, '.', n) || memchr(s, ':', n) || (n == 9 && !memcmp(s, "localhost", 9)) ||
-            s[0] == '[')
-                return true;
-        for (size_t i = 0; i < n; i++)
-                if (isupper((unsigned char)s[i]))
-                        return true;
-        return false;
+        return memchr(s, '.', n) || memchr(s, ':', n) || (n == 9 && !memcmp(s, "localhost", 9)) ||
+               s[0] == '[';
 }
 
 static int split_name(const char *name, struct cms_image_ref *out, const char *s,

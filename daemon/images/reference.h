@@ -12,10 +12,11 @@ struct cms_image_ref {
         char tag[129];    /* "" when none */
         char digest[168]; /* "" when none; "<algorithm up to 32>:<hex up to 128>" */
 };
-/* Parses and validates a reference by the distribution grammar, as Docker reads it:
+/* Parses and validates a reference by the distribution grammar, as Docker reads it, except that
+ * upper case is refused everywhere but in the tag (Podman refuses it in registry hosts too):
  * - the first of several '/'-separated components is a registry when it has a '.' or a ':', is
- *   "localhost", is an [IPv6] literal or has an upper-case letter; a registry is host[:port]
- *   (port 1..65535), the host dot-separated labels of [A-Za-z0-9-] or a bracketed IPv6 address;
+ *   "localhost" or is an [IPv6] literal; a registry is host[:port] (port 1..65535), the host
+ *   dot-separated labels of [a-z0-9-] or a bracketed IPv6 address;
  * - the path's components are lower-case: [a-z0-9]+ joined by '.', '_', '__' or runs of '-';
  * - a tag (after the last ':' behind the last '/') is [A-Za-z0-9_][A-Za-z0-9_.-]{0,127};
  * - a digest (after '@') is algorithm:hex, the algorithm up to 32 of [a-z0-9+._-], the hex 32

@@ -43,9 +43,8 @@ static void test_good_refs(void **state)
             /* IPv6 registries */
             {"[::1]:5000/app:1", "[::1]:5000", "app", "1", ""},
             {"[fd00::1]/team/app", "[fd00::1]", "team/app", "", ""},
-            /* upper case: a registry may have it (and then is one), a tag may */
-            {"Registry.Example.com/app:V1.0", "Registry.Example.com", "app", "V1.0", ""},
-            {"Myhost/app", "Myhost", "app", "", ""},
+            /* upper case: only a tag may have it */
+            {"registry.example.com/app:V1.0", "registry.example.com", "app", "V1.0", ""},
             {"my_repo__x/a-b--c.d:V_1.0-rc", "", "my_repo__x/a-b--c.d", "V_1.0-rc", ""},
             {"a-b--c/d.e", "", "a-b--c/d.e", "", ""},
             {"app:_tag", "", "app", "_tag", ""},
@@ -88,6 +87,10 @@ static void test_bad_refs(void **state)
             {"UPPER", "invalid name component"},
             {"Busybox", "invalid name component"},
             {"team/App", "invalid name component"},
+            {"UPPER/case", "invalid name component"},
+            {"Myhost/app", "invalid name component"},
+            {"Registry.Example.com/app", "invalid registry host"},
+            {"REG:5000/app", "invalid registry host"},
             {"a..b", "invalid name component"},
             {"a___b", "invalid name component"},
             {"a/", "invalid name component"},
