@@ -10,6 +10,7 @@
 #include <microhttpd.h>
 
 #include "daemon/manager.h"
+#include "daemon/security/redact.h"
 
 struct cms_api;
 struct cms_request;
@@ -50,6 +51,7 @@ struct cms_request {
         bool body_too_large;
         json_object *json;      /* parsed body for ROUTE_JSON_BODY routes (NULL when empty) */
         char token_name[64];
+        char policy[72];        /* the token's policy name */
         enum cms_role role;
         int status;             /* the status sent, for the access log */
         bool replied;
@@ -94,6 +96,14 @@ typedef int (*cms_call_id_body)(struct cms_manager *m, const char *id, json_obje
 void cms_reply_call_id(struct cms_request *r, int status, cms_call_id fn);
 void cms_reply_call_body(struct cms_request *r, int status, cms_call_body fn);
 void cms_reply_call_id_body(struct cms_request *r, int status, cms_call_id_body fn);
+/* The same for the calls that create, which take the caller (its policy decides; request.c). */
+typedef int (*cms_call_who_body)(struct cms_manager *m, const struct cms_caller *who,
+                                 json_object *body, json_object **out, struct cms_error *err);
+typedef int (*cms_call_who_id_body)(struct cms_manager *m, const struct cms_caller *who,
+                                    const char *id, json_object *body, json_object **out,
+                                    struct cms_error *err);
+void cms_reply_call_who_body(struct cms_request *r, int status, cms_call_who_body fn);
+void cms_reply_call_who_id_body(struct cms_request *r, int status, cms_call_who_id_body fn);
 void cms_reply_raw(struct cms_request *r, int status, const char *content_type, const void *data,
                    size_t len, bool copy);
 /* Adds the common headers (CORS, server) to a response before it is queued. */
@@ -105,6 +115,8 @@ void cms_reply_decorate(struct cms_request *r, struct MHD_Response *resp);
 bool cms_request_is_yaml(struct cms_request *r);
 /* Content-Type application/json (parameters such as charset allowed). */
 bool cms_request_is_json(struct cms_request *r);
+/* Who r comes from (auth filled it), for the managers; borrows r's strings. */
+struct cms_caller cms_request_caller(struct cms_request *r);
 /* The logs query (tail, since, until, timestamps, stdout, stderr, follow) of container and
  * project logs; replies 400 and returns <0 when malformed. */
 int cms_logs_query(struct cms_request *r, struct cms_logs_opts *o);
@@ -127,8 +139,10 @@ struct cms_http_count;
 size_t cms_http_counts(struct cms_http_count **out);
 
 /* ---- auth.c ---- */
-/* Authenticates r (fills token_name, role). Replies 401/403 and returns <0 when refused. */
+/* Authenticates r (fills token_name, role, policy). Replies 401/403 and returns <0 when
+ * refused. */
 int cms_auth_check(struct cms_request *r);
+
 
 /* ---- stream.c: SSE / NDJSON replies fed by a producer thread ---- */
 enum cms_stream_format { CMS_STREAM_NONE = 0, CMS_STREAM_SSE, CMS_STREAM_NDJSON };
@@ -212,6 +226,8 @@ long cms_api_requests(struct cms_api *a);
 void h_health(struct cms_request *r);
 void h_openapi(struct cms_request *r);
 void h_whoami(struct cms_request *r);
+void h_policy_list(struct cms_request *r);
+void h_policy_check(struct cms_request *r);
 void h_system_info(struct cms_request *r);
 void h_system_prune(struct cms_request *r);
 void h_containers_list(struct cms_request *r);

@@ -1,5 +1,6 @@
 /* Bearer-token authentication and role checks. Tokens live in the live config (swapped on
- * SIGHUP), so the name and role are copied into the request under the config lock. */
+ * SIGHUP), so the name, role and policy name are copied into the request under the config lock;
+ * the policy itself is looked up by name at each check, so a reload applies to it at once. */
 #include <strings.h>
 
 #include "api.h"
@@ -27,6 +28,7 @@ int cms_auth_check(struct cms_request *r)
         const struct cms_token *t = cms_config_find_token(c, tok);
         if (t) {
                 snprintf(r->token_name, sizeof(r->token_name), "%s", t->name);
+                snprintf(r->policy, sizeof(r->policy), "%s", cms_token_policy(t));
                 r->role = t->role;
         }
         cms_manager_config_unlock(r->m);

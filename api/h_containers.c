@@ -31,7 +31,8 @@ void h_containers_create(struct cms_request *r)
         }
         struct cms_error err = {0};
         json_object *out = NULL;
-        int rc = cms_containers_create(r->m, r->json, start, &out, &err);
+        struct cms_caller who = cms_request_caller(r);
+        int rc = cms_containers_create(r->m, &who, r->json, start, &out, &err);
         cms_reply_result(r, rc, 201, out, &err);
 }
 
@@ -41,7 +42,7 @@ void h_deploy(struct cms_request *r)
                 cms_reply_errorf(r, 400, "a deploy JSON body is required");
                 return;
         }
-        cms_reply_call_body(r, 200, cms_deploy);
+        cms_reply_call_who_body(r, 200, cms_deploy);
 }
 
 void h_container_inspect(struct cms_request *r)

@@ -18,7 +18,7 @@ void h_networks_create(struct cms_request *r)
                 cms_reply_errorf(r, 400, "a network JSON body is required");
                 return;
         }
-        cms_reply_call_body(r, 201, cms_networks_create);
+        cms_reply_call_who_body(r, 201, cms_networks_create);
 }
 
 void h_network_inspect(struct cms_request *r)

@@ -59,7 +59,8 @@ void h_projects_up(struct cms_request *r)
         struct cms_error err = {0};
         json_object *out = NULL;
         int status = 200;
-        int rc = cms_projects_up(r->m, body, &status, &out, &err);
+        struct cms_caller who = cms_request_caller(r);
+        int rc = cms_projects_up(r->m, &who, body, &status, &out, &err);
         cms_reply_result(r, rc, status, out, &err);
 }
 
@@ -75,7 +76,7 @@ void h_project_config(struct cms_request *r)
 
 void h_project_up(struct cms_request *r)
 {
-        cms_reply_call_id_body(r, 200, cms_projects_up_stored);
+        cms_reply_call_who_id_body(r, 200, cms_projects_up_stored);
 }
 
 void h_project_down(struct cms_request *r)
@@ -118,7 +119,7 @@ void h_project_action(struct cms_request *r)
 
 void h_project_scale(struct cms_request *r)
 {
-        cms_reply_call_id_body(r, 200, cms_projects_scale);
+        cms_reply_call_who_id_body(r, 200, cms_projects_scale);
 }
 
 void h_project_images(struct cms_request *r)
@@ -126,7 +127,8 @@ void h_project_images(struct cms_request *r)
         struct cms_error err = {0};
         json_object *out = NULL;
         bool build = !strcmp(r->route->name, "project_build");
-        int rc = cms_projects_images_op(r->m, r->params[0], build, &out, &err);
+        struct cms_caller who = cms_request_caller(r);
+        int rc = cms_projects_images_op(r->m, &who, r->params[0], build, &out, &err);
         cms_reply_result(r, rc, 200, out, &err);
 }
 

@@ -1,4 +1,5 @@
-/* Handlers for the system routes: health, info, prune, whoami and the OpenAPI document. */
+/* Handlers for the system routes: health, info, prune, whoami, the policies and the OpenAPI
+ * document. */
 #include "api.h"
 
 extern const char cms_openapi_yaml[];
@@ -19,7 +20,21 @@ void h_whoami(struct cms_request *r)
         json_object *o = json_object_new_object();
         json_object_object_add(o, "name", json_object_new_string(r->token_name));
         json_object_object_add(o, "role", json_object_new_string(cms_role_name(r->role)));
+        json_object_object_add(o, "policy", json_object_new_string(r->policy));
         cms_reply_json(r, 200, o);
+}
+
+void h_policy_list(struct cms_request *r)
+{
+        struct cms_error err = {0};
+        json_object *out = NULL;
+        int rc = cms_policy_list(r->m, &out, &err);
+        cms_reply_result(r, rc, 200, out, &err);
+}
+
+void h_policy_check(struct cms_request *r)
+{
+        cms_reply_call_who_body(r, 200, cms_policy_check);
 }
 
 void h_system_info(struct cms_request *r)

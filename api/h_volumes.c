@@ -17,7 +17,7 @@ void h_volumes_list(struct cms_request *r)
 
 void h_volumes_create(struct cms_request *r)
 {
-        cms_reply_call_body(r, 201, cms_volumes_create);
+        cms_reply_call_who_body(r, 201, cms_volumes_create);
 }
 
 void h_volume_inspect(struct cms_request *r)

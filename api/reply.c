@@ -93,6 +93,9 @@ void cms_reply_json(struct cms_request *r, int status, json_object *data)
                 json_object_put(data);
                 return;
         }
+        /* What a role may see is decided here, once: below operator, no secret values. */
+        if (data && r->role < CMS_ROLE_OPERATOR)
+                cms_redact_for_viewer(data);
         json_object *doc = json_object_new_object();
         json_object_object_add(doc, "success", json_object_new_boolean(1));
         json_object_object_add(doc, "data", data ? data : json_object_new_object());
@@ -113,6 +116,10 @@ void cms_reply_error(struct cms_request *r, const struct cms_error *err)
                                                                            : "internal"));
         json_object_object_add(e, "message", json_object_new_string(err->message));
         json_object_object_add(e, "status", json_object_new_int(err->status));
+        if (err->rule[0]) {
+                json_object_object_add(e, "rule", json_object_new_string(err->rule));
+                json_object_object_add(e, "field", json_object_new_string(err->field));
+        }
         json_object *doc = json_object_new_object();
         json_object_object_add(doc, "success", json_object_new_boolean(0));
         json_object_object_add(doc, "error", e);

@@ -174,3 +174,26 @@ int cms_logs_query(struct cms_request *r, struct cms_logs_opts *o)
         }
         return 0;
 }
+
+struct cms_caller cms_request_caller(struct cms_request *r)
+{
+        return (struct cms_caller){.token = r->token_name, .role = r->role, .policy = r->policy};
+}
+
+void cms_reply_call_who_body(struct cms_request *r, int status, cms_call_who_body fn)
+{
+        struct cms_error err = {0};
+        json_object *out = NULL;
+        struct cms_caller who = cms_request_caller(r);
+        int rc = fn(r->m, &who, r->json, &out, &err);
+        cms_reply_result(r, rc, status, out, &err);
+}
+
+void cms_reply_call_who_id_body(struct cms_request *r, int status, cms_call_who_id_body fn)
+{
+        struct cms_error err = {0};
+        json_object *out = NULL;
+        struct cms_caller who = cms_request_caller(r);
+        int rc = fn(r->m, &who, r->params[0], r->json, &out, &err);
+        cms_reply_result(r, rc, status, out, &err);
+}

@@ -20,6 +20,15 @@
 struct cms_housekeeping;
 struct cms_sampler;
 
+/* Who asks, as auth found them. The policy is looked up by name at each check, under the config
+ * lock, so a reload applies at once; a token removed by a reload has no policy any more and is
+ * refused. */
+struct cms_caller {
+        const char *token; /* the token's name */
+        enum cms_role role;
+        const char *policy;
+};
+
 struct cms_manager {
         struct cms_engine *engine;
         struct cms_housekeeping *housekeeping; /* engine re-probes, Podman's health checks */
@@ -63,6 +72,21 @@ int cms_system_info(struct cms_manager *m, json_object **out, struct cms_error *
 int cms_system_prune(struct cms_manager *m, json_object *body, json_object **out,
                      struct cms_error *err);
 
+/* ---- policy (system.c; what a policy denies: containers/ and projects/) ---- */
+/* GET /v1/policy: {"policies": [every policy, built-ins first], "tokens": [{name, role,
+ * policy}]}. */
+int cms_policy_list(struct cms_manager *m, json_object **out, struct cms_error *err);
+/* POST /v1/policy/check: body a ContainerConfig, or {"compose": "<yaml>", env, dotenv, name,
+ * working_dir, profiles}: {"policy", "allowed", "denials": [{rule, field, message}]}. Nothing
+ * is created; a compose file's env_file is read only where the policy lets cmsd read. */
+int cms_policy_check(struct cms_manager *m, const struct cms_caller *who, json_object *body,
+                     json_object **out, struct cms_error *err);
+/* The parts of the check: each appends the denials and returns their count (or <0 with err). */
+int cms_containers_policy_check(struct cms_manager *m, const struct cms_caller *who,
+                                json_object *config, json_object *denials, struct cms_error *err);
+int cms_projects_policy_check(struct cms_manager *m, const struct cms_caller *who,
+                              json_object *body, json_object *denials, struct cms_error *err);
+
 /* ---- the engine's events (system.c) ---- */
 struct cms_events_opts {
         /* Filters, NULL-terminated lists (NULL: none): type (checked against the engines' event
@@ -94,7 +118,8 @@ struct cms_list_opts {
 };
 int cms_containers_list(struct cms_manager *m, const struct cms_list_opts *o, json_object **out,
                         struct cms_error *err);
-int cms_containers_create(struct cms_manager *m, json_object *config, bool start,
+int cms_containers_create(struct cms_manager *m, const struct cms_caller *who,
+                          json_object *config, bool start,
                           json_object **out, struct cms_error *err);
 int cms_containers_inspect(struct cms_manager *m, const char *id, json_object **out,
                            struct cms_error *err);
@@ -134,23 +159,28 @@ int cms_containers_exec(struct cms_manager *m, const char *id, json_object *body
 int cms_containers_health(struct cms_manager *m, const char *id, json_object **out,
                           struct cms_error *err);
 /* ContainerConfig + "replace", "wait_healthy", "pull" -> {"id","name","state","health"} */
-int cms_deploy(struct cms_manager *m, json_object *body, json_object **out, struct cms_error *err);
+int cms_deploy(struct cms_manager *m, const struct cms_caller *who, json_object *body,
+               json_object **out, struct cms_error *err);
 
 /* ---- compose projects (projects/) ---- */
 /* -> [{"name","status","containers","running","services","stored","working_dir"}] */
 int cms_projects_list(struct cms_manager *m, json_object **out, struct cms_error *err);
 /* POST /v1/projects body (API.md) -> {"name","containers","networks","volumes","images",
  * "warnings"}; *status 201 when the project had no containers before, else 200. */
-int cms_projects_up(struct cms_manager *m, json_object *body, int *status, json_object **out,
+int cms_projects_up(struct cms_manager *m, const struct cms_caller *who, json_object *body,
+                    int *status, json_object **out,
                     struct cms_error *err);
 /* up again from the stored file; body: the options (may be NULL). */
-int cms_projects_up_stored(struct cms_manager *m, const char *name, json_object *body,
+int cms_projects_up_stored(struct cms_manager *m, const struct cms_caller *who, const char *name,
+                           json_object *body,
                            json_object **out, struct cms_error *err);
 /* body {"web": 3}: only those services are touched; the scale is stored. */
-int cms_projects_scale(struct cms_manager *m, const char *name, json_object *body,
+int cms_projects_scale(struct cms_manager *m, const struct cms_caller *who, const char *name,
+                       json_object *body,
                        json_object **out, struct cms_error *err);
 /* build: every service with a build section; else pull every service without one. */
-int cms_projects_images_op(struct cms_manager *m, const char *name, bool build,
+int cms_projects_images_op(struct cms_manager *m, const struct cms_caller *who, const char *name,
+                           bool build,
                            json_object **out, struct cms_error *err);
 int cms_projects_config(struct cms_manager *m, const char *name, json_object **out,
                         struct cms_error *err);
@@ -176,7 +206,8 @@ int cms_networks_list(struct cms_manager *m, const char *const *labels, json_obj
                       struct cms_error *err);
 /* body: {"name","driver","subnet","gateway","ip_range","internal","labels","options"}
  * -> the new network's summary + "warnings". */
-int cms_networks_create(struct cms_manager *m, json_object *body, json_object **out,
+int cms_networks_create(struct cms_manager *m, const struct cms_caller *who, json_object *body,
+                        json_object **out,
                         struct cms_error *err);
 /* Summary with "containers" + "raw". */
 int cms_networks_inspect(struct cms_manager *m, const char *id, json_object **out,
@@ -197,7 +228,8 @@ int cms_networks_prune(struct cms_manager *m, const char *const *labels, json_ob
 int cms_volumes_list(struct cms_manager *m, const char *const *labels, bool dangling_only,
                      json_object **out, struct cms_error *err);
 /* body: {"name","driver","options","labels"}; a name in use is 409. */
-int cms_volumes_create(struct cms_manager *m, json_object *body, json_object **out,
+int cms_volumes_create(struct cms_manager *m, const struct cms_caller *who, json_object *body,
+                       json_object **out,
                        struct cms_error *err);
 int cms_volumes_inspect(struct cms_manager *m, const char *name, json_object **out,
                         struct cms_error *err);

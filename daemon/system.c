@@ -347,3 +347,58 @@ int cms_events_run(struct cms_events *e, int (*cb)(json_object *ev, void *ud),
             .method = "GET", .path = e->path, .timeout_ms = e->stream ? -1 : REPORT_WAIT_MS};
         return cms_engine_stream(e->m->engine, &req, on_event_data, events_should_stop, e, err);
 }
+
+/* ---- policy ---- */
+
+int cms_policy_list(struct cms_manager *m, json_object **out, struct cms_error *err)
+{
+        json_object *o = json_object_new_object(), *pols = json_object_new_array(),
+                    *toks = json_object_new_array();
+        if (!o || !pols || !toks) {
+                json_object_put(o);
+                json_object_put(pols);
+                json_object_put(toks);
+                return cms_err(err, 500, "out of memory");
+        }
+        json_object_object_add(o, "policies", pols);
+        json_object_object_add(o, "tokens", toks);
+        const struct cms_config *c = cms_manager_config_rdlock(m);
+        json_object_array_add(pols, cms_policy_json(cms_policy_restricted()));
+        json_object_array_add(pols, cms_policy_json(cms_policy_unrestricted()));
+        for (size_t i = 0; i < c->n_policies; i++)
+                json_object_array_add(pols, cms_policy_json(c->policies[i]));
+        for (size_t i = 0; i < c->n_tokens; i++) {
+                json_object *t = json_object_new_object();
+                json_object_object_add(t, "name", json_object_new_string(c->tokens[i].name));
+                json_object_object_add(t, "role",
+                                       json_object_new_string(cms_role_name(c->tokens[i].role)));
+                json_object_object_add(t, "policy",
+                                       json_object_new_string(cms_token_policy(&c->tokens[i])));
+                json_object_array_add(toks, t);
+        }
+        cms_manager_config_unlock(m);
+        *out = o;
+        return 0;
+}
+
+int cms_policy_check(struct cms_manager *m, const struct cms_caller *who, json_object *body,
+                     json_object **out, struct cms_error *err)
+{
+        if (!json_object_is_type(body, json_type_object))
+                return cms_err(err, 400, "body: expected a ContainerConfig or {\"compose\": ...}");
+        _cleanup_json_ json_object *denials = json_object_new_array();
+        if (!denials)
+                return cms_err(err, 500, "out of memory");
+        int r = cms_json_get(body, "compose")
+                    ? cms_projects_policy_check(m, who, body, denials, err)
+                    : cms_containers_policy_check(m, who, body, denials, err);
+        if (r < 0)
+                return r;
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "policy", json_object_new_string(who->policy));
+        json_object_object_add(o, "allowed",
+                               json_object_new_boolean(json_object_array_length(denials) == 0));
+        json_object_object_add(o, "denials", json_object_get(denials));
+        *out = o;
+        return 0;
+}

@@ -54,6 +54,23 @@ int cms_err(struct cms_error *err, int status, const char *fmt, ...)
         return -errnum;
 }
 
+int cms_err_policy(struct cms_error *err, const char *rule, const char *field, const char *fmt,
+                   ...)
+{
+        if (err) {
+                va_list ap;
+                memset(err, 0, sizeof(*err));
+                err->status = 403;
+                err->code = "policy_denied";
+                va_start(ap, fmt);
+                vsnprintf(err->message, sizeof(err->message), fmt, ap);
+                va_end(ap);
+                snprintf(err->rule, sizeof(err->rule), "%s", rule);
+                snprintf(err->field, sizeof(err->field), "%s", field);
+        }
+        return -EPERM;
+}
+
 void cms_error_clear(struct cms_error *err)
 {
         if (err)
@@ -431,6 +448,13 @@ void cms_cond_wait_ms(pthread_cond_t *cond, pthread_mutex_t *lock, int64_t ms)
 {
         struct timespec ts = cms_deadline(CLOCK_REALTIME, ms);
         pthread_cond_timedwait(cond, lock, &ts);
+}
+
+void cms_strv_free(char **v)
+{
+        for (size_t i = 0; v && v[i]; i++)
+                free(v[i]);
+        free(v);
 }
 
 json_object *cms_json_get(json_object *o, const char *key)

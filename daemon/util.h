@@ -54,6 +54,9 @@ struct cms_error {
         const char *code;
         char message[512];
         int retry_after; /* seconds; set for 503 */
+        /* policy_denied only: the policy rule and the request's field it refused */
+        char rule[32];
+        char field[256];
 };
 
 /* Fills err (may be NULL) and returns the negative errno matching status. */
@@ -61,6 +64,9 @@ int cms_err(struct cms_error *err, int status, const char *fmt, ...) CMS_PRINTF(
 /* The stable code for an HTTP status ("not_found" for 404...). */
 const char *cms_status_code(int status);
 void cms_error_clear(struct cms_error *err);
+/* 403 policy_denied naming the rule and the field path; returns -EPERM. */
+int cms_err_policy(struct cms_error *err, const char *rule, const char *field, const char *fmt,
+                   ...) CMS_PRINTF(4, 5);
 
 /* A growable byte buffer with a hard cap; append fails with -E2BIG past the cap. */
 struct cms_buf {
@@ -122,6 +128,13 @@ char *cms_url_escape(const char *s);
 struct timespec cms_deadline(clockid_t clock, int64_t ms);
 /* pthread_cond_timedwait for at most ms from now (a CLOCK_REALTIME condition variable). */
 void cms_cond_wait_ms(pthread_cond_t *cond, pthread_mutex_t *lock, int64_t ms);
+/* Frees a NULL-terminated array of strings and the strings (NULL passes). */
+void cms_strv_free(char **v);
+/* The length of a JSON array; 0 for NULL or anything else (json-c asserts on those). */
+static inline size_t cms_jlen(json_object *a)
+{
+        return json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
+}
 /* The member key of o, or NULL (no reference taken). */
 json_object *cms_json_get(json_object *o, const char *key);
 /* Appends the strings of doc[member] to arr; with field, each entry's doc[member][i][field]

@@ -126,13 +126,16 @@ static void restore(struct cms_manager *m, const struct aside *a)
                 cms_container_post(m, a->id, "/start", 0, NULL);
 }
 
-static int deploy_spec(struct cms_manager *m, struct cms_create_spec *spec, bool pull, bool replace,
-                       int64_t wait_ms, json_object **out, struct cms_error *err)
+static int deploy_spec(struct cms_manager *m, const struct cms_caller *who,
+                       struct cms_create_spec *spec, bool pull, bool replace, int64_t wait_ms,
+                       json_object **out, struct cms_error *err)
 {
         _cleanup_json_ json_object *made = NULL, *raw = NULL, *old = NULL;
         struct aside a = {0};
-        int r;
-        if ((r = ensure_image(m, spec->image, pull, err)) < 0)
+        /* Denied before anything happens: no pull, nothing set aside. */
+        struct cms_policy_req q = {.kind = CMS_PQ_CREATE, .body = spec->body};
+        int r = cms_policy_enforce(m, who, &q, err);
+        if (r < 0 || (r = ensure_image(m, spec->image, pull, err)) < 0)
                 return r;
         if (spec->name && (r = find_named(m, spec->name, &old, err)) < 0)
                 return r;
@@ -146,7 +149,7 @@ static int deploy_spec(struct cms_manager *m, struct cms_create_spec *spec, bool
                         return r;
                 }
         }
-        r = cms_container_create_spec(m, spec, true, &made, err);
+        r = cms_container_create_spec(m, who, spec, true, &made, err);
         const char *id = made ? json_object_get_string(cms_json_get(made, "id")) : NULL;
         if (r == 0 && wait_ms > 0)
                 r = wait_healthy(m, id, wait_ms, err);
@@ -179,7 +182,8 @@ static int deploy_spec(struct cms_manager *m, struct cms_create_spec *spec, bool
         return 0;
 }
 
-int cms_deploy(struct cms_manager *m, json_object *body, json_object **out, struct cms_error *err)
+int cms_deploy(struct cms_manager *m, const struct cms_caller *who, json_object *body,
+               json_object **out, struct cms_error *err)
 {
         if (!json_object_is_type(body, json_type_object))
                 return cms_err(err, 400, "body: expected a JSON object");
@@ -199,7 +203,7 @@ int cms_deploy(struct cms_manager *m, json_object *body, json_object **out, stru
         r = cms_container_spec_from_config_ex(body, cms_engine_runtime(m->engine), deploy_keys, &spec,
                                               err);
         if (r == 0)
-                r = deploy_spec(m, &spec, pull, replace, wait_ms, out, err);
+                r = deploy_spec(m, who, &spec, pull, replace, wait_ms, out, err);
         cms_create_spec_done(&spec);
         return r;
 }

@@ -8,6 +8,7 @@
 
 #include "model.h"
 #include "../manager.h"
+#include "../security/enforce.h"
 
 /* "/containers/<escaped id><suffix>"; NULL on OOM. */
 char *cms_container_path(const char *id, const char *suffix);
@@ -22,6 +23,8 @@ int cms_container_inspect_raw(struct cms_manager *m, const char *id, json_object
 /* The health status in an inspect document: healthy, unhealthy, starting or "none". */
 const char *cms_container_health_status(json_object *raw);
 /* Creates (and optionally starts) from a validated spec -> {"id","name","warnings"}. A container
- * that fails to start is removed again. */
-int cms_container_create_spec(struct cms_manager *m, struct cms_create_spec *spec, bool start,
-                              json_object **out, struct cms_error *err);
+ * that fails to start is removed again. Every container cmsd makes passes here, and here the
+ * caller's policy sees the create body exactly as the engine will (403 policy_denied). */
+int cms_container_create_spec(struct cms_manager *m, const struct cms_caller *who,
+                              struct cms_create_spec *spec, bool start, json_object **out,
+                              struct cms_error *err);

@@ -115,16 +115,24 @@ static void remove_quietly(struct cms_manager *m, const char *id)
                 cms_engine_json(m->engine, "DELETE", p, NULL, NULL, NULL);
 }
 
-int cms_container_create_spec(struct cms_manager *m, struct cms_create_spec *spec, bool start,
-                              json_object **out, struct cms_error *err)
+int cms_container_create_spec(struct cms_manager *m, const struct cms_caller *who,
+                              struct cms_create_spec *spec, bool start, json_object **out,
+                              struct cms_error *err)
 {
+        struct cms_policy_req q = {.kind = CMS_PQ_CREATE,
+                                   .body = spec->body,
+                                   .prefix = spec->policy_prefix,
+                                   .own = spec->own_containers};
+        int r = cms_policy_enforce(m, who, &q, err);
+        if (r < 0)
+                return r;
         _cleanup_free_ char *name = spec->name ? cms_url_escape(spec->name) : NULL;
         _cleanup_free_ char *path = name ? cms_strdup_printf("/containers/create?name=%s", name)
                                          : strdup("/containers/create");
         if (!path)
                 return cms_err(err, 500, "out of memory");
         _cleanup_json_ json_object *reply = NULL;
-        int r = cms_engine_json(m->engine, "POST", path, spec->body, &reply, err);
+        r = cms_engine_json(m->engine, "POST", path, spec->body, &reply, err);
         if (r < 0)
                 return r;
         const char *id = json_object_get_string(cms_json_get(reply, "Id"));
@@ -158,8 +166,9 @@ int cms_container_create_spec(struct cms_manager *m, struct cms_create_spec *spe
         return 0;
 }
 
-int cms_containers_create(struct cms_manager *m, json_object *config, bool start,
-                          json_object **out, struct cms_error *err)
+int cms_containers_create(struct cms_manager *m, const struct cms_caller *who,
+                          json_object *config, bool start, json_object **out,
+                          struct cms_error *err)
 {
         struct cms_create_spec spec = {0};
         /* The translation depends on the runtime: learn it first if an outage hid it. A down
@@ -167,7 +176,7 @@ int cms_containers_create(struct cms_manager *m, json_object *config, bool start
         cms_engine_ready(m->engine, NULL);
         int r = cms_container_spec_from_config(config, cms_engine_runtime(m->engine), &spec, err);
         if (r == 0)
-                r = cms_container_create_spec(m, &spec, start, out, err);
+                r = cms_container_create_spec(m, who, &spec, start, out, err);
         cms_create_spec_done(&spec);
         return r;
 }
@@ -268,4 +277,17 @@ int cms_containers_health(struct cms_manager *m, const char *id, json_object **o
                           struct cms_error *err)
 {
         return inspect_as(m, id, cms_container_health, out, err);
+}
+
+int cms_containers_policy_check(struct cms_manager *m, const struct cms_caller *who,
+                                json_object *config, json_object *denials, struct cms_error *err)
+{
+        struct cms_create_spec spec = {0};
+        cms_engine_ready(m->engine, NULL);
+        int r = cms_container_spec_from_config(config, cms_engine_runtime(m->engine), &spec, err);
+        struct cms_policy_req q = {.kind = CMS_PQ_CREATE, .body = spec.body};
+        if (r == 0)
+                r = cms_policy_collect(m, who, &q, denials, err);
+        cms_create_spec_done(&spec);
+        return r;
 }

@@ -15,6 +15,10 @@ struct cms_create_spec {
         char *image;           /* the reference as given, for pulling */
         json_object *body;     /* engine POST /containers/create body */
         json_object *warnings; /* array of strings: config fields the runtime cannot honour */
+        /* For the policy check at create (borrowed): the start of its field paths ("" when
+         * NULL) and the containers a container: network may join. */
+        const char *policy_prefix;
+        const char *const *own_containers;
 };
 
 /* Validates a ContainerConfig fully and builds the engine create body. A bad config -> 400 with

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "../manager.h"
+#include "../security/enforce.h"
 #include "model.h"
 
 /* How an engine failure should read for the operation that made it. */

@@ -43,12 +43,13 @@ static int inspect_raw(struct cms_manager *m, const char *id, json_object **raw,
         return 0;
 }
 
-int cms_networks_create(struct cms_manager *m, json_object *body, json_object **out,
-                        struct cms_error *err)
+int cms_networks_create(struct cms_manager *m, const struct cms_caller *who, json_object *body,
+                        json_object **out, struct cms_error *err)
 {
         _cleanup_json_ json_object *doc = NULL, *reply = NULL, *raw = NULL;
+        struct cms_policy_req q = {.kind = CMS_PQ_NETWORK, .body = body};
         int r = cms_network_create_body(body, &doc, err);
-        if (r < 0)
+        if (r < 0 || (r = cms_policy_enforce(m, who, &q, err)) < 0)
                 return r;
         const char *name = json_object_get_string(cms_json_get(doc, "Name"));
         /* Podman ignores CheckDuplicate on some paths: ask first so a duplicate is a clean 409. */

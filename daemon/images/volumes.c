@@ -54,12 +54,13 @@ static int inspect_raw(struct cms_manager *m, const char *name, json_object **ra
         return 0;
 }
 
-int cms_volumes_create(struct cms_manager *m, json_object *body, json_object **out,
-                       struct cms_error *err)
+int cms_volumes_create(struct cms_manager *m, const struct cms_caller *who, json_object *body,
+                       json_object **out, struct cms_error *err)
 {
         _cleanup_json_ json_object *doc = NULL, *raw = NULL;
+        struct cms_policy_req q = {.kind = CMS_PQ_VOLUME, .body = body};
         int r = cms_volume_create_body(body, &doc, err);
-        if (r < 0)
+        if (r < 0 || (r = cms_policy_enforce(m, who, &q, err)) < 0)
                 return r;
         const char *name = json_object_get_string(cms_json_get(doc, "Name"));
         if (name) {

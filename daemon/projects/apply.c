@@ -17,41 +17,10 @@ static void add_entry(json_object *arr, const char *key, const char *name, const
         json_object_array_add(arr, o);
 }
 
-/* 1: exists, 0: not found. */
-static int exists(struct cms_manager *m, bool network, const char *name, struct cms_error *err)
+json_object *cms_project_network_body(const struct cms_compose_project *p,
+                                      const struct cms_compose_network *n, json_object *warnings)
 {
-        _cleanup_json_ json_object *o = NULL;
-        struct cms_error e = {0};
-        int r =
-            network ? cms_networks_inspect(m, name, &o, &e) : cms_volumes_inspect(m, name, &o, &e);
-        if (r == 0)
-                return 1;
-        if (e.status == 404)
-                return 0;
-        if (err)
-                *err = e;
-        return r;
-}
-
-static int ensure_network(struct cms_manager *m, const struct cms_compose_project *p,
-                          const struct cms_compose_network *n, json_object *reply,
-                          struct cms_error *err)
-{
-        json_object *warnings = cms_json_get(reply, "warnings");
-        int r = exists(m, true, n->name, err);
-        if (r < 0)
-                return r;
-        if (n->external) {
-                if (!r)
-                        return cms_err(err, 404, "external network %s not found", n->name);
-                add_entry(cms_json_get(reply, "networks"), n->key, n->name, "external");
-                return 0;
-        }
-        if (r) {
-                add_entry(cms_json_get(reply, "networks"), n->key, n->name, "kept");
-                return 0;
-        }
-        _cleanup_json_ json_object *body = json_object_new_object(), *made = NULL;
+        json_object *body = json_object_new_object();
         json_object_object_add(body, "name", json_object_new_string(n->name));
         if (n->driver)
                 json_object_object_add(body, "driver", json_object_new_string(n->driver));
@@ -88,12 +57,71 @@ static int ensure_network(struct cms_manager *m, const struct cms_compose_projec
                 json_object_object_add(body, "options", o);
         }
         json_object_object_add(body, "labels", cms_compose_network_labels(p, n));
-        r = cms_networks_create(m, body, &made, err);
+        return body;
+}
+
+json_object *cms_project_volume_body(const struct cms_compose_project *p,
+                                     const struct cms_compose_volume *v)
+{
+        json_object *body = json_object_new_object();
+        json_object_object_add(body, "name", json_object_new_string(v->name));
+        if (v->driver)
+                json_object_object_add(body, "driver", json_object_new_string(v->driver));
+        if (v->driver_opts.n) {
+                json_object *o = json_object_new_object();
+                for (size_t i = 0; i < v->driver_opts.n; i++)
+                        json_object_object_add(
+                            o, v->driver_opts.v[i].key,
+                            json_object_new_string(
+                                v->driver_opts.v[i].value ? v->driver_opts.v[i].value : ""));
+                json_object_object_add(body, "options", o);
+        }
+        json_object_object_add(body, "labels", cms_compose_volume_labels(p, v));
+        return body;
+}
+
+/* 1: exists, 0: not found. */
+static int exists(struct cms_manager *m, bool network, const char *name, struct cms_error *err)
+{
+        _cleanup_json_ json_object *o = NULL;
+        struct cms_error e = {0};
+        int r =
+            network ? cms_networks_inspect(m, name, &o, &e) : cms_volumes_inspect(m, name, &o, &e);
+        if (r == 0)
+                return 1;
+        if (e.status == 404)
+                return 0;
+        if (err)
+                *err = e;
+        return r;
+}
+
+static int ensure_network(struct cms_manager *m, const struct cms_caller *who,
+                          const struct cms_compose_project *p,
+                          const struct cms_compose_network *n, json_object *reply,
+                          struct cms_error *err)
+{
+        json_object *warnings = cms_json_get(reply, "warnings");
+        int r = exists(m, true, n->name, err);
+        if (r < 0)
+                return r;
+        if (n->external) {
+                if (!r)
+                        return cms_err(err, 404, "external network %s not found", n->name);
+                add_entry(cms_json_get(reply, "networks"), n->key, n->name, "external");
+                return 0;
+        }
+        if (r) {
+                add_entry(cms_json_get(reply, "networks"), n->key, n->name, "kept");
+                return 0;
+        }
+        _cleanup_json_ json_object *body = cms_project_network_body(p, n, warnings), *made = NULL;
+        r = cms_networks_create(m, who, body, &made, err);
         /* Podman's interface scan can race with another container's start: once more. */
         if (r < 0 && err && err->status == 502 && strstr(err->message, "network interface")) {
                 struct timespec ts = {0, 300 * 1000 * 1000};
                 nanosleep(&ts, NULL);
-                r = cms_networks_create(m, body, &made, err);
+                r = cms_networks_create(m, who, body, &made, err);
         }
         if (r < 0) {
                 cms_project_prefix_error(err, "networks.", n->key);
@@ -103,9 +131,9 @@ static int ensure_network(struct cms_manager *m, const struct cms_compose_projec
         return 0;
 }
 
-static int ensure_volume(struct cms_manager *m, const struct cms_compose_project *p,
-                         const struct cms_compose_volume *v, json_object *reply,
-                         struct cms_error *err)
+static int ensure_volume(struct cms_manager *m, const struct cms_caller *who,
+                         const struct cms_compose_project *p, const struct cms_compose_volume *v,
+                         json_object *reply, struct cms_error *err)
 {
         int r = exists(m, false, v->name, err);
         if (r < 0)
@@ -120,21 +148,8 @@ static int ensure_volume(struct cms_manager *m, const struct cms_compose_project
                 add_entry(cms_json_get(reply, "volumes"), v->key, v->name, "kept");
                 return 0;
         }
-        _cleanup_json_ json_object *body = json_object_new_object(), *made = NULL;
-        json_object_object_add(body, "name", json_object_new_string(v->name));
-        if (v->driver)
-                json_object_object_add(body, "driver", json_object_new_string(v->driver));
-        if (v->driver_opts.n) {
-                json_object *o = json_object_new_object();
-                for (size_t i = 0; i < v->driver_opts.n; i++)
-                        json_object_object_add(
-                            o, v->driver_opts.v[i].key,
-                            json_object_new_string(
-                                v->driver_opts.v[i].value ? v->driver_opts.v[i].value : ""));
-                json_object_object_add(body, "options", o);
-        }
-        json_object_object_add(body, "labels", cms_compose_volume_labels(p, v));
-        r = cms_volumes_create(m, body, &made, err);
+        _cleanup_json_ json_object *body = cms_project_volume_body(p, v), *made = NULL;
+        r = cms_volumes_create(m, who, body, &made, err);
         /* Another up of a project sharing the volume may have made it meanwhile. */
         if (r < 0 && err && err->status == 409 && exists(m, false, v->name, NULL) == 1)
                 r = 0;
@@ -155,8 +170,8 @@ static int validate(struct cms_up_run *u, struct cms_error *err)
                         continue;
                 struct cms_compose_container c;
                 struct cms_create_spec spec;
-                int r =
-                    cms_project_prepare(u, &u->p->services[a->service], a->number, &c, &spec, err);
+                int r = cms_project_prepare(u->p, u->rt, &u->p->services[a->service], a->number, &c,
+                                            &spec, err);
                 if (r < 0)
                         return r;
                 cms_compose_container_done(&c);
@@ -234,6 +249,7 @@ static void up_done(struct cms_up_run *u)
         free(u->errs);
         free(u->acts);
         free(u->jobs);
+        cms_strv_free(u->own);
         pthread_mutex_destroy(&u->mu);
 }
 
@@ -259,7 +275,8 @@ int cms_project_apply(struct cms_manager *m, const struct cms_compose_project *p
         u.failed = calloc(n, sizeof(*u.failed));
         u.rc = calloc(n, sizeof(*u.rc));
         u.errs = calloc(n, sizeof(*u.errs));
-        if (r == 0 && (!u.ids || !u.failed || !u.rc || !u.errs))
+        u.own = cms_project_own_containers(p);
+        if (r == 0 && (!u.ids || !u.failed || !u.rc || !u.errs || !u.own))
                 r = cms_err(err, 500, "out of memory");
         for (size_t i = 0; r == 0 && i < p->n_services; i++)
                 u.ids[i] = json_object_new_array();
@@ -270,10 +287,10 @@ int cms_project_apply(struct cms_manager *m, const struct cms_compose_project *p
         r = r ?: validate(&u, err);
         for (size_t i = 0; r == 0 && i < p->n_networks; i++)
                 if (network_used(p, p->networks[i].key))
-                        r = ensure_network(m, p, &p->networks[i], reply, err);
+                        r = ensure_network(m, o->who, p, &p->networks[i], reply, err);
         for (size_t i = 0; r == 0 && i < p->n_volumes; i++)
                 if (volume_used(p, p->volumes[i].key))
-                        r = ensure_volume(m, p, &p->volumes[i], reply, err);
+                        r = ensure_volume(m, o->who, p, &p->volumes[i], reply, err);
         if (r == 0 && !(u.jobs = calloc(u.n_acts + 1, sizeof(*u.jobs))))
                 r = cms_err(err, 500, "out of memory");
         r = r ?: cms_project_converge(&u, err);

@@ -58,13 +58,14 @@ static void add_warnings(struct cms_up_run *u, json_object *list)
         pthread_mutex_unlock(&u->mu);
 }
 
-int cms_project_prepare(struct cms_up_run *u, const struct cms_compose_service *s, int number,
+int cms_project_prepare(const struct cms_compose_project *p, enum cms_runtime rt,
+                        const struct cms_compose_service *s, int number,
                         struct cms_compose_container *c, struct cms_create_spec *spec,
                         struct cms_error *err)
 {
         memset(spec, 0, sizeof(*spec));
-        int r = cms_compose_translate(u->p, s, number, c, err);
-        if (r == 0 && (r = cms_container_spec_from_config(c->config, u->rt, spec, err)) < 0)
+        int r = cms_compose_translate(p, s, number, c, err);
+        if (r == 0 && (r = cms_container_spec_from_config(c->config, rt, spec, err)) < 0)
                 cms_project_prefix_error(err, "services.", s->name);
         if (r < 0) {
                 cms_compose_container_done(c);
@@ -143,13 +144,17 @@ static int create_one(struct cms_up_run *u, const struct cms_compose_service *s,
 {
         struct cms_compose_container c;
         struct cms_create_spec spec;
-        int r = cms_project_prepare(u, s, number, &c, &spec, err);
+        int r = cms_project_prepare(u->p, u->rt, s, number, &c, &spec, err);
         if (r < 0)
                 return r;
+        char prefix[200];
+        snprintf(prefix, sizeof(prefix), "services.%s.", s->name);
+        spec.policy_prefix = prefix;
+        spec.own_containers = (const char *const *)u->own;
         make_bind_sources(s, c.config);
         keep_anonymous_volumes(u, old_id, spec.body);
         _cleanup_json_ json_object *made = NULL;
-        r = cms_container_create_spec(u->m, &spec, false, &made, err);
+        r = cms_container_create_spec(u->m, u->o->who, &spec, false, &made, err);
         const char *cid = made ? json_object_get_string(cms_json_get(made, "id")) : NULL;
         for (size_t i = 0; r == 0 && i < cms_jlen(c.networks); i++) {
                 json_object *n = json_object_array_get_idx(c.networks, i), *o = NULL;

@@ -175,7 +175,7 @@ int cms_projects_ps(struct cms_manager *m, const char *name, json_object **out,
         struct cms_project_record rec = {0};
         struct cms_compose_project *p = NULL;
         bool stored = cms_project_store_load(m, name, &rec, NULL) == 0;
-        if (stored && cms_project_parse(&rec, &p, NULL, NULL) == 0)
+        if (stored && cms_project_parse(m, NULL, &rec, &p, NULL, NULL) == 0)
                 for (size_t i = 0; i < p->n_services; i++)
                         service_entry(services, p->services[i].name);
         cms_compose_project_free(p);
@@ -412,7 +412,7 @@ static int mark_orphans(struct cms_manager *m, const char *name, const struct cm
                 return -ENOMEM;
         if (remove_orphans || cms_project_store_load(m, name, &rec, NULL) < 0)
                 return 0;
-        if (cms_project_parse(&rec, &p, NULL, NULL) == 0)
+        if (cms_project_parse(m, NULL, &rec, &p, NULL, NULL) == 0)
                 for (size_t i = 0; i < cs->n; i++)
                         if (!cms_compose_service_find(p, cs->v[i].service)) {
                                 (*skip)[i] = true;

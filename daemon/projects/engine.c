@@ -327,3 +327,14 @@ void cms_project_parallel(size_t n, unsigned width, void (*fn)(size_t i, void *u
         free(t);
         pthread_mutex_destroy(&p.mu);
 }
+
+char **cms_project_own_containers(const struct cms_compose_project *p)
+{
+        char **v = calloc(p->n_services + 1, sizeof(char *));
+        for (size_t i = 0; v && i < p->n_services; i++)
+                if (!(v[i] = cms_compose_container_name(p, &p->services[i], 1))) {
+                        cms_strv_free(v);
+                        return NULL;
+                }
+        return v;
+}

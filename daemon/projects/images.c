@@ -6,8 +6,9 @@
 #include "../images/tar_dir.h"
 
 /* The context directory: absolute, or relative to the project's working_dir. */
-static int context_dir(const struct cms_compose_project *p, const struct cms_compose_service *s,
-                       char **out, struct cms_error *err)
+int cms_project_context_dir(const struct cms_compose_project *p,
+                            const struct cms_compose_service *s, char **out,
+                            struct cms_error *err)
 {
         const char *c = s->build->context;
         if (strstr(c, "://") || cms_str_has_prefix(c, "git@"))
@@ -27,12 +28,17 @@ static int context_dir(const struct cms_compose_project *p, const struct cms_com
         return *out ? 0 : cms_err(err, 500, "out of memory");
 }
 
-static int build_one(struct cms_manager *m, const struct cms_compose_project *p,
-                     const struct cms_compose_service *s, struct cms_error *err)
+static int build_one(struct cms_manager *m, const struct cms_caller *who,
+                     const struct cms_compose_project *p, const struct cms_compose_service *s,
+                     struct cms_error *err)
 {
         _cleanup_free_ char *dir = NULL;
-        int r = context_dir(p, s, &dir, err);
-        if (r < 0)
+        char field[200];
+        snprintf(field, sizeof(field), "services.%s.build.context", s->name);
+        struct cms_policy_req q = {.kind = CMS_PQ_READ, .field = field};
+        int r = cms_project_context_dir(p, s, &dir, err);
+        q.path = dir;
+        if (r < 0 || (r = cms_policy_enforce(m, who, &q, err)) < 0)
                 return r;
         const struct cms_compose_build *b = s->build;
         size_t n = b->args.n;
@@ -112,7 +118,7 @@ static int one_service(struct cms_manager *m, const struct cms_compose_project *
                         add_image(images, s->name, s->image, "present");
                         return 0;
                 }
-                int r = build_one(m, p, s, err);
+                int r = build_one(m, o->who, p, s, err);
                 if (r == 0)
                         add_image(images, s->name, s->image, "built");
                 return r;

@@ -12,11 +12,6 @@
 #include "../compose/model.h"
 #include "../containers/internal.h"
 
-/* The length of a JSON array; 0 for NULL or anything else (json-c asserts on those). */
-static inline size_t cms_jlen(json_object *a)
-{
-        return json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
-}
 
 /* What POST /v1/projects (and /up, /scale) asks for, validated. Strings are borrowed from the
  * body they were read from. */
@@ -30,6 +25,9 @@ struct cms_up_opts {
         /* Images: 0 what up needs; 1 build every service with a build section (build route);
          * 2 pull every service without one (pull route). */
         int images;
+        /* Who asks: their policy sees every container, network, volume, build context and
+         * env_file of the project before anything is made. */
+        const struct cms_caller *who;
 };
 
 /* A project as stored in <state_dir>/projects/<name>.json (mode 0600: env may hold secrets). */
@@ -61,7 +59,8 @@ void cms_project_unlock(struct cms_manager *m, const char *name);
 void cms_project_prefix_error(struct cms_error *err, const char *what, const char *key);
 
 /* Parses the stored (or given) record into a model; warnings may be NULL. */
-int cms_project_parse(const struct cms_project_record *rec, struct cms_compose_project **out,
+int cms_project_parse(struct cms_manager *m, const struct cms_caller *who,
+                      const struct cms_project_record *rec, struct cms_compose_project **out,
                       json_object *warnings, struct cms_error *err);
 
 /* A container of a project, from the engine's list. */
@@ -126,13 +125,36 @@ struct cms_up_run {
         const size_t *level; /* the services being worked, in level order */
         bool *done;          /* per service: its start phase is over (start phase) */
         pthread_cond_t cv;   /* signalled when a service is done */
+        char **own;          /* the project's first containers: what container: may join */
 };
 /* Appends a formatted warning unless it is there already. */
 void cms_project_warn(json_object *warnings, const char *fmt, ...) CMS_PRINTF(2, 3);
 /* Translates and validates one container: the same checks as POST /v1/containers. */
-int cms_project_prepare(struct cms_up_run *u, const struct cms_compose_service *s, int number,
+int cms_project_prepare(const struct cms_compose_project *p, enum cms_runtime rt,
+                        const struct cms_compose_service *s, int number,
                         struct cms_compose_container *c, struct cms_create_spec *spec,
                         struct cms_error *err);
+/* The engine-facing bodies of a project network and volume (apply.c). */
+json_object *cms_project_network_body(const struct cms_compose_project *p,
+                                      const struct cms_compose_network *n, json_object *warnings);
+json_object *cms_project_volume_body(const struct cms_compose_project *p,
+                                     const struct cms_compose_volume *v);
+/* A service's build context directory on this host (images.c). */
+int cms_project_context_dir(const struct cms_compose_project *p,
+                            const struct cms_compose_service *s, char **out,
+                            struct cms_error *err);
+/* policy.c: the caller's policy over the whole project (every service's first container as it
+ * would be created, its build context, the networks and volumes it would make); denials are
+ * appended, their count returned. */
+int cms_project_policy(struct cms_manager *m, const struct cms_caller *who,
+                       const struct cms_compose_project *p, json_object *denials,
+                       struct cms_error *err);
+/* The name of each service's first container (what container: may join); NULL-terminated,
+ * cms_strv_free; NULL on OOM. */
+char **cms_project_own_containers(const struct cms_compose_project *p);
+/* The same as a gate: 403 policy_denied for the first denial. */
+int cms_project_policy_enforce(struct cms_manager *m, const struct cms_caller *who,
+                               const struct cms_compose_project *p, struct cms_error *err);
 /* The containers: created (and old ones set aside) level by level, then started level by level
  * once each service's dependencies' conditions hold; a failure undoes what was not started.
  * Then orphans, then the wait. */

@@ -127,8 +127,9 @@ static int up_record(struct cms_manager *m, struct cms_project_record *rec, json
 {
         _cleanup_json_ json_object *warnings = json_object_new_array();
         struct cms_compose_project *p = NULL;
-        int r = cms_project_parse(rec, &p, warnings, err);
-        if (r == 0 && (r = cms_compose_scale_check(p, scale, err)) < 0)
+        int r = cms_project_parse(m, o->who, rec, &p, warnings, err);
+        if (r == 0 && ((r = cms_compose_scale_check(p, scale, err)) < 0 ||
+                       (r = cms_project_policy_enforce(m, o->who, p, err)) < 0))
                 cms_compose_project_free(p);
         if (r < 0)
                 return r;
@@ -160,8 +161,8 @@ static int up_record(struct cms_manager *m, struct cms_project_record *rec, json
         return 0;
 }
 
-int cms_projects_up(struct cms_manager *m, json_object *body, int *status, json_object **out,
-                    struct cms_error *err)
+int cms_projects_up(struct cms_manager *m, const struct cms_caller *who, json_object *body,
+                    int *status, json_object **out, struct cms_error *err)
 {
         struct cms_project_record rec = {0};
         struct cms_up_opts o;
@@ -169,6 +170,7 @@ int cms_projects_up(struct cms_manager *m, json_object *body, int *status, json_
                 return cms_err(err, 400, "body: expected a JSON object with \"compose\"");
         int r = cms_json_check_keys(body, "body", up_keys, err);
         r = r ?: up_opts(body, &o, err);
+        o.who = who;
         r = r ?: dup_str(body, "name", &rec.name, err);
         r = r ?: record_from(body, &rec, err);
         if (r == 0 && !rec.compose)
@@ -183,8 +185,8 @@ int cms_projects_up(struct cms_manager *m, json_object *body, int *status, json_
         return r;
 }
 
-int cms_projects_up_stored(struct cms_manager *m, const char *name, json_object *body,
-                           json_object **out, struct cms_error *err)
+int cms_projects_up_stored(struct cms_manager *m, const struct cms_caller *who, const char *name,
+                           json_object *body, json_object **out, struct cms_error *err)
 {
         struct cms_project_record rec = {0};
         struct cms_up_opts o;
@@ -192,6 +194,7 @@ int cms_projects_up_stored(struct cms_manager *m, const char *name, json_object 
                 return cms_err(err, 400, "body: expected a JSON object");
         int r = cms_json_check_keys(body, "body", again_keys, err);
         r = r ?: up_opts(body, &o, err);
+        o.who = who;
         r = r ?: cms_project_store_load(m, name, &rec, err);
         r = r ?: record_from(body, &rec, err);
         r = r ?: up_record(m, &rec, cms_json_get(body, "scale"), &o, NULL, out, err);
@@ -199,11 +202,11 @@ int cms_projects_up_stored(struct cms_manager *m, const char *name, json_object 
         return r;
 }
 
-int cms_projects_scale(struct cms_manager *m, const char *name, json_object *body,
-                       json_object **out, struct cms_error *err)
+int cms_projects_scale(struct cms_manager *m, const struct cms_caller *who, const char *name,
+                       json_object *body, json_object **out, struct cms_error *err)
 {
         struct cms_project_record rec = {0};
-        struct cms_up_opts o = {.timeout_ms = 120000, .only = body};
+        struct cms_up_opts o = {.timeout_ms = 120000, .only = body, .who = who};
         if (!json_object_is_type(body, json_type_object) || !json_object_object_length(body))
                 return cms_err(err, 400, "body: expected {\"service\": count, ...}");
         int r = cms_project_store_load(m, name, &rec, err);
@@ -212,17 +215,19 @@ int cms_projects_scale(struct cms_manager *m, const char *name, json_object *bod
         return r;
 }
 
-int cms_projects_images_op(struct cms_manager *m, const char *name, bool build, json_object **out,
-                           struct cms_error *err)
+int cms_projects_images_op(struct cms_manager *m, const struct cms_caller *who, const char *name,
+                           bool build, json_object **out, struct cms_error *err)
 {
         struct cms_project_record rec = {0};
         struct cms_compose_project *p = NULL;
-        struct cms_up_opts o = {.build = true, .pull = CMS_PULL_ALWAYS, .images = build ? 1 : 2};
+        struct cms_up_opts o = {
+            .build = true, .pull = CMS_PULL_ALWAYS, .images = build ? 1 : 2, .who = who};
         _cleanup_json_ json_object *reply = json_object_new_object(),
                                    *images = json_object_new_array();
         _cleanup_json_ json_object *warnings = json_object_new_array();
         int r = cms_project_store_load(m, name, &rec, err);
-        r = r ?: cms_project_parse(&rec, &p, warnings, err);
+        r = r ?: cms_project_parse(m, who, &rec, &p, warnings, err);
+        r = r ?: cms_project_policy_enforce(m, who, p, err);
         r = r ?: cms_project_lock(m, name, err);
         if (r == 0) {
                 r = cms_project_images(m, p, &o, images, err);
@@ -239,6 +244,12 @@ int cms_projects_images_op(struct cms_manager *m, const char *name, bool build, 
         return 0;
 }
 
+/* GET config shows a project that was already accepted, under its creator's policy, with the
+ * env_file it named: the files are read as the stored project says (viewers get the values
+ * redacted; operators see them, as they would in a container's environment). */
+static const struct cms_caller stored_project = {
+    .token = "(stored project)", .role = CMS_ROLE_ADMIN, .policy = CMS_POLICY_UNRESTRICTED};
+
 int cms_projects_config(struct cms_manager *m, const char *name, json_object **out,
                         struct cms_error *err)
 {
@@ -246,9 +257,38 @@ int cms_projects_config(struct cms_manager *m, const char *name, json_object **o
         struct cms_compose_project *p = NULL;
         _cleanup_json_ json_object *warnings = json_object_new_array();
         int r = cms_project_store_load(m, name, &rec, err);
-        r = r ?: cms_project_parse(&rec, &p, warnings, err);
+        r = r ?: cms_project_parse(m, &stored_project, &rec, &p, warnings, err);
         if (r == 0 && !(*out = cms_compose_project_to_json(p)))
                 r = cms_err(err, 500, "out of memory");
+        cms_compose_project_free(p);
+        cms_project_record_done(&rec);
+        return r;
+}
+
+int cms_projects_policy_check(struct cms_manager *m, const struct cms_caller *who,
+                              json_object *body, json_object *denials, struct cms_error *err)
+{
+        static const char *const keys[] = {"compose",     "env",      "dotenv", "name",
+                                           "working_dir", "profiles", NULL};
+        struct cms_project_record rec = {0};
+        struct cms_compose_project *p = NULL;
+        int r = cms_json_check_keys(body, "body", keys, err);
+        r = r ?: dup_str(body, "name", &rec.name, err);
+        r = r ?: record_from(body, &rec, err);
+        if (r == 0 && !rec.compose)
+                r = cms_err(err, 400, "body.compose: expected the compose file's YAML text");
+        r = r ?: cms_project_parse(m, who, &rec, &p, NULL, err);
+        if (r == -EPERM && err && err->rule[0]) {
+                /* An env_file the policy does not let cmsd read: that is the answer. */
+                json_object *d = json_object_new_object();
+                json_object_object_add(d, "rule", json_object_new_string(err->rule));
+                json_object_object_add(d, "field", json_object_new_string(err->field));
+                json_object_object_add(d, "message", json_object_new_string(err->message));
+                json_object_array_add(denials, d);
+                r = 1;
+        } else if (r == 0) {
+                r = cms_project_policy(m, who, p, denials, err);
+        }
         cms_compose_project_free(p);
         cms_project_record_done(&rec);
         return r;

@@ -199,11 +199,17 @@ static int read_small(const char *path, size_t max, char **out, struct cms_error
         return r;
 }
 
+/* Who reads env files: the caller, whose policy decides which host files cmsd reads for them. */
+struct reader {
+        struct cms_manager *m;
+        const struct cms_caller *who;
+};
+
 /* One env_file into the service's environment; what `environment` sets wins. */
-static int env_file_into(struct cms_compose_service *s, const char *wd,
-                         const struct cms_compose_env_file *f, json_object *warnings,
-                         struct cms_error *err)
+static int env_file_into(const struct reader *rd, struct cms_compose_service *s, size_t k,
+                         const char *wd, json_object *warnings, struct cms_error *err)
 {
+        const struct cms_compose_env_file *f = &s->env_files[k];
         if (f->path[0] != '/' && !wd)
                 return cms_err(err, 400,
                                "services.%s.env_file: the relative path '%.100s' needs "
@@ -214,7 +220,13 @@ static int env_file_into(struct cms_compose_service *s, const char *wd,
         _cleanup_free_ char *text = NULL;
         if (!path)
                 return cms_err(err, 500, "out of memory");
-        int r = read_small(path, CMS_COMPOSE_MAX_BYTES, &text, err);
+        char field[200];
+        snprintf(field, sizeof(field), "services.%s.env_file[%zu]", s->name, k);
+        struct cms_policy_req q = {.kind = CMS_PQ_READ, .path = path, .field = field};
+        int r = cms_policy_enforce(rd->m, rd->who, &q, err);
+        if (r < 0)
+                return r;
+        r = read_small(path, CMS_COMPOSE_MAX_BYTES, &text, err);
         if (r == -ENOENT && !f->required)
                 return 0;
         if (r == -ENOENT)
@@ -234,14 +246,15 @@ static int env_file_into(struct cms_compose_service *s, const char *wd,
 }
 
 /* env_file is read here, on the daemon's host, so the model (and the config hash) carries the
- * resolved environment, as `docker compose config` shows it. Later files win over earlier. */
-static int resolve_env_files(struct cms_compose_project *p, json_object *warnings,
-                             struct cms_error *err)
+ * resolved environment, as `docker compose config` shows it. Later files win over earlier.
+ * Without a caller (internal parses for service names and order) no file is read. */
+static int resolve_env_files(const struct reader *rd, struct cms_compose_project *p,
+                             json_object *warnings, struct cms_error *err)
 {
         for (size_t i = 0; i < p->n_services; i++) {
                 struct cms_compose_service *s = &p->services[i];
-                for (size_t k = s->n_env_files; k-- > 0;) {
-                        int r = env_file_into(s, p->working_dir, &s->env_files[k], warnings, err);
+                for (size_t k = s->n_env_files; rd->who && k-- > 0;) {
+                        int r = env_file_into(rd, s, k, p->working_dir, warnings, err);
                         if (r < 0)
                                 return r;
                 }
@@ -254,9 +267,11 @@ static int resolve_env_files(struct cms_compose_project *p, json_object *warning
         return 0;
 }
 
-int cms_project_parse(const struct cms_project_record *rec, struct cms_compose_project **out,
+int cms_project_parse(struct cms_manager *m, const struct cms_caller *who,
+                      const struct cms_project_record *rec, struct cms_compose_project **out,
                       json_object *warnings, struct cms_error *err)
 {
+        const struct reader rd = {m, who};
         const char *profiles[65];
         size_t np = 0;
         for (size_t i = 0; rec->profiles && i < cms_jlen(rec->profiles); i++) {
@@ -274,7 +289,7 @@ int cms_project_parse(const struct cms_project_record *rec, struct cms_compose_p
             .profiles = rec->profiles ? profiles : NULL,
         };
         int r = cms_compose_parse(rec->compose, strlen(rec->compose), &po, out, warnings, err);
-        if (r == 0 && (r = resolve_env_files(*out, warnings, err)) < 0) {
+        if (r == 0 && (r = resolve_env_files(&rd, *out, warnings, err)) < 0) {
                 cms_compose_project_free(*out);
                 *out = NULL;
         }

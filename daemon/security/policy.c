@@ -197,10 +197,12 @@ static bool under_any(char *const *v, size_t n, const char *path)
 static int bind_one(const struct cms_policy *p, const struct cms_policy_env *env, const char *path,
                     const char *prefix, const char *field, json_object *denials)
 {
-        const char *const *socks = env && env->sockets ? env->sockets : default_sockets;
-        for (size_t i = 0; socks[i]; i++) {
+        const char *const *extra = env && env->sockets ? env->sockets : NULL;
+        size_t nd = ELEMENTSOF(default_sockets) - 1;
+        for (size_t i = 0; i < nd || (extra && extra[i - nd]); i++) {
+                const char *sock = i < nd ? default_sockets[i] : extra[i - nd];
                 char s[PATH_MAX];
-                if (!cms_path_normalize(socks[i], s, sizeof(s)) || !under(s, path) ||
+                if (!cms_path_normalize(sock, s, sizeof(s)) || !under(s, path) ||
                     listed(p->bind_paths, p->n_bind_paths, s))
                         continue;
                 deny(denials, "engine_socket", prefix, field,
@@ -287,8 +289,7 @@ static int check_caps(const struct cms_policy *p, json_object *caps, const char 
                       json_object *denials)
 {
         int n = 0;
-        size_t len =
-            json_object_is_type(caps, json_type_array) ? json_object_array_length(caps) : 0;
+        size_t len = cms_jlen(caps);
         for (size_t i = 0; i < len; i++) {
                 const char *s = json_object_get_string(json_object_array_get_idx(caps, i));
                 char canon[64], field[48];
@@ -325,8 +326,7 @@ static int check_mounts(const struct cms_policy *p, const struct cms_policy_env 
                         json_object *mounts, const char *prefix, json_object *denials)
 {
         int n = 0;
-        size_t len =
-            json_object_is_type(mounts, json_type_array) ? json_object_array_length(mounts) : 0;
+        size_t len = cms_jlen(mounts);
         for (size_t i = 0; i < len; i++) {
                 json_object *m = json_object_array_get_idx(mounts, i);
                 const char *type = jstr(m, "Type");
@@ -356,8 +356,7 @@ static int check_binds(const struct cms_policy *p, const struct cms_policy_env *
                        json_object *binds, const char *prefix, json_object *denials)
 {
         int n = 0;
-        size_t len =
-            json_object_is_type(binds, json_type_array) ? json_object_array_length(binds) : 0;
+        size_t len = cms_jlen(binds);
         for (size_t i = 0; i < len; i++) {
                 const char *b = json_object_get_string(json_object_array_get_idx(binds, i));
                 char src[PATH_MAX], field[48];

@@ -38,8 +38,9 @@ struct cms_policy {
 
 /* What the evaluator needs besides the policy. */
 struct cms_policy_env {
-        /* Engine socket paths: a bind of one of them, or of a directory above one, is refused
-         * unless the socket itself is in bind_paths. NULL-terminated; NULL: the well-known ones. */
+        /* Engine sockets besides the well-known ones (Docker's, Podman's rootful one,
+         * containerd's): a bind of one of them, or of a directory above one, is refused unless
+         * the socket itself is in bind_paths. NULL-terminated; may be NULL. */
         const char *const *sockets;
         /* Containers a container: network may join (compose's own services). NULL-terminated. */
         const char *const *own_containers;

@@ -16,6 +16,9 @@ HEALTH_IMG=cmsd-test/health:latest
 TOK_ADMIN=t-admin
 TOK_OPERATOR=t-operator
 TOK_VIEWER=t-viewer
+# An operator under the "ci" policy below: what it may bind or build from lives in POLICY_DIR.
+TOK_CI=t-ci
+POLICY_DIR="$WORK_DIR/policy-ok"
 # Every container, volume and network a test makes is named with this prefix and labelled, so the
 # cleanup never touches anything else on a shared engine.
 NAME_PREFIX="cmsdt-$RUN_ID"
@@ -315,6 +318,13 @@ tokens:
   - {name: admin, role: admin, sha256: "$admin_sha"}
   - {name: operator, role: operator, token: "$TOK_OPERATOR"}
   - {name: viewer, role: viewer, token: "$TOK_VIEWER"}
+  - {name: ci, role: operator, token: "$TOK_CI", policy: ci}
+policies:
+  ci:
+    cap_add: [NET_BIND_SERVICE, chown]
+    bind_paths: ["$POLICY_DIR"]
+    build_paths: ["$POLICY_DIR"]
+    images: ["cmsd-test/*", "localhost/cmsd-test/*", "docker.io/cmsd-test/*"]
 state_dir: "$state"
 log_level: debug
 limits: {max_body: 1m}

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "daemon/config.h"
+#include "daemon/security/redact.h"
 
 static const char *const yaml = "listen: ['127.0.0.1:1']\n"
                                 "tokens:\n"
@@ -338,6 +339,22 @@ static void test_config(void **state)
         }
 }
 
+static void test_redact(void **state)
+{
+        json_object *o = parse(
+            "{\"environment\":{\"A\":\"1\",\"U\":null},\"raw\":{\"Config\":{\"Env\":[\"P=x=y\","
+            "\"BARE\"]}},\"services\":[{\"build\":{\"args\":{\"T\":\"t\"}},\"env\":{\"E\":\"e\"}}],"
+            "\"dotenv\":\"S=1\\n\",\"labels\":{\"l\":\"v\"},\"Args\":[\"-x\"]}");
+        cms_redact_for_viewer(o);
+        assert_string_equal(
+            json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+            "{\"environment\":{\"A\":\"<redacted>\",\"U\":null},\"raw\":{\"Config\":"
+            "{\"Env\":[\"P=<redacted>\",\"BARE\"]}},\"services\":[{\"build\":{\"args\":"
+            "{\"T\":\"<redacted>\"}},\"env\":{\"E\":\"<redacted>\"}}],\"dotenv\":"
+            "\"<redacted>\",\"labels\":{\"l\":\"v\"},\"Args\":[\"-x\"]}");
+        json_object_put(o);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -346,6 +363,7 @@ int main(void)
             cmocka_unit_test(test_volumes_and_networks),
             cmocka_unit_test(test_normalize),
             cmocka_unit_test(test_config),
+            cmocka_unit_test(test_redact),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

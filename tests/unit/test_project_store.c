@@ -163,6 +163,9 @@ static const char *env_of(const struct cms_compose_project *p, const char *svc, 
         return kv ? kv->value : NULL;
 }
 
+static const struct cms_caller admin = {.token = "a", .role = CMS_ROLE_ADMIN,
+                                        .policy = CMS_POLICY_UNRESTRICTED};
+
 static void test_env_files(void **state)
 {
         struct fx *f = *state;
@@ -179,7 +182,7 @@ static void test_env_files(void **state)
         };
         struct cms_compose_project *p = NULL;
         struct cms_error err = {0};
-        assert_int_equal(cms_project_parse(&rec, &p, NULL, &err), 0);
+        assert_int_equal(cms_project_parse(&f->m, &admin, &rec, &p, NULL, &err), 0);
         assert_string_equal(env_of(p, "a", "A"), "one");
         assert_string_equal(env_of(p, "a", "B"), "two"); /* later files win */
         assert_string_equal(env_of(p, "a", "C"), "env"); /* environment wins */
@@ -188,20 +191,33 @@ static void test_env_files(void **state)
         cms_compose_project_free(p);
 
         rec.compose = "services: {a: {image: x, env_file: missing.env}}\n";
-        assert_true(cms_project_parse(&rec, &p, NULL, &err) < 0);
+        assert_true(cms_project_parse(&f->m, &admin, &rec, &p, NULL, &err) < 0);
         assert_int_equal(err.status, 400);
         assert_non_null(strstr(err.message, "missing.env not found"));
         rec.working_dir = NULL;
         rec.compose = "services: {a: {image: x, env_file: one.env}}\n";
-        assert_true(cms_project_parse(&rec, &p, NULL, &err) < 0);
+        assert_true(cms_project_parse(&f->m, &admin, &rec, &p, NULL, &err) < 0);
         assert_non_null(strstr(err.message, "needs the project's working_dir"));
         snprintf(path, sizeof(path), "%s/bad.env", f->dir);
         write_file(path, "OK=1\nnot a line\n");
         rec.working_dir = f->dir;
         rec.compose = "services: {a: {image: x, env_file: bad.env}}\n";
-        assert_true(cms_project_parse(&rec, &p, NULL, &err) < 0);
+        assert_true(cms_project_parse(&f->m, &admin, &rec, &p, NULL, &err) < 0);
         assert_int_equal(err.status, 400);
         assert_non_null(strstr(err.message, "services.a"));
+        /* Under the restricted policy cmsd reads no host file for the caller: 403, unread. */
+        const struct cms_caller op = {.token = "o", .role = CMS_ROLE_OPERATOR,
+                                      .policy = CMS_POLICY_RESTRICTED};
+        rec.compose = "services: {a: {image: x, env_file: [one.env, two.env]}}\n";
+        assert_true(cms_project_parse(&f->m, &op, &rec, &p, NULL, &err) < 0);
+        assert_int_equal(err.status, 403);
+        assert_string_equal(err.code, "policy_denied");
+        assert_string_equal(err.field, "services.a.env_file[1]");
+        assert_string_equal(err.rule, "build_paths");
+        /* Without a caller (internal parses for names and order) no file is read at all. */
+        assert_int_equal(cms_project_parse(&f->m, NULL, &rec, &p, NULL, &err), 0);
+        assert_null(env_of(p, "a", "A"));
+        cms_compose_project_free(p);
 }
 
 static void add_ctr(struct cms_pctrs *cs, const char *svc, const char *deps)
