@@ -49,6 +49,7 @@ struct cms_request {
         size_t n_params;
         struct cms_buf body;
         bool body_too_large;
+        size_t drained;         /* bytes dropped past the cap */
         json_object *json;      /* parsed body for ROUTE_JSON_BODY routes (NULL when empty) */
         char token_name[64];
         char policy[72];        /* the token's policy name */
@@ -182,6 +183,9 @@ void cms_upload_unref(struct cms_upload *u);
 size_t cms_upload_feed(struct cms_upload *u, const char *data, size_t n);
 bool cms_upload_finish(struct cms_upload *u);
 bool cms_upload_too_large(struct cms_upload *u);
+/* More than slack bytes were dropped (over the cap, or after the handler stopped reading): time
+ * to close the connection rather than read on for as long as the client sends. */
+bool cms_upload_overrun(struct cms_upload *u, int64_t slack);
 int64_t cms_upload_max(struct cms_upload *u);
 /* The connection closed: consumers abort; waits until the handler has returned. */
 void cms_upload_client_gone(struct cms_upload *u);

@@ -12,14 +12,19 @@ void cms_reply_decorate(struct cms_request *r, struct MHD_Response *resp)
         if (!r->origin[0])
                 return;
         const struct cms_config *c = cms_manager_config_rdlock(r->m);
-        bool allowed = false;
-        for (size_t i = 0; i < c->n_cors_origins; i++)
-                if (!strcmp(c->cors_origins[i], "*") || !strcmp(c->cors_origins[i], r->origin))
-                        allowed = true;
+        bool any = false, listed = false;
+        for (size_t i = 0; i < c->n_cors_origins; i++) {
+                any = any || !strcmp(c->cors_origins[i], "*");
+                listed = listed || !strcmp(c->cors_origins[i], r->origin);
+        }
         cms_manager_config_unlock(r->m);
-        if (allowed) {
-                MHD_add_response_header(resp, "Access-Control-Allow-Origin", r->origin);
-                MHD_add_response_header(resp, "Vary", "Origin");
+        /* "*" is answered with "*", never with the caller's origin echoed back: an echo would
+         * read as that origin being trusted in particular. */
+        if (listed || any) {
+                MHD_add_response_header(resp, "Access-Control-Allow-Origin",
+                                        listed ? r->origin : "*");
+                if (listed)
+                        MHD_add_response_header(resp, "Vary", "Origin");
                 MHD_add_response_header(resp, "Access-Control-Expose-Headers",
                                         "ETag, Retry-After, Content-Disposition");
         }

@@ -15,6 +15,8 @@
 #include "daemon/log.h"
 
 #define MAX_URL      8192
+/* What is still read (and dropped) of a body past its cap before the connection is closed. */
+#define MAX_DRAIN (1024 * 1024)
 #define MAX_HEADERS  (32 * 1024)
 #define JSON_DEPTH   64
 
@@ -317,14 +319,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         if (r->upload) {
                 raw_request(r, upload, upload_size);
-                return MHD_YES;
+                return cms_upload_overrun(r->upload, MAX_DRAIN) ? MHD_NO : MHD_YES;
         }
         if (*upload_size) {
                 if (!r->replied && !r->body_too_large &&
                     cms_buf_append(&r->body, upload, *upload_size) < 0) {
+                        /* Over the cap: answer now instead of reading on for as long as the
+                         * client cares to send; the connection closes after the reply. */
                         r->body_too_large = true;
                         cms_buf_free(&r->body);
                 }
+                /* Over the cap the rest is read and dropped so that a client that was only a
+                 * little over still gets its 413; past MAX_DRAIN more the connection is closed
+                 * (libmicrohttpd 0.9 sends no reply before the body has ended). */
+                if (r->body_too_large && (r->drained += *upload_size) > MAX_DRAIN)
+                        return MHD_NO;
                 *upload_size = 0;
                 return MHD_YES;
         }
@@ -341,6 +350,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
 }
 
+/* "127.0.0.1:54321", "[::1]:54321", or "unix" for a unix-socket client. */
+static void peer_name(struct MHD_Connection *conn, char *out, size_t n)
+{
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+        char ip[INET6_ADDRSTRLEN] = "";
+        snprintf(out, n, "unix");
+        if (sa && sa->sa_family == AF_INET) {
+                const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+                inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
+                snprintf(out, n, "%s:%u", ip, ntohs(in->sin_port));
+        } else if (sa && sa->sa_family == AF_INET6) {
+                const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+                inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
+                snprintf(out, n, "[%s]:%u", ip, ntohs(in6->sin6_port));
+        }
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -350,15 +378,19 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                 return;
         int64_t ms = cms_now_ms() - r->start_ms;
         const char *tok = r->token_name[0] ? r->token_name : "-";
-        char status[16], dur[24];
+        char status[16], dur[24], path[1024], method[64], peer[INET6_ADDRSTRLEN + 16];
         snprintf(status, sizeof(status), "%d", r->status);
         snprintf(dur, sizeof(dur), "%" PRId64, ms);
+        /* The decoded URL and method are the client's bytes: escaped, they cannot forge a line. */
+        cms_log_escape(r->url, path, sizeof(path));
+        cms_log_escape(r->method, method, sizeof(method));
+        peer_name(conn, peer, sizeof(peer));
         const struct cms_log_field f[] = {
-                {"METHOD", r->method}, {"PATH", r->url},     {"STATUS", status},
-                {"DURATION_MS", dur},  {"TOKEN_NAME", tok},
+                {"METHOD", method},   {"PATH", path},       {"STATUS", status},
+                {"DURATION_MS", dur}, {"TOKEN_NAME", tok}, {"PEER", peer},
         };
-        log_fields(CMS_LOG_INFO, f, ELEMENTSOF(f), "%s %s %d %" PRId64 "ms token=%s%s", r->method,
-                   r->url, r->status, ms, tok,
+        log_fields(CMS_LOG_INFO, f, ELEMENTSOF(f), "%s %s %d %" PRId64 "ms token=%s peer=%s%s",
+                   method, path, r->status, ms, tok, peer,
                    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (client gone)");
         if (r->upload) /* its handler may still run: let it finish with the request */
                 cms_upload_client_gone(r->upload);
@@ -459,6 +491,16 @@ static int load_tls(struct cms_api *a, const struct cms_config *c, struct cms_er
         return 0;
 }
 
+/* libmicrohttpd's own messages (a client that broke off, a connection closed for an overrun
+ * body) go to cmsd's log, at debug: they describe clients, not cmsd. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+        char msg[512];
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        msg[strcspn(msg, "\n")] = 0;
+        log_debug("libmicrohttpd: %s", msg);
+}
+
 /* Runs a libmicrohttpd daemon on a listening socket. unix_path: a socket file cmsd made, removed
  * at shutdown (NULL for a socket systemd owns). */
 static int serve_fd(struct cms_api *a, const struct cms_config *c, int fd, bool is_unix,
@@ -483,6 +525,7 @@ static int serve_fd(struct cms_api *a, const struct cms_config *c, int fd, bool 
                 {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)(c->request_timeout_ms / 1000), NULL},
                 {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 128 * 1024, NULL},
                 {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, a},
+                {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL},
                 {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, a->tls_key},
                 {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, a->tls_cert},
                 {tls && a->tls_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, a->tls_ca},

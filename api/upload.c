@@ -21,6 +21,7 @@ struct cms_upload {
         int64_t total, max; /* bytes received; the cap */
         int refs, consumers;
         bool eof, gone, too_large, discard, suspended, handler_done;
+        int64_t dropped; /* bytes discarded (over the cap, or nobody left to read them) */
 };
 
 int cms_upload_new(struct MHD_Connection *conn, atomic_bool *draining, int64_t max,
@@ -79,6 +80,7 @@ size_t cms_upload_feed(struct cms_upload *u, const char *data, size_t n)
         }
         if (u->discard) {
                 u->total += (int64_t)n;
+                u->dropped += (int64_t)n;
                 pthread_mutex_unlock(&u->lock);
                 return n;
         }
@@ -122,6 +124,14 @@ bool cms_upload_too_large(struct cms_upload *u)
         bool t = u->too_large;
         pthread_mutex_unlock(&u->lock);
         return t;
+}
+
+bool cms_upload_overrun(struct cms_upload *u, int64_t slack)
+{
+        pthread_mutex_lock(&u->lock);
+        bool o = u->dropped > slack;
+        pthread_mutex_unlock(&u->lock);
+        return o;
 }
 
 int64_t cms_upload_max(struct cms_upload *u)

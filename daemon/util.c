@@ -450,6 +450,19 @@ void cms_cond_wait_ms(pthread_cond_t *cond, pthread_mutex_t *lock, int64_t ms)
         pthread_cond_timedwait(cond, lock, &ts);
 }
 
+void cms_log_escape(const char *in, char *out, size_t n)
+{
+        size_t o = 0;
+        for (const unsigned char *p = (const unsigned char *)(in ? in : ""); *p && o + 5 < n; p++) {
+                if (*p < 0x20 || *p == 0x7f || *p == '\\')
+                        o += (size_t)snprintf(out + o, n - o, "\\x%02x", *p);
+                else
+                        out[o++] = (char)*p;
+        }
+        if (n)
+                out[o < n ? o : n - 1] = 0;
+}
+
 void cms_strv_free(char **v)
 {
         for (size_t i = 0; v && v[i]; i++)

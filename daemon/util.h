@@ -128,6 +128,9 @@ char *cms_url_escape(const char *s);
 struct timespec cms_deadline(clockid_t clock, int64_t ms);
 /* pthread_cond_timedwait for at most ms from now (a CLOCK_REALTIME condition variable). */
 void cms_cond_wait_ms(pthread_cond_t *cond, pthread_mutex_t *lock, int64_t ms);
+/* in for a log line: control bytes, DEL and '\\' as \xNN, so a request cannot forge or break a
+ * line (a %0a in a URL decodes to a newline). Cut to fit out (n bytes). */
+void cms_log_escape(const char *in, char *out, size_t n);
 /* Frees a NULL-terminated array of strings and the strings (NULL passes). */
 void cms_strv_free(char **v);
 /* The length of a JSON array; 0 for NULL or anything else (json-c asserts on those). */

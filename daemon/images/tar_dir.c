@@ -315,10 +315,14 @@ static int visit(struct cms_tar_dir *t, struct frame *f, const char *name)
 {
         size_t nlen = strlen(name), plen = f->plen + nlen, last;
         struct stat st;
-        memcpy(t->path + f->plen, name, nlen + 1);
+        /* Checked before the name is written: the path buffer holds MAX_DEPTH names of up to
+         * 255 bytes, each with its '/', and nothing more. */
         if (t->depth > MAX_DEPTH)
                 return fail(t, 400, "build context: '%.300s' is nested deeper than %d directories",
                             t->path, MAX_DEPTH);
+        if (nlen > 255 || plen + 2 > PATH_BUF)
+                return fail(t, 400, "build context: a path under '%.300s' is too long", t->path);
+        memcpy(t->path + f->plen, name, nlen + 1);
         if (fstatat(f->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return fail_errno(t, "stat");
         bool dir = S_ISDIR(st.st_mode);

@@ -141,6 +141,21 @@ no_side_effects() {
         [ "$n" = 0 ] || fail "a rejected create left a container behind"
 }
 
+# A %0a (or another control byte) in the URL decodes to a newline: the access log escapes it, so
+# no request can write a line of its own; the line also names the peer address.
+log_injection() {
+        local marker="FORGED$RANDOM"
+        api GET "/v1/containers/x%0a2026-01-01T00:00:00.000Z%20info%20%20$marker%0d%1b%5b31m"
+        expect_error 400 bad_request
+        wait_for "grep -q 'x\\\\x0a2026-01-01T00:00:00.000Z info  $marker\\\\x0d\\\\x1b' '$CMSD_LOG'" 10 ||
+                fail "the escaped request line is not in the log: $(grep -a "$marker" "$CMSD_LOG" | tail -n 2)"
+        if grep -aq "^2026-01-01T00:00:00.000Z info  $marker" "$CMSD_LOG"; then
+                fail "a URL forged a log line"
+        fi
+        grep -a "$marker" "$CMSD_LOG" | grep -Eq ' peer=127\.0\.0\.1:[0-9]+' ||
+                fail "the access line does not name the peer"
+}
+
 still_alive() {
         kill -0 "$CMSD_PID" 2>/dev/null || fail "cmsd (pid $CMSD_PID) is gone"
         api GET /v1/health "" -
@@ -178,5 +193,6 @@ t oversized_body_413 oversized_body
 t wrong_method_405_allow wrong_method_allow
 t non_json_content_type_415 non_json_415
 t rejected_creates_left_nothing no_side_effects
+t access_log_escapes_url log_injection
 t still_alive_after_table still_alive
 done_file

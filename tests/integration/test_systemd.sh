@@ -308,7 +308,7 @@ journald_only_for_its_stream() {
         journal_run no
         wait_for "grep -q 'GET /v1/auth/whoami 401' '$T_TMP/stderr'" 5 ||
                 fail "no access line on stderr: $(tail -n 3 "$T_TMP/stderr")"
-        grep -Eq '^[0-9T:.-]+Z info  GET /v1/auth/whoami 200 [0-9]+ms token=admin$' "$T_TMP/stderr" ||
+        grep -Eq '^[0-9T:.-]+Z info  GET /v1/auth/whoami 200 [0-9]+ms token=admin peer=127\.0\.0\.1:[0-9]+$' "$T_TMP/stderr" ||
                 fail "plain access line: $(grep whoami "$T_TMP/stderr" | head -n 1)"
         stop_pid "$MY_PID"
         [ ! -s "$JOURNAL" ] || fail "entries sent to the journal although JOURNAL_STREAM names another file: $(head -n 2 "$JOURNAL")"

@@ -555,6 +555,25 @@ static void test_depth_cap(void **state)
         assert_int_equal(cms_tar_dir_error(t)->status, 400);
         cms_tar_dir_free(t);
         rm_rf(d);
+        /* The same depth with 255-byte names: the longest paths the buffer must refuse without
+         * writing past it (it used to copy the name in before looking at the depth). */
+        d = tmpdir();
+        put(d, "Dockerfile", "FROM scratch\n");
+        char name[256];
+        memset(name, 'n', 255);
+        name[255] = 0;
+        int fd = open(d, O_RDONLY | O_DIRECTORY);
+        for (int i = 0; i < 258; i++) {
+                assert_int_equal(mkdirat(fd, name, 0755), 0);
+                int sub = openat(fd, name, O_RDONLY | O_DIRECTORY);
+                close(fd);
+                fd = sub;
+        }
+        close(fd);
+        assert_int_equal(cms_tar_dir_new(d, NULL, &t, &err), 0);
+        expect_read_error(t, 65536, "nested deeper than 256");
+        cms_tar_dir_free(t);
+        rm_rf(d);
 }
 
 static void test_file_changes(void **state)
