@@ -139,6 +139,15 @@ void cms_http_count(const struct cms_route *route, const char *method, int statu
 struct cms_http_count;
 size_t cms_http_counts(struct cms_http_count **out);
 
+/* ---- tls.c ---- */
+enum cms_peer_cert {
+        CMS_PEER_NOT_TLS,   /* a plain or unix-socket connection */
+        CMS_PEER_NO_CERT,   /* TLS, no client certificate */
+        CMS_PEER_UNTRUSTED, /* a certificate tls.client_ca does not vouch for (or none is set) */
+        CMS_PEER_VERIFIED,  /* sha256 filled: the SHA-256 of its DER form */
+};
+enum cms_peer_cert cms_tls_peer(struct MHD_Connection *conn, unsigned char sha256[32]);
+
 /* ---- auth.c ---- */
 /* Authenticates r (fills token_name, role, policy). Replies 401/403 and returns <0 when
  * refused. */

@@ -526,6 +526,10 @@ static int serve_fd(struct cms_api *a, const struct cms_config *c, int fd, bool 
                 {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 128 * 1024, NULL},
                 {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, a},
                 {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL},
+                /* The TLS options come last: the first one that does not apply ends the list. TLS
+                 * 1.2 at the least: 1.0 and 1.1 are refused at the handshake. */
+                {tls ? MHD_OPTION_HTTPS_PRIORITIES : MHD_OPTION_END, 0,
+                 (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
                 {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, a->tls_key},
                 {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, a->tls_cert},
                 {tls && a->tls_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, a->tls_ca},

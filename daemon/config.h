@@ -17,7 +17,13 @@ struct cms_token {
         char *policy;           /* NULL: the role's default (restricted; unrestricted for admins) */
         int policy_line;
         bool hashed;            /* true: digest holds sha256(token); false: plain holds the token */
+        bool has_secret;        /* a bearer secret is configured (token or sha256) */
         unsigned char digest[32];
+        /* Bound to a client certificate (the SHA-256 of its DER form): with a secret, the bearer
+         * counts only over a TLS connection with that certificate; without one, the certificate
+         * alone authenticates. */
+        bool cert_bound;
+        unsigned char cert_sha256[32];
         char *plain;
 };
 
@@ -86,5 +92,9 @@ const struct cms_policy *cms_config_policy(const struct cms_config *c, const cha
 /* The name of the policy a token works under. */
 const char *cms_token_policy(const struct cms_token *t);
 
+/* The token bound to a client certificate with this SHA-256 (DER) that has no bearer secret, or
+ * NULL. */
+const struct cms_token *cms_config_find_cert_token(const struct cms_config *c,
+                                                   const unsigned char sha256[32]);
 /* Looks a bearer token up: returns the matching entry or NULL. Constant-time per comparison. */
 const struct cms_token *cms_config_find_token(const struct cms_config *c, const char *token);

@@ -260,11 +260,21 @@ const struct cms_token *cms_config_find_token(const struct cms_config *c, const 
         cms_sha256(token, strlen(token), d);
         for (size_t i = 0; i < c->n_tokens; i++) {
                 bool eq = cms_const_eq(d, sizeof(d), c->tokens[i].digest, CMS_SHA256_LEN);
-                if (eq && !hit)
+                if (eq && !hit && c->tokens[i].has_secret)
                         hit = &c->tokens[i];
         }
         explicit_bzero(d, sizeof(d));
         return hit;
+}
+
+const struct cms_token *cms_config_find_cert_token(const struct cms_config *c,
+                                                   const unsigned char sha256[32])
+{
+        for (size_t i = 0; c && i < c->n_tokens; i++)
+                if (c->tokens[i].cert_bound && !c->tokens[i].has_secret &&
+                    !memcmp(c->tokens[i].cert_sha256, sha256, CMS_SHA256_LEN))
+                        return &c->tokens[i];
+        return NULL;
 }
 
 enum cli_opt {

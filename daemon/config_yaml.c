@@ -267,8 +267,9 @@ static int hex_digest(const char *s, unsigned char out[CMS_SHA256_LEN])
         return 0;
 }
 
-enum { TF_NAME, TF_ROLE, TF_TOKEN, TF_SHA256, TF_POLICY, TF_COUNT };
-static const char *const token_fields[TF_COUNT] = {"name", "role", "token", "sha256", "policy"};
+enum { TF_NAME, TF_ROLE, TF_TOKEN, TF_SHA256, TF_POLICY, TF_CERT, TF_COUNT };
+static const char *const token_fields[TF_COUNT] = {"name",   "role",  "token",
+                                                   "sha256", "policy", "client_cert_sha256"};
 
 /* Picks out the fields of one token mapping, refusing unknown, repeated or non-scalar ones. */
 static int token_fields_get(struct cms_cfg_ctx *x, const struct cms_cfg_node *item, const char *key,
@@ -285,7 +286,8 @@ static int token_fields_get(struct cms_cfg_ctx *x, const struct cms_cfg_node *it
                 snprintf(fk, sizeof(fk), "%s.%.64s", key, k->value);
                 if (j == TF_COUNT)
                         return cms_cfg_fail(x, k->line, fk,
-                                            "unknown key (expected name, role, token, sha256 or policy)");
+                                            "unknown key (expected name, role, token, sha256, policy or "
+                                            "client_cert_sha256)");
                 for (size_t p = 0; p < i; p += 2)
                         if (!strcmp(item->kids[p]->value, k->value))
                                 return cms_cfg_fail(x, k->line, fk, "duplicate key");
@@ -326,9 +328,23 @@ static int parse_token(struct cms_cfg_ctx *x, const struct cms_cfg_node *item, s
                 return cms_cfg_fail(x, f[TF_ROLE]->line, fk,
                                     "invalid role '%.32s': expected viewer, operator or admin",
                                     f[TF_ROLE]->value);
-        if (!f[TF_TOKEN] == !f[TF_SHA256])
-                return cms_cfg_fail(x, item->line, key, "needs exactly one of token or sha256");
-        if (f[TF_SHA256]) {
+        if ((f[TF_TOKEN] && f[TF_SHA256]) || (!f[TF_TOKEN] && !f[TF_SHA256] && !f[TF_CERT]))
+                return cms_cfg_fail(x, item->line, key,
+                                    "needs one of token or sha256, or client_cert_sha256");
+        if (f[TF_CERT]) {
+                snprintf(fk, sizeof(fk), "%s.client_cert_sha256", key);
+                if (hex_digest(f[TF_CERT]->value, t->cert_sha256) < 0)
+                        return cms_cfg_fail(x, f[TF_CERT]->line, fk,
+                                            "expected 64 hex digits (the sha256 of the client "
+                                            "certificate's DER form)");
+                t->cert_bound = true;
+        }
+        t->has_secret = f[TF_TOKEN] || f[TF_SHA256];
+        if (!t->has_secret) {
+                /* No secret: nothing a bearer could match (a random digest stands in). */
+                cms_sha256(t->cert_sha256, sizeof(t->cert_sha256), t->digest);
+                t->digest[0] ^= 0xa5;
+        } else if (f[TF_SHA256]) {
                 snprintf(fk, sizeof(fk), "%s.sha256", key);
                 if (hex_digest(f[TF_SHA256]->value, t->digest) < 0)
                         return cms_cfg_fail(x, f[TF_SHA256]->line, fk,
@@ -379,6 +395,8 @@ static int parse_tokens(struct cms_cfg_ctx *x, const struct cms_cfg_key *e, cons
         }
         for (size_t j = 1; j < c->n_tokens; j++)
                 for (size_t i = 0; i < j; i++) {
+                        if (!c->tokens[i].has_secret || !c->tokens[j].has_secret)
+                                continue;
                         char key[48];
                         if (!strcmp(c->tokens[i].name, c->tokens[j].name)) {
                                 snprintf(key, sizeof(key), "tokens[%zu].name", j);

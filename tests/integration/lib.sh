@@ -334,17 +334,18 @@ EOF
 
 # start_cmsd CONFIG PORT ENGINE_URL: starts a cmsd, waits for /v1/health; sets MY_PID, MY_URL,
 # MY_LOG. The test must stop it (stop_cmsd) - t() kills it if the test fails first.
+# START_SCHEME=https and START_CURL (extra curl options: CA, client certificate) for TLS.
 start_cmsd() {
         local attempt port=$2 conf
         mkdir -p "$(dirname "$1")/state"
         MY_LOG="$T_TMP/private-cmsd.log"
         for attempt in 1 2 3; do
-                MY_URL="http://127.0.0.1:$port"
+                MY_URL="${START_SCHEME:-http}://127.0.0.1:$port"
                 "$CMSD_BIN" --config "$1" --listen "127.0.0.1:$port" --engine "$3" --log-level debug \
                         >>"$MY_LOG" 2>&1 &
                 MY_PID=$!
                 echo "$MY_PID" >>"$T_TMP/pids"
-                if wait_for "curl -sf --max-time 2 '$MY_URL/v1/health' >/dev/null || ! kill -0 $MY_PID 2>/dev/null" 20 &&
+                if wait_for "curl -sf ${START_CURL-} --max-time 2 '$MY_URL/v1/health' >/dev/null || ! kill -0 $MY_PID 2>/dev/null" 20 &&
                         kill -0 "$MY_PID" 2>/dev/null; then
                         return 0
                 fi

@@ -86,7 +86,8 @@ inspect_summary() {
         expect_json .data.state created
         expect_json .data.health none
         expect_json .data.raw.Id "$CID"
-        expect_json .data.environment.K1 v1
+        # A viewer sees the variable's name, not its value (an operator sees it, below).
+        expect_json .data.environment.K1 '<redacted>'
         expect_json .data.workdir /tmp
         expect_json .data.hostname insp-host
         expect_json '.data.command | join(" ")' "sleep 600"
@@ -94,9 +95,10 @@ inspect_summary() {
                 and has("cpu_quota") and has("cpu_period") and has("nano_cpus")
                 and has("cpuset_cpus") and has("pids_limit")' "all resources keys"
         # By name and by unique id prefix too.
-        api GET "/v1/containers/$name"
+        api GET "/v1/containers/$name" "" "$TOK_OPERATOR"
         expect_ok
         expect_json .data.id "$CID"
+        expect_json .data.environment.K1 v1
         api GET "/v1/containers/${CID:0:12}"
         expect_ok
         expect_json .data.id "$CID"

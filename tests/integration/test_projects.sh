@@ -275,7 +275,8 @@ two_networks() {
         local p front back both
         p=$(pname nets)
         fixture two_networks
-        up_project "$p" "$CF"
+        # cap_add NET_RAW (for ping): beyond the restricted policy, so an admin brings it up.
+        up_project "$p" "$CF" '' "$TOK_ADMIN"
         expect_ok 201
         expect_jq --arg p "$p" '[.data.networks[] | [.key, .name]] | sort == [["be", ($p + "_be")], ["fe", ($p + "_fe")]]' \
                 "networks fe and be (no default)"
@@ -309,7 +310,7 @@ service_dns() {
         local p a ip
         p=$(pname dns)
         fixture service_dns
-        up_project "$p" "$CF"
+        up_project "$p" "$CF" '' "$TOK_ADMIN"
         expect_ok 201
         proj_ctrs "$p"
         a=$(pc_id a)

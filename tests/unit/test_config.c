@@ -391,10 +391,10 @@ static void test_bad_tokens(void **state)
              "cmsd.yaml:6: tokens[1].role: invalid role 'boss': expected viewer, operator or "
              "admin"},
             {"tokens:\n  - {name: a, role: admin, token: x}\n  - {name: b, role: viewer}\n",
-             "cmsd.yaml:3: tokens[1]: needs exactly one of token or sha256"},
+             "cmsd.yaml:3: tokens[1]: needs one of token or sha256, or client_cert_sha256"},
             {"tokens: [{name: a, role: admin, token: x, sha256: "
              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad}]\n",
-             "cmsd.yaml:1: tokens[0]: needs exactly one of token or sha256"},
+             "cmsd.yaml:1: tokens[0]: needs one of token or sha256, or client_cert_sha256"},
             {"tokens:\n  - {role: admin, token: x}\n", "cmsd.yaml:2: tokens[0].name: missing"},
             {"tokens:\n  - {name: a, token: x}\n", "cmsd.yaml:2: tokens[0].role: missing"},
             {"tokens: [{name: 'a b', role: admin, token: x}]\n",
@@ -416,7 +416,7 @@ static void test_bad_tokens(void **state)
              "  - {name: b, role: viewer, token: abc}\n",
              "cmsd.yaml:3: tokens[1]: same secret as tokens[0]"},
             {"tokens: [{name: a, role: admin, secret: x}]\n",
-             "cmsd.yaml:1: tokens[0].secret: unknown key (expected name, role, token, sha256 or policy)"},
+             "cmsd.yaml:1: tokens[0].secret: unknown key (expected name, role, token, sha256, policy or client_cert_sha256)"},
             {"tokens: [{name: a, name: b, role: admin, token: x}]\n",
              "cmsd.yaml:1: tokens[0].name: duplicate key"},
             {"tokens: [{name: [a], role: admin, token: x}]\n",
