@@ -316,6 +316,23 @@ static void test_config(void **state)
         assert_null(cms_config_policy(c, "nope"));
         assert_true(cms_config_policy(c, "empty")->images_any);
         cms_config_free(c);
+        /* A certificate-bound token without a secret: found by the certificate, never by a
+         * bearer (not even its fingerprint, nor an empty one). */
+        const char *y = "tokens:\n  - {name: r, role: viewer, client_cert_sha256: "
+                        "\"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\"}\n";
+        struct cms_config_error e = {0};
+        assert_int_equal(cms_config_load_string(y, strlen(y), "t", &c, &e), 0);
+        unsigned char fp[32];
+        for (int i = 0; i < 32; i++)
+                sscanf("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" + 2 * i,
+                       "%2hhx", &fp[i]);
+        assert_non_null(cms_config_find_cert_token(c, fp));
+        fp[0] ^= 1;
+        assert_null(cms_config_find_cert_token(c, fp));
+        assert_null(cms_config_find_token(
+            c, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+        assert_null(cms_config_find_token(c, "abc"));
+        cms_config_free(c);
         static const struct {
                 const char *yaml, *key;
         } bad[] = {
@@ -327,6 +344,9 @@ static void test_config(void **state)
             {"policies: {restricted: {}}", "policies.restricted"},
             {"policies: {p: {images: {a: b}}}", "policies.p.images"},
             {"policies: [a]", "policies"},
+            {"tokens: [{name: r, role: viewer, client_cert_sha256: xyz}]",
+             "tokens[0].client_cert_sha256"},
+            {"tokens: [{name: r, role: viewer}]", "tokens[0]"},
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 struct cms_config_error e = {0};
