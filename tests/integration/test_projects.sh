@@ -598,7 +598,12 @@ config_interpolated() {
         up_project "$p" "$CF" '{"env": {"GREETING": "hi-from-env", "SLEEP_S": 600},
                 "dotenv": "DOT=from-dotenv\nGREETING=dotenv-loses\n"}'
         expect_ok 201
+        # A viewer sees the variables' names; values are for operators and admins.
         api GET "/v1/projects/$p/config" "" "$TOK_VIEWER"
+        expect_ok
+        expect_jq '.data.services.web.environment | to_entries | map(.value) | unique == ["<redacted>"]' \
+                "the viewer's environment values redacted"
+        api GET "/v1/projects/$p/config" "" "$TOK_OPERATOR"
         expect_ok
         expect_json .data.name "$p"
         expect_json .data.services.web.image cmsd-test/busybox:latest
