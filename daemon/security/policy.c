@@ -493,6 +493,21 @@ static bool is_bind_options(json_object *opts)
         return bind;
 }
 
+/* {type: tmpfs[, device: tmpfs][, o: size=..,mode=..]}: a memory-backed volume. */
+static bool is_tmpfs_options(json_object *opts)
+{
+        const char *type = jstr(opts, "type"), *dev = jstr(opts, "device");
+        if (!type || strcmp(type, "tmpfs") || (dev && strcmp(dev, "tmpfs")))
+                return false;
+        json_object_object_foreach(opts, k, v)
+        {
+                (void)v;
+                if (strcmp(k, "type") && strcmp(k, "device") && strcmp(k, "o"))
+                        return false;
+        }
+        return true;
+}
+
 int cms_policy_check_volume(const struct cms_policy *p, const struct cms_policy_env *env,
                             json_object *body, const char *prefix, json_object *denials)
 {
@@ -503,6 +518,8 @@ int cms_policy_check_volume(const struct cms_policy *p, const struct cms_policy_
                 return 0;
         const char *driver = jstr(body, "driver");
         bool local = !driver || !strcmp(driver, "local");
+        if (local && is_tmpfs_options(opts))
+                return 0; /* memory, not the host's files */
         if (local && is_bind_options(opts)) {
                 int n = check_path(p, env, jstr(opts, "device") ? jstr(opts, "device") : "", prefix,
                                    "options.device", denials, true);

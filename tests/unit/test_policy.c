@@ -218,6 +218,13 @@ static void test_volumes_and_networks(void **state)
         } v[] = {
             {false, "restricted", "{\"name\":\"a\"}", NULL, NULL},
             {false, "restricted",
+             "{\"name\":\"a\",\"options\":{\"type\":\"tmpfs\",\"device\":\"tmpfs\",\"o\":"
+             "\"size=1m\"}}",
+             NULL, NULL},
+            {false, "restricted",
+             "{\"name\":\"a\",\"options\":{\"type\":\"tmpfs\",\"device\":\"/etc\"}}",
+             "driver_options", "options"},
+            {false, "restricted",
              "{\"name\":\"a\",\"options\":{\"type\":\"none\",\"o\":\"bind\",\"device\":\"/\"}}",
              "engine_socket", "options.device"},
             {false, "ci",
