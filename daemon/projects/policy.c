@@ -94,5 +94,5 @@ int cms_project_policy_enforce(struct cms_manager *m, const struct cms_caller *w
         if (!denials)
                 return cms_err(err, 500, "out of memory");
         int n = cms_project_policy(m, who, p, denials, err);
-        return cms_policy_verdict(n, denials, who->policy, err);
+        return cms_policy_verdict(n, denials, who ? who->policy : "", err);
 }

@@ -56,12 +56,17 @@ int cms_policy_collect(struct cms_manager *m, const struct cms_caller *who,
                 sockets[0] = url + strlen("unix://");
         struct cms_policy_env env = {
             .sockets = sockets, .own_containers = q->own, .resolve = resolve};
+        /* A copy, so that resolving paths (file-system I/O) happens outside the config lock. */
         const struct cms_config *c = cms_manager_config_rdlock(m);
-        const struct cms_policy *p = cms_config_policy(c, who->policy);
-        int n = p ? evaluate(p, &env, q, denials) : -1;
+        const struct cms_policy *live = cms_config_policy(c, who->policy);
+        struct cms_policy *p = live ? cms_policy_dup(live) : NULL;
         cms_manager_config_unlock(m);
-        if (n < 0)
+        if (!live)
                 return cms_err(err, 403, "policy '%s' is no longer configured", who->policy);
+        if (!p)
+                return cms_err(err, 500, "out of memory");
+        int n = evaluate(p, &env, q, denials);
+        cms_policy_free(p);
         return n;
 }
 
@@ -89,5 +94,5 @@ int cms_policy_enforce(struct cms_manager *m, const struct cms_caller *who,
         if (!denials)
                 return cms_err(err, 500, "out of memory");
         int n = cms_policy_collect(m, who, q, denials, err);
-        return cms_policy_verdict(n, denials, who->policy, err);
+        return cms_policy_verdict(n, denials, who ? who->policy : "", err);
 }

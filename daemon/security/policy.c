@@ -82,9 +82,38 @@ const struct cms_policy *cms_policy_unrestricted(void)
 
 static void strv_free(char **v, size_t n)
 {
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; v && i < n; i++)
                 free(v[i]);
         free(v);
+}
+
+static char **strv_dup(char *const *v, size_t n, bool *oom)
+{
+        char **d = calloc(n + 1, sizeof(char *));
+        for (size_t i = 0; d && i < n; i++)
+                if (!(d[i] = strdup(v[i])))
+                        *oom = true;
+        *oom = *oom || !d;
+        return d;
+}
+
+struct cms_policy *cms_policy_dup(const struct cms_policy *p)
+{
+        struct cms_policy *d = calloc(1, sizeof(*d));
+        bool oom = !d;
+        if (!d)
+                return NULL;
+        *d = *p;
+        d->name = strdup(p->name);
+        d->cap_add = strv_dup(p->cap_add, p->n_cap_add, &oom);
+        d->bind_paths = strv_dup(p->bind_paths, p->n_bind_paths, &oom);
+        d->images = strv_dup(p->images, p->n_images, &oom);
+        d->build_paths = strv_dup(p->build_paths, p->n_build_paths, &oom);
+        if (oom || !d->name) {
+                cms_policy_free(d);
+                return NULL;
+        }
+        return d;
 }
 
 void cms_policy_free(struct cms_policy *p)

@@ -53,6 +53,8 @@ struct cms_policy_env {
 const struct cms_policy *cms_policy_restricted(void);
 const struct cms_policy *cms_policy_unrestricted(void);
 void cms_policy_free(struct cms_policy *p);
+/* A deep copy (of a built-in too: then freed like any other); NULL on OOM. */
+struct cms_policy *cms_policy_dup(const struct cms_policy *p);
 
 /* "net_admin", "CAP_NET_ADMIN", "cap_net_admin" -> "CAP_NET_ADMIN"; "all" -> "ALL"; into buf
  * (64 bytes is enough). False for a name the kernel does not have. */
