@@ -45,12 +45,10 @@ static void events_produce(struct cms_stream *s, void *ud)
         struct events *e = ud;
         struct cms_error err = {0};
         e->s = s;
-        if (cms_events_run(e->feed, on_event, cms_stream_should_stop, s, e, &err) < 0) {
-                json_object *o = json_object_new_object();
-                json_object_object_add(o, "reason", json_object_new_string("error"));
-                json_object_object_add(o, "message", json_object_new_string(err.message));
-                cms_stream_emit(s, "error", o);
-        }
+        int rc = cms_events_run(e->feed, on_event, cms_stream_should_stop, s, e, &err);
+        /* An error event, or (SSE) an end event saying why: the report ended, cmsd is shutting
+         * down, the stream reached limits.max_stream_duration, its token was removed. */
+        cms_stream_finish(s, rc, &err, "ended");
 }
 
 static int time_param(struct cms_request *r, const char *key, int64_t *out_ms)

@@ -76,7 +76,7 @@ static void reply_doc(struct cms_request *r, int status, json_object *doc,
                 MHD_create_response_from_buffer(len, (void *)s, MHD_RESPMEM_MUST_COPY);
         if (resp) {
                 MHD_add_response_header(resp, "Content-Type", json_ctype);
-                if (err && err->status == 503) {
+                if (err && (err->status == 503 || err->status == 429)) {
                         char ra[16];
                         snprintf(ra, sizeof(ra), "%d", err->retry_after > 0 ? err->retry_after : 5);
                         MHD_add_response_header(resp, "Retry-After", ra);
@@ -151,7 +151,7 @@ void cms_reply_errorf(struct cms_request *r, int status, const char *fmt, ...)
         va_end(ap);
         err.status = status;
         err.code = cms_status_code(status);
-        if (status == 503)
+        if (status == 503 || status == 429)
                 err.retry_after = 5;
         cms_reply_error(r, &err);
 }

@@ -519,13 +519,14 @@ static int serve_fd(struct cms_api *a, const struct cms_config *c, int fd, bool 
         if (tls)
                 flags |= MHD_USE_TLS;
         struct MHD_OptionItem opts[] = {
+                {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL},
                 {MHD_OPTION_LISTEN_SOCKET, fd, NULL},
                 {MHD_OPTION_THREAD_POOL_SIZE, pool, NULL},
                 {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)c->max_connections, NULL},
+                {MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)c->max_connections_per_ip, NULL},
                 {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)(c->request_timeout_ms / 1000), NULL},
                 {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 128 * 1024, NULL},
                 {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, a},
-                {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL},
                 /* The TLS options come last: the first one that does not apply ends the list. TLS
                  * 1.2 at the least: 1.0 and 1.1 are refused at the handshake. */
                 {tls ? MHD_OPTION_HTTPS_PRIORITIES : MHD_OPTION_END, 0,

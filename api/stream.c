@@ -15,6 +15,10 @@
 atomic_int cms_stream_producers;
 
 struct cms_stream {
+        struct cms_stream *next; /* in the open streams' list */
+        char token[64];          /* whose stream; "" for an open route */
+        int64_t deadline_ms;     /* limits.max_stream_duration */
+        atomic_int ended;        /* 0, or why it was cut: END_DURATION, END_TOKEN */
         pthread_mutex_t lock;
         pthread_cond_t cond;
         struct MHD_Connection *conn;
@@ -28,6 +32,42 @@ struct cms_stream {
         void *ud;
         void (*free_ud)(void *);
 };
+
+/* The open streams, for limits.max_streams and max_streams_per_token. */
+static pthread_mutex_t open_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct cms_stream *open_list;
+enum { END_DURATION = 1, END_TOKEN };
+
+/* Registers s, or says no (with the limit that said it). */
+static const char *stream_admit(struct cms_stream *s, int64_t max, int64_t per_token)
+{
+        int64_t all = 0, mine = 0;
+        pthread_mutex_lock(&open_mu);
+        for (struct cms_stream *o = open_list; o; o = o->next) {
+                all++;
+                mine += s->token[0] && !strcmp(o->token, s->token);
+        }
+        const char *no = all >= max          ? "limits.max_streams"
+                         : mine >= per_token ? "limits.max_streams_per_token"
+                                             : NULL;
+        if (!no) {
+                s->next = open_list;
+                open_list = s;
+        }
+        pthread_mutex_unlock(&open_mu);
+        return no;
+}
+
+static void stream_leave(struct cms_stream *s)
+{
+        pthread_mutex_lock(&open_mu);
+        for (struct cms_stream **p = &open_list; *p; p = &(*p)->next)
+                if (*p == s) {
+                        *p = s->next;
+                        break;
+                }
+        pthread_mutex_unlock(&open_mu);
+}
 
 enum cms_stream_format cms_stream_wanted(struct cms_request *r)
 {
@@ -48,6 +88,7 @@ static void stream_unref(struct cms_stream *s)
         pthread_mutex_unlock(&s->lock);
         if (left)
                 return;
+        stream_leave(s);
         if (s->free_ud)
                 s->free_ud(s->ud);
         cms_buf_free(&s->buf);
@@ -105,29 +146,26 @@ bool cms_stream_is_sse(struct cms_stream *s)
         return s->fmt == CMS_STREAM_SSE;
 }
 
-void cms_stream_finish(struct cms_stream *s, int rc, const struct cms_error *err,
-                       const char *reason)
+/* Cut by a limit: past its duration, or its token was removed by a reload. */
+static bool expired(struct cms_stream *s)
 {
-        json_object *end = json_object_new_object();
-        bool shutdown = atomic_load(&s->m->draining);
-        if (rc < 0) {
-                json_object_object_add(end, "reason", json_object_new_string("error"));
-                json_object_object_add(end, "message", json_object_new_string(err->message));
-                cms_stream_emit(s, "error", end);
-        } else if ((!cms_stream_should_stop(s) || shutdown) && cms_stream_is_sse(s)) {
-                /* SSE gets an explicit end event; NDJSON readers see the stream close. */
-                json_object_object_add(end, "reason",
-                                       json_object_new_string(shutdown ? "shutdown" : reason));
-                cms_stream_emit(s, "end", end);
-        } else {
-                json_object_put(end);
+        if (atomic_load(&s->ended))
+                return true;
+        int why = cms_now_ms() > s->deadline_ms ? END_DURATION : 0;
+        if (!why && s->token[0]) {
+                const struct cms_config *c = cms_manager_config_rdlock(s->m);
+                why = cms_config_has_token(c, s->token) ? 0 : END_TOKEN;
+                cms_manager_config_unlock(s->m);
         }
+        if (why)
+                atomic_store(&s->ended, why);
+        return why != 0;
 }
 
 int cms_stream_should_stop(void *stream)
 {
         struct cms_stream *s = stream;
-        if (atomic_load(&s->m->draining))
+        if (atomic_load(&s->m->draining) || expired(s))
                 return 1;
         pthread_mutex_lock(&s->lock);
         bool gone = s->gone;
@@ -142,9 +180,11 @@ int cms_stream_should_stop(void *stream)
         return 0;
 }
 
-int cms_stream_emit(struct cms_stream *s, const char *event, json_object *data)
+/* final: the stream's last event (error or end), written even when a limit cut the stream. */
+static int emit(struct cms_stream *s, const char *event, json_object *data, bool final)
 {
-        const char *js = json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        const char *js = json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN |
+                                                                  JSON_C_TO_STRING_NOSLASHESCAPE);
         pthread_mutex_lock(&s->lock);
         while (!s->gone && s->buf.len - s->off > HIGH_WATER && !atomic_load(&s->m->draining)) {
                 struct timespec ts;
@@ -152,7 +192,7 @@ int cms_stream_emit(struct cms_stream *s, const char *event, json_object *data)
                 ts.tv_sec += 1;
                 pthread_cond_timedwait(&s->cond, &s->lock, &ts);
         }
-        int r = s->gone ? 1 : 0;
+        int r = s->gone || (!final && atomic_load(&s->ended)) ? 1 : 0;
         if (!r) {
                 if (s->off && s->off == s->buf.len) {
                         s->buf.len = s->off = 0;
@@ -170,6 +210,36 @@ int cms_stream_emit(struct cms_stream *s, const char *event, json_object *data)
         pthread_mutex_unlock(&s->lock);
         json_object_put(data);
         return r;
+}
+
+int cms_stream_emit(struct cms_stream *s, const char *event, json_object *data)
+{
+        return emit(s, event, data, false);
+}
+
+void cms_stream_finish(struct cms_stream *s, int rc, const struct cms_error *err,
+                       const char *reason)
+{
+        json_object *end = json_object_new_object();
+        bool shutdown = atomic_load(&s->m->draining);
+        if (rc < 0) {
+                json_object_object_add(end, "reason", json_object_new_string("error"));
+                json_object_object_add(end, "message", json_object_new_string(err->message));
+                emit(s, "error", end, true);
+        } else if ((!cms_stream_should_stop(s) || shutdown || atomic_load(&s->ended)) &&
+                   cms_stream_is_sse(s)) {
+                /* SSE gets an explicit end event; NDJSON readers see the stream close. */
+                int ended = atomic_load(&s->ended);
+                json_object_object_add(end, "reason",
+                                       json_object_new_string(shutdown ? "shutdown"
+                                                              : ended == END_DURATION
+                                                                  ? "max_stream_duration"
+                                                              : ended == END_TOKEN ? "token_removed"
+                                                                                   : reason));
+                emit(s, "end", end, true);
+        } else {
+                json_object_put(end);
+        }
 }
 
 static void *producer_main(void *arg)
@@ -205,19 +275,36 @@ int cms_stream_start(struct cms_request *r, enum cms_stream_format fmt, cms_stre
         s->ud = userdata;
         s->free_ud = free_ud;
         s->refs = 2; /* the response and the producer */
+        snprintf(s->token, sizeof(s->token), "%s", r->token_name);
+        const struct cms_config *c = cms_manager_config_rdlock(r->m);
+        int64_t max = c->max_streams, per_token = c->max_streams_per_token;
+        s->deadline_ms = cms_now_ms() + c->max_stream_duration_ms;
+        cms_manager_config_unlock(r->m);
+        const char *no = stream_admit(s, max, per_token);
+        if (no) {
+                s->refs = 0;
+                if (free_ud)
+                        free_ud(userdata);
+                pthread_cond_destroy(&s->cond);
+                pthread_mutex_destroy(&s->lock);
+                free(s);
+                cms_reply_errorf(r, 429, "too many open streams (%s); try again later", no);
+                return -EBUSY;
+        }
         const union MHD_ConnectionInfo *ci =
-                MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+            MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         s->fd = ci ? ci->connect_fd : -1;
         struct MHD_Response *resp =
-                MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, reader, s, reader_free);
+            MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, reader, s, reader_free);
         if (!resp) {
                 s->refs = 1;
                 stream_unref(s);
                 cms_reply_errorf(r, 500, "cannot create a stream");
                 return -ENOMEM;
         }
-        MHD_add_response_header(resp, "Content-Type", fmt == CMS_STREAM_SSE ? "text/event-stream"
-                                                                            : "application/x-ndjson");
+        MHD_add_response_header(resp, "Content-Type",
+                                fmt == CMS_STREAM_SSE ? "text/event-stream"
+                                                      : "application/x-ndjson");
         MHD_add_response_header(resp, "X-Accel-Buffering", "no");
         cms_reply_decorate(r, resp);
         pthread_attr_t attr;
@@ -250,8 +337,7 @@ enum cms_stream_format cms_stream_required(struct cms_request *r, const char *wh
 {
         enum cms_stream_format fmt = cms_stream_wanted(r);
         if (fmt == CMS_STREAM_NONE)
-                cms_reply_errorf(r, 400,
-                                 "%s needs Accept: text/event-stream or application/x-ndjson",
-                                 what);
+                cms_reply_errorf(
+                    r, 400, "%s needs Accept: text/event-stream or application/x-ndjson", what);
         return fmt;
 }

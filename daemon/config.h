@@ -49,6 +49,10 @@ struct cms_config {
         int64_t max_body;       /* bytes */
         int64_t max_build_context; /* bytes: the streamed body of POST /v1/images/build */
         int64_t max_connections;
+        int64_t max_connections_per_ip;
+        int64_t max_streams;           /* open streams (follows, events, monitor, progress) */
+        int64_t max_streams_per_token;
+        int64_t max_stream_duration_ms;
         int64_t request_timeout_ms;
         char *tls_cert, *tls_key, *tls_client_ca;
 };
@@ -92,6 +96,8 @@ const struct cms_policy *cms_config_policy(const struct cms_config *c, const cha
 /* The name of the policy a token works under. */
 const char *cms_token_policy(const struct cms_token *t);
 
+/* True while a token of that name is configured (streams of a removed token end). */
+bool cms_config_has_token(const struct cms_config *c, const char *name);
 /* The token bound to a client certificate with this SHA-256 (DER) that has no bearer secret, or
  * NULL. */
 const struct cms_token *cms_config_find_cert_token(const struct cms_config *c,

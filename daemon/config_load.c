@@ -267,6 +267,14 @@ const struct cms_token *cms_config_find_token(const struct cms_config *c, const 
         return hit;
 }
 
+bool cms_config_has_token(const struct cms_config *c, const char *name)
+{
+        for (size_t i = 0; c && name && i < c->n_tokens; i++)
+                if (!strcmp(c->tokens[i].name, name))
+                        return true;
+        return false;
+}
+
 const struct cms_token *cms_config_find_cert_token(const struct cms_config *c,
                                                    const unsigned char sha256[32])
 {

@@ -21,6 +21,7 @@ static const struct {
         {409, "conflict", EEXIST},
         {413, "payload_too_large", E2BIG},
         {415, "unsupported_media_type", EPROTO},
+        {429, "too_many_requests", EBUSY},
         {502, "engine_error", EIO},
         {503, "engine_unavailable", ECONNREFUSED},
         {504, "timeout", ETIMEDOUT},
@@ -48,7 +49,7 @@ int cms_err(struct cms_error *err, int status, const char *fmt, ...)
                 va_start(ap, fmt);
                 vsnprintf(err->message, sizeof(err->message), fmt, ap);
                 va_end(ap);
-                if (status == 503 && err->retry_after <= 0)
+                if ((status == 503 || status == 429) && err->retry_after <= 0)
                         err->retry_after = 5;
         }
         return -errnum;
