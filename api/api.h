@@ -7,6 +7,7 @@
  * replies and streams. Only files in api/ include it. */
 #pragma once
 
+#include <arpa/inet.h>
 #include <microhttpd.h>
 
 #include "daemon/manager.h"
@@ -66,6 +67,10 @@ struct cms_request {
         struct MHD_Response *pending;
         unsigned pending_status;
         char origin[256];       /* for CORS */
+        char id[24];            /* X-Request-Id, and in the audit trail */
+        char peer[INET6_ADDRSTRLEN + 16]; /* "127.0.0.1:54321", "[::1]:54321" or "unix" */
+        char deny_rule[32];     /* a policy_denied reply: its rule and field, for the audit */
+        char deny_field[256];
         char allow[128];        /* the Allow header of a 405 */
 };
 
@@ -240,6 +245,7 @@ void h_health(struct cms_request *r);
 void h_openapi(struct cms_request *r);
 void h_whoami(struct cms_request *r);
 void h_policy_list(struct cms_request *r);
+void h_audit(struct cms_request *r);
 void h_policy_check(struct cms_request *r);
 void h_system_info(struct cms_request *r);
 void h_system_prune(struct cms_request *r);

@@ -24,6 +24,32 @@ void h_whoami(struct cms_request *r)
         cms_reply_json(r, 200, o);
 }
 
+void h_audit(struct cms_request *r)
+{
+        struct cms_audit_filter f = {.token = cms_query(r, "token"), .route = cms_query(r, "route")};
+        int64_t status, limit;
+        const char *keys[] = {"since", "until"};
+        int64_t *vals[] = {&f.since_ms, &f.until_ms};
+        for (int i = 0; i < 2; i++) {
+                const char *v = cms_query(r, keys[i]);
+                if (v && cms_parse_time_ms(v, vals[i]) < 0) {
+                        cms_reply_errorf(r, 400, "%s: expected RFC 3339 or unix seconds, got '%.64s'",
+                                         keys[i], v);
+                        return;
+                }
+        }
+        if (cms_query_int(r, "status", 100, 599, 0, &status) < 0)
+                return;
+        if (cms_query_int(r, "limit", 1, 10000, 100, &limit) < 0)
+                return;
+        f.status = (int)status;
+        f.limit = (size_t)limit;
+        struct cms_error err = {0};
+        json_object *out = NULL;
+        int rc = cms_audit_list(r->m, &f, &out, &err);
+        cms_reply_result(r, rc, 200, out, &err);
+}
+
 void h_policy_list(struct cms_request *r)
 {
         struct cms_error err = {0};

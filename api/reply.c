@@ -1,6 +1,8 @@
 /* Replies: the JSON envelope of API.md, the error map, the common headers. Below it only
  * counters.c; what a handler reads from its request is request.c's. */
 #include "api.h"
+#include "daemon/log.h"
+#include "daemon/security/audit.h"
 
 static const char *const json_ctype = "application/json";
 
@@ -9,6 +11,8 @@ void cms_reply_decorate(struct cms_request *r, struct MHD_Response *resp)
         MHD_add_response_header(resp, "Server", "cmsd/" CMS_VERSION);
         MHD_add_response_header(resp, "Cache-Control", "no-store");
         MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+        if (r->id[0])
+                MHD_add_response_header(resp, "X-Request-Id", r->id);
         if (!r->origin[0])
                 return;
         const struct cms_config *c = cms_manager_config_rdlock(r->m);
@@ -30,11 +34,67 @@ void cms_reply_decorate(struct cms_request *r, struct MHD_Response *resp)
         }
 }
 
+/* Mutating requests, policy denials and failed authentications go to the audit trail. */
+static bool audited(const struct cms_request *r, int status)
+{
+        return status == 401 || r->deny_rule[0] ||
+               (strcmp(r->method, "GET") && strcmp(r->method, "HEAD") &&
+                strcmp(r->method, "OPTIONS"));
+}
+
+static json_object *str_or_null(const char *s)
+{
+        return s && *s ? json_object_new_string(s) : NULL;
+}
+
+/* Written before the reply is queued: no acknowledged change goes unrecorded. */
+static void audit(struct cms_request *r, int status)
+{
+        json_object *o = json_object_new_object(), *pol = json_object_new_object();
+        if (!o || !pol) {
+                json_object_put(o);
+                json_object_put(pol);
+                log_error("audit: out of memory; %s %s %d not recorded", r->method, r->id, status);
+                return;
+        }
+        json_object_object_add(o, "request_id", json_object_new_string(r->id));
+        json_object_object_add(o, "token", str_or_null(r->token_name));
+        json_object_object_add(o, "role", r->token_name[0]
+                                              ? json_object_new_string(cms_role_name(r->role))
+                                              : NULL);
+        json_object_object_add(o, "peer", json_object_new_string(r->peer));
+        json_object_object_add(o, "method", json_object_new_string(r->method));
+        json_object_object_add(o, "route", str_or_null(r->route ? r->route->name : NULL));
+        /* What it acted on: the path's {id}/{name}/{ref}, else the name a create gives. */
+        const char *target = r->n_params ? r->params[0] : NULL;
+        json_object *named = cms_json_get(r->json, "name");
+        if (!target && json_object_is_type(named, json_type_string))
+                target = json_object_get_string(named);
+        json_object_object_add(o, "target", str_or_null(target));
+        json_object_object_add(o, "status", json_object_new_int(status));
+        json_object_object_add(pol, "name", str_or_null(r->policy));
+        json_object_object_add(pol, "decision",
+                               json_object_new_string(r->deny_rule[0] ? "denied" : "allowed"));
+        if (r->deny_rule[0]) {
+                json_object_object_add(pol, "rule", json_object_new_string(r->deny_rule));
+                json_object_object_add(pol, "field", json_object_new_string(r->deny_field));
+        }
+        json_object_object_add(o, "policy", r->token_name[0] ? pol : NULL);
+        if (!r->token_name[0])
+                json_object_put(pol);
+        json_object_object_add(o, "duration_ms", json_object_new_int64(cms_now_ms() - r->start_ms));
+        if (cms_audit_write(r->m->audit, o) < 0)
+                log_error("audit: %s %s (%s) -> %d could not be recorded", r->method, r->url, r->id,
+                          status);
+}
+
 void cms_reply_queue(struct cms_request *r, int status, struct MHD_Response *resp)
 {
         r->status = status;
         r->replied = true;
         cms_http_count(r->route, r->method, status);
+        if (audited(r, status))
+                audit(r, status);
         if (r->async) {
                 r->pending = resp;
                 r->pending_status = (unsigned)status;
@@ -122,6 +182,8 @@ void cms_reply_error(struct cms_request *r, const struct cms_error *err)
         json_object_object_add(e, "message", json_object_new_string(err->message));
         json_object_object_add(e, "status", json_object_new_int(err->status));
         if (err->rule[0]) {
+                snprintf(r->deny_rule, sizeof(r->deny_rule), "%s", err->rule);
+                snprintf(r->deny_field, sizeof(r->deny_field), "%s", err->field);
                 json_object_object_add(e, "rule", json_object_new_string(err->rule));
                 json_object_object_add(e, "field", json_object_new_string(err->field));
         }

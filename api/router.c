@@ -10,6 +10,7 @@ static const struct cms_route routes[] = {
         OPEN_INLINE("GET", "/openapi.yaml", h_openapi, "openapi"),
         {"GET", "/v1/auth/whoami", h_whoami, CMS_ROLE_VIEWER, ROUTE_INLINE, "whoami"},
         {"GET", "/v1/policy", h_policy_list, CMS_ROLE_ADMIN, ROUTE_INLINE, "policy_list"},
+        {"GET", "/v1/audit", h_audit, CMS_ROLE_ADMIN, 0, "audit"},
         {"POST", "/v1/policy/check", h_policy_check, CMS_ROLE_OPERATOR, ROUTE_JSON_BODY,
          "policy_check"},
         {"GET", "/v1/system/info", h_system_info, CMS_ROLE_VIEWER, 0, "system_info"},

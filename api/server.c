@@ -292,6 +292,37 @@ static void request_dispatch(struct cms_request *r)
         }
 }
 
+/* "127.0.0.1:54321", "[::1]:54321", or "unix" for a unix-socket client. */
+static void peer_name(struct MHD_Connection *conn, char *out, size_t n)
+{
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+        char ip[INET6_ADDRSTRLEN] = "";
+        snprintf(out, n, "unix");
+        if (sa && sa->sa_family == AF_INET) {
+                const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+                inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
+                snprintf(out, n, "%s:%u", ip, ntohs(in->sin_port));
+        } else if (sa && sa->sa_family == AF_INET6) {
+                const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+                inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
+                snprintf(out, n, "[%s]:%u", ip, ntohs(in6->sin6_port));
+        }
+}
+
+/* The request's id (unique in this process, ordered) and who it comes from. */
+static void request_ids(struct cms_request *r)
+{
+        static atomic_uint_fast64_t counter;
+        static int64_t boot;
+        if (!boot)
+                boot = cms_wall_ms() / 1000;
+        uint64_t n = atomic_fetch_add(&counter, 1) + 1;
+        snprintf(r->id, sizeof(r->id), "%08" PRIx64 "-%06" PRIx64, (uint64_t)boot, n);
+        peer_name(r->conn, r->peer, sizeof(r->peer));
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
@@ -308,6 +339,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 r->start_ms = cms_now_ms();
                 r->url = strdup(url);
                 snprintf(r->method, sizeof(r->method), "%s", method);
+                request_ids(r);
                 cms_buf_init(&r->body, 1024 * 1024);
                 *con_cls = r;
                 atomic_fetch_add(&a->stats.in_flight, 1);
@@ -350,25 +382,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
 }
 
-/* "127.0.0.1:54321", "[::1]:54321", or "unix" for a unix-socket client. */
-static void peer_name(struct MHD_Connection *conn, char *out, size_t n)
-{
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-        char ip[INET6_ADDRSTRLEN] = "";
-        snprintf(out, n, "unix");
-        if (sa && sa->sa_family == AF_INET) {
-                const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-                inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
-                snprintf(out, n, "%s:%u", ip, ntohs(in->sin_port));
-        } else if (sa && sa->sa_family == AF_INET6) {
-                const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-                inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
-                snprintf(out, n, "[%s]:%u", ip, ntohs(in6->sin6_port));
-        }
-}
-
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -378,19 +391,19 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                 return;
         int64_t ms = cms_now_ms() - r->start_ms;
         const char *tok = r->token_name[0] ? r->token_name : "-";
-        char status[16], dur[24], path[1024], method[64], peer[INET6_ADDRSTRLEN + 16];
+        char status[16], dur[24], path[1024], method[64];
         snprintf(status, sizeof(status), "%d", r->status);
         snprintf(dur, sizeof(dur), "%" PRId64, ms);
         /* The decoded URL and method are the client's bytes: escaped, they cannot forge a line. */
         cms_log_escape(r->url, path, sizeof(path));
         cms_log_escape(r->method, method, sizeof(method));
-        peer_name(conn, peer, sizeof(peer));
         const struct cms_log_field f[] = {
                 {"METHOD", method},   {"PATH", path},       {"STATUS", status},
-                {"DURATION_MS", dur}, {"TOKEN_NAME", tok}, {"PEER", peer},
+                {"DURATION_MS", dur}, {"TOKEN_NAME", tok}, {"PEER", r->peer},
+                {"REQUEST_ID", r->id}, {"POLICY_RULE", r->deny_rule[0] ? r->deny_rule : "-"},
         };
         log_fields(CMS_LOG_INFO, f, ELEMENTSOF(f), "%s %s %d %" PRId64 "ms token=%s peer=%s%s",
-                   method, path, r->status, ms, tok, peer,
+                   method, path, r->status, ms, tok, r->peer,
                    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (client gone)");
         if (r->upload) /* its handler may still run: let it finish with the request */
                 cms_upload_client_gone(r->upload);

@@ -45,6 +45,8 @@ struct cms_config {
         int64_t sampler_interval_ms;
         int64_t sampler_history_ms;
         char *state_dir;
+        int64_t audit_max_size; /* rotate state_dir/audit.log past this */
+        int64_t audit_keep;     /* rotated audit files kept */
         enum cms_log_level log_level;
         int64_t max_body;       /* bytes */
         int64_t max_build_context; /* bytes: the streamed body of POST /v1/images/build */
@@ -74,6 +76,7 @@ struct cms_cli {
         const char *engine;
         const char *log_level;
         bool check_config, version, help;
+        const char *verify_audit; /* --verify-audit FILE */
 };
 
 /* Parses argv. -EINVAL with a message in cerr for an unknown flag or a missing argument. */

@@ -291,6 +291,7 @@ enum cli_opt {
         OPT_ENGINE,
         OPT_LOG_LEVEL,
         OPT_CHECK,
+        OPT_VERIFY_AUDIT,
         OPT_VERSION,
         OPT_HELP
 };
@@ -306,6 +307,7 @@ static const struct {
     {"engine", OPT_ENGINE, "URL", "auto, unix:///var/run/docker.sock or tcp://host:2376"},
     {"log-level", OPT_LOG_LEVEL, "LEVEL", "error, warn, info or debug"},
     {"check-config", OPT_CHECK, NULL, "validate the configuration and exit"},
+    {"verify-audit", OPT_VERIFY_AUDIT, "FILE", "check an audit log's hash chain and exit"},
     {"version", OPT_VERSION, NULL, "print the version and exit"},
     {"help", OPT_HELP, NULL, "show this help and exit"},
 };
@@ -354,6 +356,9 @@ static int cli_store(struct cms_cli *cli, enum cli_opt id, const char *v,
                 break;
         case OPT_CHECK:
                 cli->check_config = true;
+                break;
+        case OPT_VERIFY_AUDIT:
+                cli->verify_audit = v;
                 break;
         case OPT_VERSION:
                 cli->version = true;

@@ -4,6 +4,7 @@
 
 #include "log.h"
 #include "monitor/sampler.h"
+#include "security/audit.h"
 
 int cms_manager_new(struct cms_config *cfg, struct cms_manager **out, struct cms_error *err)
 {
@@ -26,6 +27,10 @@ int cms_manager_new(struct cms_config *cfg, struct cms_manager **out, struct cms
         struct cms_error serr = {0};
         if (cms_sampler_start(m->engine, cfg, &m->sampler, &serr) < 0)
                 log_warn("metrics sampler not running: %s", serr.message);
+        struct cms_error aerr = {0};
+        if (cms_audit_open(cfg->state_dir, cfg->audit_max_size, (int)cfg->audit_keep, &m->audit,
+                           &aerr) < 0)
+                log_error("no audit trail: %s", aerr.message);
         *out = m;
         return 0;
 }
@@ -38,6 +43,7 @@ void cms_manager_free(struct cms_manager *m)
         cms_sampler_stop(m->sampler);
         cms_housekeeping_stop(m->housekeeping);
         cms_engine_free(m->engine);
+        cms_audit_close(m->audit);
         cms_config_free(m->cfg);
         pthread_rwlock_destroy(&m->cfg_lock);
         pthread_mutex_destroy(&m->projects_mu);

@@ -19,6 +19,7 @@
 
 struct cms_housekeeping;
 struct cms_sampler;
+struct cms_audit;
 
 /* Who asks, as auth found them. The policy is looked up by name at each check, under the config
  * lock, so a reload applies at once; a token removed by a reload has no policy any more and is
@@ -33,6 +34,7 @@ struct cms_manager {
         struct cms_engine *engine;
         struct cms_housekeeping *housekeeping; /* engine re-probes, Podman's health checks */
         struct cms_sampler *sampler;           /* stats rings (monitor/); NULL if it failed */
+        struct cms_audit *audit;               /* state_dir/audit.log; NULL if it failed */
         pthread_rwlock_t cfg_lock;
         struct cms_config *cfg; /* swapped on reload, under cfg_lock */
         int64_t started_ms;     /* monotonic */
@@ -86,6 +88,18 @@ int cms_containers_policy_check(struct cms_manager *m, const struct cms_caller *
                                 json_object *config, json_object *denials, struct cms_error *err);
 int cms_projects_policy_check(struct cms_manager *m, const struct cms_caller *who,
                               json_object *body, json_object *denials, struct cms_error *err);
+
+/* ---- the audit trail (system.c; security/audit.c writes it) ---- */
+struct cms_audit_filter {
+        int64_t since_ms, until_ms; /* 0: none */
+        const char *token, *route;  /* NULL: any */
+        int status;                 /* 0: any */
+        size_t limit;
+};
+/* Records newest first: {"records": [...]} (across the rotated files). 503 when cmsd has no
+ * audit trail (state_dir not writable). */
+int cms_audit_list(struct cms_manager *m, const struct cms_audit_filter *f, json_object **out,
+                   struct cms_error *err);
 
 /* ---- the engine's events (system.c) ---- */
 struct cms_events_opts {

@@ -4,6 +4,7 @@
 
 #include "manager.h"
 #include "monitor/sampler.h"
+#include "security/audit.h"
 
 #define get cms_json_get
 
@@ -193,12 +194,6 @@ static const char *jstr(json_object *o, const char *k)
         return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 }
 
-static int64_t wall_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int64_t event_ms(json_object *ev)
 {
@@ -254,7 +249,7 @@ static int on_event_data(const char *data, size_t len, void *ud)
 static int events_should_stop(void *ud)
 {
         struct cms_events *e = ud;
-        if (e->until_ms && wall_ms() > e->until_ms + 1000)
+        if (e->until_ms && cms_wall_ms() > e->until_ms + 1000)
                 return 1;
         return e->should_stop ? e->should_stop(e->stop_ud) : atomic_load(&e->m->draining);
 }
@@ -294,7 +289,7 @@ static int events_path(struct cms_events *e, const struct cms_events_opts *o,
                 return r;
         int64_t since = o->since_ms, until = o->until_ms;
         if (!o->stream && !until)
-                until = wall_ms();
+                until = cms_wall_ms();
         if (!o->stream && !since)
                 since = until - 3600 * 1000;
         e->until_ms = until;
@@ -399,6 +394,49 @@ int cms_policy_check(struct cms_manager *m, const struct cms_caller *who, json_o
         json_object_object_add(o, "allowed",
                                json_object_new_boolean(json_object_array_length(denials) == 0));
         json_object_object_add(o, "denials", json_object_get(denials));
+        *out = o;
+        return 0;
+}
+
+/* ---- the audit trail ---- */
+
+struct audit_match {
+        const struct cms_audit_filter *f;
+        char since[40], until[40];
+};
+
+static bool audit_keep(json_object *rec, void *ud)
+{
+        struct audit_match *a = ud;
+        const struct cms_audit_filter *f = a->f;
+        const char *t = json_object_get_string(get(rec, "time"));
+        const char *tok = json_object_get_string(get(rec, "token"));
+        const char *route = json_object_get_string(get(rec, "route"));
+        /* The times are all RFC 3339 UTC with milliseconds: they compare as strings. */
+        if ((a->since[0] && (!t || strcmp(t, a->since) < 0)) ||
+            (a->until[0] && (!t || strcmp(t, a->until) > 0)))
+                return false;
+        if ((f->token && (!tok || strcmp(tok, f->token))) ||
+            (f->route && (!route || strcmp(route, f->route))))
+                return false;
+        return !f->status || json_object_get_int(get(rec, "status")) == f->status;
+}
+
+int cms_audit_list(struct cms_manager *m, const struct cms_audit_filter *f, json_object **out,
+                   struct cms_error *err)
+{
+        if (!m->audit)
+                return cms_err(err, 503, "no audit trail: state_dir/audit.log could not be opened");
+        struct audit_match a = {.f = f};
+        if (f->since_ms)
+                cms_format_time_ms(f->since_ms, a.since, sizeof(a.since));
+        if (f->until_ms)
+                cms_format_time_ms(f->until_ms, a.until, sizeof(a.until));
+        json_object *recs = cms_audit_query(m->audit, audit_keep, &a, f->limit);
+        if (!recs)
+                return cms_err(err, 500, "out of memory");
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "records", recs);
         *out = o;
         return 0;
 }

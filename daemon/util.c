@@ -435,6 +435,58 @@ char *cms_url_escape(const char *s)
         return out;
 }
 
+int cms_parse_time_ms(const char *s, int64_t *out)
+{
+        char *end;
+        if (!s || !*s)
+                return -EINVAL;
+        if (s[0] >= '0' && s[0] <= '9' && !strchr(s, '-')) {
+                errno = 0;
+                double v = strtod(s, &end);
+                if (*end || errno || v < 0 || v > 1e11)
+                        return -EINVAL;
+                *out = (int64_t)(v * 1000.0 + 0.5);
+                return 0;
+        }
+        struct tm tm = {0};
+        end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+        if (!end)
+                return -EINVAL;
+        int64_t ms = 0, scale = 100;
+        if (*end == '.')
+                for (end++; *end >= '0' && *end <= '9'; end++, scale /= 10)
+                        ms += (*end - '0') * scale;
+        int64_t off = 0;
+        if (*end == '+' || *end == '-') {
+                int hh, mm, n = 0;
+                if (sscanf(end + 1, "%2d:%2d%n", &hh, &mm, &n) != 2 || n != 5 || end[6] ||
+                    hh > 23 || mm > 59)
+                        return -EINVAL;
+                off = (int64_t)(hh * 3600 + mm * 60) * (*end == '+' ? 1 : -1);
+        } else if (strcmp(end, "Z") && strcmp(end, "z")) {
+                return -EINVAL;
+        }
+        *out = ((int64_t)timegm(&tm) - off) * 1000 + ms;
+        return 0;
+}
+
+void cms_format_time_ms(int64_t ms, char *buf, size_t n)
+{
+        time_t t = (time_t)(ms / 1000);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        char base[24];
+        strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(buf, n, "%s.%03dZ", base, (int)(ms % 1000));
+}
+
+int64_t cms_wall_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 struct timespec cms_deadline(clockid_t clock, int64_t ms)
 {
         struct timespec ts;

@@ -124,6 +124,12 @@ int cms_json_get_string(json_object *o, const char *what, const char *key, const
 
 /* Percent-encodes everything but unreserved characters (RFC 3986); NULL on OOM. */
 char *cms_url_escape(const char *s);
+/* "since" values: RFC 3339 (fraction and offset allowed) or unix seconds (a fraction allowed). */
+int cms_parse_time_ms(const char *s, int64_t *out);
+/* RFC 3339 UTC with milliseconds: "2026-11-29T02:25:21.339Z" (buf of 32). */
+void cms_format_time_ms(int64_t ms, char *buf, size_t n);
+/* The wall clock in milliseconds since the epoch. */
+int64_t cms_wall_ms(void);
 /* The absolute time ms from now on clock (for pthread_cond_timedwait). */
 struct timespec cms_deadline(clockid_t clock, int64_t ms);
 /* pthread_cond_timedwait for at most ms from now (a CLOCK_REALTIME condition variable). */

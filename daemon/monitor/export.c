@@ -404,16 +404,6 @@ int cms_json_quote(struct cms_buf *out, const char *s)
         return r < 0 ? r : cms_buf_append(out, "\"", 1);
 }
 
-void cms_format_time_ms(int64_t ms, char *buf, size_t n)
-{
-        time_t t = (time_t)(ms / 1000);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        char base[24];
-        strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(buf, n, "%s.%03dZ", base, (int)(ms % 1000));
-}
-
 int cms_export_json_meta(struct cms_buf *out, const struct cms_ctr_info *c)
 {
         int r = put(out, "\"id\":");
@@ -498,41 +488,6 @@ int cms_export_json_series(struct cms_buf *out, const struct cms_ctr_info *c,
         r = r ?: put(out, ",\"points\":");
         r = r ?: cms_export_json_points(out, snap, since_ms, max_points, newest_ms);
         return r ?: put(out, "}");
-}
-
-int cms_parse_time_ms(const char *s, int64_t *out)
-{
-        char *end;
-        if (!s || !*s)
-                return -EINVAL;
-        if (s[0] >= '0' && s[0] <= '9' && !strchr(s, '-')) {
-                errno = 0;
-                double v = strtod(s, &end);
-                if (*end || errno || v < 0 || v > 1e11)
-                        return -EINVAL;
-                *out = (int64_t)(v * 1000.0 + 0.5);
-                return 0;
-        }
-        struct tm tm = {0};
-        end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-        if (!end)
-                return -EINVAL;
-        int64_t ms = 0, scale = 100;
-        if (*end == '.')
-                for (end++; *end >= '0' && *end <= '9'; end++, scale /= 10)
-                        ms += (*end - '0') * scale;
-        int64_t off = 0;
-        if (*end == '+' || *end == '-') {
-                int hh, mm, n = 0;
-                if (sscanf(end + 1, "%2d:%2d%n", &hh, &mm, &n) != 2 || n != 5 || end[6] ||
-                    hh > 23 || mm > 59)
-                        return -EINVAL;
-                off = (int64_t)(hh * 3600 + mm * 60) * (*end == '+' ? 1 : -1);
-        } else if (strcmp(end, "Z") && strcmp(end, "z")) {
-                return -EINVAL;
-        }
-        *out = ((int64_t)timegm(&tm) - off) * 1000 + ms;
-        return 0;
 }
 
 static int json_net(struct cms_buf *out, const struct cms_ctr_info *c)

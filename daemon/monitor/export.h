@@ -79,8 +79,6 @@ int cms_export_json_series(struct cms_buf *out, const struct cms_ctr_info *c,
 /* Just the points array of the above: "[...]". */
 int cms_export_json_points(struct cms_buf *out, const struct cms_ring_snap *snap, int64_t since_ms,
                            size_t max_points, int64_t *newest_ms);
-/* "since" values: RFC 3339 (fraction and offset allowed) or unix seconds (a fraction allowed). */
-int cms_parse_time_ms(const char *s, int64_t *out);
 /* The latest sample in full (absolute counters, rates, interfaces, limits) as a JSON object,
  * or null when there is none. */
 int cms_export_json_latest(struct cms_buf *out, const struct cms_ctr_info *c);
@@ -91,5 +89,3 @@ int cms_export_json_point(struct cms_buf *out, const struct cms_sample *prev,
                           const struct cms_sample *cur);
 /* A JSON string literal. */
 int cms_json_quote(struct cms_buf *out, const char *s);
-/* RFC 3339 UTC with milliseconds: "2026-11-29T02:25:21.339Z" (buf of 32). */
-void cms_format_time_ms(int64_t ms, char *buf, size_t n);

@@ -17,12 +17,6 @@
 #define ENGINE_RETRY_MS 60000
 #define FANOUT          16
 
-static int64_t wall_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void store(struct cms_sampler *s, struct cms_sampler_ctr *c, const struct cms_sample *smp,
                   const struct cms_netdev *ifs, size_t n_ifs, bool engine);
@@ -76,7 +70,7 @@ static int sample_one(struct cms_sampler *s, struct cms_sampler_ctr *c, bool eng
 {
         memset(smp, 0, sizeof(*smp));
         *n_ifs = 0;
-        smp->t_ms = wall_ms();
+        smp->t_ms = cms_wall_ms();
         int r;
         if (!engine) {
                 r = cms_cgroup_read(c->cg, smp);
