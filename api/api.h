@@ -212,6 +212,18 @@ void cms_upload_claim(struct cms_upload *u);
 void cms_upload_release(struct cms_upload *u);
 ssize_t cms_upload_read(char *buf, size_t max, void *userdata);
 
+/* ---- deadline.c: limits.header_deadline ---- */
+struct cms_deadlines;
+int cms_deadlines_new(struct cms_manager *m, struct cms_deadlines **out);
+/* After every listener has stopped. */
+void cms_deadlines_free(struct cms_deadlines *d);
+/* MHD_OPTION_NOTIFY_CONNECTION's callback; cls: the deadlines. */
+void cms_deadlines_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code);
+/* A request's headers are in (its first access-handler call) / it was answered. */
+void cms_deadlines_headers_in(struct MHD_Connection *c);
+void cms_deadlines_request_done(struct MHD_Connection *c);
+
 /* ---- workers.c: the threads that run blocking handlers ---- */
 struct cms_workers;
 int cms_workers_new(unsigned n, struct cms_workers **out);

@@ -32,6 +32,7 @@ struct cms_api {
         size_t n;
         struct cms_api_stats stats;
         struct cms_workers *workers;
+        struct cms_deadlines *deadlines;
         char *tls_cert, *tls_key, *tls_ca; /* file contents, kept for MHD's lifetime */
 };
 
@@ -340,6 +341,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 r->url = strdup(url);
                 snprintf(r->method, sizeof(r->method), "%s", method);
                 request_ids(r);
+                cms_deadlines_headers_in(conn);
                 cms_buf_init(&r->body, 1024 * 1024);
                 *con_cls = r;
                 atomic_fetch_add(&a->stats.in_flight, 1);
@@ -405,6 +407,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         log_fields(CMS_LOG_INFO, f, ELEMENTSOF(f), "%s %s %d %" PRId64 "ms token=%s peer=%s%s",
                    method, path, r->status, ms, tok, r->peer,
                    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (client gone)");
+        cms_deadlines_request_done(conn);
         if (r->upload) /* its handler may still run: let it finish with the request */
                 cms_upload_client_gone(r->upload);
         atomic_fetch_sub(&a->stats.in_flight, 1);
@@ -540,6 +543,7 @@ static int serve_fd(struct cms_api *a, const struct cms_config *c, int fd, bool 
                 {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)(c->request_timeout_ms / 1000), NULL},
                 {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 128 * 1024, NULL},
                 {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, a},
+                {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)cms_deadlines_notify, a->deadlines},
                 /* The TLS options come last: the first one that does not apply ends the list. TLS
                  * 1.2 at the least: 1.0 and 1.1 are refused at the handshake. */
                 {tls ? MHD_OPTION_HTTPS_PRIORITIES : MHD_OPTION_END, 0,
@@ -655,8 +659,13 @@ int cms_api_start(struct cms_manager *m, struct cms_api **out, struct cms_error 
         size_t n_routes;
         const struct cms_route *routes = cms_router_table(&n_routes);
         cms_http_counters_init(routes, n_routes);
+        if (cms_deadlines_new(m, &a->deadlines) < 0) {
+                free(a);
+                return cms_err(err, 500, "cannot start the header-deadline thread");
+        }
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
         if (cms_workers_new(ncpu > 2 ? (unsigned)ncpu * 8 : 16, &a->workers) < 0) {
+                cms_deadlines_free(a->deadlines);
                 free(a);
                 return cms_err(err, 500, "out of memory");
         }
@@ -723,6 +732,7 @@ void cms_api_stop(struct cms_api *a)
                         free(a->ls[i].unix_path);
                 }
         }
+        cms_deadlines_free(a->deadlines);
         free(a->tls_cert);
         free(a->tls_key);
         free(a->tls_ca);

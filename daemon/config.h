@@ -56,6 +56,7 @@ struct cms_config {
         int64_t max_streams_per_token;
         int64_t max_stream_duration_ms;
         int64_t request_timeout_ms;
+        int64_t header_deadline_ms;    /* a request's headers must be in within this */
         char *tls_cert, *tls_key, *tls_client_ca;
 };
 

@@ -11,7 +11,7 @@ limits_cmsd() { # limits_cmsd DURATION [EXTRA-TOKEN-LINE]
         local conf="$T_TMP/cmsd.yaml" port
         port=$(free_port)
         write_config "$conf" "$port" "unix://$ENGINE_SOCK"
-        sed -i "s/^limits: .*/limits: {max_body: 1m, max_streams: 3, max_streams_per_token: 2, max_stream_duration: $1, max_connections_per_ip: 8}/" "$conf"
+        sed -i "s/^limits: .*/limits: {max_body: 1m, max_streams: 3, max_streams_per_token: 2, max_stream_duration: $1, max_connections_per_ip: 8, header_deadline: 2s}/" "$conf"
         [ -z "${2-}" ] || sed -i "/^tokens:/a\\
 $2" "$conf"
         CONF=$conf
@@ -102,6 +102,40 @@ EOF
         stop_cmsd
 }
 
+# A client that sends its headers a byte at a time is cut off at limits.header_deadline (2 s
+# here) although it never goes idle; /v1/health answers meanwhile.
+slow_headers() {
+        limits_cmsd 60s
+        python3 - "${MY_URL##*:}" >"$T_TMP/slow" 2>&1 <<'PY' &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+t0 = time.time()
+head = b"GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200
+for b in head:
+    try:
+        s.sendall(bytes([b]))
+    except OSError:
+        print("cut after %.1f s" % (time.time() - t0))
+        sys.exit(0)
+    time.sleep(0.3)
+    if time.time() - t0 > 30:
+        break
+print("never cut (%.1f s)" % (time.time() - t0))
+PY
+        echo $! >>"$T_TMP/pids"
+        local slow=$!
+        sleep 1
+        health_ok "a slow client sends its headers"
+        wait_for "! kill -0 $slow 2>/dev/null" 40 || fail "the slow client is still sending"
+        grep -Eq '^cut after [2-5]\.' "$T_TMP/slow" || fail "slow headers: $(cat "$T_TMP/slow")"
+        health_ok "after the slow client"
+        # A keep-alive client with requests in quick succession is not affected.
+        curl -sf -o /dev/null -o /dev/null --max-time 10 "$MY_URL/v1/health" "$MY_URL/v1/health" ||
+                fail "keep-alive requests failed"
+        stop_cmsd
+}
+
+t slow_headers slow_headers
 t stream_caps stream_caps
 t stream_duration stream_duration
 t reload_removes_token reload_removes_token
