@@ -120,7 +120,7 @@ one_row() {
         esac
         [ "$want" = ok ] || engine_gone "$name" || fail "denied deploy of $name left it on the engine"
         # a compose file
-        proj=$(unique proj | tr -d -- '-' | tr 'A-Z' 'a-z')
+        proj=$(unique proj)
         body=$(jq -cn --arg y "$(compose_yaml "$lines")" --arg n "$proj" '{name: $n, compose: $y}')
         api POST /v1/projects "$body" "$tok"
         case "$want" in
@@ -154,7 +154,7 @@ table() {
 # volumes with driver options. Each denied as a whole before anything is made.
 compose_only() {
         local proj y body
-        proj=$(unique cproj | tr -d -- '-')
+        proj=$(unique cproj)
         while IFS='|' read -r tok extra rule field; do
                 [ -n "$tok" ] || continue
                 y=$(printf 'services:\n  web:\n    image: %s\n    command: ["sleep", "600"]\n%b\n' \
@@ -188,13 +188,16 @@ EOF
         engine_inspect "$proj-web-1"
         expect_engine '.Config.Env | index("A=1") != null' "env_file's A=1 in the container"
         # service:x joins a container of the same project: allowed for restricted.
-        proj=$(unique sproj | tr -d -- '-')
+        proj=$(unique sproj)
         y=$(printf 'services:\n  db:\n    image: %s\n    command: ["sleep", "600"]\n  web:\n    image: %s\n    command: ["sleep", "600"]\n    network_mode: "service:db"\n' "$IMG" "$IMG")
         body=$(jq -cn --arg y "$y" --arg n "$proj" '{name: $n, compose: $y}')
         api POST /v1/projects "$body" "$TOK_OPERATOR"
         expect_ok 201
         engine_inspect "$proj-web-1"
         api POST "/v1/projects/$proj/down" '{}' "$TOK_OPERATOR"
+        expect_ok
+        engine_gone "$proj-web-1" || fail "down left $proj-web-1"
+        engine_gone "$proj-db-1" || fail "down left $proj-db-1"
 }
 
 volumes_networks() {
@@ -289,7 +292,7 @@ redaction() {
         api GET "/v1/images/$IMG" "" "$TOK_VIEWER"
         expect_ok
         expect_jq '[(.data.raw.Config.Env // [])[] | select(contains("=") and (endswith("=<redacted>") | not))] == []'
-        proj=$(unique rproj | tr -d -- '-')
+        proj=$(unique rproj)
         y=$(printf 'services:\n  web:\n    image: %s\n    command: ["sleep", "600"]\n    environment: {API_KEY: s3cret}\n    env_file: [%s]\n    build: {context: %s, args: {TOKEN: b1ld}}\n' \
                 "$IMG" "$POLICY_DIR/ok.env" "$POLICY_DIR/ctx")
         body=$(jq -cn --arg y "$y" --arg n "$proj" '{name: $n, compose: $y}')
