@@ -226,8 +226,9 @@ void cms_deadlines_request_done(struct MHD_Connection *c);
 
 /* ---- workers.c: the threads that run blocking handlers ---- */
 struct cms_workers;
-int cms_workers_new(unsigned n, struct cms_workers **out);
-/* Runs fn(arg) on an idle worker, or on a thread of its own when none is idle. */
+int cms_workers_new(unsigned n, unsigned max_extra, struct cms_workers **out);
+/* Runs fn(arg) on an idle worker, or on a thread of its own when none is idle (at most max_extra
+ * of those at once: -EBUSY past that). */
 int cms_workers_submit(struct cms_workers *w, void (*fn)(void *), void *arg);
 /* Waits for the running jobs, then stops the workers. */
 void cms_workers_free(struct cms_workers *w);

@@ -664,7 +664,9 @@ int cms_api_start(struct cms_manager *m, struct cms_api **out, struct cms_error 
                 return cms_err(err, 500, "cannot start the header-deadline thread");
         }
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        if (cms_workers_new(ncpu > 2 ? (unsigned)ncpu * 8 : 16, &a->workers) < 0) {
+        /* 16 workers (8 a core on bigger hosts), and at most 256 more threads for slow requests
+         * at once: past that a request gets 503 with Retry-After. */
+        if (cms_workers_new(ncpu > 2 ? (unsigned)ncpu * 8 : 16, 256, &a->workers) < 0) {
                 cms_deadlines_free(a->deadlines);
                 free(a);
                 return cms_err(err, 500, "out of memory");

@@ -1,7 +1,9 @@
 /* The threads that run blocking handlers. A fixed set of workers takes jobs from a queue, so
  * an ordinary request costs no thread creation; when every worker is busy (a few slow stops or
  * deploys waiting for health), a job gets a thread of its own instead of waiting behind them,
- * so slow requests never starve quick ones. */
+ * so slow requests never starve quick ones; those extra threads are capped, and past the cap a
+ * job is refused (the caller answers 503 with Retry-After) rather than the process growing
+ * threads without bound. */
 #include <pthread.h>
 
 #include "api.h"
@@ -17,6 +19,7 @@ struct cms_workers {
         pthread_cond_t cond;
         struct job *head, *tail;
         unsigned idle, queued, n;
+        unsigned extra, max_extra; /* threads of their own running now, and the cap */
         bool stop;
         pthread_t *threads;
 };
@@ -47,7 +50,7 @@ static void *worker_main(void *arg)
         return NULL;
 }
 
-int cms_workers_new(unsigned n, struct cms_workers **out)
+int cms_workers_new(unsigned n, unsigned max_extra, struct cms_workers **out)
 {
         struct cms_workers *w = calloc(1, sizeof(*w));
         if (!w || !(w->threads = calloc(n, sizeof(*w->threads)))) {
@@ -56,6 +59,7 @@ int cms_workers_new(unsigned n, struct cms_workers **out)
         }
         pthread_mutex_init(&w->lock, NULL);
         pthread_cond_init(&w->cond, NULL);
+        w->max_extra = max_extra;
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setstacksize(&attr, 512 * 1024);
@@ -70,6 +74,7 @@ int cms_workers_new(unsigned n, struct cms_workers **out)
 struct solo {
         void (*fn)(void *);
         void *arg;
+        struct cms_workers *w;
 };
 
 static void *solo_main(void *arg)
@@ -77,6 +82,10 @@ static void *solo_main(void *arg)
         struct solo s = *(struct solo *)arg;
         free(arg);
         s.fn(s.arg);
+        pthread_mutex_lock(&s.w->lock);
+        s.w->extra--;
+        pthread_cond_broadcast(&s.w->cond);
+        pthread_mutex_unlock(&s.w->lock);
         return NULL;
 }
 
@@ -98,11 +107,20 @@ int cms_workers_submit(struct cms_workers *w, void (*fn)(void *), void *arg)
                         return 0;
                 }
         }
+        if (w->extra >= w->max_extra) {
+                pthread_mutex_unlock(&w->lock);
+                return -EBUSY;
+        }
+        w->extra++;
         pthread_mutex_unlock(&w->lock);
         struct solo *s = malloc(sizeof(*s));
-        if (!s)
+        if (!s) {
+                pthread_mutex_lock(&w->lock);
+                w->extra--;
+                pthread_mutex_unlock(&w->lock);
                 return -ENOMEM;
-        *s = (struct solo){fn, arg};
+        }
+        *s = (struct solo){fn, arg, w};
         pthread_attr_t attr;
         pthread_t t;
         pthread_attr_init(&attr);
@@ -112,6 +130,9 @@ int cms_workers_submit(struct cms_workers *w, void (*fn)(void *), void *arg)
         pthread_attr_destroy(&attr);
         if (r != 0) {
                 free(s);
+                pthread_mutex_lock(&w->lock);
+                w->extra--;
+                pthread_mutex_unlock(&w->lock);
                 return -r;
         }
         return 0;
@@ -124,6 +145,8 @@ void cms_workers_free(struct cms_workers *w)
         pthread_mutex_lock(&w->lock);
         w->stop = true;
         pthread_cond_broadcast(&w->cond);
+        while (w->extra) /* threads of their own still touch w on their way out */
+                pthread_cond_wait(&w->cond, &w->lock);
         pthread_mutex_unlock(&w->lock);
         for (unsigned i = 0; i < w->n; i++)
                 pthread_join(w->threads[i], NULL);
