@@ -166,6 +166,10 @@ enum cms_stream_format cms_stream_wanted(struct cms_request *r);
 /* The same for a request that only makes sense as a stream (what says which part of it): a 400
  * naming the Accept values and CMS_STREAM_NONE when it asked for none. */
 enum cms_stream_format cms_stream_required(struct cms_request *r, const char *what);
+/* The start of a follow=true: a stream format (400 without one), and the path's {id} resolved
+ * by probe first, so that an unknown one is a plain 404 rather than a stream. CMS_STREAM_NONE
+ * when it replied. */
+enum cms_stream_format cms_follow_begin(struct cms_request *r, cms_call_id probe);
 typedef void (*cms_stream_producer)(struct cms_stream *s, void *userdata);
 /* Suspends the request and runs producer in its own thread; the producer emits events and
  * returns; userdata is freed with free_ud after the producer returns. */

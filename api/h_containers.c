@@ -148,16 +148,9 @@ void h_container_logs(struct cms_request *r)
                 return;
         struct cms_error err = {0};
         if (o.follow) {
-                enum cms_stream_format fmt = cms_stream_required(r, "follow=true");
+                enum cms_stream_format fmt = cms_follow_begin(r, cms_containers_inspect);
                 if (fmt == CMS_STREAM_NONE)
                         return;
-                /* Resolve the container first so an unknown id is a plain 404, not a stream. */
-                json_object *probe = NULL;
-                if (cms_containers_inspect(r->m, r->params[0], &probe, &err) < 0) {
-                        cms_reply_error(r, &err);
-                        return;
-                }
-                json_object_put(probe);
                 struct follow *f = calloc(1, sizeof(*f));
                 if (!f || !(f->id = strdup(r->params[0]))) {
                         free(f);

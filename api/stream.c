@@ -341,3 +341,18 @@ enum cms_stream_format cms_stream_required(struct cms_request *r, const char *wh
                     r, 400, "%s needs Accept: text/event-stream or application/x-ndjson", what);
         return fmt;
 }
+
+enum cms_stream_format cms_follow_begin(struct cms_request *r, cms_call_id probe)
+{
+        enum cms_stream_format fmt = cms_stream_required(r, "follow=true");
+        if (fmt == CMS_STREAM_NONE)
+                return fmt;
+        struct cms_error err = {0};
+        json_object *found = NULL;
+        if (probe(r->m, r->params[0], &found, &err) < 0) {
+                cms_reply_error(r, &err);
+                return CMS_STREAM_NONE;
+        }
+        json_object_put(found);
+        return fmt;
+}
