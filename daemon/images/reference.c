@@ -147,7 +147,7 @@ static int split_name(const char *name, struct cms_image_ref *out, const char *s
                         break;
                 c = e + 1;
         }
-        snprintf(out->path, sizeof(out->path), "%s", path);
+        snprintf(out->path, sizeof(out->path), "%.*s", (int)sizeof(out->path) - 1, path);
         return 0;
 }
 
@@ -179,7 +179,8 @@ int cms_image_ref_parse(const char *s, struct cms_image_ref *out, struct cms_err
                                        "image reference '%.200s': invalid digest '%.100s' "
                                        "(expected algorithm:hex, e.g. sha256:<64 hex>)",
                                        s, at + 1);
-                snprintf(out->digest, sizeof(out->digest), "%s", at + 1);
+                snprintf(out->digest, sizeof(out->digest), "%.*s", (int)sizeof(out->digest) - 1,
+                         at + 1);
         }
         char *colon = tag_colon(buf);
         if (colon) {
@@ -189,7 +190,7 @@ int cms_image_ref_parse(const char *s, struct cms_image_ref *out, struct cms_err
                                        "image reference '%.200s': invalid tag '%.130s' "
                                        "(up to 128 of [A-Za-z0-9_.-], not starting with . or -)",
                                        s, colon + 1);
-                snprintf(out->tag, sizeof(out->tag), "%s", colon + 1);
+                snprintf(out->tag, sizeof(out->tag), "%.*s", (int)sizeof(out->tag) - 1, colon + 1);
         }
         if (!*buf)
                 return cms_err(err, 400, "image reference '%.200s': no repository name", s);
