@@ -249,6 +249,7 @@ static void handler_job(void *arg)
 
 static void request_dispatch(struct cms_request *r)
 {
+        cms_deadlines_headers_in(r->conn); /* the whole request is in */
         if (r->body_too_large) {
                 cms_reply_errorf(r, 413, "request body exceeds the limit of %zu bytes",
                                  r->body.max);
@@ -341,7 +342,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 r->url = strdup(url);
                 snprintf(r->method, sizeof(r->method), "%s", method);
                 request_ids(r);
-                cms_deadlines_headers_in(conn);
                 cms_buf_init(&r->body, 1024 * 1024);
                 *con_cls = r;
                 atomic_fetch_add(&a->stats.in_flight, 1);
@@ -349,6 +349,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 if (!r->url)
                         return MHD_NO;
                 request_begin(r);
+                /* The header deadline covers a JSON body too (it is small); a build context
+                 * streams for as long as it is big, so its clock stops with the headers. */
+                if (r->replied || r->upload || !r->route || !(r->route->flags & ROUTE_JSON_BODY))
+                        cms_deadlines_headers_in(conn);
                 return MHD_YES;
         }
         if (r->upload) {

@@ -102,8 +102,8 @@ EOF
         stop_cmsd
 }
 
-# A client that sends its headers a byte at a time is cut off at limits.header_deadline (2 s
-# here) although it never goes idle; /v1/health answers meanwhile.
+# A client that sends its headers (or a JSON body) a byte at a time is cut off at
+# limits.header_deadline (2 s here) although it never goes idle; /v1/health answers meanwhile.
 slow_headers() {
         limits_cmsd 60s
         python3 - "${MY_URL##*:}" >"$T_TMP/slow" 2>&1 <<'PY' &
@@ -129,6 +129,30 @@ PY
         wait_for "! kill -0 $slow 2>/dev/null" 40 || fail "the slow client is still sending"
         grep -Eq '^cut after [2-5]\.' "$T_TMP/slow" || fail "slow headers: $(cat "$T_TMP/slow")"
         health_ok "after the slow client"
+        # The same for a JSON body sent a byte at a time after quick headers.
+        python3 - "${MY_URL##*:}" "$TOK_OPERATOR" >"$T_TMP/slowbody" 2>&1 <<'PY' &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+body = b'{"image": "x/y:1", "labels": {"a": "' + b"b" * 400 + b'"}}'
+s.sendall(b"POST /v1/policy/check HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+          sys.argv[2].encode() + b"\r\nContent-Type: application/json\r\nContent-Length: " +
+          str(len(body)).encode() + b"\r\n\r\n")
+t0 = time.time()
+for b in body:
+    try:
+        s.sendall(bytes([b]))
+    except OSError:
+        print("cut after %.1f s" % (time.time() - t0))
+        sys.exit(0)
+    time.sleep(0.3)
+    if time.time() - t0 > 30:
+        break
+print("never cut (%.1f s)" % (time.time() - t0))
+PY
+        echo $! >>"$T_TMP/pids"
+        slow=$!
+        wait_for "! kill -0 $slow 2>/dev/null" 40 || fail "the slow body is still being sent"
+        grep -Eq '^cut after [2-5]\.' "$T_TMP/slowbody" || fail "slow body: $(cat "$T_TMP/slowbody")"
         # A keep-alive client with requests in quick succession is not affected.
         curl -sf -o /dev/null -o /dev/null --max-time 10 "$MY_URL/v1/health" "$MY_URL/v1/health" ||
                 fail "keep-alive requests failed"
