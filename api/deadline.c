@@ -1,8 +1,9 @@
 /* The header deadline. libmicrohttpd's connection timeout is an idle timeout: a client that
  * sends its headers a byte at a time keeps a connection (and its slot) for ever. Here every
  * connection is tracked from its start, and again from the end of each request it served; one
- * whose next request's headers (TLS handshake included) are not in within limits.header_deadline
- * is shut down by a reaper thread. The socket is only shut down, never closed here:
+ * whose request's headers (TLS handshake included) are not in within limits.header_deadline is
+ * shut down by a reaper thread. A kept-alive connection waiting for its next request gets
+ * limits.request_timeout instead (clients reuse them between polls). The socket is only shut down, never closed here:
  * libmicrohttpd sees the read fail and closes it as its own. */
 #include <pthread.h>
 #include <sys/socket.h>
@@ -13,6 +14,7 @@ struct track {
         struct track *prev, *next;
         int fd;
         atomic_int_fast64_t waiting_since; /* ms; 0 while a request is being served */
+        atomic_bool served;                /* it answered a request before: kept alive */
         bool cut;
 };
 
@@ -32,11 +34,13 @@ static void *reaper_main(void *arg)
         while (!d->stop) {
                 const struct cms_config *c = cms_manager_config_rdlock(d->m);
                 int64_t deadline = c->header_deadline_ms;
+                int64_t kept = c->request_timeout_ms > deadline ? c->request_timeout_ms : deadline;
                 cms_manager_config_unlock(d->m);
                 int64_t now = cms_now_ms();
                 for (struct track *t = d->list; t; t = t->next) {
                         int64_t since = atomic_load(&t->waiting_since);
-                        if (!t->cut && since && now - since > deadline) {
+                        int64_t limit = atomic_load(&t->served) ? kept : deadline;
+                        if (!t->cut && since && now - since > limit) {
                                 t->cut = true;
                                 shutdown(t->fd, SHUT_RDWR);
                         }
@@ -139,6 +143,8 @@ void cms_deadlines_headers_in(struct MHD_Connection *c)
 void cms_deadlines_request_done(struct MHD_Connection *c)
 {
         struct track *t = track_of(c);
-        if (t)
-                atomic_store(&t->waiting_since, cms_now_ms());
+        if (!t)
+                return;
+        atomic_store(&t->served, true);
+        atomic_store(&t->waiting_since, cms_now_ms());
 }
