@@ -362,8 +362,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (*upload_size) {
                 if (!r->replied && !r->body_too_large &&
                     cms_buf_append(&r->body, upload, *upload_size) < 0) {
-                        /* Over the cap: answer now instead of reading on for as long as the
-                         * client cares to send; the connection closes after the reply. */
                         r->body_too_large = true;
                         cms_buf_free(&r->body);
                 }
