@@ -294,6 +294,12 @@ journald_fields() {
         [[ "$req" =~ \|CODE_LINE=[0-9]+\| ]] || fail "access entry lacks CODE_LINE: $req"
         req=$(grep 'MESSAGE=GET /v1/auth/whoami 401' "$JOURNAL" | head -n 1)
         [[ "$req" == *"|STATUS=401|"* && "$req" == *"|TOKEN_NAME=-|"* ]] || fail "401 entry: $req"
+        # The failed authentication is an audit record, in the journal too, with its fields.
+        req=$(grep '|AUDIT=1|' "$JOURNAL" | grep '|STATUS=401|' | head -n 1)
+        for f in 'ROUTE=whoami' 'METHOD=GET' 'TOKEN_NAME=-' 'POLICY_DECISION=allowed'; do
+                [[ "$req" == *"|$f|"* ]] || fail "audit journal entry lacks $f: $req"
+        done
+        [[ "$req" =~ \|REQUEST_ID=[0-9a-f]+-[0-9a-f]+\| ]] || fail "audit entry lacks REQUEST_ID: $req"
         # A warning keeps its priority and its source location.
         grep 'MESSAGE=engine unix://.* is not answering' "$JOURNAL" |
                 grep -Eq '\|PRIORITY=4\|.*\|CODE_FILE=daemon/main\.c\|CODE_LINE=[0-9]+\|' ||
