@@ -53,28 +53,63 @@ static char *slurp(const char *path, size_t *len)
         return cms_buf_take(&b);
 }
 
-/* The chain's state after the last complete line of path: 1 when there was one. */
+/* The last size - off bytes of path into a buffer (NUL-terminated); NULL when unreadable. */
+static char *read_tail(int fd, off_t off, size_t n)
+{
+        char *buf = malloc(n + 1);
+        size_t got = 0;
+        while (buf && got < n) {
+                ssize_t r = pread(fd, buf + got, n - got, off + (off_t)got);
+                if (r <= 0)
+                        break;
+                got += (size_t)r;
+        }
+        if (buf)
+                buf[got] = 0;
+        return buf;
+}
+
+/* The chain's state after the last complete line of path: 1 when there was one. Only the end
+ * of the file is read (a window that grows until it holds the whole last line), so a start
+ * does not read a log of many megabytes. *complete: the offset after the last complete line. */
 static int last_record(const char *path, char prev[65], int64_t *seq, size_t *complete)
 {
-        size_t len = 0;
-        _cleanup_free_ char *text = slurp(path, &len);
         *complete = 0;
-        if (!text)
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0) {
+                if (fd >= 0)
+                        close(fd);
                 return 0;
-        size_t end = len;
-        while (end > 0 && text[end - 1] != '\n')
-                end--; /* a partial last line: not a record */
-        *complete = end;
-        if (end == 0)
-                return 0;
-        size_t start = end - 1;
-        while (start > 0 && text[start - 1] != '\n')
-                start--;
-        hash_hex(text + start, end - 1 - start, prev);
-        text[end - 1] = 0;
-        _cleanup_json_ json_object *o = json_tokener_parse(text + start);
-        *seq = json_object_get_int64(cms_json_get(o, "seq"));
-        return 1;
+        }
+        size_t size = (size_t)st.st_size;
+        for (size_t win = 65536;; win *= 2) {
+                size_t n = win < size ? win : size;
+                off_t off = (off_t)(size - n);
+                _cleanup_free_ char *text = read_tail(fd, off, n);
+                if (!text)
+                        break;
+                size_t end = n;
+                while (end > 0 && text[end - 1] != '\n')
+                        end--; /* a partial last line: not a record */
+                size_t start = end ? end - 1 : 0;
+                while (start > 0 && text[start - 1] != '\n')
+                        start--;
+                /* The window must hold the whole line (or reach the file's start). */
+                if ((end == 0 || start == 0) && off > 0 && n < size && n < MAX_READ)
+                        continue;
+                close(fd);
+                *complete = (size_t)off + end;
+                if (end == 0)
+                        return 0;
+                hash_hex(text + start, end - 1 - start, prev);
+                text[end - 1] = 0;
+                _cleanup_json_ json_object *o = json_tokener_parse(text + start);
+                *seq = json_object_get_int64(cms_json_get(o, "seq"));
+                return 1;
+        }
+        close(fd);
+        return 0;
 }
 
 static int open_current(struct cms_audit *a, struct cms_error *err)

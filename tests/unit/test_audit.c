@@ -79,6 +79,21 @@ static void test_chain_and_reopen(void **state)
         expect_verify(path, 0, "7 records, chain intact");
 }
 
+/* A log longer than the window a start reads from its end: the chain still picks up. */
+static void test_long_log_reopen(void **state)
+{
+        struct cms_audit *a;
+        struct cms_error err = {0};
+        assert_int_equal(cms_audit_open(dir, 1 << 24, 3, &a, &err), 0);
+        write_n(a, 600, 1); /* ~100 bytes a line: past 64 KiB */
+        cms_audit_close(a);
+        append(path, "{\"seq\":601,\"partial");
+        assert_int_equal(cms_audit_open(dir, 1 << 24, 3, &a, &err), 0);
+        write_n(a, 1, 601);
+        cms_audit_close(a);
+        expect_verify(path, 0, "601 records, chain intact");
+}
+
 static void test_tamper(void **state)
 {
         struct cms_audit *a;
@@ -159,6 +174,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup_teardown(test_chain_and_reopen, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_long_log_reopen, setup, teardown),
             cmocka_unit_test_setup_teardown(test_tamper, setup, teardown),
             cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
         };
