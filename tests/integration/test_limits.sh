@@ -102,57 +102,50 @@ EOF
         stop_cmsd
 }
 
+# slow_send OUT MODE: a client in the background that sends a request a byte at a time every
+# 0.3 s (MODE headers: its headers; body: quick headers, then its JSON body); OUT gets "cut
+# after N s" or "never cut". Sets SLOW_PID.
+slow_send() {
+        python3 - "${MY_URL##*:}" "$TOK_OPERATOR" "$2" >"$1" 2>&1 <<'PY' &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+if sys.argv[3] == "headers":
+    slow = b"GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200
+else:
+    slow = b'{"image": "x/y:1", "labels": {"a": "' + b"b" * 400 + b'"}}'
+    s.sendall(b"POST /v1/policy/check HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+              sys.argv[2].encode() + b"\r\nContent-Type: application/json\r\nContent-Length: " +
+              str(len(slow)).encode() + b"\r\n\r\n")
+t0 = time.time()
+for b in slow:
+    try:
+        s.sendall(bytes([b]))
+    except OSError:
+        print("cut after %.1f s" % (time.time() - t0))
+        sys.exit(0)
+    time.sleep(0.3)
+    if time.time() - t0 > 30:
+        break
+print("never cut (%.1f s)" % (time.time() - t0))
+PY
+        SLOW_PID=$!
+        echo "$SLOW_PID" >>"$T_TMP/pids"
+}
+
 # A client that sends its headers (or a JSON body) a byte at a time is cut off at
 # limits.header_deadline (2 s here) although it never goes idle; /v1/health answers meanwhile.
 slow_headers() {
+        local what
         limits_cmsd 60s
-        python3 - "${MY_URL##*:}" >"$T_TMP/slow" 2>&1 <<'PY' &
-import socket, sys, time
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-t0 = time.time()
-head = b"GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200
-for b in head:
-    try:
-        s.sendall(bytes([b]))
-    except OSError:
-        print("cut after %.1f s" % (time.time() - t0))
-        sys.exit(0)
-    time.sleep(0.3)
-    if time.time() - t0 > 30:
-        break
-print("never cut (%.1f s)" % (time.time() - t0))
-PY
-        echo $! >>"$T_TMP/pids"
-        local slow=$!
-        sleep 1
-        health_ok "a slow client sends its headers"
-        wait_for "! kill -0 $slow 2>/dev/null" 40 || fail "the slow client is still sending"
-        grep -Eq '^cut after [2-5]\.' "$T_TMP/slow" || fail "slow headers: $(cat "$T_TMP/slow")"
-        health_ok "after the slow client"
-        # The same for a JSON body sent a byte at a time after quick headers.
-        python3 - "${MY_URL##*:}" "$TOK_OPERATOR" >"$T_TMP/slowbody" 2>&1 <<'PY' &
-import socket, sys, time
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-body = b'{"image": "x/y:1", "labels": {"a": "' + b"b" * 400 + b'"}}'
-s.sendall(b"POST /v1/policy/check HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
-          sys.argv[2].encode() + b"\r\nContent-Type: application/json\r\nContent-Length: " +
-          str(len(body)).encode() + b"\r\n\r\n")
-t0 = time.time()
-for b in body:
-    try:
-        s.sendall(bytes([b]))
-    except OSError:
-        print("cut after %.1f s" % (time.time() - t0))
-        sys.exit(0)
-    time.sleep(0.3)
-    if time.time() - t0 > 30:
-        break
-print("never cut (%.1f s)" % (time.time() - t0))
-PY
-        echo $! >>"$T_TMP/pids"
-        slow=$!
-        wait_for "! kill -0 $slow 2>/dev/null" 40 || fail "the slow body is still being sent"
-        grep -Eq '^cut after [2-5]\.' "$T_TMP/slowbody" || fail "slow body: $(cat "$T_TMP/slowbody")"
+        for what in headers body; do
+                slow_send "$T_TMP/slow-$what" "$what"
+                sleep 1
+                health_ok "a slow client sends its $what"
+                wait_for "! kill -0 $SLOW_PID 2>/dev/null" 40 || fail "the slow $what is still being sent"
+                grep -Eq '^cut after [2-5]\.' "$T_TMP/slow-$what" ||
+                        fail "slow $what: $(cat "$T_TMP/slow-$what")"
+        done
+        health_ok "after the slow clients"
         # A keep-alive client with requests in quick succession is not affected.
         curl -sf -o /dev/null -o /dev/null --max-time 10 "$MY_URL/v1/health" "$MY_URL/v1/health" ||
                 fail "keep-alive requests failed"
