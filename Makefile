@@ -3,7 +3,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 BUILD   ?= build
 
-PKGS    := libmicrohttpd libcurl json-c yaml-0.1 libsystemd gnutls
+PKGS    := libmicrohttpd libcurl json-c yaml-0.1 libsystemd gnutls nettle libarchive
 CC      ?= cc
 CSTD    := -std=c11 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wjump-misses-init

@@ -80,6 +80,7 @@ static bool is_archive_type(const char *ct)
         static const char *const types[] = {"application/x-tar", "application/tar",
                                             "application/gzip", "application/x-gzip",
                                             "application/x-xz", "application/x-bzip2",
+                                            "application/zstd",
                                             "application/octet-stream", NULL};
         while (ct && *ct == ' ')
                 ct++;
@@ -114,7 +115,7 @@ static void raw_begin(struct cms_request *r)
         }
         if (!is_archive_type(cms_header(r, MHD_HTTP_HEADER_CONTENT_TYPE))) {
                 cms_reply_errorf(r, 415, "expected Content-Type: application/x-tar (a tar of the "
-                                 "build context, optionally gzip, bzip2 or xz compressed)");
+                                 "build context, optionally gzip, bzip2, xz or zstd compressed)");
                 return;
         }
         if (cms_upload_new(r->conn, &r->m->draining, max, &r->upload) < 0) {

@@ -4,7 +4,6 @@
 #include <gnutls/gnutls.h>
 
 #include "api.h"
-#include "daemon/sha256.h"
 
 enum cms_peer_cert cms_tls_peer(struct MHD_Connection *conn, unsigned char sha256[32])
 {

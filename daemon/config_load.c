@@ -2,7 +2,6 @@
  * for whatever neither set (which gives flags > file > environment > defaults), then the rules
  * that span keys. Also token lookup, error formatting and the command line. */
 #include "config_internal.h"
-#include "sha256.h"
 
 /* A ring holds history/interval samples per container: keep that bounded. */
 #define MAX_SAMPLES 1000000
@@ -259,7 +258,7 @@ const struct cms_token *cms_config_find_token(const struct cms_config *c, const 
          * which entry (if any) matched; comparing digests also hides the secret's length. */
         cms_sha256(token, strlen(token), d);
         for (size_t i = 0; i < c->n_tokens; i++) {
-                bool eq = cms_const_eq(d, sizeof(d), c->tokens[i].digest, CMS_SHA256_LEN);
+                bool eq = cms_digest_eq(d, c->tokens[i].digest);
                 if (eq && !hit && c->tokens[i].has_secret)
                         hit = &c->tokens[i];
         }

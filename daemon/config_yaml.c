@@ -2,7 +2,6 @@
  * Building our own tree (rather than libyaml's document API) lets us cap depth and node count
  * while parsing and refuse aliases before they can expand. */
 #include "config_internal.h"
-#include "sha256.h"
 
 #include <ctype.h>
 #include <yaml.h>

@@ -1,6 +1,6 @@
 /* daemon/: the process (main.c, config*.c, log.c, sdnotify.c, housekeeping.c) and the managers'
  * front. main.c may call anything; manager.c, system.c and housekeeping.c call the domain
- * folders (containers/, images/, projects/, monitor/) and engine/; util.c, log.c, sha256.c and
+ * folders (containers/, images/, projects/, monitor/) and engine/; util.c, log.c, archive.c and
  * config*.c are below every folder and call none of them.
  *
  * This header: the managers, the handlers' one entry point. struct cms_manager owns the engine

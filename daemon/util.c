@@ -4,6 +4,9 @@
 #include <ctype.h>
 #include <limits.h>
 #include <math.h>
+#include <nettle/base64.h>
+#include <nettle/memops.h>
+#include <nettle/sha2.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -353,14 +356,42 @@ bool cms_str_has_prefix(const char *s, const char *prefix)
         return s && strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-bool cms_const_eq(const void *a, size_t alen, const void *b, size_t blen)
+void cms_sha256(const void *data, size_t n, unsigned char out[CMS_SHA256_LEN])
 {
-        const unsigned char *x = a, *y = b;
-        unsigned char d = alen != blen;
-        size_t n = alen < blen ? alen : blen;
-        for (size_t i = 0; i < n; i++)
-                d |= x[i] ^ y[i];
-        return d == 0;
+        struct sha256_ctx c;
+        sha256_init(&c);
+        sha256_update(&c, n, data);
+        sha256_digest(&c, CMS_SHA256_LEN, out);
+}
+
+void cms_sha256_hex(const unsigned char digest[CMS_SHA256_LEN], char out[2 * CMS_SHA256_LEN + 1])
+{
+        static const char hex[] = "0123456789abcdef";
+        for (size_t i = 0; i < CMS_SHA256_LEN; i++) {
+                out[2 * i] = hex[digest[i] >> 4];
+                out[2 * i + 1] = hex[digest[i] & 15];
+        }
+        out[2 * CMS_SHA256_LEN] = 0;
+}
+
+bool cms_digest_eq(const unsigned char a[CMS_SHA256_LEN], const unsigned char b[CMS_SHA256_LEN])
+{
+        return memeql_sec(a, b, CMS_SHA256_LEN);
+}
+
+char *cms_base64url_encode(const void *data, size_t len)
+{
+        struct base64_encode_ctx c;
+        if (len > (SIZE_MAX - 16) / 4 * 3)
+                return NULL;
+        char *out = malloc(BASE64_ENCODE_LENGTH(len) + BASE64_ENCODE_FINAL_LENGTH + 1);
+        if (!out)
+                return NULL;
+        base64url_encode_init(&c);
+        size_t n = base64_encode_update(&c, out, len, data);
+        n += base64_encode_final(&c, out + n);
+        out[n] = 0;
+        return out;
 }
 
 int64_t cms_now_ms(void)

@@ -101,8 +101,17 @@ void cms_format_duration(int64_t ms, char *buf, size_t n);
 
 char *cms_strdup_printf(const char *fmt, ...) CMS_PRINTF(1, 2);
 bool cms_str_has_prefix(const char *s, const char *prefix);
-/* Constant-time comparison of two equal-length byte strings; false when lengths differ. */
-bool cms_const_eq(const void *a, size_t alen, const void *b, size_t blen);
+/* SHA-256 (nettle's, the crypto library under GnuTLS and libarchive that cmsd links already):
+ * token digests, config and snapshot checksums, the audit chain, certificate fingerprints. */
+#define CMS_SHA256_LEN 32
+void cms_sha256(const void *data, size_t n, unsigned char out[CMS_SHA256_LEN]);
+/* Lower-case hex of a digest, NUL-terminated (65 bytes). */
+void cms_sha256_hex(const unsigned char digest[CMS_SHA256_LEN], char out[2 * CMS_SHA256_LEN + 1]);
+/* Constant-time comparison of two digests (nettle's memeql_sec): the time says nothing of where
+ * they differ. */
+bool cms_digest_eq(const unsigned char a[CMS_SHA256_LEN], const unsigned char b[CMS_SHA256_LEN]);
+/* RFC 4648 base64url with padding (nettle's encoder), malloc'd; NULL when out of memory. */
+char *cms_base64url_encode(const void *data, size_t len);
 /* Monotonic clock in milliseconds. */
 int64_t cms_now_ms(void);
 

@@ -3,7 +3,7 @@
 # missing: `make deps` must be cheap and silent on a machine that already has everything.
 set -euo pipefail
 
-pkgs=(build-essential pkg-config libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev libjson-c-dev libyaml-dev
+pkgs=(build-essential pkg-config libmicrohttpd-dev libgnutls28-dev nettle-dev libarchive-dev libcurl4-openssl-dev libjson-c-dev libyaml-dev
       libsystemd-dev libcmocka-dev jq curl busybox-static docker.io podman uidmap iptables wrk
       systemd docker-registry docker-compose apache2-utils openssl prometheus python3)
 

@@ -1,5 +1,5 @@
-/* daemon/compose/: pure compose work; it may call daemon/util.c, sha256.c and
- * images/reference.c, nothing that does I/O, and only projects/ calls it.
+/* daemon/compose/: pure compose work; it may call daemon/util.c and images/reference.c,
+ * nothing that does I/O, and only projects/ calls it.
  *
  * The compose model: a compose file (Compose Specification, as Docker Compose v2 reads it) parsed
  * with libyaml, interpolated and normalized into typed structures, plus the pure planning

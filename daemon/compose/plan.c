@@ -3,7 +3,6 @@
  * (so `docker compose ps` and `docker-compose ps` see cmsd's projects, and cmsd sees theirs), and
  * the config hash that decides whether a container must be recreated. */
 #include "internal.h"
-#include "../sha256.h"
 
 static int index_cmp(const void *key, const void *elem)
 {

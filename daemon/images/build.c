@@ -1,7 +1,10 @@
 /* Image builds: the context tar is passed from the caller's reader straight into the engine's
- * /build upload (never held whole), after its first block has been checked to be an archive.
+ * /build upload (never held whole), after libarchive has found its first entry (through any
+ * gzip, bzip2, xz or zstd compression) in the bytes it read first, which go on to the engine.
  * A failing step comes back as an error naming the step, the engine's reason and the tail of
  * the step's output. */
+#include <archive.h>
+#include <archive_entry.h>
 #include <ctype.h>
 
 #include "internal.h"
@@ -89,70 +92,94 @@ static char *build_query(const struct cms_build_opts *o, struct cms_error *err)
         return cms_buf_take(&q);
 }
 
-/* The reader the engine upload uses: the checked first block, then the rest from the caller. */
+/* How much of the body libarchive may read to find the first entry: a gzip, xz or zstd stream
+ * shows it in the first kilobytes, a bzip2 one after its first block (900 kB at most). */
+#define SNIFF_MAX   (4 * 1024 * 1024)
+#define SNIFF_CHUNK (64 * 1024)
+
+/* The reader the engine upload uses: what libarchive read to recognize the body, then the rest
+ * from the caller. */
 struct source {
         cms_engine_read_cb read;
         void *ud;
-        char head[512];
-        size_t head_len, head_off;
+        struct cms_buf head; /* the bytes read while sniffing, replayed to the engine */
+        size_t head_off;
+        char chunk[SNIFF_CHUNK];
+        bool aborted, capped;
+        int filter; /* libarchive's code of the compression found (ARCHIVE_FILTER_NONE: none) */
 };
 
 static ssize_t source_read(char *buf, size_t max, void *userdata)
 {
         struct source *s = userdata;
-        if (s->head_off < s->head_len) {
-                size_t n = s->head_len - s->head_off < max ? s->head_len - s->head_off : max;
-                memcpy(buf, s->head + s->head_off, n);
+        if (s->head_off < s->head.len) {
+                size_t n = s->head.len - s->head_off < max ? s->head.len - s->head_off : max;
+                memcpy(buf, s->head.data + s->head_off, n);
                 s->head_off += n;
                 return (ssize_t)n;
         }
         return s->read(buf, max, s->ud);
 }
 
-/* A tar header block: "ustar" magic, or (old formats) a matching header checksum. */
-static bool tar_header(const unsigned char *h, size_t n)
+/* libarchive's read callback while sniffing: the caller's bytes, kept for the engine. */
+static la_ssize_t sniff_read(struct archive *a, void *userdata, const void **out)
 {
-        if (n < 512)
-                return false;
-        if (!memcmp(h + 257, "ustar", 5))
-                return true;
-        unsigned sum = 0, want = 0;
-        for (size_t i = 0; i < 512; i++)
-                sum += (i >= 148 && i < 156) ? ' ' : h[i];
-        size_t i = 148;
-        while (i < 156 && h[i] == ' ')
-                i++;
-        if (i == 156 || h[i] < '0' || h[i] > '7')
-                return false;
-        for (; i < 156 && h[i] >= '0' && h[i] <= '7'; i++)
-                want = want * 8 + (unsigned)(h[i] - '0');
-        return sum == want;
+        struct source *s = userdata;
+        (void)a;
+        *out = s->chunk;
+        if (s->head.len >= SNIFF_MAX) {
+                s->capped = true;
+                return 0;
+        }
+        ssize_t n = s->read(s->chunk, sizeof(s->chunk), s->ud);
+        if (n < 0) {
+                s->aborted = true;
+                archive_set_error(a, EIO, "request body aborted");
+                return -1;
+        }
+        if (n > 0 && cms_buf_append(&s->head, s->chunk, (size_t)n) < 0) {
+                archive_set_error(a, ENOMEM, "out of memory");
+                return -1;
+        }
+        return n;
 }
 
-static bool compressed(const unsigned char *h, size_t n)
-{
-        return (n >= 2 && h[0] == 0x1f && h[1] == 0x8b) || (n >= 3 && !memcmp(h, "BZh", 3)) ||
-               (n >= 6 && !memcmp(h, "\xfd" "7zXZ\0", 6));
-}
-
-/* Reads the first block and decides whether the body can be a build context. */
+/* Reads the start of the body and decides whether it can be a build context: a tar, maybe
+ * compressed, with at least one entry. */
 static int source_open(struct source *s, struct cms_error *err)
 {
-        while (s->head_len < sizeof(s->head)) {
-                ssize_t n = s->read(s->head + s->head_len, sizeof(s->head) - s->head_len, s->ud);
-                if (n < 0)
-                        return cms_err(err, 400, "request body aborted");
-                if (n == 0)
-                        break;
-                s->head_len += (size_t)n;
-        }
-        const unsigned char *h = (const unsigned char *)s->head;
-        if (s->head_len == 0)
+        struct archive *a = archive_read_new();
+        struct archive_entry *e;
+        if (!a)
+                return cms_err(err, 500, "out of memory");
+        archive_read_support_filter_gzip(a);
+        archive_read_support_filter_bzip2(a);
+        archive_read_support_filter_xz(a);
+        archive_read_support_filter_zstd(a);
+        archive_read_support_format_tar(a);
+        int r = archive_read_open(a, s, NULL, sniff_read, NULL);
+        if (r == ARCHIVE_OK)
+                r = archive_read_next_header(a, &e);
+        const char *msg = archive_error_string(a);
+        int aerr = archive_errno(a);
+        s->filter = archive_filter_count(a) > 1 ? archive_filter_code(a, 0) : ARCHIVE_FILTER_NONE;
+        _cleanup_free_ char *why = cms_strdup_printf("%s", msg ? msg : "unrecognized data");
+        archive_read_free(a);
+        if (r == ARCHIVE_OK || r == ARCHIVE_WARN)
+                return 0;
+        if (s->aborted)
+                return cms_err(err, 400, "request body aborted");
+        if (aerr == ENOMEM || !why)
+                return cms_err(err, 500, "out of memory");
+        if (s->head.len == 0)
                 return cms_err(err, 400, "the request body is empty: send a tar of the build context");
-        if (!compressed(h, s->head_len) && !tar_header(h, s->head_len))
-                return cms_err(err, 400, "the request body is not a tar archive (nor a gzip, bzip2 "
-                               "or xz compressed one) of the build context");
-        return 0;
+        if (r == ARCHIVE_EOF)
+                return cms_err(err, 400, "the build context archive holds no files");
+        if (s->capped)
+                return cms_err(err, 400, "no tar entry in the first %d MiB of the request body",
+                               SNIFF_MAX >> 20);
+        return cms_err(err, 400, "the request body is not a tar archive (nor a gzip, bzip2, xz or "
+                       "zstd compressed one) of the build context: %.200s", why);
 }
 
 /* "build failed at STEP 2/3: RUN ...: <reason>; output: <tail>" within the message's size. */
@@ -173,26 +200,32 @@ static int build_error(const struct cms_img_progress *p, struct cms_error *err)
                        p->error, out[0] ? "; output: " : "", out);
 }
 
-int cms_images_build(struct cms_manager *m, const struct cms_build_opts *o,
-                     cms_engine_read_cb read_cb, void *read_ud, cms_progress_cb cb,
-                     cms_engine_stop_cb should_stop, void *userdata, json_object **out,
-                     struct cms_error *err)
+/* Docker reads zstd build contexts from 23.0 on; 20.10 takes them for plain tar and fails with
+ * "unexpected EOF". Podman reads them. */
+static int engine_reads(struct cms_manager *m, const struct source *s, struct cms_error *err)
 {
-        int r = cms_images_build_check(o, err);
-        if (r < 0)
-                return r;
-        _cleanup_free_ char *path = build_query(o, err);
-        if (!path)
-                return -EINVAL;
-        struct source src = {.read = read_cb, .ud = read_ud};
-        if ((r = source_open(&src, err)) < 0)
-                return r;
+        char version[64], api[16];
+        if (s->filter != ARCHIVE_FILTER_ZSTD || cms_engine_runtime(m->engine) != CMS_RUNTIME_DOCKER)
+                return 0;
+        cms_engine_versions(m->engine, version, sizeof(version), api, sizeof(api));
+        if (atoi(version) >= 23)
+                return 0;
+        return cms_err(err, 400, "Docker %s cannot read a zstd-compressed build context (23.0 "
+                       "can): send it plain or gzip, bzip2 or xz compressed", version);
+}
+
+/* Streams the checked body to the engine's /build and follows its progress. */
+static int upload(struct cms_manager *m, const struct cms_build_opts *o, const char *path,
+                  struct source *src, cms_progress_cb cb, cms_engine_stop_cb should_stop,
+                  void *userdata, json_object **out, struct cms_error *err)
+{
+        int r;
         struct cms_engine_req req = {.method = "POST", .path = path, .content_type = "application/x-tar",
                                      .timeout_ms = BUILD_TIMEOUT_MS};
         struct cms_img_progress p;
         struct cms_error e = {0};
         cms_img_progress_init(&p, cb, should_stop, userdata);
-        r = cms_engine_upload(m->engine, &req, source_read, &src, cms_img_progress_feed,
+        r = cms_engine_upload(m->engine, &req, source_read, src, cms_img_progress_feed,
                               cms_img_progress_should_stop, &p, &e);
         cms_img_progress_finish(&p);
         if (r < 0 && (e.status == 502 || e.status == 404))
@@ -217,5 +250,31 @@ int cms_images_build(struct cms_manager *m, const struct cms_build_opts *o,
                 *out = o2;
         }
         cms_img_progress_done(&p);
+        return r;
+}
+
+int cms_images_build(struct cms_manager *m, const struct cms_build_opts *o,
+                     cms_engine_read_cb read_cb, void *read_ud, cms_progress_cb cb,
+                     cms_engine_stop_cb should_stop, void *userdata, json_object **out,
+                     struct cms_error *err)
+{
+        int r = cms_images_build_check(o, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *path = build_query(o, err);
+        if (!path)
+                return -EINVAL;
+        struct source *src = malloc(sizeof(*src));
+        if (!src)
+                return cms_err(err, 500, "out of memory");
+        *src = (struct source){.read = read_cb, .ud = read_ud};
+        cms_buf_init(&src->head, SNIFF_MAX + SNIFF_CHUNK);
+        r = source_open(src, err);
+        if (r == 0)
+                r = engine_reads(m, src, err);
+        if (r == 0)
+                r = upload(m, o, path, src, cb, should_stop, userdata, out, err);
+        cms_buf_free(&src->head);
+        free(src);
         return r;
 }

@@ -1,4 +1,4 @@
-/* The pure helpers the image, network and volume managers share: base64url for X-Registry-Auth,
+/* The pure helpers the image, network and volume managers share: the X-Registry-Auth header,
  * CIDR parsing and containment, "K=V" lists and label filters. */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -8,29 +8,6 @@
 #include "model.h"
 
 /* ---- registry auth ---- */
-
-char *cms_base64url_encode(const void *data, size_t len)
-{
-        static const char tbl[] =
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        const unsigned char *p = data;
-        char *out = malloc((len + 2) / 3 * 4 + 1), *o = out;
-        if (!out)
-                return NULL;
-        for (size_t i = 0; i < len; i += 3) {
-                unsigned v = (unsigned)p[i] << 16;
-                if (i + 1 < len)
-                        v |= (unsigned)p[i + 1] << 8;
-                if (i + 2 < len)
-                        v |= p[i + 2];
-                *o++ = tbl[(v >> 18) & 63];
-                *o++ = tbl[(v >> 12) & 63];
-                *o++ = i + 1 < len ? tbl[(v >> 6) & 63] : '=';
-                *o++ = i + 2 < len ? tbl[v & 63] : '=';
-        }
-        *o = 0;
-        return out;
-}
 
 int cms_registry_auth_header(json_object *auth, const char *what, char **out,
                              struct cms_error *err)

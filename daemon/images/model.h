@@ -6,8 +6,6 @@
 #include "reference.h"
 
 /* ---- registry auth ---- */
-/* RFC 4648 base64url with padding (what Docker's and Podman's X-Registry-Auth decoders take). */
-char *cms_base64url_encode(const void *data, size_t len);
 /* {"username","password","serveraddress","identitytoken"?} -> "X-Registry-Auth: <b64 json>".
  * auth NULL gives the header for an empty config (Docker requires the header on push). */
 int cms_registry_auth_header(json_object *auth, const char *what, char **out,

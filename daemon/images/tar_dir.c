@@ -1,12 +1,18 @@
 /* Streams a directory as an uncompressed tar for an engine's /build (compose `build:` contexts).
  * The tree is walked in byte order so that an unchanged tree gives the same archive and the
- * engine's build cache hits. Memory stays bounded by the sorted listings of the directories on
- * the current path: file data goes from the file straight into the reader's buffer as the engine
- * pulls it. .dockerignore applies as in Docker (dockerignore.c matches it, a walk's directory at
- * a time), and the Dockerfile and .dockerignore are sent even when ignored. */
+ * engine's build cache hits; libarchive writes the archive (restricted pax: ustar headers, a pax
+ * record only where ustar cannot hold a field), unblocked, into a small queue the engine's
+ * upload drains. Memory stays bounded by the sorted listings of the directories on the current
+ * path and one chunk of file data. .dockerignore applies as in Docker (dockerignore.c matches
+ * it, a walk's directory at a time), and the Dockerfile and .dockerignore are sent even when
+ * ignored. */
+#include <archive.h>
+#include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <locale.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,11 +20,10 @@
 #include "tar_dir.h"
 
 #define MAX_ENTRIES 1000000
-#define MAX_DEPTH   256
-#define PATH_BUF    (MAX_DEPTH * 256 + 2) /* names are <= 255 bytes, each with its '/' */
-#define MAX_PAX     (256 * 1024)
-#define OCT11_MAX   077777777777ULL
-#define OCT7_MAX    07777777ULL
+#define MAX_DEPTH   256  /* directory levels below the root */
+#define MAX_PATH    4095 /* an entry's path in the archive: what the engine can extract */
+#define PATH_BUF    (MAX_PATH + 2)
+#define CHUNK       (64 * 1024)
 
 /* One level of the walk: a directory's sorted names and how far the walk got in them. */
 struct frame {
@@ -37,12 +42,15 @@ struct cms_tar_dir {
         size_t entries;
         char *path;    /* the entry being sent, relative to the root */
         bool *scratch; /* the match results of the directory being looked at */
-        struct cms_buf out;
-        size_t out_off; /* queued header bytes not yet read */
-        int fd;         /* the file whose data is being sent */
+        struct archive *ar;
+        struct archive_entry *entry;
+        struct cms_buf out; /* what libarchive wrote and the reader has not taken yet */
+        size_t out_off;
+        char *chunk; /* file data on its way into libarchive */
+        int fd;      /* the file whose data is being sent */
         uint64_t left;
-        size_t pad;
         bool ended, failed;
+        bool freeing; /* the queue takes nothing more: libarchive must not pad an entry left open */
         struct cms_error err;
 };
 
@@ -154,107 +162,47 @@ static bool may_reinclude(struct cms_tar_dir *t, const char *dirslash, size_t la
                cms_dockerignore_may_reinclude(t->ig, dirslash, last);
 }
 
-static void octal(char *field, size_t width, uint64_t v)
+/* libarchive's output callback: everything it writes is queued for the reader. */
+static la_ssize_t queue_out(struct archive *a, void *userdata, const void *buf, size_t n)
 {
-        char tmp[32];
-        snprintf(tmp, sizeof(tmp), "%0*" PRIo64, (int)(width - 1), v);
-        memcpy(field, tmp, width - 1);
-}
-
-static void ustar(char h[512], const char *name, size_t nlen, char type, const struct stat *st,
-                  uint64_t size, const char *link)
-{
-        unsigned sum = 0;
-        memset(h, 0, 512);
-        memcpy(h, name, nlen < 100 ? nlen : 100);
-        octal(h + 100, 8, st->st_mode & 07777);
-        octal(h + 108, 8, (uint64_t)st->st_uid <= OCT7_MAX ? st->st_uid : 0);
-        octal(h + 116, 8, (uint64_t)st->st_gid <= OCT7_MAX ? st->st_gid : 0);
-        octal(h + 124, 12, size <= OCT11_MAX ? size : 0);
-        octal(h + 136, 12,
-              st->st_mtime >= 0 && (uint64_t)st->st_mtime <= OCT11_MAX ? (uint64_t)st->st_mtime
-                                                                       : 0);
-        h[156] = type;
-        if (link)
-                memcpy(h + 157, link, strlen(link) < 100 ? strlen(link) : 100);
-        memcpy(h + 257, "ustar", 6);
-        memcpy(h + 263, "00", 2);
-        octal(h + 329, 8, 0);
-        octal(h + 337, 8, 0);
-        memset(h + 148, ' ', 8);
-        for (size_t i = 0; i < 512; i++)
-                sum += (unsigned char)h[i];
-        octal(h + 148, 7, sum);
-        h[154] = 0;
-}
-
-/* A PAX record: "<len> key=value\n", len counting itself. */
-static int pax_add(struct cms_buf *b, const char *key, const char *val, size_t vlen)
-{
-        size_t base = strlen(key) + vlen + 3, len = base;
-        for (;;) {
-                char d[24];
-                size_t nl = base + (size_t)snprintf(d, sizeof(d), "%zu", len);
-                if (nl == len)
-                        break;
-                len = nl;
+        struct cms_tar_dir *t = userdata;
+        if (t->freeing) {
+                archive_set_error(a, ECANCELED, "abandoned");
+                return -1;
         }
-        int r = cms_buf_printf(b, "%zu %s=", len, key);
-        if (r == 0)
-                r = cms_buf_append(b, val, vlen);
-        return r ? r : cms_buf_append(b, "\n", 1);
+        if (cms_buf_append(&t->out, buf, n) < 0) {
+                archive_set_error(a, ENOMEM, "out of memory");
+                return -1;
+        }
+        return (la_ssize_t)n;
 }
 
-static int pax_num(struct cms_buf *b, const char *key, long long v)
+static int archive_fail(struct cms_tar_dir *t)
 {
-        char num[24];
-        int n = snprintf(num, sizeof(num), "%lld", v);
-        return pax_add(b, key, num, (size_t)n);
+        const char *why = archive_error_string(t->ar);
+        return fail(t, archive_errno(t->ar) == ENOMEM ? 500 : 400,
+                    "build context: cannot write '%.300s' to the archive: %.200s", t->path,
+                    why ? why : "unknown error");
 }
 
-/* Queues the header of the entry t->path[0..nlen), after a PAX header when ustar cannot hold a
- * field. */
-static int emit(struct cms_tar_dir *t, size_t nlen, char type, const struct stat *st, uint64_t size,
+/* Queues the header of the entry t->path. Only what the engine keeps goes in: type, permission
+ * bits, owner ids, mtime in whole seconds (no names, atime, ctime or xattrs), so that an
+ * unchanged tree gives the same bytes. */
+static int emit(struct cms_tar_dir *t, mode_t type, const struct stat *st, uint64_t size,
                 const char *link)
 {
-        static const char zeros[512];
-        _cleanup_buf_ struct cms_buf pax;
-        char h[512];
-        int r = 0;
-        cms_buf_init(&pax, MAX_PAX);
-        if (nlen > 100)
-                r = pax_add(&pax, "path", t->path, nlen);
-        if (r == 0 && link && strlen(link) > 100)
-                r = pax_add(&pax, "linkpath", link, strlen(link));
-        if (r == 0 && size > OCT11_MAX)
-                r = pax_num(&pax, "size", (long long)size);
-        if (r == 0 && (uint64_t)st->st_uid > OCT7_MAX)
-                r = pax_num(&pax, "uid", (long long)st->st_uid);
-        if (r == 0 && (uint64_t)st->st_gid > OCT7_MAX)
-                r = pax_num(&pax, "gid", (long long)st->st_gid);
-        if (r == 0 && (st->st_mtime < 0 || (uint64_t)st->st_mtime > OCT11_MAX))
-                r = pax_num(&pax, "mtime", (long long)st->st_mtime);
-        if (r == 0 && pax.len) {
-                char pname[100];
-                size_t b = nlen - 1; /* the base name, without a directory's '/' */
-                while (b > 0 && t->path[b - 1] != '/')
-                        b--;
-                snprintf(pname, sizeof(pname), "PaxHeaders.0/%.*s",
-                         (int)(nlen - b > 86 ? 86 : nlen - b), t->path + b);
-                struct stat px = {.st_mode = 0644, .st_mtime = st->st_mtime};
-                ustar(h, pname, strlen(pname), 'x', &px, pax.len, NULL);
-                r = cms_buf_append(&t->out, h, sizeof(h));
-                if (r == 0)
-                        r = cms_buf_append(&t->out, pax.data, pax.len);
-                if (r == 0)
-                        r = cms_buf_append(&t->out, zeros, (512 - pax.len % 512) % 512);
-        }
-        ustar(h, t->path, nlen, type, st, size, link);
-        if (r == 0)
-                r = cms_buf_append(&t->out, h, sizeof(h));
-        return r < 0 ? fail(t, r == -E2BIG ? 400 : 500, "build context: cannot describe '%.300s'",
-                            t->path)
-                     : 1;
+        struct archive_entry *e = archive_entry_clear(t->entry);
+        archive_entry_copy_pathname(e, t->path);
+        archive_entry_set_filetype(e, type);
+        archive_entry_set_perm(e, st->st_mode & 07777);
+        archive_entry_set_uid(e, st->st_uid);
+        archive_entry_set_gid(e, st->st_gid);
+        archive_entry_set_mtime(e, st->st_mtime, 0);
+        archive_entry_set_size(e, (la_int64_t)size);
+        if (link)
+                archive_entry_copy_symlink(e, link);
+        int r = archive_write_header(t->ar, e);
+        return r == ARCHIVE_OK || r == ARCHIVE_WARN ? 1 : archive_fail(t);
 }
 
 static int enter_dir(struct cms_tar_dir *t, struct frame *f, const char *name, size_t plen,
@@ -264,10 +212,13 @@ static int enter_dir(struct cms_tar_dir *t, struct frame *f, const char *name, s
         t->path[plen + 1] = 0;
         if (skip && !may_reinclude(t, t->path, last))
                 return 0;
+        if (t->depth > MAX_DEPTH) /* st[] has room for the root and MAX_DEPTH levels */
+                return fail(t, 400, "build context: '%.300s' is nested deeper than %d directories",
+                            t->path, MAX_DEPTH);
         int fd = openat(f->fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return fail_errno(t, "open");
-        if (!skip && emit(t, plen + 1, '5', st, 0, NULL) < 0) {
+        if (!skip && emit(t, AE_IFDIR, st, 0, NULL) < 0) {
                 close(fd);
                 return -1;
         }
@@ -276,7 +227,7 @@ static int enter_dir(struct cms_tar_dir *t, struct frame *f, const char *name, s
         return skip ? 0 : 1;
 }
 
-static int emit_link(struct cms_tar_dir *t, struct frame *f, const char *name, size_t plen,
+static int emit_link(struct cms_tar_dir *t, struct frame *f, const char *name,
                      const struct stat *st)
 {
         char target[PATH_MAX + 1];
@@ -286,11 +237,11 @@ static int emit_link(struct cms_tar_dir *t, struct frame *f, const char *name, s
         if ((size_t)n >= sizeof(target))
                 return fail(t, 400, "build context: the target of '%.300s' is too long", t->path);
         target[n] = 0;
-        return emit(t, plen, '2', st, 0, target);
+        return emit(t, AE_IFLNK, st, 0, target);
 }
 
 /* Opens a regular file and queues its header; its data follows as the reader pulls. */
-static int open_file(struct cms_tar_dir *t, struct frame *f, const char *name, size_t plen)
+static int open_file(struct cms_tar_dir *t, struct frame *f, const char *name)
 {
         struct stat st;
         int fd = openat(f->fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
@@ -300,13 +251,12 @@ static int open_file(struct cms_tar_dir *t, struct frame *f, const char *name, s
                 close(fd);
                 return fail(t, 400, "build context: '%.300s' changed while being sent", t->path);
         }
-        if (emit(t, plen, '0', &st, (uint64_t)st.st_size, NULL) < 0) {
+        if (emit(t, AE_IFREG, &st, (uint64_t)st.st_size, NULL) < 0) {
                 close(fd);
                 return -1;
         }
         t->fd = fd;
         t->left = (uint64_t)st.st_size;
-        t->pad = (512 - (size_t)(st.st_size % 512)) % 512;
         return 1;
 }
 
@@ -315,13 +265,13 @@ static int visit(struct cms_tar_dir *t, struct frame *f, const char *name)
 {
         size_t nlen = strlen(name), plen = f->plen + nlen, last;
         struct stat st;
-        /* Checked before the name is written: the path buffer holds MAX_DEPTH names of up to
-         * 255 bytes, each with its '/', and nothing more. */
-        if (t->depth > MAX_DEPTH)
-                return fail(t, 400, "build context: '%.300s' is nested deeper than %d directories",
-                            t->path, MAX_DEPTH);
-        if (nlen > 255 || plen + 2 > PATH_BUF)
-                return fail(t, 400, "build context: a path under '%.300s' is too long", t->path);
+        /* Checked before the name is written: the path buffer holds MAX_PATH bytes, a
+         * directory's '/' and the NUL, and nothing more. */
+        if (nlen > 255 || plen + 1 > MAX_PATH)
+                return fail(t, 400,
+                            "build context: a path under '%.300s' is longer than %d bytes (or a "
+                            "name than 255): the engine could not extract it",
+                            f->plen ? t->path : "/", MAX_PATH);
         memcpy(t->path + f->plen, name, nlen + 1);
         if (fstatat(f->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return fail_errno(t, "stat");
@@ -333,13 +283,13 @@ static int visit(struct cms_tar_dir *t, struct frame *f, const char *name)
                 return enter_dir(t, f, name, plen, &st, skip, last);
         if (skip)
                 return 0;
-        return S_ISLNK(st.st_mode) ? emit_link(t, f, name, plen, &st) : open_file(t, f, name, plen);
+        return S_ISLNK(st.st_mode) ? emit_link(t, f, name, &st) : open_file(t, f, name);
 }
 
-/* Queues the next entry's headers, or the end-of-archive blocks when the walk is over. */
+/* Queues the next entry's header (after the padding of the one before), or the end of the
+ * archive when the walk is over. */
 static void walk(struct cms_tar_dir *t)
 {
-        static const char zeros[1024];
         t->out.len = t->out_off = 0;
         while (t->depth > 0) {
                 struct frame *f = &t->st[t->depth - 1];
@@ -354,29 +304,60 @@ static void walk(struct cms_tar_dir *t)
                 if (r != 0)
                         return;
         }
-        if (cms_buf_append(&t->out, zeros, sizeof(zeros)) < 0)
-                fail(t, 500, "out of memory");
+        if (archive_write_close(t->ar) != ARCHIVE_OK)
+                archive_fail(t);
         t->ended = true;
 }
 
-static ssize_t file_read(struct cms_tar_dir *t, char *buf, size_t max)
+/* Passes the next chunk of the open file through libarchive into the queue. */
+static void file_chunk(struct cms_tar_dir *t)
 {
-        size_t want = max < t->left ? max : (size_t)t->left;
+        size_t want = CHUNK < t->left ? CHUNK : (size_t)t->left;
         ssize_t n;
+        t->out.len = t->out_off = 0;
         do
-                n = read(t->fd, buf, want);
+                n = read(t->fd, t->chunk, want);
         while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return fail_errno(t, "read");
-        if (n == 0)
-                return fail(t, 400, "build context: '%.300s' shrank while being sent", t->path);
+        if (n < 0) {
+                fail_errno(t, "read");
+                return;
+        }
+        if (n == 0) {
+                fail(t, 400, "build context: '%.300s' shrank while being sent", t->path);
+                return;
+        }
         t->left -= (uint64_t)n;
-        return n;
+        if (archive_write_data(t->ar, t->chunk, (size_t)n) != n)
+                archive_fail(t);
 }
+
+/* libarchive converts names from the thread's locale to the UTF-8 of pax records; cmsd runs in
+ * the C locale, where any byte above 127 fails that and libarchive marks the entry
+ * "hdrcharset=BINARY" (GNU tar warns about it). Names are taken as UTF-8 instead (C.UTF-8, in
+ * this thread only, while the archive is written): a name that is not valid UTF-8 still goes in
+ * as its raw bytes, as before. */
+static locale_t utf8_locale;
+static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
+
+static void utf8_init(void)
+{
+        utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+static ssize_t read_in_locale(struct cms_tar_dir *t, char *buf, size_t max);
 
 ssize_t cms_tar_dir_read(char *buf, size_t max, void *userdata)
 {
-        struct cms_tar_dir *t = userdata;
+        pthread_once(&utf8_once, utf8_init);
+        locale_t old = utf8_locale ? uselocale(utf8_locale) : (locale_t)0;
+        ssize_t r = read_in_locale(userdata, buf, max);
+        if (old)
+                uselocale(old);
+        return r;
+}
+
+static ssize_t read_in_locale(struct cms_tar_dir *t, char *buf, size_t max)
+{
         size_t done = 0;
         while (done < max && !t->failed) {
                 size_t room = max - done, n;
@@ -385,12 +366,8 @@ ssize_t cms_tar_dir_read(char *buf, size_t max, void *userdata)
                         memcpy(buf + done, t->out.data + t->out_off, n);
                         t->out_off += n;
                 } else if (t->left > 0) {
-                        ssize_t got = file_read(t, buf + done, room);
-                        n = got > 0 ? (size_t)got : 0;
-                } else if (t->pad > 0) {
-                        n = t->pad < room ? t->pad : room;
-                        memset(buf + done, 0, n);
-                        t->pad -= n;
+                        file_chunk(t);
+                        n = 0;
                 } else if (t->ended) {
                         break;
                 } else {
@@ -448,9 +425,19 @@ static int setup(struct cms_tar_dir *t, const char *dir, const char *dockerfile,
         int r = dockerfile_check(t, root, dir, dockerfile ? dockerfile : "Dockerfile", err);
         if (r == 0)
                 r = cms_dockerignore_load(root, &t->ig, err);
-        if (r == 0 && (!(t->path = calloc(PATH_BUF, 1)) ||
-                       !(t->scratch = calloc(cms_dockerignore_count(t->ig) + 1, 1))))
+        if (r == 0 && (!(t->path = calloc(PATH_BUF, 1)) || !(t->chunk = malloc(CHUNK)) ||
+                       !(t->scratch = calloc(cms_dockerignore_count(t->ig) + 1, 1)) ||
+                       !(t->entry = archive_entry_new()) || !(t->ar = archive_write_new())))
                 r = cms_err(err, 500, "out of memory");
+        /* Unblocked (each write goes straight to the queue, no 10 KiB records, no padding of
+         * the last one): the archive ends with its two zero blocks, as bsdtar's and GNU tar's
+         * readers and the engines expect. */
+        if (r == 0 && (archive_write_set_format_pax_restricted(t->ar) != ARCHIVE_OK ||
+                       archive_write_add_filter_none(t->ar) != ARCHIVE_OK ||
+                       archive_write_set_bytes_per_block(t->ar, 0) != ARCHIVE_OK ||
+                       archive_write_open(t->ar, t, NULL, queue_out, NULL) != ARCHIVE_OK))
+                r = cms_err(err, 500, "build context: libarchive: %.200s",
+                            archive_error_string(t->ar));
         if (r < 0) {
                 close(root);
                 return r;
@@ -468,7 +455,7 @@ int cms_tar_dir_new(const char *dir, const char *dockerfile, struct cms_tar_dir 
         if (!t)
                 return cms_err(err, 500, "out of memory");
         t->fd = -1;
-        cms_buf_init(&t->out, MAX_PAX + 4096);
+        cms_buf_init(&t->out, 4 * CHUNK); /* a chunk, a header and its pax records */
         int r = setup(t, dir, dockerfile, err);
         if (r < 0) {
                 cms_tar_dir_free(t);
@@ -491,8 +478,13 @@ void cms_tar_dir_free(struct cms_tar_dir *t)
                 frame_pop(t);
         if (t->fd >= 0)
                 close(t->fd);
+        t->freeing = true;
+        if (t->ar)
+                archive_write_free(t->ar);
+        archive_entry_free(t->entry);
         cms_dockerignore_free(t->ig);
         free(t->dockerfile);
+        free(t->chunk);
         free(t->path);
         free(t->scratch);
         cms_buf_free(&t->out);

@@ -14,7 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../sha256.h"
 
 #define MAGIC       "CMSDSNAP"
 #define VERSION     1

@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "daemon/security/audit.h"
-#include "daemon/sha256.h"
 
 static char dir[64], path[128];
 

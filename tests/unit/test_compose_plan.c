@@ -11,7 +11,6 @@
 #include <cmocka.h>
 
 #include "daemon/compose/internal.h"
-#include "daemon/sha256.h"
 
 static struct cms_compose_project *parse(const char *yaml)
 {

@@ -8,7 +8,6 @@
 #include <cmocka.h>
 
 #include "daemon/config.h"
-#include "daemon/sha256.h"
 
 #include <ctype.h>
 #include <unistd.h>
