@@ -172,7 +172,8 @@ static int source_open(struct source *s, struct cms_error *err)
         if (aerr == ENOMEM || !why)
                 return cms_err(err, 500, "out of memory");
         if (s->head.len == 0)
-                return cms_err(err, 400, "the request body is empty: send a tar of the build context");
+                return cms_err(err, 400,
+                               "the request body is empty: send a tar of the build context");
         if (r == ARCHIVE_EOF)
                 return cms_err(err, 400, "the build context archive holds no files");
         if (s->capped)
@@ -220,7 +221,9 @@ static int upload(struct cms_manager *m, const struct cms_build_opts *o, const c
                   void *userdata, json_object **out, struct cms_error *err)
 {
         int r;
-        struct cms_engine_req req = {.method = "POST", .path = path, .content_type = "application/x-tar",
+        struct cms_engine_req req = {.method = "POST",
+                                     .path = path,
+                                     .content_type = "application/x-tar",
                                      .timeout_ms = BUILD_TIMEOUT_MS};
         struct cms_img_progress p;
         struct cms_error e = {0};
@@ -232,7 +235,8 @@ static int upload(struct cms_manager *m, const struct cms_build_opts *o, const c
                 /* Before any progress: the context itself was refused (no Dockerfile in it, a
                  * truncated archive). Podman says nothing, Docker says what. */
                 r = cms_err(err, 400, "the engine refused the build context: %s",
-                            strcmp(e.message, "Internal Server Error") ? e.message : "not a readable archive");
+                            strcmp(e.message, "Internal Server Error") ? e.message
+                                                                       : "not a readable archive");
         else if (r < 0 && err)
                 *err = e;
         else if (p.error[0])

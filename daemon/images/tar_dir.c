@@ -11,11 +11,10 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <locale.h>
-#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../archive.h"
 #include "dockerignore.h"
 #include "tar_dir.h"
 
@@ -331,28 +330,13 @@ static void file_chunk(struct cms_tar_dir *t)
                 archive_fail(t);
 }
 
-/* libarchive converts names from the thread's locale to the UTF-8 of pax records; cmsd runs in
- * the C locale, where any byte above 127 fails that and libarchive marks the entry
- * "hdrcharset=BINARY" (GNU tar warns about it). Names are taken as UTF-8 instead (C.UTF-8, in
- * this thread only, while the archive is written): a name that is not valid UTF-8 still goes in
- * as its raw bytes, as before. */
-static locale_t utf8_locale;
-static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
-
-static void utf8_init(void)
-{
-        utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-}
-
 static ssize_t read_in_locale(struct cms_tar_dir *t, char *buf, size_t max);
 
 ssize_t cms_tar_dir_read(char *buf, size_t max, void *userdata)
 {
-        pthread_once(&utf8_once, utf8_init);
-        locale_t old = utf8_locale ? uselocale(utf8_locale) : (locale_t)0;
+        locale_t old = cms_archive_utf8_begin(); /* names go into pax records as UTF-8 */
         ssize_t r = read_in_locale(userdata, buf, max);
-        if (old)
-                uselocale(old);
+        cms_archive_utf8_end(old);
         return r;
 }
 
