@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Image transfer benchmark: build, push and pull a large image (busybox + a random file of
 # BENCH_IMAGE_MB MiB, default 100) through cmsd and straight to the engine, against a local
-# registry (Debian's docker-registry, TLS + htpasswd, on 127.0.0.1), in the same run; prints
+# registry (Debian's docker-registry, TLS + htpasswd, on 127.0.0.1), in the same run; the build
+# both from an uploaded tar and, as compose does it, from a directory that cmsd streams as a tar
+# itself (against GNU tar piped into the engine). Prints
 # cmsd / engine time ratios. cmsd runs under /usr/bin/time -v, once per image size (a small one,
 # BENCH_SMALL_MB, and the large one), so its peak RSS shows whether its memory grows with the
 # image or build-context size (it should not: the context is streamed through a 1 MiB ring and
@@ -138,6 +140,27 @@ direct_push() { local repo=${1%:*} tag=${1##*:}
 direct_pull() { local repo=${1%:*} tag=${1##*:}
 	curl -sS -m 1800 --unix-socket "$CUR_SOCK" -X POST -H "X-Registry-Auth: $AUTH_B64" \
 	"http://engine/$BENCH_API/images/create?fromImage=$(jq -rn --arg t "$repo" '$t|@uri')&tag=$tag"; }
+# A compose build from a directory on the daemon host (the context written by cmsd as the engine
+# reads it) against the same tree piped by GNU tar straight into the engine's /build. The project
+# is made first with a 1-byte blob; the measured build is of the big one.
+make_dir_ctx() {
+	local d="$TMP/dctx-$1-$2"
+	mkdir -p "$d"
+	printf 'FROM %s\nCOPY blob /blob\n' "$BASE" >"$d/Dockerfile"
+	head -c "$(($1 * 1024 * 1024))" /dev/urandom >"$d/blob"
+}
+via_cmsd_project() { # via_cmsd_project NAME DIR TAG
+	local y
+	y=$(printf 'services:\n  s:\n    build: {context: "%s"}\n    image: "%s"\n    command: ["true"]\n' "$2" "$3")
+	curl -sS -m 600 -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+		-d "$(jq -n --arg n "$1" --arg y "$y" '{name: $n, compose: $y, build: true}')" "$CMSD_URL/v1/projects"; }
+via_cmsd_dirbuild() { curl -sS -m 1800 -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+	-d '{}' "$CMSD_URL/v1/projects/$1/build"; }
+project_down() { curl -sS -o /dev/null -m 120 -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+	-d '{}' "$CMSD_URL/v1/projects/$1/down"; }
+direct_dirbuild() { tar -C "$1" -cf - . | curl -sS -m 1800 --unix-socket "$CUR_SOCK" -X POST -T - \
+	-H 'Content-Type: application/x-tar' "http://engine/$BENCH_API/build?t=$(jq -rn --arg t "$2" '$t|@uri')&rm=1"; }
+
 untag() { curl -s -o /dev/null -m 120 --unix-socket "$CUR_SOCK" -X DELETE \
 	"http://engine/$BENCH_API/images/$(jq -rn --arg t "$1" '$t|@uri')"; }
 
@@ -150,6 +173,16 @@ round() {
 	c=$(timed "cmsd build" via_cmsd_build "$mb" "$tc")
 	d=$(timed "direct build" direct_build "$mb" "$td")
 	printf '%-7s %4s MiB  build  cmsd %7ss  engine %7ss  ratio %s\n' "$e" "$mb" "$c" "$d" \
+		"$(awk -v a="$c" -v b="$d" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
+	local pn="bench$id" dc="$TMP/dctx-$mb-c" tdc="cmsd-bench/dirc$id:$mb" tdd="cmsd-bench/dird$id:$mb"
+	TAGGED+=("$tdc" "$tdd")
+	head -c 1 /dev/urandom >"$dc/blob.big" && mv "$dc/blob" "$dc/blob.keep" && mv "$dc/blob.big" "$dc/blob"
+	timed "cmsd project up" via_cmsd_project "$pn" "$dc" "$tdc" >/dev/null
+	mv "$dc/blob.keep" "$dc/blob"
+	c=$(timed "cmsd directory build" via_cmsd_dirbuild "$pn")
+	d=$(timed "direct directory build" direct_dirbuild "$TMP/dctx-$mb-d" "$tdd")
+	project_down "$pn"
+	printf '%-7s %4s MiB  dirbld cmsd %7ss  engine %7ss  ratio %s\n' "$e" "$mb" "$c" "$d" \
 		"$(awk -v a="$c" -v b="$d" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
 	c=$(timed "cmsd push" via_cmsd_push "$tc")
 	d=$(timed "direct push" direct_push "$td")
@@ -172,6 +205,8 @@ start_registry
 for mb in "$SMALL_MB" "$BIG_MB"; do
 	make_ctx "$mb" c
 	make_ctx "$mb" d
+	make_dir_ctx "$mb" c
+	make_dir_ctx "$mb" d
 done
 mkdir -p "$(dirname "$RESULTS")"
 {
