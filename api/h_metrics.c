@@ -127,12 +127,17 @@ static int prom_render(struct cms_request *r, struct cms_sampler *s, struct cms_
         struct cms_ctr_info *infos = calloc(n + 1, sizeof(*infos));
         for (size_t i = 0; infos && i < n; i++)
                 cms_sampler_ctr_read(v[i], &infos[i], NULL);
-        cms_sampler_list_free(v, n);
         struct cms_sampler_status st;
         cms_sampler_status(s, &st);
         struct cms_http_count *http = NULL;
         size_t n_http = cms_http_counts(&http);
-        struct cms_self_metrics self = {.samples_total = st.samples_total,
+        struct cms_self_metrics self = {.cpu_cores = st.machine_cores,
+                                        .memory_bytes = st.machine_memory,
+                                        .boot_id = st.boot_id,
+                                        .machine_id = st.machine_id,
+                                        .fs_device = st.fs_device,
+                                        .fs_limit = st.fs_limit,
+                                        .samples_total = st.samples_total,
                                         .cpu_seconds = st.cpu_seconds,
                                         .containers = st.containers,
                                         .mode = st.mode,
@@ -144,6 +149,7 @@ static int prom_render(struct cms_request *r, struct cms_sampler *s, struct cms_
                                         .http = http,
                                         .n_http = n_http};
         int rc = infos ? cms_export_prometheus(infos, n, &self, b) : -ENOMEM;
+        cms_sampler_list_free(v, n); /* held until now: the infos' label strings are theirs */
         free(infos);
         free(http);
         return rc;

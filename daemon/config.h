@@ -44,6 +44,10 @@ struct cms_config {
         size_t n_cors_origins;
         int64_t sampler_interval_ms;
         int64_t sampler_history_ms;
+        bool sampler_container_labels;      /* engine labels as container_label_* on /metrics */
+        int64_t sampler_max_container_labels;
+        int64_t sampler_fs_interval_ms; /* writable layer sizes asked of the engine; 0: never */
+        int64_t sampler_fs_timeout_ms;
         char *state_dir;
         int64_t audit_max_size; /* rotate state_dir/audit.log past this */
         int64_t audit_keep;     /* rotated audit files kept */

@@ -3,6 +3,7 @@
  * numbers follow cAdvisor so that its dashboards read them the same way: working set = usage
  * minus inactive file pages, rss/cache from memory.stat, throttling from cpu.stat. */
 #include "cgroup.h"
+#include "tasks.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -541,6 +542,98 @@ static int slurp(const char *dir, const char *name, char *buf, size_t cap)
         return n;
 }
 
+/* A single number from a file of dir; false when the file is not there. */
+static bool slurp_u64(const char *dir, const char *name, uint64_t *out)
+{
+        char buf[64];
+        if (slurp(dir, name, buf, sizeof(buf)) <= 0)
+                return false;
+        *out = to_u64(buf);
+        return true;
+}
+
+static void mem_extra(struct cms_cgroup *cg, struct cms_ctr_extra *x, char *buf)
+{
+        bool v1 = cg->version == 1;
+        const char *dir = v1 ? cg->dir[C_MEMORY] : cg->dir[0];
+        uint64_t usage = 0, memsw = 0;
+        x->has_mem = read_text(cg, H_MEM_STAT, buf) >= 0;
+        if (x->has_mem && v1) {
+                /* The hierarchical (total_) values when the kernel gives them. */
+                static const char *const k[] = {"total_mapped_file", "mapped_file", "total_swap",
+                                                "swap",  "pgfault", "pgmajfault", "total_pgfault",
+                                                "total_pgmajfault"};
+                uint64_t v[8] = {UINT64_MAX, 0, UINT64_MAX, UINT64_MAX, 0, 0, UINT64_MAX,
+                                 UINT64_MAX};
+                parse_kv(buf, k, v, 8);
+                x->mem_mapped_file = v[0] != UINT64_MAX ? v[0] : v[1];
+                x->has_swap = v[2] != UINT64_MAX || v[3] != UINT64_MAX;
+                x->mem_swap = v[2] != UINT64_MAX ? v[2] : v[3] != UINT64_MAX ? v[3] : 0;
+                x->pgfault = v[4];
+                x->pgmajfault = v[5];
+                x->total_pgfault = v[6] != UINT64_MAX ? v[6] : v[4];
+                x->total_pgmajfault = v[7] != UINT64_MAX ? v[7] : v[5];
+        } else if (x->has_mem) {
+                static const char *const k[] = {"file_mapped", "pgfault", "pgmajfault"};
+                uint64_t v[3] = {0, 0, 0};
+                parse_kv(buf, k, v, 3);
+                x->mem_mapped_file = v[0];
+                x->pgfault = x->total_pgfault = v[1];
+                x->pgmajfault = x->total_pgmajfault = v[2];
+        }
+        /* Swap in use: v1 memory+swap minus memory (as cAdvisor), v2 its own file. */
+        if (v1 && slurp_u64(dir, "memory.memsw.usage_in_bytes", &memsw) &&
+            read_one(cg, H_MEM_USAGE, &usage) == 0) {
+                x->mem_swap = memsw > usage ? memsw - usage : 0;
+                x->has_swap = true;
+        } else if (!v1) {
+                x->has_swap = slurp_u64(dir, "memory.swap.current", &x->mem_swap);
+        }
+        /* v2 has a peak only from Linux 5.19 (memory.peak). */
+        x->has_max_usage =
+            slurp_u64(dir, v1 ? "memory.max_usage_in_bytes" : "memory.peak", &x->mem_max_usage);
+}
+
+/* A cgroup list file (cgroup.procs, tasks) into a malloc'd string; NULL when not readable. */
+static char *list_file(const char *dir, const char *name)
+{
+        size_t cap = CMS_TASKS_MAX * 8 + 1;
+        char *buf = malloc(cap);
+        if (buf && slurp(dir, name, buf, cap) < 0) {
+                free(buf);
+                buf = NULL;
+        }
+        return buf;
+}
+
+int cms_cgroup_read_extra(struct cms_cgroup *cg, const char *proc_root, struct cms_ctr_extra *x)
+{
+        char buf[READ_BUF];
+        bool v1 = cg->version == 1;
+        mem_extra(cg, x, buf);
+        /* v1: any controller's directory lists the same tasks; pids is where runc puts them. */
+        const char *dir = !v1                  ? cg->dir[0]
+                          : cg->dir[C_PIDS][0] ? cg->dir[C_PIDS]
+                                               : cg->dir[C_MEMORY];
+        char *procs = list_file(dir, "cgroup.procs");
+        char *tasks = list_file(dir, v1 ? "tasks" : "cgroup.threads");
+        x->has_proc = false;
+        if (procs) {
+                cms_proc_scan(proc_root, procs, tasks, x);
+                /* Threads: pids.current counts every task of the cgroup, as cAdvisor's
+                 * container_threads does; without the pids controller, the tasks listed. */
+                uint64_t n = 0;
+                if (read_one(cg, H_PIDS, &n) == 0 && cg->fd[H_PIDS] >= 0)
+                        x->threads = n;
+                else
+                        for (const char *p = tasks; p && *p; p++)
+                                x->threads += *p == '\n';
+        }
+        free(procs);
+        free(tasks);
+        return x->has_mem || x->has_proc ? 0 : -ENOENT;
+}
+
 static uint64_t limit_of(const char *s)
 {
         uint64_t v = to_u64(s);
@@ -566,6 +659,10 @@ int cms_cgroup_read_spec(struct cms_cgroup *cg, struct cms_cgroup_spec *spec)
                         spec->mem_limit = limit_of(buf);
                 if (slurp(cg->dir[C_PIDS], "pids.max", buf, sizeof(buf)) > 0)
                         spec->pids_limit = limit_of(buf);
+                if (slurp(cg->dir[C_MEMORY], "memory.memsw.limit_in_bytes", buf, sizeof(buf)) > 0)
+                        spec->mem_swap_limit = limit_of(buf);
+                if (slurp(cg->dir[C_MEMORY], "memory.soft_limit_in_bytes", buf, sizeof(buf)) > 0)
+                        spec->mem_reservation = limit_of(buf);
                 cg->quota = spec->cpu_quota_us > 0;
                 return 0;
         }
@@ -586,5 +683,12 @@ int cms_cgroup_read_spec(struct cms_cgroup *cg, struct cms_cgroup_spec *spec)
                 spec->mem_limit = limit_of(buf);
         if (slurp(d, "pids.max", buf, sizeof(buf)) > 0)
                 spec->pids_limit = limit_of(buf);
+        /* cgroup v2 limits swap on its own; memory+swap, v1's (and cAdvisor's) meaning, is
+         * the sum, and only when both are limited. */
+        if (slurp(d, "memory.swap.max", buf, sizeof(buf)) > 0 && strncmp(buf, "max", 3) &&
+            spec->mem_limit)
+                spec->mem_swap_limit = spec->mem_limit + to_u64(buf);
+        if (slurp(d, "memory.low", buf, sizeof(buf)) > 0)
+                spec->mem_reservation = limit_of(buf);
         return 0;
 }

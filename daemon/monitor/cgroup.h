@@ -4,6 +4,7 @@
  * syscalls and no path lookups. No locks and no logging: the sampler thread owns each handle. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +17,29 @@ struct cms_cgroup_spec {
         int64_t cpu_shares;  /* v2: converted from cpu.weight */
         uint64_t mem_limit;  /* 0: unlimited */
         uint64_t pids_limit; /* 0: unlimited */
+        uint64_t mem_swap_limit;  /* v1 memory+swap (memsw), v2 memory.max + swap.max; 0: none */
+        uint64_t mem_reservation; /* v1 soft_limit_in_bytes, v2 memory.low; 0: none */
+};
+
+/* What /metrics shows beyond the ring's fields: latest values only, read every few rounds.
+ * The has_ flags say which parts were read (a series is left out rather than shown as 0). */
+enum cms_task_state {
+        CMS_TASK_SLEEPING,
+        CMS_TASK_RUNNING,
+        CMS_TASK_STOPPED,
+        CMS_TASK_UNINTERRUPTIBLE,
+        CMS_TASK_STATES
+};
+struct cms_ctr_extra {
+        bool has_mem, has_max_usage, has_swap;
+        uint64_t mem_swap, mem_mapped_file, mem_max_usage;
+        uint64_t pgfault, pgmajfault;             /* the cgroup itself ("container" scope) */
+        uint64_t total_pgfault, total_pgmajfault; /* with its descendants ("hierarchy") */
+        bool has_proc;
+        uint64_t processes, threads, fds, sockets;
+        uint64_t tasks[CMS_TASK_STATES];
+        bool has_fs; /* the writable layer's size, asked of the engine in the background */
+        uint64_t fs_usage;
 };
 
 /* One interface of /proc/<pid>/net/dev; v[] in the order of CMS_F_NET_RX_BYTES.. (rx bytes,
@@ -44,6 +68,10 @@ int cms_cgroup_read(struct cms_cgroup *cg, struct cms_sample *s);
  * (up to max, count in *n) and summed into the CMS_F_NET_* fields of s. */
 int cms_cgroup_read_net(struct cms_cgroup *cg, struct cms_netdev *ifs, size_t max, size_t *n,
                         struct cms_sample *s);
+/* Memory extras and the processes, threads, open files and sockets, task states of the
+ * cgroup's tasks (from /proc under proc_root): a few syscalls per task, so the sampler reads
+ * them every few rounds; at most 4096 tasks are looked at. fs fields are left alone. */
+int cms_cgroup_read_extra(struct cms_cgroup *cg, const char *proc_root, struct cms_ctr_extra *x);
 /* Limits; read when asked (at attach and after an update), not every sample. */
 int cms_cgroup_read_spec(struct cms_cgroup *cg, struct cms_cgroup_spec *spec);
 

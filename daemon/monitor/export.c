@@ -106,8 +106,28 @@ int cms_prom_escape(struct cms_buf *out, const char *s)
         return r < 0 ? r : cms_buf_append(out, run, (size_t)(s - run));
 }
 
-enum vkind { V_SECS, V_INT, V_NET, V_QUOTA, V_PERIOD, V_SHARES, V_MEMLIMIT, V_START, V_HEALTH };
-enum { ONLY_QUOTA = 1 };
+enum vkind {
+        V_SECS,
+        V_INT,
+        V_NET,
+        V_QUOTA,
+        V_PERIOD,
+        V_SHARES,
+        V_MEMLIMIT,
+        V_START,
+        V_HEALTH,
+        V_X,        /* a uint64_t of struct cms_ctr_extra at offset field */
+        V_SPEC,     /* a uint64_t of struct cms_cgroup_spec at offset field */
+        V_PROCS,    /* processes: cgroup.procs when read, else the pids counter */
+        V_FAIL,     /* memory failures by type and scope */
+        V_TASKS,    /* tasks by state */
+        V_SEEN,     /* the latest sample's time */
+        V_FS_LIMIT, /* the writable layers' filesystem size */
+};
+/* When a family has a series: a CPU quota, or the extras it is made of were read. */
+enum { ONLY_QUOTA = 1, NEED_MEM = 2, NEED_PROC = 4, NEED_FS = 8, NEED_MAXU = 16, NEED_SWAP = 32 };
+#define XF(m) ((int)offsetof(struct cms_ctr_extra, m))
+#define SF(m) ((int)offsetof(struct cms_cgroup_spec, m))
 
 struct fam {
         const char *name, *type, *help;
@@ -171,8 +191,39 @@ static const struct fam fams[] = {
       CMS_F_BLK_READ_BYTES, 0, NULL),
     F("container_fs_writes_bytes_total", "counter", "Cumulative count of bytes written.", V_INT,
       CMS_F_BLK_WRITE_BYTES, 0, NULL),
-    F("container_processes", "gauge", "Number of processes running inside the container.", V_INT,
-      CMS_F_PIDS, 0, NULL),
+    F("container_fs_reads_total", "counter", "Cumulative count of reads completed.", V_INT,
+      CMS_F_BLK_READS, 0, NULL),
+    F("container_fs_writes_total", "counter", "Cumulative count of writes completed.", V_INT,
+      CMS_F_BLK_WRITES, 0, NULL),
+    F("container_fs_usage_bytes", "gauge",
+      "Number of bytes that are consumed by the container on this filesystem.", V_X,
+      XF(fs_usage), NEED_FS, NULL),
+    F("container_fs_limit_bytes", "gauge",
+      "Number of bytes that can be consumed by the container on this filesystem.", V_FS_LIMIT, 0,
+      NEED_FS, NULL),
+    F("container_processes", "gauge", "Number of processes running inside the container.",
+      V_PROCS, CMS_F_PIDS, 0, NULL),
+    F("container_threads", "gauge", "Number of threads running inside the container", V_X,
+      XF(threads), NEED_PROC, NULL),
+    F("container_threads_max", "gauge",
+      "Maximum number of threads allowed inside the container, infinity if value is zero", V_SPEC,
+      SF(pids_limit), 0, NULL),
+    F("container_file_descriptors", "gauge", "Number of open file descriptors for the container.",
+      V_X, XF(fds), NEED_PROC, NULL),
+    F("container_sockets", "gauge", "Number of open sockets for the container.", V_X,
+      XF(sockets), NEED_PROC, NULL),
+    F("container_tasks_state", "gauge", "Number of tasks in given state", V_TASKS, 0, NEED_PROC,
+      NULL),
+    F("container_memory_swap", "gauge", "Container swap usage in bytes.", V_X, XF(mem_swap),
+      NEED_SWAP, NULL),
+    F("container_memory_mapped_file", "gauge", "Size of memory mapped files in bytes.", V_X,
+      XF(mem_mapped_file), NEED_MEM, NULL),
+    F("container_memory_max_usage_bytes", "gauge", "Maximum memory usage recorded in bytes.", V_X,
+      XF(mem_max_usage), NEED_MAXU, NULL),
+    F("container_memory_failures_total", "counter",
+      "Cumulative count of memory allocation failures.", V_FAIL, 0, NEED_MEM, NULL),
+    F("container_last_seen", "gauge", "Last time a container was seen by the exporter", V_SEEN, 0,
+      0, NULL),
     F("container_spec_cpu_quota", "gauge", "CPU quota of the container.", V_QUOTA, 0, ONLY_QUOTA,
       NULL),
     F("container_spec_cpu_period", "gauge", "CPU period of the container.", V_PERIOD, 0, ONLY_QUOTA,
@@ -180,6 +231,10 @@ static const struct fam fams[] = {
     F("container_spec_cpu_shares", "gauge", "CPU share of the container.", V_SHARES, 0, 0, NULL),
     F("container_spec_memory_limit_bytes", "gauge", "Memory limit for the container.", V_MEMLIMIT,
       0, 0, NULL),
+    F("container_spec_memory_swap_limit_bytes", "gauge", "Memory swap limit for the container.",
+      V_SPEC, SF(mem_swap_limit), 0, NULL),
+    F("container_spec_memory_reservation_limit_bytes", "gauge",
+      "Memory reservation limit for the container.", V_SPEC, SF(mem_reservation), 0, NULL),
     F("container_start_time_seconds", "gauge",
       "Start time of the container since unix epoch in seconds.", V_START, 0, 0, NULL),
     F("container_health_status", "gauge",
@@ -213,7 +268,9 @@ static int labels_of(struct cms_buf *b, const struct cms_ctr_info *c)
                 r = cms_prom_escape(b, c->project);
         if (r == 0 && c->service[0] && !(r = put(b, "\",service=\"")))
                 r = cms_prom_escape(b, c->service);
-        return r < 0 ? r : put(b, "\"");
+        if (r == 0)
+                r = put(b, "\"");
+        return r < 0 || !c->prom_labels ? r : put(b, c->prom_labels);
 }
 
 /* name{labels[,extra]} value\n */
@@ -232,65 +289,126 @@ static int line(struct cms_buf *b, const char *name, const char *labels, size_t 
         return r < 0 ? r : cms_buf_append(b, "} ", 2);
 }
 
-static int family_line(struct cms_buf *b, const struct fam *f, const struct cms_ctr_info *c,
-                       const char *labels, size_t llen)
+/* Whether c has a series of family f. */
+static bool has_series(const struct fam *f, const struct cms_ctr_info *c, bool fs_limit)
 {
-        const uint64_t *v = c->latest.v;
+        const struct cms_ctr_extra *x = &c->extra;
+        unsigned fl = f->flags;
+        return !((fl & ONLY_QUOTA) && c->spec.cpu_quota_us <= 0) && !((fl & NEED_MEM) && !x->has_mem) &&
+               !((fl & NEED_PROC) && !x->has_proc) && !((fl & NEED_FS) && !x->has_fs) &&
+               !((fl & NEED_MAXU) && !x->has_max_usage) && !((fl & NEED_SWAP) && !x->has_swap) &&
+               !(f->kind == V_START && c->started_at <= 0) &&
+               !(f->kind == V_HEALTH && c->health == CMS_HEALTH_NONE) &&
+               !(f->kind == V_FS_LIMIT && !fs_limit);
+}
+
+/* name{labels,extra} value\n */
+static int series(struct cms_buf *b, const struct fam *f, const char *labels, size_t llen,
+                  const char *extra, uint64_t v)
+{
+        int r = line(b, f->name, labels, llen, extra, NULL);
+        if (r == 0)
+                r = put_u64(b, v);
+        return r < 0 ? r : cms_buf_append(b, "\n", 1);
+}
+
+/* The families with several series per container, one per interface, state or type. */
+static int multi(struct cms_buf *b, const struct fam *f, const struct cms_ctr_info *c,
+                 const char *labels, size_t llen)
+{
+        static const char *const tasks[CMS_TASK_STATES] = {
+            "state=\"sleeping\"", "state=\"running\"", "state=\"stopped\"",
+            "state=\"uninterruptible\""};
+        const struct cms_ctr_extra *x = &c->extra;
+        char l[64];
         int r = 0;
         switch (f->kind) {
         case V_NET:
                 for (size_t i = 0; i < c->n_ifs && r == 0; i++) {
-                        char ifl[48];
-                        snprintf(ifl, sizeof(ifl), "interface=\"%s\"", c->ifs[i].name);
-                        if (!(r = line(b, f->name, labels, llen, ifl, NULL)) &&
-                            !(r = put_u64(b, c->ifs[i].v[f->field])))
-                                r = cms_buf_append(b, "\n", 1);
+                        snprintf(l, sizeof(l), "interface=\"%s\"", c->ifs[i].name);
+                        r = series(b, f, labels, llen, l, c->ifs[i].v[f->field]);
                 }
                 return r;
-        case V_START:
-                if (c->started_at <= 0)
-                        return 0;
-                break;
         case V_HEALTH:
-                if (c->health == CMS_HEALTH_NONE)
-                        return 0;
                 for (int h = CMS_HEALTH_STARTING; h <= CMS_HEALTH_UNHEALTHY && r == 0; h++) {
-                        char st[32];
-                        snprintf(st, sizeof(st), "status=\"%s\"", cms_ctr_health_name(h));
-                        if (!(r = line(b, f->name, labels, llen, st, NULL)))
-                                r = put(b, c->health == h ? "1\n" : "0\n");
+                        snprintf(l, sizeof(l), "status=\"%s\"", cms_ctr_health_name(h));
+                        r = series(b, f, labels, llen, l, c->health == h);
                 }
                 return r;
-        default:
-                break;
-        }
-        if ((f->flags & ONLY_QUOTA) && c->spec.cpu_quota_us <= 0)
-                return 0;
-        if ((r = line(b, f->name, labels, llen, f->extra, NULL)) < 0)
+        case V_FAIL:
+                r = series(b, f, labels, llen, "failure_type=\"pgfault\",scope=\"container\"",
+                           x->pgfault);
+                r = r ?: series(b, f, labels, llen,
+                                "failure_type=\"pgfault\",scope=\"hierarchy\"", x->total_pgfault);
+                r = r ?: series(b, f, labels, llen,
+                                "failure_type=\"pgmajfault\",scope=\"container\"", x->pgmajfault);
+                return r ?: series(b, f, labels, llen,
+                                   "failure_type=\"pgmajfault\",scope=\"hierarchy\"",
+                                   x->total_pgmajfault);
+        default: /* V_TASKS */
+                for (int t = 0; t < CMS_TASK_STATES && r == 0; t++)
+                        r = series(b, f, labels, llen, tasks[t], x->tasks[t]);
                 return r;
+        }
+}
+
+/* The value of a single-series family. */
+static int value(struct cms_buf *b, const struct fam *f, const struct cms_ctr_info *c,
+                 uint64_t fs_limit)
+{
+        const uint64_t *v = c->latest.v;
         switch (f->kind) {
         case V_SECS:
-                r = put_secs(b, v[f->field]);
-                break;
+                return put_secs(b, v[f->field]);
         case V_INT:
-                r = put_u64(b, v[f->field]);
-                break;
+                return put_u64(b, v[f->field]);
         case V_QUOTA:
-                r = put_i64(b, c->spec.cpu_quota_us);
-                break;
+                return put_i64(b, c->spec.cpu_quota_us);
         case V_PERIOD:
-                r = put_i64(b, c->spec.cpu_period_us);
-                break;
+                return put_i64(b, c->spec.cpu_period_us);
         case V_SHARES:
-                r = put_i64(b, c->spec.cpu_shares);
-                break;
+                return put_i64(b, c->spec.cpu_shares);
         case V_MEMLIMIT:
-                r = put_u64(b, v[CMS_F_MEM_LIMIT]);
-                break;
+                return put_u64(b, v[CMS_F_MEM_LIMIT]);
         case V_START:
-                r = put_i64(b, c->started_at);
-                break;
+                return put_i64(b, c->started_at);
+        case V_X:
+                return put_u64(b, *(const uint64_t *)((const char *)&c->extra + f->field));
+        case V_SPEC:
+                return put_u64(b, *(const uint64_t *)((const char *)&c->spec + f->field));
+        case V_PROCS:
+                return put_u64(b, c->extra.has_proc ? c->extra.processes : v[CMS_F_PIDS]);
+        case V_SEEN: /* seconds, as cAdvisor writes it */
+                return put_u64(b, (uint64_t)(c->latest.t_ms / 1000));
+        default: /* V_FS_LIMIT */
+                return put_u64(b, fs_limit);
         }
+}
+
+static int family_line(struct cms_buf *b, const struct fam *f, const struct cms_ctr_info *c,
+                       const char *labels, size_t llen, const struct cms_self_metrics *self)
+{
+        const char *dev = self && self->fs_device && self->fs_device[0] ? self->fs_device : NULL;
+        char devl[160];
+        if (!has_series(f, c, self && self->fs_limit))
+                return 0;
+        if (f->kind == V_NET || f->kind == V_HEALTH || f->kind == V_FAIL || f->kind == V_TASKS)
+                return multi(b, f, c, labels, llen);
+        const char *extra = f->extra;
+        if ((f->flags & NEED_FS) && dev) {
+                size_t n = (size_t)snprintf(devl, sizeof(devl), "device=\"");
+                for (const char *p = dev; *p && n + 4 < sizeof(devl); p++) {
+                        if (*p == '"' || *p == '\\')
+                                devl[n++] = '\\';
+                        devl[n++] = *p;
+                }
+                devl[n++] = '"';
+                devl[n] = 0;
+                extra = devl;
+        }
+        int r = line(b, f->name, labels, llen, extra, NULL);
+        if (r == 0)
+                r = value(b, f, c, self ? self->fs_limit : 0);
         return r < 0 ? r : cms_buf_append(b, "\n", 1);
 }
 
@@ -305,6 +423,26 @@ static int self_one(struct cms_buf *b, const char *name, const char *type, const
 {
         return cms_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s%s %s\n", name, help, name, type,
                               name, labels, value);
+}
+
+/* machine_cpu_cores and machine_memory_bytes, with cAdvisor's host labels where known. */
+static int machine_metrics(struct cms_buf *b, const struct cms_self_metrics *s)
+{
+        char l[200] = "";
+        if (s->cpu_cores <= 0)
+                return 0;
+        if (s->boot_id && s->boot_id[0] && s->machine_id && s->machine_id[0])
+                snprintf(l, sizeof(l), "{boot_id=\"%.64s\",machine_id=\"%.64s\"}", s->boot_id,
+                         s->machine_id);
+        int r = cms_buf_printf(b,
+                               "# HELP machine_cpu_cores Number of logical CPU cores.\n"
+                               "# TYPE machine_cpu_cores gauge\nmachine_cpu_cores%s %" PRId64 "\n",
+                               l, s->cpu_cores);
+        return r ?: cms_buf_printf(b,
+                                   "# HELP machine_memory_bytes Amount of memory installed on the "
+                                   "machine.\n# TYPE machine_memory_bytes gauge\n"
+                                   "machine_memory_bytes%s %" PRIu64 "\n",
+                                   l, s->memory_bytes);
 }
 
 static int self_metrics(struct cms_buf *b, const struct cms_self_metrics *s)
@@ -371,8 +509,10 @@ int cms_export_prometheus(const struct cms_ctr_info *c, size_t n,
                 for (size_t i = 0; i < n && r == 0; i++)
                         if (exported(&c[i]))
                                 r = family_line(out, &fams[f], &c[i], lb.data + off[i],
-                                                off[i + 1] - off[i]);
+                                                off[i + 1] - off[i], self);
         }
+        if (r == 0 && self)
+                r = machine_metrics(out, self);
         if (r == 0 && self)
                 r = self_metrics(out, self);
         free(off);

@@ -32,6 +32,11 @@ struct cms_ctr_info {
         struct cms_sample latest, prev;
         struct cms_netdev ifs[CMS_NET_MAX_IFACES];
         size_t n_ifs;
+        struct cms_ctr_extra extra;
+        /* The engine's labels as Prometheus labels (",container_label_x=\"v\"..."), set once
+         * (a container's labels never change) and freed with the container's record: valid
+         * while a reference to the record is held. NULL: none, or left out by the config. */
+        const char *prom_labels;
 };
 
 /* cmsd's own metrics. */
@@ -41,6 +46,13 @@ struct cms_http_count {
         uint64_t n;
 };
 struct cms_self_metrics {
+        /* The host: machine_cpu_cores, machine_memory_bytes; the writable layers' filesystem
+         * (its device and size, 0 when unknown: container_fs_limit_bytes). */
+        int64_t cpu_cores; /* 0: unknown, no series */
+        uint64_t memory_bytes;
+        const char *boot_id, *machine_id;
+        const char *fs_device;
+        uint64_t fs_limit;
         uint64_t samples_total;
         double cpu_seconds;
         size_t containers;

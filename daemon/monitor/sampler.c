@@ -16,6 +16,9 @@
 #define MAX_MISSES      3
 #define ENGINE_RETRY_MS 60000
 #define FANOUT          16
+/* The extras (processes, open files, task states, memory details) cost a few syscalls per task:
+ * read every EXTRA_EVERY rounds (5 s at the default interval). */
+#define EXTRA_EVERY 5
 
 
 static void store(struct cms_sampler *s, struct cms_sampler_ctr *c, const struct cms_sample *smp,
@@ -117,6 +120,19 @@ static void store(struct cms_sampler *s, struct cms_sampler_ctr *c, const struct
         pthread_mutex_unlock(&c->lock);
 }
 
+/* The extras of a cgroup-sampled container, into its info; the fs fields are the syncer's. */
+static void read_extra(struct cms_sampler *s, struct cms_sampler_ctr *c)
+{
+        struct cms_ctr_extra x = {0};
+        if (cms_cgroup_read_extra(c->cg, s->proc_root, &x) < 0)
+                return;
+        pthread_mutex_lock(&c->lock);
+        x.has_fs = c->info.extra.has_fs;
+        x.fs_usage = c->info.extra.fs_usage;
+        c->info.extra = x;
+        pthread_mutex_unlock(&c->lock);
+}
+
 /* Engine-mode samples of one round, shared by the helper threads. */
 struct fanout {
         struct cms_sampler *s;
@@ -197,6 +213,8 @@ static void round_once(struct cms_sampler *s)
                 if (sample_one(s, c, false, &smp, ifs, &n_ifs) < 0)
                         continue;
                 store(s, c, &smp, ifs, n_ifs, false);
+                if (c->extra_rounds++ % EXTRA_EVERY == 0)
+                        read_extra(s, c);
                 n_cg++;
                 done++;
         }
@@ -248,7 +266,8 @@ static void raise_nofile(void)
 
 static int start_thread(struct cms_sampler *s, int which, void *(*fn)(void *))
 {
-        static const char *const names[T_COUNT] = {"cmsd-sampler", "cmsd-watch", "cmsd-sync"};
+        static const char *const names[T_COUNT] = {"cmsd-sampler", "cmsd-watch", "cmsd-sync",
+                                                   "cmsd-fs"};
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setstacksize(&attr, 512 * 1024);
@@ -311,6 +330,10 @@ int cms_sampler_start(struct cms_engine *e, const struct cms_config *cfg, struct
         s->forced = mode && !strcmp(mode, "cgroup") ? 1 : mode && !strcmp(mode, "engine") ? 2 : 0;
         s->sys_root = getenv("CMSD_CGROUP_ROOT") ? getenv("CMSD_CGROUP_ROOT") : "/sys/fs/cgroup";
         s->proc_root = "/proc";
+        s->container_labels = cfg->sampler_container_labels;
+        s->max_labels = (size_t)cfg->sampler_max_container_labels;
+        s->fs_interval_ms = cfg->sampler_fs_interval_ms;
+        s->fs_timeout_ms = (long)cfg->sampler_fs_timeout_ms;
         raise_nofile();
 
         size_t loaded = 0;
@@ -326,6 +349,8 @@ int cms_sampler_start(struct cms_engine *e, const struct cms_config *cfg, struct
                 r = start_thread(s, T_WATCH, cms_sampler_watch_main);
         if (r == 0)
                 r = start_thread(s, T_SYNC, cms_sampler_sync_main);
+        if (r == 0)
+                r = start_thread(s, T_FS, cms_sampler_fs_main);
         if (r < 0) {
                 cms_sampler_stop(s);
                 return cms_err(err, 500, "cannot start the sampler threads: %s", strerror(-r));
@@ -386,6 +411,12 @@ void cms_sampler_status(struct cms_sampler *s, struct cms_sampler_status *st)
         st->round_seconds = (double)atomic_load(&s->round_ns) / 1e9;
         pthread_mutex_lock(&s->lock);
         st->generation = s->generation;
+        snprintf(st->fs_device, sizeof(st->fs_device), "%s", s->fs_device);
+        st->fs_limit = s->fs_limit;
+        st->machine_cores = s->machine_cores;
+        st->machine_memory = s->machine_memory;
+        snprintf(st->boot_id, sizeof(st->boot_id), "%s", s->boot_id);
+        snprintf(st->machine_id, sizeof(st->machine_id), "%s", s->machine_id);
         for (size_t i = 0; i < s->n; i++) {
                 struct cms_sampler_ctr *c = s->v[i];
                 pthread_mutex_lock(&c->lock);

@@ -40,6 +40,11 @@ struct cms_sampler_status {
         uint64_t ring_samples;    /* samples held */
         double round_seconds;
         uint64_t generation; /* rounds done; changes whenever new data is there */
+        char fs_device[128]; /* the writable layers' filesystem; "" when unknown */
+        uint64_t fs_limit;   /* its size in bytes; 0 when unknown */
+        int64_t machine_cores; /* the engine host's; 0 until the engine answered */
+        uint64_t machine_memory;
+        char boot_id[64], machine_id[64]; /* "" when unknown or remote */
 };
 void cms_sampler_status(struct cms_sampler *s, struct cms_sampler_status *st);
 
@@ -51,7 +56,8 @@ void cms_sampler_list_free(struct cms_sampler_ctr **v, size_t n);
 struct cms_sampler_ctr *cms_sampler_find(struct cms_sampler *s, const char *key);
 void cms_sampler_ctr_unref(struct cms_sampler_ctr *c);
 /* Copies the container's description and latest samples, and with snap (may be NULL) its ring,
- * under the container's lock (a few microseconds). */
+ * under the container's lock (a few microseconds). info->prom_labels stays valid as long as the
+ * reference c is held. */
 int cms_sampler_ctr_read(struct cms_sampler_ctr *c, struct cms_ctr_info *info,
                          struct cms_ring_snap *snap);
 

@@ -21,11 +21,12 @@ struct cms_sampler_ctr {
         /* The sampler thread's own: */
         struct cms_cgroup *cg;
         int misses;      /* cgroup opens that found nothing, in a row */
+        unsigned extra_rounds;
         bool use_engine; /* cgroups not readable: the engine's stats API */
         int64_t next_try_ms;
 };
 
-enum { T_SAMPLER, T_WATCH, T_SYNC, T_COUNT };
+enum { T_SAMPLER, T_WATCH, T_SYNC, T_FS, T_COUNT };
 
 #define CMS_SAMPLER_MAX_CONTAINERS 65536
 #define CMS_SAMPLER_QUEUE          4096
@@ -38,14 +39,24 @@ struct cms_sampler {
         bool remote; /* the engine is not on this host: its cgroups are not ours to read */
         int forced;  /* CMSD_SAMPLER_MODE: 0 auto, 1 cgroup only, 2 engine only */
         const char *sys_root, *proc_root;
+        bool container_labels;  /* the engine's labels as container_label_* */
+        size_t max_labels;      /* at most this many of them per container */
+        int64_t fs_interval_ms; /* writable layer sizes: how often (0: never) */
+        long fs_timeout_ms;     /* and the cap on one engine call */
 
-        pthread_mutex_t lock; /* v, n, stop, generation */
+        pthread_mutex_t lock; /* v, n, stop, generation, fs_* */
         pthread_cond_t wake;  /* stop requests */
         pthread_cond_t tick;  /* a round finished */
         struct cms_sampler_ctr **v;
         size_t n, cap;
         bool stop;
         uint64_t generation;
+        bool host_known;     /* the next four, once the engine answered /info */
+        char fs_device[128]; /* the engine root's filesystem: container_fs_* device label */
+        uint64_t fs_limit;   /* and its size; 0: unknown (a remote engine) */
+        int64_t machine_cores;
+        uint64_t machine_memory;
+        char boot_id[64], machine_id[64]; /* "" for a remote engine */
 
         pthread_t threads[T_COUNT];
         bool started[T_COUNT];
@@ -65,7 +76,7 @@ struct cms_sampler {
 };
 
 /* The files' order, lowest first; a file calls only those before it:
- *   table.c  watch.c  snapshot.c  sampler.c */
+ *   table.c  watch.c  fsusage.c  snapshot.c  sampler.c (labels.c and tasks.c are leaves) */
 
 /* table.c */
 struct cms_sampler_ctr *cms_sampler_get_or_add(struct cms_sampler *s, const char *id);
@@ -88,6 +99,10 @@ int cms_sampler_engine_sample(struct cms_sampler *s, const char *id, struct cms_
 /* Parses an engine stats document (Docker or Podman) into a sample; exposed for tests. */
 void cms_stats_from_engine(json_object *st, struct cms_sample *out, struct cms_netdev *ifs,
                            size_t max, size_t *n_ifs);
+
+/* fsusage.c: the thread that learns the host facts and asks the engine for the writable
+ * layers' sizes. */
+void *cms_sampler_fs_main(void *arg);
 
 /* snapshot.c */
 int cms_sampler_snapshot_save(struct cms_sampler *s, struct cms_error *err);

@@ -7,6 +7,7 @@ static void ctr_free(struct cms_sampler_ctr *c)
 {
         cms_cgroup_close(c->cg);
         cms_ring_free(c->ring);
+        free((char *)c->info.prom_labels);
         pthread_mutex_destroy(&c->lock);
         free(c);
 }

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "../log.h"
+#include "labels.h"
 
 #define RECONCILE_MS     30000
 #define EVENT_LINE_MAX   (1024 * 1024)
@@ -197,7 +198,8 @@ static const char *label(json_object *labels, const char *a, const char *b)
         return v ? v : str(labels, b);
 }
 
-static void apply_inspect(struct cms_sampler_ctr *c, json_object *doc, int state)
+static void apply_inspect(struct cms_sampler *s, struct cms_sampler_ctr *c, json_object *doc,
+                          int state)
 {
         json_object *st = get(doc, "State"), *cfg = get(doc, "Config");
         json_object *labels = get(cfg, "Labels");
@@ -210,7 +212,15 @@ static void apply_inspect(struct cms_sampler_ctr *c, json_object *doc, int state
         struct cms_cgroup_spec espec;
         spec_of(get(doc, "HostConfig"), &espec);
         struct cms_ctr_info *in = &c->info;
+        /* A container's labels never change: made once, kept until the record goes. */
+        char *pl = s->container_labels && !in->prom_labels
+                       ? cms_prom_container_labels(labels, s->max_labels)
+                       : NULL;
         pthread_mutex_lock(&c->lock);
+        if (!in->prom_labels) {
+                in->prom_labels = pl;
+                pl = NULL;
+        }
         snprintf(in->name, sizeof(in->name), "%s", name ? name + (name[0] == '/') : "");
         snprintf(in->image, sizeof(in->image), "%s", image ? image : "");
         snprintf(in->project, sizeof(in->project), "%s", project ? project : "");
@@ -226,6 +236,7 @@ static void apply_inspect(struct cms_sampler_ctr *c, json_object *doc, int state
         c->espec = espec;
         c->pid = pid;
         pthread_mutex_unlock(&c->lock);
+        free(pl);
 }
 
 static void inspect_one(struct cms_sampler *s, const char *id)
@@ -246,7 +257,7 @@ static void inspect_one(struct cms_sampler *s, const char *id)
         if (!c)
                 return;
         if (!strcmp(c->info.id, id))
-                apply_inspect(c, doc, state);
+                apply_inspect(s, c, doc, state);
         cms_sampler_ctr_unref(c);
 }
 

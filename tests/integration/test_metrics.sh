@@ -281,6 +281,85 @@ EOF
         wait_pid_exit "$ppid" 20 || fail "prometheus did not stop"
 }
 
+# cAdvisor parity: a table of PromQL expressions in the spirit of the dockprom dashboard and the
+# usual cAdvisor alert rules, each run by a real Prometheus scraping a cmsd that reads the
+# writable layers' sizes every 2 s, and each expected to return a series per test container with
+# a plausible value: a CPU burner on a 0.2 CPU quota (throttled), a container that wrote 40 MiB
+# into its writable layer, and one that carries compose labels (as container_label_*).
+cadvisor_queries() {
+        local port conf="$T_TMP/cmsd.yaml" pport pdir="$T_TMP/promc" ppid q burn disk web row expr want
+        command -v prometheus >/dev/null || fail "prometheus not installed (apt-get install prometheus)"
+        port=$(free_port) || fail "no free port"
+        write_config "$conf" "$port" "unix://$ENGINE_SOCK" "sampler: {fs_interval: 2s, fs_timeout: 20s}"
+        start_cmsd "$conf" "$port" "unix://$ENGINE_SOCK"
+        burn=$(unique qburn) disk=$(unique qdisk) web=$(unique qweb)
+        run_c "$burn" '{"command": ["sh", "-c", "while :; do :; done"], "resources": {"cpus": 0.2, "memory": "64m"}}'
+        run_c "$disk" '{"command": ["sh", "-c", "dd if=/dev/zero of=/blob bs=1048576 count=40 2>/dev/null; sleep 600"]}'
+        run_c "$web" '{"labels": {"com.docker.compose.project": "shop", "com.docker.compose.service": "web", "tier": "front"}}'
+        pport=$(free_port) || fail "no free port"
+        mkdir -p "$pdir/data"
+        printf '%s\n' "global: {scrape_interval: 1s, evaluation_interval: 1s}" "scrape_configs:" \
+                "  - job_name: cmsd" "    authorization: {type: Bearer, credentials: \"$TOK_VIEWER\"}" \
+                "    static_configs: [{targets: [\"${MY_URL#http://}\"]}]" >"$pdir/prometheus.yml"
+        prometheus --config.file="$pdir/prometheus.yml" --storage.tsdb.path="$pdir/data" \
+                --web.listen-address="127.0.0.1:$pport" >"$pdir/log" 2>&1 &
+        ppid=$!
+        echo "$ppid" >>"$T_TMP/pids"
+        q="http://127.0.0.1:$pport/api/v1/query"
+        wait_for "prom_query '$q' 'container_fs_usage_bytes{name=\"$disk\"} > 40e6' && body_has 'length == 1'" 60 ||
+                fail "the writable layer's 40 MiB never showed: $(short "$BODY") $(tail -n 2 "$pdir/log")"
+        sleep 5 # rates need a few scrapes
+        # name | expression | jq test on the one result's value
+        while IFS='|' read -r row expr want; do
+                [ -n "$row" ] || continue
+                expr=${expr//BURN/$burn}
+                expr=${expr//DISK/$disk}
+                expr=${expr//WEB/$web}
+                prom_query "$q" "$expr" || fail "$row: Prometheus did not answer"
+                body_has "length == 1 and (.[0].value[1] | tonumber | $want)" ||
+                        fail "$row: $expr gave $(short "$BODY"), want one series with $want"
+        done <<'ROWS'
+cpu_pct_of_host|sum by (name) (rate(container_cpu_usage_seconds_total{name="BURN"}[10s])) / scalar(sum(machine_cpu_cores)) * 100|. > 1 and . <= 100
+cpu_quota_cores|container_spec_cpu_quota{name="BURN"} / container_spec_cpu_period{name="BURN"}|. > 0.19 and . < 0.21
+throttled_ratio|rate(container_cpu_cfs_throttled_periods_total{name="BURN"}[10s]) / rate(container_cpu_cfs_periods_total{name="BURN"}[10s])|. > 0.5
+mem_pct_of_limit|container_memory_working_set_bytes{name="BURN"} / container_spec_memory_limit_bytes{name="BURN"} * 100|. > 0 and . < 100
+mem_pct_of_host|sum(container_memory_usage_bytes{name="DISK"}) / scalar(sum(machine_memory_bytes)) * 100|. > 0 and . < 100
+net_rx_rate|sum by (name) (rate(container_network_receive_bytes_total{name="WEB"}[10s]))|. >= 0
+disk_io_rate|sum by (name) (rate(container_fs_reads_bytes_total{name="DISK"}[10s]) + rate(container_fs_writes_bytes_total{name="DISK"}[10s]))|. >= 0
+iops|sum by (name) (rate(container_fs_reads_total{name="DISK"}[10s]) + rate(container_fs_writes_total{name="DISK"}[10s]))|. >= 0
+disk_used|container_fs_usage_bytes{name="DISK"}|. > 40e6
+disk_pct_of_fs|container_fs_usage_bytes{name="DISK"} / container_fs_limit_bytes{name="DISK"} * 100|. > 0 and . < 100
+last_seen|time() - container_last_seen{name="WEB"}|. >= -2 and . < 10
+up_count|count(container_last_seen{name=~"BURN|DISK|WEB"})|. == 3
+per_service|sum by (container_label_com_docker_compose_service) (container_memory_usage_bytes{container_label_com_docker_compose_service="web",name="WEB"})|. > 0
+custom_label|count(container_cpu_usage_seconds_total{name="WEB",container_label_tier="front",project="shop",service="web"})|. == 1
+threads|container_threads{name="BURN"}|. >= 1
+threads_max|container_threads_max{name="BURN"}|. >= 0
+fds|container_file_descriptors{name="BURN"}|. >= 3
+sockets|container_sockets{name="WEB"}|. >= 0
+running_tasks|sum(container_tasks_state{name="BURN",state="running"})|. >= 1
+processes|container_processes{name="DISK"}|. >= 1
+mapped_file|container_memory_mapped_file{name="DISK"}|. >= 0
+page_faults|sum(rate(container_memory_failures_total{name="BURN",failure_type="pgfault",scope="container"}[10s]))|. >= 0
+swap_limit|container_spec_memory_swap_limit_bytes{name="BURN"}|. >= 0
+reservation|container_spec_memory_reservation_limit_bytes{name="BURN"}|. >= 0
+ROWS
+        # The classic ContainerKilled alert stays silent for containers that are up.
+        prom_query "$q" "time() - container_last_seen{name=~\"$burn|$disk|$web\"} > 60"
+        body_has 'length == 0' || fail "ContainerKilled would fire: $BODY"
+        kill -TERM "$ppid"
+        wait_pid_exit "$ppid" 20 || fail "prometheus did not stop"
+        # Labels left out by the config: no container_label_* at all.
+        stop_cmsd
+        write_config "$conf" "$port" "unix://$ENGINE_SOCK" "sampler: {container_labels: false}"
+        start_cmsd "$conf" "$port" "unix://$ENGINE_SOCK"
+        wait_for "scrape '$MY_URL' && [ -n \"\$(series_value container_memory_usage_bytes '$web')\" ]" 20 ||
+                fail "$web not in the scrape"
+        ! grep -q 'container_label_' "$T_TMP/metrics" || fail "container_label_* with container_labels: false"
+        grep -qE '^machine_cpu_cores(\{[^}]*\})? [1-9]' "$T_TMP/metrics" || fail "no machine_cpu_cores"
+        stop_cmsd
+}
+
 snapshot_restart() {
         local port conf="$T_TMP/cmsd.yaml" name first count
         port=$(free_port) || fail "no free port"
@@ -421,6 +500,7 @@ t events_stream events_stream
 t stats_edges stats_edges
 t public_and_cors public_and_cors
 t prometheus_scrape prometheus_scrape
+t cadvisor_queries cadvisor_queries
 t snapshot_restart snapshot_restart
 t engine_fallback engine_fallback
 t engine_restart engine_restart

@@ -15,7 +15,9 @@
 #include <cmocka.h>
 
 #include "daemon/monitor/cgroup.h"
+#include "daemon/monitor/labels.h"
 #include "daemon/monitor/sampler_internal.h"
+#include "daemon/monitor/tasks.h"
 
 static char root[512];
 
@@ -80,6 +82,25 @@ static void v1_docker(void **state)
         assert_int_equal(spec.cpu_shares, 512);
         assert_true(spec.mem_limit == 268435456);
         assert_true(spec.pids_limit == 100);
+        assert_true(spec.mem_swap_limit == 209715200);
+        assert_true(spec.mem_reservation == 33554432);
+
+        /* The extras: memory details (hierarchical values where the kernel gives them), swap
+         * as memory+swap minus memory, the processes' open files and sockets (from their fd
+         * links), threads from pids.current, task states from each task's stat line. */
+        struct cms_ctr_extra x = {.has_fs = true, .fs_usage = 5};
+        assert_int_equal(cms_cgroup_read_extra(cg, proc, &x), 0);
+        assert_true(x.has_mem && x.has_swap && x.has_max_usage && x.has_proc);
+        assert_true(x.mem_mapped_file == 8192);
+        assert_true(x.mem_swap == 53477376 - 52428800);
+        assert_true(x.mem_max_usage == 61440000);
+        assert_true(x.pgfault == 1030 && x.total_pgfault == 2060);
+        assert_true(x.pgmajfault == 3 && x.total_pgmajfault == 6);
+        assert_true(x.processes == 2 && x.threads == 2);
+        assert_true(x.fds == 4 && x.sockets == 2);
+        assert_true(x.tasks[CMS_TASK_SLEEPING] == 1 && x.tasks[CMS_TASK_RUNNING] == 1);
+        assert_true(x.tasks[CMS_TASK_UNINTERRUPTIBLE] == 1 && x.tasks[CMS_TASK_STOPPED] == 0);
+        assert_true(x.has_fs && x.fs_usage == 5); /* the syncer's, left alone */
         cms_cgroup_close(cg);
 }
 
@@ -125,7 +146,53 @@ static void v2_scope(void **state)
         assert_int_equal(spec.cpu_shares, 2597); /* weight 100 (systemd default), runc inverted */
         assert_true(spec.mem_limit == 536870912);
         assert_true(spec.pids_limit == 0); /* "max" */
+        assert_true(spec.mem_swap_limit == 536870912 + 104857600); /* memory + swap */
+        assert_true(spec.mem_reservation == 16777216);
+
+        struct cms_ctr_extra x = {0};
+        assert_int_equal(cms_cgroup_read_extra(cg, proc, &x), 0);
+        assert_true(x.mem_mapped_file == 12288 && x.mem_swap == 1048576);
+        assert_true(x.mem_max_usage == 99999999);
+        assert_true(x.pgfault == 777 && x.total_pgfault == 777 && x.pgmajfault == 7);
+        assert_true(x.processes == 1 && x.threads == 5 && x.fds == 2 && x.sockets == 1);
+        assert_true(x.tasks[CMS_TASK_SLEEPING] == 1 && x.tasks[CMS_TASK_STOPPED] == 1);
         cms_cgroup_close(cg);
+}
+
+static void task_states_and_labels(void **state)
+{
+        assert_int_equal(cms_task_state_of("1 (a) R 0"), CMS_TASK_RUNNING);
+        assert_int_equal(cms_task_state_of("1 (a b) c) D 0"), CMS_TASK_UNINTERRUPTIBLE);
+        assert_int_equal(cms_task_state_of("1 (kworker) I 2"), CMS_TASK_SLEEPING);
+        assert_int_equal(cms_task_state_of("1 (a) t 0"), CMS_TASK_STOPPED);
+        assert_int_equal(cms_task_state_of("1 (a) Z 0"), -1);
+        assert_int_equal(cms_task_state_of("garbage"), -1);
+        assert_int_equal(cms_task_state_of("1 (a)"), -1);
+
+        char name[64];
+        cms_prom_label_name("com.docker.compose.service", name, sizeof(name));
+        assert_string_equal(name, "container_label_com_docker_compose_service");
+        cms_prom_label_name("ü-x/9", name, sizeof(name));
+        assert_string_equal(name, "container_label___x_9");
+        cms_prom_label_name("averyveryverylongkey", name, 20);
+        assert_string_equal(name, "container_label_ave");
+        /* Byte order; a key that sanitizes to a taken name is left out; values escaped; the
+         * cap counts the labels kept; non-string values ignored. */
+        json_object *l = json_tokener_parse(
+            "{\"b.x\":\"2\",\"a\":\"q\\\"\\\\\\nz\",\"b_x\":\"dup\",\"n\":5,\"c\":\"3\"}");
+        char *got = cms_prom_container_labels(l, 32);
+        assert_string_equal(got, ",container_label_a=\"q\\\"\\\\\\nz\",container_label_b_x=\"2\","
+                                 "container_label_c=\"3\"");
+        free(got);
+        got = cms_prom_container_labels(l, 2);
+        assert_string_equal(got, ",container_label_a=\"q\\\"\\\\\\nz\",container_label_b_x=\"2\"");
+        free(got);
+        assert_null(cms_prom_container_labels(l, 0));
+        json_object_put(l);
+        l = json_tokener_parse("{}");
+        assert_null(cms_prom_container_labels(l, 8));
+        assert_null(cms_prom_container_labels(NULL, 8));
+        json_object_put(l);
 }
 
 static void missing_and_foreign(void **state)
@@ -207,7 +274,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(v1_docker),           cmocka_unit_test(v2_scope),
             cmocka_unit_test(missing_and_foreign), cmocka_unit_test(netdev_text),
-            cmocka_unit_test(engine_stats),
+            cmocka_unit_test(engine_stats),        cmocka_unit_test(task_states_and_labels),
         };
         return cmocka_run_group_tests_name("cgroup", tests, NULL, NULL);
 }
