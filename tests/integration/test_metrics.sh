@@ -309,8 +309,8 @@ cadvisor_queries() {
         wait_for "prom_query '$q' 'container_fs_usage_bytes{name=\"$disk\"} > 40e6' && body_has 'length == 1'" 60 ||
                 fail "the writable layer's 40 MiB never showed: $(short "$BODY") $(tail -n 2 "$pdir/log")"
         sleep 5 # rates need a few scrapes
-        # name | expression | jq test on the one result's value
-        while IFS='|' read -r row expr want; do
+        # name ; expression ; jq test on the one result's value
+        while IFS=';' read -r row expr want; do
                 [ -n "$row" ] || continue
                 expr=${expr//BURN/$burn}
                 expr=${expr//DISK/$disk}
@@ -319,30 +319,30 @@ cadvisor_queries() {
                 body_has "length == 1 and (.[0].value[1] | tonumber | $want)" ||
                         fail "$row: $expr gave $(short "$BODY"), want one series with $want"
         done <<'ROWS'
-cpu_pct_of_host|sum by (name) (rate(container_cpu_usage_seconds_total{name="BURN"}[10s])) / scalar(sum(machine_cpu_cores)) * 100|. > 1 and . <= 100
-cpu_quota_cores|container_spec_cpu_quota{name="BURN"} / container_spec_cpu_period{name="BURN"}|. > 0.19 and . < 0.21
-throttled_ratio|rate(container_cpu_cfs_throttled_periods_total{name="BURN"}[10s]) / rate(container_cpu_cfs_periods_total{name="BURN"}[10s])|. > 0.5
-mem_pct_of_limit|container_memory_working_set_bytes{name="BURN"} / container_spec_memory_limit_bytes{name="BURN"} * 100|. > 0 and . < 100
-mem_pct_of_host|sum(container_memory_usage_bytes{name="DISK"}) / scalar(sum(machine_memory_bytes)) * 100|. > 0 and . < 100
-net_rx_rate|sum by (name) (rate(container_network_receive_bytes_total{name="WEB"}[10s]))|. >= 0
-disk_io_rate|sum by (name) (rate(container_fs_reads_bytes_total{name="DISK"}[10s]) + rate(container_fs_writes_bytes_total{name="DISK"}[10s]))|. >= 0
-iops|sum by (name) (rate(container_fs_reads_total{name="DISK"}[10s]) + rate(container_fs_writes_total{name="DISK"}[10s]))|. >= 0
-disk_used|container_fs_usage_bytes{name="DISK"}|. > 40e6
-disk_pct_of_fs|container_fs_usage_bytes{name="DISK"} / container_fs_limit_bytes{name="DISK"} * 100|. > 0 and . < 100
-last_seen|time() - container_last_seen{name="WEB"}|. >= -2 and . < 10
-up_count|count(container_last_seen{name=~"BURN|DISK|WEB"})|. == 3
-per_service|sum by (container_label_com_docker_compose_service) (container_memory_usage_bytes{container_label_com_docker_compose_service="web",name="WEB"})|. > 0
-custom_label|count(container_cpu_usage_seconds_total{name="WEB",container_label_tier="front",project="shop",service="web"})|. == 1
-threads|container_threads{name="BURN"}|. >= 1
-threads_max|container_threads_max{name="BURN"}|. >= 0
-fds|container_file_descriptors{name="BURN"}|. >= 3
-sockets|container_sockets{name="WEB"}|. >= 0
-running_tasks|sum(container_tasks_state{name="BURN",state="running"})|. >= 1
-processes|container_processes{name="DISK"}|. >= 1
-mapped_file|container_memory_mapped_file{name="DISK"}|. >= 0
-page_faults|sum(rate(container_memory_failures_total{name="BURN",failure_type="pgfault",scope="container"}[10s]))|. >= 0
-swap_limit|container_spec_memory_swap_limit_bytes{name="BURN"}|. >= 0
-reservation|container_spec_memory_reservation_limit_bytes{name="BURN"}|. >= 0
+cpu_pct_of_host;sum by (name) (rate(container_cpu_usage_seconds_total{name="BURN"}[10s])) / scalar(sum(machine_cpu_cores)) * 100;. > 1 and . <= 100
+cpu_quota_cores;container_spec_cpu_quota{name="BURN"} / container_spec_cpu_period{name="BURN"};. > 0.19 and . < 0.21
+throttled_ratio;rate(container_cpu_cfs_throttled_periods_total{name="BURN"}[10s]) / rate(container_cpu_cfs_periods_total{name="BURN"}[10s]);. > 0.5
+mem_pct_of_limit;container_memory_working_set_bytes{name="BURN"} / container_spec_memory_limit_bytes{name="BURN"} * 100;. > 0 and . < 100
+mem_pct_of_host;sum(container_memory_usage_bytes{name="DISK"}) / scalar(sum(machine_memory_bytes)) * 100;. > 0 and . < 100
+net_rx_rate;sum by (name) (rate(container_network_receive_bytes_total{name="WEB"}[10s]));. >= 0
+disk_io_rate;sum by (name) (rate(container_fs_reads_bytes_total{name="DISK"}[10s]) + rate(container_fs_writes_bytes_total{name="DISK"}[10s]));. >= 0
+iops;sum by (name) (rate(container_fs_reads_total{name="DISK"}[10s]) + rate(container_fs_writes_total{name="DISK"}[10s]));. >= 0
+disk_used;container_fs_usage_bytes{name="DISK"};. > 40e6
+disk_pct_of_fs;container_fs_usage_bytes{name="DISK"} / container_fs_limit_bytes{name="DISK"} * 100;. > 0 and . < 100
+last_seen;time() - container_last_seen{name="WEB"};. >= -2 and . < 10
+up_count;count(container_last_seen{name=~"BURN|DISK|WEB"});. == 3
+per_service;sum by (container_label_com_docker_compose_service) (container_memory_usage_bytes{container_label_com_docker_compose_service="web",name="WEB"});. > 0
+custom_label;count(container_cpu_usage_seconds_total{name="WEB",container_label_tier="front",project="shop",service="web"});. == 1
+threads;container_threads{name="BURN"};. >= 1
+threads_max;container_threads_max{name="BURN"};. >= 0
+fds;container_file_descriptors{name="BURN"};. >= 3
+sockets;container_sockets{name="WEB"};. >= 0
+running_tasks;sum(container_tasks_state{name="BURN",state="running"});. >= 1
+processes;container_processes{name="DISK"};. >= 1
+mapped_file;container_memory_mapped_file{name="DISK"};. >= 0
+page_faults;sum(rate(container_memory_failures_total{name="BURN",failure_type="pgfault",scope="container"}[10s]));. >= 0
+swap_limit;container_spec_memory_swap_limit_bytes{name="BURN"};. >= 0
+reservation;container_spec_memory_reservation_limit_bytes{name="BURN"};. >= 0
 ROWS
         # The classic ContainerKilled alert stays silent for containers that are up.
         prom_query "$q" "time() - container_last_seen{name=~\"$burn|$disk|$web\"} > 60"
