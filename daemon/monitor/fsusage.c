@@ -1,9 +1,10 @@
-/* The host facts of machine_* and the writable layers' sizes (container_fs_usage_bytes): the one figure that needs
- * walking a directory tree, which the engine does when its list is asked with size=1. Asked on
- * a thread of its own, every sampler.fs_interval, with sampler.fs_timeout as the cap on one
- * call and the stop request polled while it runs: never on the scrape path, never in the way of
- * the syncer. The filesystem those layers live on (the engine's root directory) gives
- * container_fs_limit_bytes and the device label, when the engine is on this host. */
+/* The host facts of machine_* and the writable layers' sizes (container_fs_usage_bytes): the
+ * one figure that needs walking a directory tree, which the engine does when its list is asked
+ * with size=1. Asked on a thread of its own, every sampler.fs_interval, with sampler.fs_timeout
+ * as the cap on one call and the stop request polled while it runs: never on the scrape path,
+ * never in the way of the syncer. The filesystem those layers live on (the engine's root
+ * directory) gives container_fs_limit_bytes and the device label, when the engine is on this
+ * host. */
 #include "sampler_internal.h"
 
 #include <sys/statvfs.h>
@@ -46,8 +47,8 @@ static void device_of(const char *path, char *dev, size_t cap)
                     sscanf(sep + 3, "%*s %511s", src) != 1)
                         continue;
                 size_t n = strlen(mp);
-                bool under = !strcmp(mp, "/") ||
-                             (!strncmp(path, mp, n) && (path[n] == '/' || path[n] == 0));
+                bool under =
+                    !strcmp(mp, "/") || (!strncmp(path, mp, n) && (path[n] == '/' || path[n] == 0));
                 if (under && n >= best && strlen(src) < cap) {
                         best = n;
                         memcpy(dev, src, strlen(src) + 1);

@@ -69,10 +69,10 @@ char *cms_prom_container_labels(json_object *labels, size_t max_keys)
                 if (dup)
                         continue;
                 memcpy(taken[used++], name, sizeof(name));
+                json_object *v = json_object_object_get(labels, keys[i]);
                 r = cms_buf_printf(&b, ",%s=\"", name);
                 if (r == 0)
-                        r = cms_prom_escape(&b, json_object_get_string(json_object_object_get(
-                                                    labels, keys[i])));
+                        r = cms_prom_escape(&b, json_object_get_string(v));
                 if (r == 0)
                         r = cms_buf_append(&b, "\"", 1);
         }

@@ -213,7 +213,8 @@ static void round_once(struct cms_sampler *s)
                 if (sample_one(s, c, false, &smp, ifs, &n_ifs) < 0)
                         continue;
                 store(s, c, &smp, ifs, n_ifs, false);
-                if (c->extra_rounds++ % EXTRA_EVERY == 0)
+                /* Spread over the rounds by the id's first digit, not all in the same one. */
+                if ((c->extra_rounds++ + (unsigned char)c->info.id[0]) % EXTRA_EVERY == 0)
                         read_extra(s, c);
                 n_cg++;
                 done++;
