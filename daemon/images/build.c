@@ -125,7 +125,6 @@ static ssize_t source_read(char *buf, size_t max, void *userdata)
 static la_ssize_t sniff_read(struct archive *a, void *userdata, const void **out)
 {
         struct source *s = userdata;
-        (void)a;
         *out = s->chunk;
         if (s->head.len >= SNIFF_MAX) {
                 s->capped = true;

@@ -294,8 +294,9 @@ static bool has_series(const struct fam *f, const struct cms_ctr_info *c, bool f
 {
         const struct cms_ctr_extra *x = &c->extra;
         unsigned fl = f->flags;
-        return !((fl & ONLY_QUOTA) && c->spec.cpu_quota_us <= 0) && !((fl & NEED_MEM) && !x->has_mem) &&
-               !((fl & NEED_PROC) && !x->has_proc) && !((fl & NEED_FS) && !x->has_fs) &&
+        return !((fl & ONLY_QUOTA) && c->spec.cpu_quota_us <= 0) &&
+               !((fl & NEED_MEM) && !x->has_mem) && !((fl & NEED_PROC) && !x->has_proc) &&
+               !((fl & NEED_FS) && !x->has_fs) &&
                !((fl & NEED_MAXU) && !x->has_max_usage) && !((fl & NEED_SWAP) && !x->has_swap) &&
                !(f->kind == V_START && c->started_at <= 0) &&
                !(f->kind == V_HEALTH && c->health == CMS_HEALTH_NONE) &&
