@@ -16,12 +16,14 @@ LDLIBS_ALL  = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm $(LDL
 DAEMON_SRC := $(sort $(shell find daemon api -name '*.c'))
 DAEMON_SRC := $(filter-out daemon/main.c,$(DAEMON_SRC))
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/openapi_blob.o
+CLIENT_SRC := $(sort $(wildcard client/*.c))
+CLIENT_OBJ := $(filter-out $(BUILD)/obj/client/main.o,$(CLIENT_SRC:%.c=$(BUILD)/obj/%.o))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 
 .PHONY: FORCE all deps run test unit integration lint-openapi lint-layers asan bench install uninstall clean help format
 
-all: $(BUILD)/cmsd ## build build/cmsd
+all: $(BUILD)/cmsd $(BUILD)/cmsctl ## build build/cmsd and build/cmsctl
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -54,10 +56,19 @@ $(BUILD)/cmsd: $(BUILD)/obj/daemon/main.o $(BUILD)/libcmsd.a
 	@echo "  LD      $@"
 	@$(CC) $(SAN) -o $@ $^ $(LDLIBS_ALL)
 
-$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libcmsd.a
+# cmsctl links libcurl and json-c only: nothing of the daemon.
+$(BUILD)/libcmsctl.a: $(CLIENT_OBJ)
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(BUILD)/cmsctl: $(BUILD)/obj/client/main.o $(BUILD)/libcmsctl.a
+	@echo "  LD      $@"
+	@$(CC) $(SAN) -o $@ $^ $(shell pkg-config --libs libcurl json-c 2>/dev/null) $(LDLIBS)
+
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libcmsd.a $(BUILD)/libcmsctl.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libcmsd.a $(LDLIBS_ALL) -lcmocka
+	@$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libcmsd.a $(BUILD)/libcmsctl.a $(LDLIBS_ALL) -lcmocka
 
 run: deps all ## install what is missing, build, find or start an engine, run cmsd in the foreground
 	@scripts/run.sh
@@ -99,10 +110,11 @@ UNITDIR     ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 
-install: all ## install cmsd, its systemd units, sysusers/tmpfiles snippets, example config (PREFIX, DESTDIR)
+install: all ## install cmsd, cmsctl, units, sysusers/tmpfiles snippets, example config (PREFIX, DESTDIR)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
 		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/cmsd
 	install -m 0755 $(BUILD)/cmsd $(DESTDIR)$(BINDIR)/cmsd
+	install -m 0755 $(BUILD)/cmsctl $(DESTDIR)$(BINDIR)/cmsctl
 	sed -e 's|/usr/local/bin/cmsd|$(BINDIR)/cmsd|' -e 's|/etc/cmsd/|$(SYSCONFDIR)/cmsd/|' \
 		systemd/cmsd.service > $(DESTDIR)$(UNITDIR)/cmsd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/cmsd.service
@@ -113,7 +125,7 @@ install: all ## install cmsd, its systemd units, sysusers/tmpfiles snippets, exa
 	install -m 0644 systemd/cmsd.yaml.example $(DESTDIR)$(SYSCONFDIR)/cmsd/cmsd.yaml.example
 
 uninstall: ## remove what install put in place (keeps /etc/cmsd/cmsd.yaml, the user and /var/lib/cmsd)
-	rm -f $(DESTDIR)$(BINDIR)/cmsd $(DESTDIR)$(UNITDIR)/cmsd.service $(DESTDIR)$(UNITDIR)/cmsd.socket \
+	rm -f $(DESTDIR)$(BINDIR)/cmsd $(DESTDIR)$(BINDIR)/cmsctl $(DESTDIR)$(UNITDIR)/cmsd.service $(DESTDIR)$(UNITDIR)/cmsd.socket \
 		$(DESTDIR)$(SYSUSERSDIR)/cmsd.conf $(DESTDIR)$(TMPFILESDIR)/cmsd.conf \
 		$(DESTDIR)$(SYSCONFDIR)/cmsd/cmsd.yaml.example
 	rmdir $(DESTDIR)$(SYSCONFDIR)/cmsd 2>/dev/null || true

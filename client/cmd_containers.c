@@ -1,0 +1,244 @@
+/* cmsctl's container commands: ps, inspect, the lifecycle verbs, rm, logs (-f, --tail, -t). */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd.h"
+
+static void ports_text(json_object *ports, char *out, size_t n)
+{
+        size_t len = 0, k = ports ? json_object_array_length(ports) : 0;
+        out[0] = 0;
+        for (size_t i = 0; i < k && len < n; i++) {
+                json_object *p = json_object_array_get_idx(ports, i), *hp = NULL, *cp = NULL;
+                json_object_object_get_ex(p, "host_port", &hp);
+                json_object_object_get_ex(p, "container_port", &cp);
+                const char *ip = ctl_str(p, "host_ip"), *proto = ctl_str(p, "protocol");
+                if (hp && !json_object_is_type(hp, json_type_null))
+                        len +=
+                            (size_t)snprintf(out + len, n - len, "%s%s:%d->%d/%s", len ? ", " : "",
+                                             *ip ? ip : "0.0.0.0", json_object_get_int(hp),
+                                             json_object_get_int(cp), proto);
+                else
+                        len += (size_t)snprintf(out + len, n - len, "%s%d/%s", len ? ", " : "",
+                                                json_object_get_int(cp), proto);
+        }
+}
+
+int cmd_ps(struct ctl *c, int argc, char **argv)
+{
+        json_object *list = NULL;
+        char path[1024];
+        int r = ctl_list_path(c, "/v1/containers", argc, argv, path, sizeof(path));
+        if (r != CTL_OK)
+                return r;
+        if ((r = ctl_call(c, "GET", path, NULL, &list)) != CTL_OK)
+                return r;
+        if (c->format == CTL_JSON) {
+                ctl_print_json(list);
+                json_object_put(list);
+                return CTL_OK;
+        }
+        static const char *const h[] = {"CONTAINER ID", "IMAGE", "CREATED",
+                                        "STATUS",       "PORTS", "NAMES"};
+        struct ctl_table *t = ctl_table_new(h, 6);
+        int64_t now = (int64_t)time(NULL);
+        for (size_t i = 0; i < json_object_array_length(list); i++) {
+                json_object *it = json_object_array_get_idx(list, i), *ports = NULL;
+                char id[13], age[64], pt[512];
+                snprintf(id, sizeof(id), "%.12s", ctl_str(it, "id"));
+                if (c->format == CTL_QUIET) {
+                        puts(id);
+                        continue;
+                }
+                ctl_human_age(ctl_str(it, "created"), now, age, sizeof(age));
+                json_object_object_get_ex(it, "ports", &ports);
+                ports_text(ports, pt, sizeof(pt));
+                const char *row[] = {id, ctl_str(it, "image"), age, ctl_str(it, "status"),
+                                     pt, ctl_str(it, "name")};
+                ctl_table_add(t, row);
+        }
+        if (c->format != CTL_QUIET)
+                ctl_table_print(t, c->width, stdout);
+        ctl_table_free(t);
+        json_object_put(list);
+        return CTL_OK;
+}
+
+int cmd_inspect(struct ctl *c, int argc, char **argv)
+{
+        if (argc < 1)
+                return ctl_usage("inspect CONTAINER...");
+        json_object *all = json_object_new_array();
+        int worst = CTL_OK;
+        for (int i = 0; i < argc; i++) {
+                char *id = ctl_escape(argv[i]), path[1024];
+                json_object *d = NULL;
+                snprintf(path, sizeof(path), "/v1/containers/%s", id ? id : "");
+                free(id);
+                int r = ctl_call(c, "GET", path, NULL, &d);
+                if (r == CTL_OK)
+                        json_object_array_add(all, d);
+                else
+                        worst = r;
+        }
+        ctl_print_json(all);
+        json_object_put(all);
+        return worst;
+}
+
+/* start, stop, restart, pause, unpause, kill: POST /v1/containers/{id}/<verb> for each one. */
+static int verb(struct ctl *c, const char *what, json_object *body, int argc, char **argv)
+{
+        int worst = CTL_OK;
+        for (int i = 0; i < argc; i++) {
+                char *id = ctl_escape(argv[i]), path[1024];
+                snprintf(path, sizeof(path), "/v1/containers/%s/%s", id ? id : "", what);
+                free(id);
+                int r = ctl_call(c, "POST", path, body, NULL);
+                if (r == CTL_OK)
+                        puts(argv[i]);
+                else
+                        worst = r;
+        }
+        json_object_put(body);
+        return worst;
+}
+
+int cmd_lifecycle(struct ctl *c, const char *what, int argc, char **argv)
+{
+        json_object *body = NULL;
+        int i = 0;
+        for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+                const char *v = argv[i + 1];
+                bool t = !strcmp(argv[i], "-t") || !strcmp(argv[i], "--time");
+                bool s = !strcmp(argv[i], "-s") || !strcmp(argv[i], "--signal");
+                if ((!t && !s) || !v || (t && !strcmp(what, "kill")) || (s && strcmp(what, "kill")))
+                        return ctl_usage("%s [-t SECONDS | -s SIGNAL] CONTAINER...", what);
+                body = body ? body : json_object_new_object();
+                json_object_object_add(body, t ? "timeout" : "signal",
+                                       t ? json_object_new_int(atoi(v))
+                                         : json_object_new_string(v));
+                i++;
+        }
+        if (i == argc) {
+                json_object_put(body);
+                return ctl_usage("%s CONTAINER...", what);
+        }
+        return verb(c, what, body, argc - i, argv + i);
+}
+
+int cmd_rm(struct ctl *c, int argc, char **argv)
+{
+        bool force = false, volumes = false;
+        int i = 0, worst = CTL_OK;
+        for (; i < argc && argv[i][0] == '-'; i++) {
+                if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--force"))
+                        force = true;
+                else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--volumes"))
+                        volumes = true;
+                else
+                        return ctl_usage("rm [-f] [-v] CONTAINER...");
+        }
+        if (i == argc)
+                return ctl_usage("rm [-f] [-v] CONTAINER...");
+        for (; i < argc; i++) {
+                char *id = ctl_escape(argv[i]), path[1024];
+                snprintf(path, sizeof(path), "/v1/containers/%s?force=%s&volumes=%s", id ? id : "",
+                         force ? "true" : "false", volumes ? "true" : "false");
+                free(id);
+                int r = ctl_call(c, "DELETE", path, NULL, NULL);
+                if (r == CTL_OK)
+                        puts(argv[i]);
+                else
+                        worst = r;
+        }
+        return worst;
+}
+
+struct follow {
+        bool timestamps;
+        char *line;
+        size_t len;
+};
+
+static void print_line(json_object *l, bool ts)
+{
+        const char *text = ctl_str(l, "text");
+        FILE *out = !strcmp(ctl_str(l, "stream"), "stderr") ? stderr : stdout;
+        if (ts)
+                fprintf(out, "%s ", ctl_str(l, "time"));
+        fputs(text, out);
+        if (!*text || text[strlen(text) - 1] != '\n')
+                fputc('\n', out);
+        fflush(out);
+}
+
+/* NDJSON pieces: whole lines printed as they complete. */
+static int on_chunk(const char *data, size_t n, void *ud)
+{
+        struct follow *f = ud;
+        char *l = realloc(f->line, f->len + n + 1);
+        if (!l)
+                return 1;
+        f->line = l;
+        memcpy(l + f->len, data, n);
+        f->len += n;
+        l[f->len] = 0;
+        char *nl;
+        while ((nl = memchr(f->line, '\n', f->len))) {
+                *nl = 0;
+                json_object *o = json_tokener_parse(f->line);
+                if (o && *ctl_str(o, "text") == 0 && *ctl_str(o, "reason"))
+                        fprintf(stderr, "cmsctl: %s\n", ctl_str(o, "message"));
+                else if (o)
+                        print_line(o, f->timestamps);
+                json_object_put(o);
+                f->len -= (size_t)(nl + 1 - f->line);
+                memmove(f->line, nl + 1, f->len + 1);
+        }
+        return 0;
+}
+
+int cmd_logs(struct ctl *c, int argc, char **argv)
+{
+        bool fol = false, ts = false;
+        const char *tail = NULL, *since = NULL, *name = NULL;
+        for (int i = 0; i < argc; i++) {
+                if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--follow"))
+                        fol = true;
+                else if (!strcmp(argv[i], "-t") || !strcmp(argv[i], "--timestamps"))
+                        ts = true;
+                else if ((!strcmp(argv[i], "-n") || !strcmp(argv[i], "--tail")) && i + 1 < argc)
+                        tail = argv[++i];
+                else if (!strcmp(argv[i], "--since") && i + 1 < argc)
+                        since = argv[++i];
+                else if (argv[i][0] != '-' && !name)
+                        name = argv[i];
+                else
+                        return ctl_usage("logs [-f] [-t] [--tail N] [--since TIME] CONTAINER");
+        }
+        if (!name)
+                return ctl_usage("logs [-f] [-t] [--tail N] [--since TIME] CONTAINER");
+        char *id = ctl_escape(name), *tl = tail ? ctl_escape(tail) : NULL;
+        char *sn = since ? ctl_escape(since) : NULL, path[2048];
+        snprintf(path, sizeof(path), "/v1/containers/%s/logs?follow=%s%s%s%s%s", id ? id : "",
+                 fol ? "true" : "false", tl ? "&tail=" : "", tl ? tl : "", sn ? "&since=" : "",
+                 sn ? sn : "");
+        free(id);
+        free(tl);
+        free(sn);
+        if (fol) {
+                struct follow f = {.timestamps = ts};
+                int r = ctl_stream(c, path, on_chunk, &f);
+                free(f.line);
+                return r;
+        }
+        json_object *d = NULL, *lines = NULL;
+        int r = ctl_call(c, "GET", path, NULL, &d);
+        if (r == CTL_OK && json_object_object_get_ex(d, "lines", &lines))
+                for (size_t i = 0; i < json_object_array_length(lines); i++)
+                        print_line(json_object_array_get_idx(lines, i), ts);
+        json_object_put(d);
+        return r;
+}

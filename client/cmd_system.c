@@ -1,0 +1,150 @@
+/* cmsctl's other read commands: images, network ls, volume ls, version, whoami. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd.h"
+
+#ifndef CMSCTL_VERSION
+#define CMSCTL_VERSION "0.1.0"
+#endif
+
+/* GET path and print it: JSON, or a table of the given columns (each a string member, or
+ * "size"/"created" made human). */
+static int list(struct ctl *c, const char *path, const char *const *heads, const char *const *keys,
+                size_t ncols)
+{
+        json_object *d = NULL;
+        int r = ctl_call(c, "GET", path, NULL, &d);
+        if (r != CTL_OK)
+                return r;
+        if (c->format == CTL_JSON) {
+                ctl_print_json(d);
+                json_object_put(d);
+                return CTL_OK;
+        }
+        struct ctl_table *t = ctl_table_new(heads, ncols);
+        int64_t now = (int64_t)time(NULL);
+        for (size_t i = 0; i < json_object_array_length(d); i++) {
+                json_object *it = json_object_array_get_idx(d, i), *v = NULL;
+                char cells[8][256];
+                const char *row[8];
+                for (size_t k = 0; k < ncols && k < 8; k++) {
+                        row[k] = cells[k];
+                        if (!strcmp(keys[k], "size") && json_object_object_get_ex(it, "size", &v))
+                                ctl_human_size((uint64_t)json_object_get_int64(v), cells[k], 256);
+                        else if (!strcmp(keys[k], "created"))
+                                ctl_human_age(ctl_str(it, "created"), now, cells[k], 256);
+                        else if (!strcmp(keys[k], "id"))
+                                snprintf(cells[k], 256, "%.12s",
+                                         ctl_str(it, "id") +
+                                             (strncmp(ctl_str(it, "id"), "sha256:", 7) ? 0 : 7));
+                        else
+                                snprintf(cells[k], 256, "%s", ctl_str(it, keys[k]));
+                }
+                if (c->format == CTL_QUIET)
+                        puts(row[0]);
+                else
+                        ctl_table_add(t, row);
+        }
+        if (c->format != CTL_QUIET)
+                ctl_table_print(t, c->width, stdout);
+        ctl_table_free(t);
+        json_object_put(d);
+        return CTL_OK;
+}
+
+int cmd_images(struct ctl *c, int argc, char **argv)
+{
+        static const char *const h[] = {"IMAGE ID", "TAGS", "CREATED", "SIZE"};
+        static const char *const k[] = {"id", "tags", "created", "size"};
+        char path[1024];
+        int r = ctl_list_path(c, "/v1/images", argc, argv, path, sizeof(path));
+        if (r != CTL_OK)
+                return r;
+        json_object *d = NULL;
+        if (c->format != CTL_TABLE)
+                return list(c, path, h, k, 4);
+        /* Tags are a list: one row per tag, as docker images prints them. */
+        if ((r = ctl_call(c, "GET", path, NULL, &d)) != CTL_OK)
+                return r;
+        static const char *const h2[] = {"REPOSITORY:TAG", "IMAGE ID", "CREATED", "SIZE"};
+        struct ctl_table *t = ctl_table_new(h2, 4);
+        int64_t now = (int64_t)time(NULL);
+        for (size_t i = 0; i < json_object_array_length(d); i++) {
+                json_object *it = json_object_array_get_idx(d, i), *tags = NULL, *sz = NULL;
+                char id[16], age[64], size[32];
+                const char *full = ctl_str(it, "id");
+                snprintf(id, sizeof(id), "%.12s", full + (strncmp(full, "sha256:", 7) ? 0 : 7));
+                ctl_human_age(ctl_str(it, "created"), now, age, sizeof(age));
+                json_object_object_get_ex(it, "size", &sz);
+                ctl_human_size((uint64_t)json_object_get_int64(sz), size, sizeof(size));
+                json_object_object_get_ex(it, "tags", &tags);
+                size_t n = tags ? json_object_array_length(tags) : 0;
+                for (size_t j = 0; j < (n ? n : 1); j++) {
+                        const char *tag =
+                            n ? json_object_get_string(json_object_array_get_idx(tags, j))
+                              : "<none>";
+                        const char *row[] = {tag, id, age, size};
+                        ctl_table_add(t, row);
+                }
+        }
+        ctl_table_print(t, c->width, stdout);
+        ctl_table_free(t);
+        json_object_put(d);
+        return CTL_OK;
+}
+
+static int sub_ls(struct ctl *c, const char *what, int argc, char **argv, const char *base,
+                  const char *const *h, const char *const *k, size_t n)
+{
+        char path[1024];
+        if (argc < 1 || (strcmp(argv[0], "ls") && strcmp(argv[0], "list")))
+                return ctl_usage("%s ls [--filter label=K=V]", what);
+        int r = ctl_list_path(c, base, argc - 1, argv + 1, path, sizeof(path));
+        return r != CTL_OK ? r : list(c, path, h, k, n);
+}
+
+int cmd_network(struct ctl *c, int argc, char **argv)
+{
+        static const char *const h[] = {"NETWORK ID", "NAME", "DRIVER", "SCOPE"};
+        static const char *const k[] = {"id", "name", "driver", "scope"};
+        return sub_ls(c, "network", argc, argv, "/v1/networks", h, k, 4);
+}
+
+int cmd_volume(struct ctl *c, int argc, char **argv)
+{
+        static const char *const h[] = {"VOLUME NAME", "DRIVER", "CREATED"};
+        static const char *const k[] = {"name", "driver", "created"};
+        return sub_ls(c, "volume", argc, argv, "/v1/volumes", h, k, 3);
+}
+
+int cmd_version(struct ctl *c, int argc, char **argv)
+{
+        json_object *d = NULL, *cm = NULL, *eng = NULL;
+        printf("Client:\n Version: %s\n", CMSCTL_VERSION);
+        int r = ctl_call(c, "GET", "/v1/system/info", NULL, &d);
+        if (r != CTL_OK)
+                return r;
+        json_object_object_get_ex(d, "cmsd", &cm);
+        json_object_object_get_ex(d, "engine", &eng);
+        printf("Server:\n Version: %s\n Engine: %s %s (API %s)\n", ctl_str(cm, "version"),
+               ctl_str(d, "runtime"), ctl_str(eng, "version"), ctl_str(eng, "api_version"));
+        json_object_put(d);
+        return CTL_OK;
+}
+
+int cmd_whoami(struct ctl *c, int argc, char **argv)
+{
+        json_object *d = NULL;
+        int r = ctl_call(c, "GET", "/v1/auth/whoami", NULL, &d);
+        if (r != CTL_OK)
+                return r;
+        if (c->format == CTL_JSON)
+                ctl_print_json(d);
+        else
+                printf("%s (%s, policy %s)\n", ctl_str(d, "name"), ctl_str(d, "role"),
+                       ctl_str(d, "policy"));
+        json_object_put(d);
+        return CTL_OK;
+}

@@ -1,0 +1,209 @@
+/* cmsctl's output forms: aligned tables that fit the terminal (cells cut with an ellipsis, never
+ * wrapped), human sizes and ages as docker prints them, and the envelope's data as JSON. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <wchar.h>
+
+#include "cmsctl.h"
+
+struct ctl_table {
+        size_t ncols, nrows, cap;
+        char **cells; /* nrows * ncols, row 0 the headers */
+};
+
+const char *ctl_str(json_object *o, const char *key)
+{
+        json_object *v = NULL;
+        if (o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
+                return json_object_get_string(v);
+        return "";
+}
+
+/* The next UTF-8 character of s: its length in bytes and its display width. */
+static size_t next_char(const char *s, size_t *w)
+{
+        const unsigned char *p = (const unsigned char *)s;
+        size_t len = p[0] < 0x80 ? 1 : p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC0 ? 2 : 1;
+        uint32_t cp = len == 1 ? p[0] : p[0] & (0x7F >> len);
+        for (size_t i = 1; i < len; i++) {
+                if ((p[i] & 0xC0) != 0x80) { /* cut short: the lead byte alone */
+                        *w = 1;
+                        return 1;
+                }
+                cp = cp << 6 | (p[i] & 0x3F);
+        }
+        int cw = len == 1 ? 1 : wcwidth((wchar_t)cp);
+        /* East Asian wide ranges when the locale cannot say (cmsctl may run in C). */
+        if (cw < 0)
+                cw = (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) ||
+                             (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+                             (cp >= 0xFF00 && cp <= 0xFF60) || (cp >= 0x1F300 && cp <= 0x1FAFF)
+                         ? 2
+                         : 1;
+        *w = (size_t)cw;
+        return len;
+}
+
+size_t ctl_display_width(const char *s)
+{
+        size_t total = 0, w;
+        while (*s) {
+                s += next_char(s, &w);
+                total += w;
+        }
+        return total;
+}
+
+/* Writes s cut to at most w columns (an ellipsis in the last one when cut), padded to pad. */
+static void put_cell(FILE *out, const char *s, size_t w, size_t pad)
+{
+        size_t used = 0, cw, full = ctl_display_width(s);
+        if (full <= w) {
+                fputs(s, out);
+                used = full;
+        } else {
+                while (*s) {
+                        size_t len = next_char(s, &cw);
+                        if (used + cw + 1 > w)
+                                break;
+                        fwrite(s, 1, len, out);
+                        used += cw;
+                        s += len;
+                }
+                fputs("\xe2\x80\xa6", out); /* … */
+                used++;
+        }
+        for (; used < pad; used++)
+                fputc(' ', out);
+}
+
+struct ctl_table *ctl_table_new(const char *const *headers, size_t ncols)
+{
+        struct ctl_table *t = calloc(1, sizeof(*t));
+        if (!t)
+                return NULL;
+        t->ncols = ncols;
+        ctl_table_add(t, headers);
+        return t;
+}
+
+void ctl_table_add(struct ctl_table *t, const char *const *cells)
+{
+        if (!t)
+                return;
+        if (t->nrows == t->cap) {
+                size_t cap = t->cap ? t->cap * 2 : 16;
+                char **c = realloc(t->cells, cap * t->ncols * sizeof(*c));
+                if (!c)
+                        return;
+                t->cells = c;
+                t->cap = cap;
+        }
+        for (size_t i = 0; i < t->ncols; i++)
+                t->cells[t->nrows * t->ncols + i] = strdup(cells[i] ? cells[i] : "");
+        t->nrows++;
+}
+
+void ctl_table_print(struct ctl_table *t, int width, FILE *out)
+{
+        if (!t || !t->ncols)
+                return;
+        size_t *w = calloc(t->ncols, sizeof(*w)), total = 0;
+        if (!w)
+                return;
+        for (size_t r = 0; r < t->nrows; r++)
+                for (size_t i = 0; i < t->ncols; i++) {
+                        size_t cw = ctl_display_width(t->cells[r * t->ncols + i]);
+                        w[i] = cw > w[i] ? cw : w[i];
+                }
+        for (size_t i = 0; i < t->ncols; i++)
+                total += w[i] + (i ? 2 : 0);
+        /* Too wide for the terminal: shrink the widest column, one at a time, down to its
+         * header's width. */
+        while (width > 0 && total > (size_t)width) {
+                size_t wi = 0;
+                for (size_t i = 1; i < t->ncols; i++)
+                        if (w[i] > w[wi])
+                                wi = i;
+                size_t floor = ctl_display_width(t->cells[wi]);
+                floor = floor < 4 ? 4 : floor;
+                if (w[wi] <= floor)
+                        break;
+                size_t cut = total - (size_t)width, room = w[wi] - floor;
+                cut = cut < room ? cut : room;
+                w[wi] -= cut;
+                total -= cut;
+        }
+        for (size_t r = 0; r < t->nrows; r++) {
+                for (size_t i = 0; i < t->ncols; i++) {
+                        bool last = i + 1 == t->ncols;
+                        put_cell(out, t->cells[r * t->ncols + i], w[i], last ? 0 : w[i]);
+                        fputs(last ? "\n" : "  ", out);
+                }
+        }
+        free(w);
+}
+
+void ctl_table_free(struct ctl_table *t)
+{
+        if (!t)
+                return;
+        for (size_t i = 0; i < t->nrows * t->ncols; i++)
+                free(t->cells[i]);
+        free(t->cells);
+        free(t);
+}
+
+void ctl_human_size(uint64_t b, char *out, size_t n)
+{
+        static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+        double v = (double)b;
+        int u = 0;
+        while (v >= 1000 && u < 5) {
+                v /= 1000;
+                u++;
+        }
+        if (u == 0)
+                snprintf(out, n, "%lluB", (unsigned long long)b);
+        else
+                snprintf(out, n, "%.3g%s", v, units[u]);
+}
+
+void ctl_human_age(const char *t, int64_t now, char *out, size_t n)
+{
+        struct tm tm = {0};
+        if (!t || !*t || !strptime(t, "%Y-%m-%dT%H:%M:%S", &tm)) {
+                snprintf(out, n, "-");
+                return;
+        }
+        int64_t d = now - (int64_t)timegm(&tm);
+        if (d < 1)
+                snprintf(out, n, "Less than a second ago");
+        else if (d < 60)
+                snprintf(out, n, "%lld second%s ago", (long long)d, d == 1 ? "" : "s");
+        else if (d < 120)
+                snprintf(out, n, "About a minute ago");
+        else if (d < 3600)
+                snprintf(out, n, "%lld minutes ago", (long long)(d / 60));
+        else if (d < 7200)
+                snprintf(out, n, "About an hour ago");
+        else if (d < 86400)
+                snprintf(out, n, "%lld hours ago", (long long)(d / 3600));
+        else if (d < 86400 * 14)
+                snprintf(out, n, "%lld days ago", (long long)(d / 86400));
+        else if (d < 86400 * 60)
+                snprintf(out, n, "%lld weeks ago", (long long)(d / (86400 * 7)));
+        else if (d < 86400 * 365 * 2)
+                snprintf(out, n, "%lld months ago", (long long)(d / (86400 * 30)));
+        else
+                snprintf(out, n, "%lld years ago", (long long)(d / (86400 * 365)));
+}
+
+void ctl_print_json(json_object *data)
+{
+        const char *s =
+            json_object_to_json_string_ext(data, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                     JSON_C_TO_STRING_NOSLASHESCAPE);
+        puts(s ? s : "null");
+}

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# cmsctl driven as a user drives it, against the suite's cmsd: its tables and its --format json
+# compared with what the API returns, the lifecycle verbs seen on the engine, logs (and -f
+# ending when the container stops), the exit codes of a bad token, a denied role, an unknown
+# container, a stopped cmsd and bad usage, and a table cut to a narrow terminal (script(1)).
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+CTL="$(dirname "$CMSD_BIN")/cmsctl"
+
+# ctl [TOKEN] -- ARGS...: runs cmsctl against the suite's cmsd; sets OUT, ERR, RC.
+ctl() {
+        local tok=$TOK_ADMIN
+        if [ "$1" != -- ]; then
+                tok=$1
+                shift
+        fi
+        shift
+        CMSD_URL=$CMSD_URL CMSD_TOKEN=$tok timeout 60 "$CTL" "$@" >"$T_TMP/ctl_out" 2>"$T_TMP/ctl_err"
+        RC=$?
+        OUT=$(cat "$T_TMP/ctl_out")
+        ERR=$(cat "$T_TMP/ctl_err")
+}
+
+expect_rc() {
+        [ "$RC" = "$1" ] || fail "cmsctl exited $RC, want $1; stderr: $(short "$ERR") stdout: $(short "$OUT")"
+}
+
+lists_match_api() {
+        local name
+        name=$(unique ctl)
+        run_c "$name"
+        ctl -- ps
+        expect_rc 0
+        head -n 1 <<<"$OUT" | grep -qE '^CONTAINER ID +IMAGE +CREATED +STATUS +PORTS +NAMES$' ||
+                fail "ps header: $(head -n 1 <<<"$OUT")"
+        grep -E "^${CID:0:12} .* $name\$" <<<"$OUT" | grep -q 'Up ' || fail "ps has no row for $name: $(short "$OUT")"
+        # --format json is the API's data, exactly.
+        ctl -- --format json ps
+        expect_rc 0
+        api GET /v1/containers
+        expect_ok
+        jq -e --argjson a "$OUT" --arg n "$name" '([.data[] | select(.name == $n)] == [$a[] | select(.name == $n)])' \
+                <<<"$BODY" >/dev/null || fail "ps --format json differs from GET /v1/containers for $name"
+        # -q: one short id a line, the same set as the API's.
+        ctl -- ps -q
+        expect_rc 0
+        [ "$(sort <<<"$OUT")" = "$(jq -r '.data[].id[0:12]' <<<"$BODY" | sort)" ] || fail "ps -q differs from the API's ids"
+        ctl -- ps --filter "name=$name"
+        [ "$(grep -c . <<<"$OUT")" = 2 ] || fail "ps --filter name=$name: $(short "$OUT")"
+        for what in images "network ls" "volume ls"; do
+                # shellcheck disable=SC2086
+                ctl -- --format json $what
+                expect_rc 0
+                case $what in images) p=/v1/images ;; network*) p=/v1/networks ;; *) p=/v1/volumes ;; esac
+                api GET "$p"
+                jq -e --argjson a "$OUT" '.data == $a' <<<"$BODY" >/dev/null || fail "$what --format json differs from GET $p"
+        done
+        ctl -- images
+        grep -q "^${IMG} " <<<"$OUT" || fail "images has no row for $IMG: $(short "$OUT")"
+        ctl -- inspect "$name"
+        expect_rc 0
+        jq -e --arg id "$CID" '.[0].id == $id' <<<"$OUT" >/dev/null || fail "inspect: $(short "$OUT")"
+}
+
+lifecycle_verbs() {
+        local name
+        name=$(unique ctlv)
+        run_c "$name"
+        ctl -- stop -t 1 "$name"
+        expect_rc 0
+        [ "$(engine_state "$CID")" = exited ] || fail "stop: engine says $(engine_state "$CID")"
+        ctl -- start "$name"
+        expect_rc 0
+        [ "$(engine_state "$CID")" = running ] || fail "start: engine says $(engine_state "$CID")"
+        ctl -- pause "$name"
+        expect_rc 0
+        [ "$(engine_state "$CID")" = paused ] || fail "pause: engine says $(engine_state "$CID")"
+        ctl -- unpause "$name"
+        ctl -- restart -t 1 "$name"
+        expect_rc 0
+        ctl -- kill -s KILL "$name"
+        expect_rc 0
+        wait_for "[ \"\$(engine_state '$CID')\" = exited ]" 20 || fail "kill: engine says $(engine_state "$CID")"
+        ctl -- rm "$name"
+        expect_rc 0
+        [ "$(engine_state "$CID")" = missing ] || fail "rm: the container is still there"
+        ctl -- rm "$name"
+        expect_rc 3
+        grep -q 'not_found' <<<"$ERR" || fail "rm of a gone container: $(short "$ERR")"
+}
+
+logs_and_follow() {
+        local name pid
+        name=$(unique ctll)
+        run_c "$name" '{"command": ["sh", "-c", "echo out-one; echo err-one >&2; sleep 3; echo out-two"]}'
+        wait_for "ctl -- logs '$name'; grep -q out-one <<<\"\$OUT\"" 20 || fail "logs: $(short "$OUT")"
+        grep -q err-one <<<"$ERR" || fail "stderr lines do not go to stderr: $(short "$ERR")"
+        ctl -- logs --tail 1 -t "$name"
+        grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' <<<"$OUT$ERR" || fail "logs -t has no timestamps: $(short "$OUT$ERR")"
+        # -f ends by itself when the container stops, with everything printed.
+        ctl -- logs -f "$name"
+        expect_rc 0
+        grep -q out-two <<<"$OUT" || fail "logs -f missed the last line: $(short "$OUT")"
+        ctl -- logs nope-not-here
+        expect_rc 3
+}
+
+exit_codes() {
+        ctl bad-token-xxxxxxxxxx -- ps
+        expect_rc 4
+        grep -q 'unauthorized' <<<"$ERR" || fail "bad token: $(short "$ERR")"
+        local name
+        name=$(unique ctle)
+        run_c "$name"
+        ctl "$TOK_VIEWER" -- stop "$name"
+        expect_rc 4
+        grep -q 'forbidden' <<<"$ERR" || fail "viewer stop: $(short "$ERR")"
+        [ "$(engine_state "$CID")" = running ] || fail "a viewer's stop stopped it"
+        ctl -- bogus-command
+        expect_rc 2
+        ctl -- logs
+        expect_rc 2
+        ctl -- ps --no-such-flag
+        expect_rc 2
+        CMSD_TOKEN=$TOK_ADMIN timeout 20 "$CTL" --url "http://127.0.0.1:$(free_port)" ps >/dev/null 2>&1
+        RC=$?
+        expect_rc 5
+        # The token from a file; never from an argument.
+        printf '%s\n' "$TOK_VIEWER" >"$T_TMP/tok"
+        CMSD_URL=$CMSD_URL timeout 20 "$CTL" --token-file "$T_TMP/tok" whoami >"$T_TMP/w" 2>&1
+        grep -q '^viewer (viewer' "$T_TMP/w" || fail "whoami with --token-file: $(cat "$T_TMP/w")"
+        ctl -- version
+        grep -q "Engine: $ENGINE" <<<"$OUT" || fail "version: $(short "$OUT")"
+}
+
+narrow_terminal() {
+        local name out
+        command -v script >/dev/null || fail "script(1) not installed (bsdutils)"
+        name=$(unique ctl-a-long-name-that-does-not-fit-in-forty-columns)
+        run_c "$name"
+        out=$(COLUMNS=40 CMSD_URL=$CMSD_URL CMSD_TOKEN=$TOK_ADMIN script -qec "stty cols 40; '$CTL' ps --filter name=$name" /dev/null | tr -d '\r')
+        awk 'length > 40 { exit 1 }' <<<"$out" || fail "a line wider than 40 columns on a 40-column terminal: $out"
+        grep -q $'\xe2\x80\xa6' <<<"$out" || fail "nothing cut with an ellipsis: $out"
+        # Piped: nothing cut.
+        ctl -- ps --filter "name=$name"
+        grep -qF "$name" <<<"$OUT" || fail "the full name is missing when piped: $(short "$OUT")"
+}
+
+t lists_match_api lists_match_api
+t lifecycle_verbs lifecycle_verbs
+t logs_and_follow logs_and_follow
+t exit_codes exit_codes
+t narrow_terminal narrow_terminal
+done_file
