@@ -87,45 +87,45 @@ int cmd_inspect(struct ctl *c, int argc, char **argv)
         return worst;
 }
 
-/* start, stop, restart, pause, unpause, kill: POST /v1/containers/{id}/<verb> for each one. */
-static int verb(struct ctl *c, const char *what, json_object *body, int argc, char **argv)
+/* start, stop, restart, pause, unpause, kill: POST /v1/containers/{id}/<verb>[?query] for each
+ * one; the names done are printed, as docker does. */
+static int verb(struct ctl *c, const char *what, const char *query, int argc, char **argv)
 {
         int worst = CTL_OK;
         for (int i = 0; i < argc; i++) {
                 char *id = ctl_escape(argv[i]), path[1024];
-                snprintf(path, sizeof(path), "/v1/containers/%s/%s", id ? id : "", what);
+                snprintf(path, sizeof(path), "/v1/containers/%s/%s%s", id ? id : "", what, query);
                 free(id);
-                int r = ctl_call(c, "POST", path, body, NULL);
+                int r = ctl_call(c, "POST", path, NULL, NULL);
                 if (r == CTL_OK)
                         puts(argv[i]);
                 else
                         worst = r;
         }
-        json_object_put(body);
         return worst;
 }
 
 int cmd_lifecycle(struct ctl *c, const char *what, int argc, char **argv)
 {
-        json_object *body = NULL;
+        char query[128] = "";
+        bool kill = !strcmp(what, "kill");
+        bool timed = !strcmp(what, "stop") || !strcmp(what, "restart");
         int i = 0;
-        for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-                const char *v = argv[i + 1];
+        for (; i < argc && argv[i][0] == '-' && argv[i][1]; i += 2) {
                 bool t = !strcmp(argv[i], "-t") || !strcmp(argv[i], "--time");
                 bool s = !strcmp(argv[i], "-s") || !strcmp(argv[i], "--signal");
-                if ((!t && !s) || !v || (t && !strcmp(what, "kill")) || (s && strcmp(what, "kill")))
-                        return ctl_usage("%s [-t SECONDS | -s SIGNAL] CONTAINER...", what);
-                body = body ? body : json_object_new_object();
-                json_object_object_add(body, t ? "timeout" : "signal",
-                                       t ? json_object_new_int(atoi(v))
-                                         : json_object_new_string(v));
-                i++;
+                if (i + 1 >= argc || !((t && timed) || (s && kill)))
+                        return ctl_usage("%s %sCONTAINER...", what,
+                                         kill    ? "[-s SIGNAL] "
+                                         : timed ? "[-t SECONDS] "
+                                                 : "");
+                char *v = ctl_escape(argv[i + 1]);
+                snprintf(query, sizeof(query), "?%s=%.100s", t ? "timeout" : "signal", v ? v : "");
+                free(v);
         }
-        if (i == argc) {
-                json_object_put(body);
+        if (i == argc)
                 return ctl_usage("%s CONTAINER...", what);
-        }
-        return verb(c, what, body, argc - i, argv + i);
+        return verb(c, what, query, argc - i, argv + i);
 }
 
 int cmd_rm(struct ctl *c, int argc, char **argv)
