@@ -222,9 +222,9 @@ int cmd_logs(struct ctl *c, int argc, char **argv)
                 return ctl_usage("logs [-f] [-t] [--tail N] [--since TIME] CONTAINER");
         char *id = ctl_escape(name), *tl = tail ? ctl_escape(tail) : NULL;
         char *sn = since ? ctl_escape(since) : NULL, path[2048];
-        snprintf(path, sizeof(path), "/v1/containers/%s/logs?follow=%s%s%s%s%s", id ? id : "",
-                 fol ? "true" : "false", tl ? "&tail=" : "", tl ? tl : "", sn ? "&since=" : "",
-                 sn ? sn : "");
+        snprintf(path, sizeof(path), "/v1/containers/%s/logs?follow=%s&timestamps=%s%s%s%s%s",
+                 id ? id : "", fol ? "true" : "false", ts ? "true" : "false", tl ? "&tail=" : "",
+                 tl ? tl : "", sn ? "&since=" : "", sn ? sn : "");
         free(id);
         free(tl);
         free(sn);

@@ -49,8 +49,8 @@ struct ctl_table *ctl_table_new(const char *const *headers, size_t ncols);
 /* Adds a row of ncols cells (copied; NULL shows as ""). */
 void ctl_table_add(struct ctl_table *t, const char *const *cells);
 /* Prints aligned columns: two spaces between them; when width > 0 and the table is wider, the
- * widest column shrinks (cells cut with "…") until it fits or every column is at its header's
- * width. Display width counts UTF-8 characters, wide ones as two. */
+ * widest column shrinks (cells, headers too, cut with "…") until it fits or every column is
+ * down to 4. Display width counts UTF-8 characters, wide ones as two. */
 void ctl_table_print(struct ctl_table *t, int width, FILE *out);
 void ctl_table_free(struct ctl_table *t);
 /* The display width of a UTF-8 string (a wide character counts two, a bad byte one). */

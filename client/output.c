@@ -119,18 +119,21 @@ void ctl_table_print(struct ctl_table *t, int width, FILE *out)
                 }
         for (size_t i = 0; i < t->ncols; i++)
                 total += w[i] + (i ? 2 : 0);
-        /* Too wide for the terminal: shrink the widest column, one at a time, down to its
-         * header's width. */
+        /* Too wide for the terminal: shrink the widest column, one at a time, headers too,
+         * down to 4 columns (three characters and the ellipsis). */
         while (width > 0 && total > (size_t)width) {
                 size_t wi = 0;
                 for (size_t i = 1; i < t->ncols; i++)
                         if (w[i] > w[wi])
                                 wi = i;
-                size_t floor = ctl_display_width(t->cells[wi]);
-                floor = floor < 4 ? 4 : floor;
-                if (w[wi] <= floor)
+                if (w[wi] <= 4)
                         break;
-                size_t cut = total - (size_t)width, room = w[wi] - floor;
+                size_t second = 4; /* the next widest: shrink no further than it at once */
+                for (size_t i = 0; i < t->ncols; i++)
+                        if (i != wi && w[i] > second)
+                                second = w[i];
+                size_t cut = total - (size_t)width, room = w[wi] - (second < w[wi] ? second : 4);
+                room = room ? room : 1;
                 cut = cut < room ? cut : room;
                 w[wi] -= cut;
                 total -= cut;

@@ -42,22 +42,35 @@ lists_match_api() {
         expect_ok
         jq -e --argjson a "$OUT" --arg n "$name" '([.data[] | select(.name == $n)] == [$a[] | select(.name == $n)])' \
                 <<<"$BODY" >/dev/null || fail "ps --format json differs from GET /v1/containers for $name"
-        # -q: one short id a line, the same set as the API's.
-        ctl -- ps -q
+        # -q: one short id a line, the same set as the API's (this run's containers).
+        ctl -- ps -q --filter "label=cmsd-test-run=$RUN_ID"
         expect_rc 0
+        api GET "/v1/containers?label=cmsd-test-run=$RUN_ID"
         [ "$(sort <<<"$OUT")" = "$(jq -r '.data[].id[0:12]' <<<"$BODY" | sort)" ] || fail "ps -q differs from the API's ids"
         ctl -- ps --filter "name=$name"
         [ "$(grep -c . <<<"$OUT")" = 2 ] || fail "ps --filter name=$name: $(short "$OUT")"
-        for what in images "network ls" "volume ls"; do
-                # shellcheck disable=SC2086
-                ctl -- --format json $what
+        # Networks and volumes of this test, by label (other tests may make and remove theirs).
+        api POST /v1/networks "{\"name\": \"$name\", \"labels\": {\"cmsd-test\": \"1\", \"ctl\": \"$name\"}}" "$TOK_OPERATOR"
+        expect_ok 201
+        api POST /v1/volumes "{\"name\": \"$name\", \"labels\": {\"cmsd-test\": \"1\", \"ctl\": \"$name\"}}" "$TOK_OPERATOR"
+        expect_ok 201
+        for what in network volume; do
+                ctl -- --format json "$what" ls --filter "label=ctl=$name"
                 expect_rc 0
-                case $what in images) p=/v1/images ;; network*) p=/v1/networks ;; *) p=/v1/volumes ;; esac
-                api GET "$p"
-                jq -e --argjson a "$OUT" '.data == $a' <<<"$BODY" >/dev/null || fail "$what --format json differs from GET $p"
+                api GET "/v1/${what}s?label=ctl=$name"
+                jq -e --argjson a "$OUT" '.data == $a and (.data | length) == 1' <<<"$BODY" >/dev/null ||
+                        fail "$what ls --format json differs from GET /v1/${what}s: $(short "$OUT")"
+                ctl -- "$what" ls --filter "label=ctl=$name"
+                grep -qF "$name" <<<"$OUT" || fail "$what ls has no row for $name: $(short "$OUT")"
+                api DELETE "/v1/${what}s/$name" "" "$TOK_OPERATOR"
         done
+        ctl -- --format json images
+        expect_rc 0
+        api GET /v1/images
+        jq -e --argjson a "$OUT" '[.data[].id] - [$a[].id] == []' <<<"$BODY" >/dev/null ||
+                fail "images --format json lacks images the API lists"
         ctl -- images
-        grep -q "^${IMG} " <<<"$OUT" || fail "images has no row for $IMG: $(short "$OUT")"
+        grep -qE "^(localhost/)?${IMG} " <<<"$OUT" || fail "images has no row for $IMG: $(short "$OUT")"
         ctl -- inspect "$name"
         expect_rc 0
         jq -e --arg id "$CID" '.[0].id == $id' <<<"$OUT" >/dev/null || fail "inspect: $(short "$OUT")"
@@ -140,7 +153,11 @@ narrow_terminal() {
         name=$(unique ctl-a-long-name-that-does-not-fit-in-forty-columns)
         run_c "$name"
         out=$(COLUMNS=40 CMSD_URL=$CMSD_URL CMSD_TOKEN=$TOK_ADMIN script -qec "stty cols 40; '$CTL' ps --filter name=$name" /dev/null | tr -d '\r')
-        awk 'length > 40 { exit 1 }' <<<"$out" || fail "a line wider than 40 columns on a 40-column terminal: $out"
+        # Columns, not bytes: the ellipsis is three bytes.
+        while IFS= read -r l; do
+                [ "$(printf '%s' "$l" | LC_ALL=C.UTF-8 wc -m)" -le 40 ] ||
+                        fail "a line wider than 40 columns on a 40-column terminal: $out"
+        done <<<"$out"
         grep -q $'\xe2\x80\xa6' <<<"$out" || fail "nothing cut with an ellipsis: $out"
         # Piped: nothing cut.
         ctl -- ps --filter "name=$name"
