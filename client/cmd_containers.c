@@ -7,7 +7,9 @@
 
 static void ports_text(json_object *ports, char *out, size_t n)
 {
-        size_t len = 0, k = ports ? json_object_array_length(ports) : 0;
+        size_t len = 0;
+        size_t k =
+            json_object_is_type(ports, json_type_array) ? json_object_array_length(ports) : 0;
         out[0] = 0;
         for (size_t i = 0; i < k && len < n; i++) {
                 json_object *p = json_object_array_get_idx(ports, i), *hp = NULL, *cp = NULL;
@@ -43,7 +45,8 @@ int cmd_ps(struct ctl *c, int argc, char **argv)
                                         "STATUS",       "PORTS", "NAMES"};
         struct ctl_table *t = ctl_table_new(h, 6);
         int64_t now = (int64_t)time(NULL);
-        for (size_t i = 0; i < json_object_array_length(list); i++) {
+        size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+        for (size_t i = 0; i < n; i++) {
                 json_object *it = json_object_array_get_idx(list, i), *ports = NULL;
                 char id[13], age[64], pt[512];
                 snprintf(id, sizeof(id), "%.12s", ctl_str(it, "id"));
@@ -236,7 +239,8 @@ int cmd_logs(struct ctl *c, int argc, char **argv)
         }
         json_object *d = NULL, *lines = NULL;
         int r = ctl_call(c, "GET", path, NULL, &d);
-        if (r == CTL_OK && json_object_object_get_ex(d, "lines", &lines))
+        if (r == CTL_OK && json_object_object_get_ex(d, "lines", &lines) &&
+            json_object_is_type(lines, json_type_array))
                 for (size_t i = 0; i < json_object_array_length(lines); i++)
                         print_line(json_object_array_get_idx(lines, i), ts);
         json_object_put(d);

@@ -25,7 +25,8 @@ static int list(struct ctl *c, const char *path, const char *const *heads, const
         }
         struct ctl_table *t = ctl_table_new(heads, ncols);
         int64_t now = (int64_t)time(NULL);
-        for (size_t i = 0; i < json_object_array_length(d); i++) {
+        size_t n = json_object_is_type(d, json_type_array) ? json_object_array_length(d) : 0;
+        for (size_t i = 0; i < n; i++) {
                 json_object *it = json_object_array_get_idx(d, i), *v = NULL;
                 char cells[8][256];
                 const char *row[8];
@@ -71,7 +72,8 @@ int cmd_images(struct ctl *c, int argc, char **argv)
         static const char *const h2[] = {"REPOSITORY:TAG", "IMAGE ID", "CREATED", "SIZE"};
         struct ctl_table *t = ctl_table_new(h2, 4);
         int64_t now = (int64_t)time(NULL);
-        for (size_t i = 0; i < json_object_array_length(d); i++) {
+        size_t n = json_object_is_type(d, json_type_array) ? json_object_array_length(d) : 0;
+        for (size_t i = 0; i < n; i++) {
                 json_object *it = json_object_array_get_idx(d, i), *tags = NULL, *sz = NULL;
                 char id[16], age[64], size[32];
                 const char *full = ctl_str(it, "id");
@@ -80,11 +82,11 @@ int cmd_images(struct ctl *c, int argc, char **argv)
                 json_object_object_get_ex(it, "size", &sz);
                 ctl_human_size((uint64_t)json_object_get_int64(sz), size, sizeof(size));
                 json_object_object_get_ex(it, "tags", &tags);
-                size_t n = tags ? json_object_array_length(tags) : 0;
-                for (size_t j = 0; j < (n ? n : 1); j++) {
-                        const char *tag =
-                            n ? json_object_get_string(json_object_array_get_idx(tags, j))
-                              : "<none>";
+                size_t nt =
+                    json_object_is_type(tags, json_type_array) ? json_object_array_length(tags) : 0;
+                for (size_t j = 0; j < (nt ? nt : 1); j++) {
+                        json_object *tj = nt ? json_object_array_get_idx(tags, j) : NULL;
+                        const char *tag = tj ? json_object_get_string(tj) : "<none>";
                         const char *row[] = {tag, id, age, size};
                         ctl_table_add(t, row);
                 }
