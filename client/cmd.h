@@ -16,6 +16,13 @@ int cmd_lifecycle(struct ctl *c, const char *what, int argc, char **argv);
 int cmd_rm(struct ctl *c, int argc, char **argv);
 int cmd_logs(struct ctl *c, int argc, char **argv);
 
+/* cmd_objects.c */
+int cmd_tag(struct ctl *c, int argc, char **argv);
+int cmd_rmi(struct ctl *c, int argc, char **argv);
+int cmd_history(struct ctl *c, int argc, char **argv);
+/* create / inspect / rm of a network or volume (what) under base ("/v1/networks"). */
+int ctl_objects(struct ctl *c, const char *what, const char *base, int argc, char **argv);
+
 /* cmd_system.c */
 int cmd_images(struct ctl *c, int argc, char **argv);
 int cmd_network(struct ctl *c, int argc, char **argv);

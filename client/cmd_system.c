@@ -1,4 +1,5 @@
-/* cmsctl's other read commands: images, network ls, volume ls, version, whoami. */
+/* cmsctl's other read commands: images, network ls, volume ls (create, inspect and rm are in
+ * cmd_objects.c), version, whoami. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -102,7 +103,7 @@ static int sub_ls(struct ctl *c, const char *what, int argc, char **argv, const 
 {
         char path[1024];
         if (argc < 1 || (strcmp(argv[0], "ls") && strcmp(argv[0], "list")))
-                return ctl_usage("%s ls [--filter label=K=V]", what);
+                return ctl_objects(c, what, base, argc, argv);
         int r = ctl_list_path(c, base, argc - 1, argv + 1, path, sizeof(path));
         return r != CTL_OK ? r : list(c, path, h, k, n);
 }

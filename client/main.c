@@ -52,8 +52,11 @@ static const struct command {
     {"rm", "[-f] [-v] CONTAINER...", "remove containers", cmd_rm},
     {"logs", "[-f] [-t] [--tail N] [--since T] CONTAINER", "print (or follow) the logs", cmd_logs},
     {"images", "[-q] [--filter label=K=V]", "list images", cmd_images},
-    {"network", "ls [--filter label=K=V]", "list networks", cmd_network},
-    {"volume", "ls [--filter label=K=V]", "list volumes", cmd_volume},
+    {"tag", "SOURCE TARGET", "give an image another name", cmd_tag},
+    {"rmi", "[-f] IMAGE...", "remove images", cmd_rmi},
+    {"history", "IMAGE", "an image's layers", cmd_history},
+    {"network", "ls|create|inspect|rm ...", "list, create, inspect, remove networks", cmd_network},
+    {"volume", "ls|create|inspect|rm ...", "list, create, inspect, remove volumes", cmd_volume},
     {"version", "", "client and server versions", cmd_version},
     {"whoami", "", "the token's name, role and policy", cmd_whoami},
 };

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # cmsctl driven as a user drives it, against the suite's cmsd: its tables and its --format json
 # compared with what the API returns, the lifecycle verbs seen on the engine, logs (and -f
-# ending when the container stops), the exit codes of a bad token, a denied role, an unknown
+# ending when the container stops), tag/rmi/history and network/volume create/inspect/rm, the
+# exit codes of a bad token, a denied role, an unknown
 # container, a stopped cmsd and bad usage, and a table cut to a narrow terminal (script(1)).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -147,6 +148,47 @@ exit_codes() {
         grep -q "Engine: $ENGINE" <<<"$OUT" || fail "version: $(short "$OUT")"
 }
 
+objects_and_images() {
+        local tag net vol
+        tag="cmsd-test/ctl-tag-$RUN_ID-$RANDOM:t1"
+        ctl -- tag "$IMG" "$tag"
+        expect_rc 0
+        ctl -- images
+        grep -qE "^(localhost/|docker.io/)?$tag " <<<"$OUT" || fail "images has no row for $tag: $(short "$OUT")"
+        ctl -- history "$IMG"
+        expect_rc 0
+        head -n 1 <<<"$OUT" | grep -qE '^IMAGE +CREATED +CREATED BY +SIZE$' || fail "history: $(short "$OUT")"
+        [ "$(grep -c . <<<"$OUT")" -ge 2 ] || fail "history has no layer rows: $(short "$OUT")"
+        ctl "$TOK_VIEWER" -- rmi "$tag"
+        expect_rc 4
+        ctl -- rmi "$tag"
+        expect_rc 0
+        ctl -- rmi "$tag"
+        expect_rc 3
+        net=$(unique ctlnet) vol=$(unique ctlvol)
+        ctl "$TOK_VIEWER" -- network create "$net"
+        expect_rc 4
+        for kind in network volume; do
+                local n=$net
+                [ "$kind" = volume ] && n=$vol
+                ctl -- "$kind" create --label cmsd-test=1 --label "ctl=$n" "$n"
+                expect_rc 0
+                ctl -- "$kind" inspect "$n"
+                expect_rc 0
+                jq -e --arg n "$n" '.[0].name == $n and .[0].labels.ctl == $n' <<<"$OUT" >/dev/null ||
+                        fail "$kind inspect: $(short "$OUT")"
+                ctl -- "$kind" create "$n"
+                expect_rc 1
+                grep -q conflict <<<"$ERR" || fail "$kind create twice: $(short "$ERR")"
+                ctl -- "$kind" rm "$n"
+                expect_rc 0
+                ctl -- "$kind" inspect "$n"
+                expect_rc 3
+                ctl -- "$kind" frobnicate
+                expect_rc 2
+        done
+}
+
 narrow_terminal() {
         local name out
         command -v script >/dev/null || fail "script(1) not installed (bsdutils)"
@@ -168,5 +210,6 @@ t lists_match_api lists_match_api
 t lifecycle_verbs lifecycle_verbs
 t logs_and_follow logs_and_follow
 t exit_codes exit_codes
+t objects_and_images objects_and_images
 t narrow_terminal narrow_terminal
 done_file
