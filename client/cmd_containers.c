@@ -90,16 +90,16 @@ int cmd_inspect(struct ctl *c, int argc, char **argv)
         return worst;
 }
 
-/* start, stop, restart, pause, unpause, kill: POST /v1/containers/{id}/<verb>[?query] for each
- * one; the names done are printed, as docker does. */
-static int verb(struct ctl *c, const char *what, const char *query, int argc, char **argv)
+/* METHOD /v1/containers/{id}<suffix> for each container named; the names done are printed, as
+ * docker does; the worst exit code is returned. */
+static int each(struct ctl *c, const char *method, const char *suffix, int argc, char **argv)
 {
         int worst = CTL_OK;
         for (int i = 0; i < argc; i++) {
                 char *id = ctl_escape(argv[i]), path[1024];
-                snprintf(path, sizeof(path), "/v1/containers/%s/%s%s", id ? id : "", what, query);
+                snprintf(path, sizeof(path), "/v1/containers/%s%s", id ? id : "", suffix);
                 free(id);
-                int r = ctl_call(c, "POST", path, NULL, NULL);
+                int r = ctl_call(c, method, path, NULL, NULL);
                 if (r == CTL_OK)
                         puts(argv[i]);
                 else
@@ -128,13 +128,15 @@ int cmd_lifecycle(struct ctl *c, const char *what, int argc, char **argv)
         }
         if (i == argc)
                 return ctl_usage("%s CONTAINER...", what);
-        return verb(c, what, query, argc - i, argv + i);
+        char suffix[160];
+        snprintf(suffix, sizeof(suffix), "/%s%s", what, query);
+        return each(c, "POST", suffix, argc - i, argv + i);
 }
 
 int cmd_rm(struct ctl *c, int argc, char **argv)
 {
         bool force = false, volumes = false;
-        int i = 0, worst = CTL_OK;
+        int i = 0;
         for (; i < argc && argv[i][0] == '-'; i++) {
                 if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--force"))
                         force = true;
@@ -145,18 +147,10 @@ int cmd_rm(struct ctl *c, int argc, char **argv)
         }
         if (i == argc)
                 return ctl_usage("rm [-f] [-v] CONTAINER...");
-        for (; i < argc; i++) {
-                char *id = ctl_escape(argv[i]), path[1024];
-                snprintf(path, sizeof(path), "/v1/containers/%s?force=%s&volumes=%s", id ? id : "",
-                         force ? "true" : "false", volumes ? "true" : "false");
-                free(id);
-                int r = ctl_call(c, "DELETE", path, NULL, NULL);
-                if (r == CTL_OK)
-                        puts(argv[i]);
-                else
-                        worst = r;
-        }
-        return worst;
+        char suffix[64];
+        snprintf(suffix, sizeof(suffix), "?force=%s&volumes=%s", force ? "true" : "false",
+                 volumes ? "true" : "false");
+        return each(c, "DELETE", suffix, argc - i, argv + i);
 }
 
 struct follow {

@@ -12,43 +12,18 @@
 
 #include "cmd.h"
 
-static int run_start(struct ctl *c, int argc, char **argv)
-{
-        return cmd_lifecycle(c, "start", argc, argv);
-}
-static int run_stop(struct ctl *c, int argc, char **argv)
-{
-        return cmd_lifecycle(c, "stop", argc, argv);
-}
-static int run_restart(struct ctl *c, int argc, char **argv)
-{
-        return cmd_lifecycle(c, "restart", argc, argv);
-}
-static int run_pause(struct ctl *c, int argc, char **argv)
-{
-        return cmd_lifecycle(c, "pause", argc, argv);
-}
-static int run_unpause(struct ctl *c, int argc, char **argv)
-{
-        return cmd_lifecycle(c, "unpause", argc, argv);
-}
-static int run_kill(struct ctl *c, int argc, char **argv)
-{
-        return cmd_lifecycle(c, "kill", argc, argv);
-}
-
 static const struct command {
         const char *name, *args, *help;
-        int (*run)(struct ctl *c, int argc, char **argv);
+        int (*run)(struct ctl *c, int argc, char **argv); /* NULL: a lifecycle verb, by name */
 } commands[] = {
     {"ps", "[-a] [-q] [--filter label=K=V|name=N]", "list containers", cmd_ps},
     {"inspect", "CONTAINER...", "a container's full document, as JSON", cmd_inspect},
-    {"start", "CONTAINER...", "start containers", run_start},
-    {"stop", "[-t SECONDS] CONTAINER...", "stop containers", run_stop},
-    {"restart", "[-t SECONDS] CONTAINER...", "restart containers", run_restart},
-    {"pause", "CONTAINER...", "pause containers", run_pause},
-    {"unpause", "CONTAINER...", "unpause containers", run_unpause},
-    {"kill", "[-s SIGNAL] CONTAINER...", "send a signal (default KILL)", run_kill},
+    {"start", "CONTAINER...", "start containers", NULL},
+    {"stop", "[-t SECONDS] CONTAINER...", "stop containers", NULL},
+    {"restart", "[-t SECONDS] CONTAINER...", "restart containers", NULL},
+    {"pause", "CONTAINER...", "pause containers", NULL},
+    {"unpause", "CONTAINER...", "unpause containers", NULL},
+    {"kill", "[-s SIGNAL] CONTAINER...", "send a signal (default KILL)", NULL},
     {"rm", "[-f] [-v] CONTAINER...", "remove containers", cmd_rm},
     {"logs", "[-f] [-t] [--tail N] [--since T] CONTAINER", "print (or follow) the logs", cmd_logs},
     {"images", "[-q] [--filter label=K=V]", "list images", cmd_images},
@@ -190,7 +165,10 @@ int main(int argc, char **argv)
                         if (h)
                                 printf("usage: cmsctl %s %s\n  %s\n", commands[i].name,
                                        commands[i].args, commands[i].help);
-                        r = h ? CTL_OK : commands[i].run(&c, argc - k - 1, argv + k + 1);
+                        const struct command *cm = &commands[i];
+                        r = h         ? CTL_OK
+                            : cm->run ? cm->run(&c, argc - k - 1, argv + k + 1)
+                                      : cmd_lifecycle(&c, cm->name, argc - k - 1, argv + k + 1);
                 }
         if (r < 0) {
                 fprintf(stderr, "cmsctl: unknown command '%s' (cmsctl --help lists them)\n",
