@@ -18,10 +18,14 @@ struct cms_ynode {
         enum cms_ykind kind;
         int line;
         unsigned refs;
-        bool null;         /* a plain scalar spelled as YAML null: "", ~, null */
-        bool merge;        /* the plain key "<<" (only seen while building) */
-        bool interpolated; /* value already interpolated (shared nodes are visited once) */
-        char *value;       /* scalars */
+        bool null;          /* a plain scalar spelled as YAML null: "", ~, null */
+        bool merge;         /* the plain key "<<" (only seen while building) */
+        bool interpolated;  /* value already interpolated (shared nodes are visited once) */
+        bool reset;         /* tagged !reset: a later file removes what earlier ones set */
+        bool override;      /* tagged !override: a later file replaces instead of merging */
+        bool has_reset;     /* reset is set on this node or below it */
+        unsigned char file; /* 1-based index of the file it came from; 0: the only file */
+        char *value;        /* scalars */
         size_t size;
         int height;
         struct cms_ynode **kids;
@@ -31,6 +35,20 @@ struct cms_ynode {
 /* Builds the tree of a single YAML document, or fails with a 400 naming the line. *out is NULL
  * for an empty document. */
 int cms_ytree_parse(const char *yaml, size_t len, struct cms_ynode **out, struct cms_error *err);
+/* The same for the file-th of several files (1-based): its nodes and messages carry the index. */
+int cms_ytree_parse_file(const char *yaml, size_t len, int file, struct cms_ynode **out,
+                         struct cms_error *err);
+/* merge.c: the compose specification's merge of a later file (over) into what earlier ones gave
+ * (base, NULL for the first file): mappings merged key by key, scalars replaced, sequences
+ * appended, with the spec's per-key rules (command, entrypoint and healthcheck.test replaced;
+ * environment, labels and the other KEY=VALUE lists merged by key; ports, volumes, expose,
+ * secrets, configs, devices and the like kept unique by their key, the later entry winning;
+ * depends_on and networks lists read as mappings; build: a string read as {context}) and the
+ * !reset and !override tags. Nodes of the inputs are shared, never changed. *out is a new
+ * reference; a kind mismatch ("a list in one file, a mapping in the other") is a 400 naming the
+ * key path, as is a result above CMS_COMPOSE_MAX_NODES nodes. */
+int cms_ytree_merge(struct cms_ynode *base, struct cms_ynode *over, struct cms_ynode **out,
+                    struct cms_error *err);
 void cms_ynode_unref(struct cms_ynode *n);
 /* The value of key in a mapping, or NULL. */
 struct cms_ynode *cms_ymap_get(const struct cms_ynode *map, const char *key);
@@ -46,6 +64,8 @@ struct cms_cp {
         const char *working_dir;
         size_t expanded; /* bytes produced by interpolation so far */
 };
+/* " (line N)" or " (file F, line N)" for messages about n; "" for NULL. */
+void cms_cp_at(const struct cms_ynode *n, char *buf, size_t size);
 
 /* 400 "<path>: <message> (line N)". */
 int cms_cp_fail(struct cms_cp *c, const struct cms_ynode *n, const char *path, const char *fmt, ...)

@@ -23,6 +23,7 @@
 #define CMS_COMPOSE_MAX_ANCHORS  1000              /* anchor definitions */
 #define CMS_COMPOSE_MAX_VALUE    (256 * 1024)      /* one scalar after interpolation */
 #define CMS_COMPOSE_MAX_EXPANDED (8 * 1024 * 1024) /* all interpolated scalars together */
+#define CMS_COMPOSE_MAX_FILES    16                /* files merged into one project (-f a -f b) */
 #define CMS_COMPOSE_MAX_SERVICES 1000
 #define CMS_COMPOSE_MAX_REPLICAS 1000
 #define CMS_COMPOSE_MAX_PORTS    4096 /* per service, after range expansion */
@@ -65,6 +66,7 @@ struct cms_compose_build {
         char *dockerfile; /* NULL: "Dockerfile" */
         char *target;
         struct cms_compose_kvs args; /* value NULL: taken from the environment, else unset */
+        bool no_cache;               /* build without the engine's layer cache */
 };
 
 /* One published or exposed port; short-syntax ranges are expanded to one entry per port. */
@@ -245,6 +247,10 @@ struct cms_compose_parse_opts {
          * comma-separated, "*" for all). Services with profiles none of which is active are
          * left out of the model. */
         const char *const *profiles;
+        /* Later files (docker compose -f base -f over...), merged over the first in order by the
+         * compose specification's rules (see cms_ytree_merge); NULL-terminated, may be NULL. With
+         * them, messages name the file: "(file 2, line 3)". */
+        const char *const *overrides;
 };
 
 /* Parses, interpolates, normalizes and checks a compose document. Errors are 400s naming the

@@ -176,6 +176,8 @@ static void add_build(json_object *o, const struct cms_compose_build *b)
         add_str(e, "dockerfile", b->dockerfile);
         add_str(e, "target", b->target);
         add_kvs(e, "args", &b->args);
+        if (b->no_cache)
+                json_object_object_add(e, "no_cache", json_object_new_boolean(true));
         json_object_object_add(o, "build", e);
 }
 

@@ -447,6 +447,47 @@ static int top_level(struct cms_cp *c, const struct cms_ynode *root,
         return r;
 }
 
+/* Every file parsed and interpolated on its own (a variable's warning or error names its file),
+ * then merged in order; one file goes through the merge too, which only takes !reset keys out. */
+static int load_files(struct cms_cp *c, const char *yaml, size_t len,
+                      const struct cms_compose_parse_opts *o, struct cms_ynode **out)
+{
+        size_t n = 0;
+        while (o->overrides && o->overrides[n])
+                n++;
+        if (n + 1 > CMS_COMPOSE_MAX_FILES)
+                return cms_err(c->err, 400, "invalid compose files: more than %d files",
+                               CMS_COMPOSE_MAX_FILES);
+        struct cms_ynode *merged = NULL;
+        int r = 0;
+        for (size_t i = 0; r == 0 && i <= n; i++) {
+                const char *text = i ? o->overrides[i - 1] : yaml;
+                struct cms_ynode *root = NULL, *next = NULL;
+                r = cms_ytree_parse_file(text, i ? strlen(text) : len, n ? (int)i + 1 : 0, &root,
+                                         c->err);
+                if (r == 0 && (!root || root->kind != CMS_Y_MAP))
+                        r = n ? cms_err(c->err, 400,
+                                        "invalid compose file %zu: the document must be a mapping",
+                                        i + 1)
+                              : cms_err(c->err, 400,
+                                        "invalid compose file: the document must be a mapping "
+                                        "with a \"services\" key");
+                r = r ?: cms_cp_interpolate_tree(c, root, "");
+                r = r ?: cms_ytree_merge(merged, root, &next, c->err);
+                cms_ynode_unref(root);
+                if (r == 0) {
+                        cms_ynode_unref(merged);
+                        merged = next;
+                }
+        }
+        if (r < 0) {
+                cms_ynode_unref(merged);
+                return r;
+        }
+        *out = merged;
+        return 0;
+}
+
 int cms_compose_parse(const char *yaml, size_t len, const struct cms_compose_parse_opts *opts,
                       struct cms_compose_project **out, json_object *warnings,
                       struct cms_error *err)
@@ -459,16 +500,11 @@ int cms_compose_parse(const char *yaml, size_t len, const struct cms_compose_par
         struct cms_compose_project *p = calloc(1, sizeof(*p));
         struct cms_cp c = {.err = err, .warnings = warnings, .working_dir = o->working_dir};
         *out = NULL;
-        int r = p ? cms_ytree_parse(yaml, len, &root, err) : cms_err(err, 500, "out of memory");
-        if (r == 0 && (!root || root->kind != CMS_Y_MAP))
-                r = cms_err(err, 400,
-                            "invalid compose file: the document must be a mapping "
-                            "with a \"services\" key");
-        if (r == 0)
-                r = cms_compose_env_new(o->env, o->dotenv, &env, warnings, err);
+        int r = p ? cms_compose_env_new(o->env, o->dotenv, &env, warnings, err)
+                  : cms_err(err, 500, "out of memory");
         c.env = env;
         if (r == 0)
-                r = cms_cp_interpolate_tree(&c, root, "");
+                r = load_files(&c, yaml, len, o, &root);
         if (r == 0)
                 r = top_level(&c, root, o, p);
         c.project = p ? p->name : NULL;

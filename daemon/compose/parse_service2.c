@@ -401,12 +401,14 @@ int cms_cp_deploy(struct cms_cp *c, const struct cms_ynode *v, const char *path,
 int cms_cp_build(struct cms_cp *c, const struct cms_ynode *v, const char *path,
                  struct cms_compose_service *s)
 {
-        static const char *const keys[] = {"context", "dockerfile", "args", "target", NULL};
+        static const char *const keys[] = {"context", "dockerfile", "args",
+                                           "target",  "no_cache",   NULL};
         static const char *const ignored[] = {
-            "dockerfile_inline", "labels",       "cache_from",  "cache_to",
-            "network",           "shm_size",     "extra_hosts", "isolation",
-            "privileged",        "secrets",      "ssh",         "tags",
-            "platforms",         "pull",         "no_cache",    "additional_contexts",
+            "dockerfile_inline", "labels",       "cache_from",
+            "cache_to",          "network",      "shm_size",
+            "extra_hosts",       "isolation",    "privileged",
+            "secrets",           "ssh",          "tags",
+            "platforms",         "pull",         "additional_contexts",
             "ulimits",           "entitlements", NULL};
         char sub[320];
         if (v->null)
@@ -432,6 +434,8 @@ int cms_cp_build(struct cms_cp *c, const struct cms_ynode *v, const char *path,
                 r = cms_cp_str(c, cms_ymap_get(v, "target"), SUB("target"), &b->target);
         if (r == 0)
                 r = cms_cp_kvs(c, cms_ymap_get(v, "args"), SUB("args"), &b->args);
+        if (r == 0)
+                r = cms_cp_bool(c, cms_ymap_get(v, "no_cache"), SUB("no_cache"), &b->no_cache);
 #undef SUB
         /* args without a value come from the environment, as for environment */
         for (size_t i = 0; r == 0 && i < b->args.n; i++) {

@@ -24,6 +24,7 @@ struct ytree {
         struct anchor *anchors;
         size_t n_anchors;
         int docs;
+        int file; /* 1-based index among several files, 0 for one */
         bool done;
 };
 
@@ -35,6 +36,9 @@ static int fail(struct ytree *t, int line, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
+        if (line > 0 && t->file > 0)
+                return cms_err(t->err, 400, "invalid compose file: %s (file %d, line %d)", msg,
+                               t->file, line);
         if (line > 0)
                 return cms_err(t->err, 400, "invalid compose file: %s (line %d)", msg, line);
         return cms_err(t->err, 400, "invalid compose file: %s", msg);
@@ -68,10 +72,11 @@ struct cms_ynode *cms_ymap_get(const struct cms_ynode *map, const char *key)
         return NULL;
 }
 
-static struct cms_ynode *node_new(enum cms_ykind kind, int line)
+static struct cms_ynode *node_new(const struct ytree *t, enum cms_ykind kind, int line)
 {
         struct cms_ynode *n = calloc(1, sizeof(*n));
         if (n) {
+                n->file = (unsigned char)t->file;
                 n->kind = kind;
                 n->line = line;
                 n->refs = 1;
@@ -92,6 +97,7 @@ static int push_kid(struct cms_ynode *p, struct cms_ynode *kid)
                 p->cap = ncap;
         }
         p->kids[p->n++] = kid;
+        p->has_reset |= kid->has_reset;
         p->size += kid->size;
         if (kid->height + 1 > p->height)
                 p->height = kid->height + 1;
@@ -159,6 +165,14 @@ static int on_alias(struct ytree *t, const char *name, int line)
         return attach(t, target);
 }
 
+/* The compose specification's merge tags; other tags (!!str, ...) change nothing here. */
+static void set_tag(struct cms_ynode *n, const char *tag)
+{
+        n->reset = tag && !strcmp(tag, "!reset");
+        n->override = tag && !strcmp(tag, "!override");
+        n->has_reset = n->reset;
+}
+
 static int on_scalar(struct ytree *t, const yaml_event_t *ev, int line)
 {
         const char *v = (const char *)ev->data.scalar.value;
@@ -168,11 +182,12 @@ static int on_scalar(struct ytree *t, const yaml_event_t *ev, int line)
         int r = count(t, 1, line);
         if (r < 0)
                 return r;
-        struct cms_ynode *n = node_new(CMS_Y_SCALAR, line);
+        struct cms_ynode *n = node_new(t, CMS_Y_SCALAR, line);
         if (!n || !(n->value = strndup(v, len))) {
                 free(n);
                 return cms_err(t->err, 500, "out of memory");
         }
+        set_tag(n, (const char *)ev->data.scalar.tag);
         bool plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
         n->null = plain && (!len || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
                             !strcmp(v, "NULL"));
@@ -200,9 +215,10 @@ static int on_start(struct ytree *t, const yaml_event_t *ev, int line)
         struct cms_ynode *parent = t->depth ? t->stack[t->depth - 1] : NULL;
         if (parent && parent->kind == CMS_Y_MAP && parent->n % 2 == 1)
                 line = parent->kids[parent->n - 1]->line;
-        struct cms_ynode *n = node_new(map ? CMS_Y_MAP : CMS_Y_SEQ, line);
+        struct cms_ynode *n = node_new(t, map ? CMS_Y_MAP : CMS_Y_SEQ, line);
         if (!n)
                 return cms_err(t->err, 500, "out of memory");
+        set_tag(n, (const char *)(map ? ev->data.mapping_start.tag : ev->data.sequence_start.tag));
         char *a = anchor ? strdup((const char *)anchor) : NULL;
         if (anchor && !a) {
                 free(n);
@@ -359,6 +375,7 @@ static int on_end(struct ytree *t, bool map)
         if (t->depth > 0) {
                 struct cms_ynode *p = t->stack[t->depth - 1];
                 p->size += n->size - 1;
+                p->has_reset |= n->has_reset;
                 if (n->height + 1 > p->height)
                         p->height = n->height + 1;
         }
@@ -428,7 +445,13 @@ static void tree_done(struct ytree *t)
 
 int cms_ytree_parse(const char *yaml, size_t len, struct cms_ynode **out, struct cms_error *err)
 {
-        struct ytree t = {.err = err};
+        return cms_ytree_parse_file(yaml, len, 0, out, err);
+}
+
+int cms_ytree_parse_file(const char *yaml, size_t len, int file, struct cms_ynode **out,
+                         struct cms_error *err)
+{
+        struct ytree t = {.err = err, .file = file > 0 && file < 256 ? file : 0};
         yaml_parser_t p;
         int r = 0;
         *out = NULL;

@@ -5,30 +5,37 @@
  * a number or a string), because interpolation produces text anyway. */
 #include "internal.h"
 
+void cms_cp_at(const struct cms_ynode *n, char *buf, size_t size)
+{
+        if (!n)
+                snprintf(buf, size, "%s", "");
+        else if (n->file)
+                snprintf(buf, size, " (file %d, line %d)", n->file, n->line);
+        else
+                snprintf(buf, size, " (line %d)", n->line);
+}
+
 int cms_cp_fail(struct cms_cp *c, const struct cms_ynode *n, const char *path, const char *fmt, ...)
 {
-        char msg[400];
+        char msg[400], at[48];
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        if (n)
-                return cms_err(c->err, 400, "%s: %s (line %d)", path, msg, n->line);
-        return cms_err(c->err, 400, "%s: %s", path, msg);
+        cms_cp_at(n, at, sizeof(at));
+        return cms_err(c->err, 400, "%s: %s%s", path, msg, at);
 }
 
 void cms_cp_warn(struct cms_cp *c, const struct cms_ynode *n, const char *path, const char *fmt,
                  ...)
 {
-        char msg[400], full[600];
+        char msg[400], full[600], at[48];
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        if (n)
-                snprintf(full, sizeof(full), "%s: %s (line %d)", path, msg, n->line);
-        else
-                snprintf(full, sizeof(full), "%s: %s", path, msg);
+        cms_cp_at(n, at, sizeof(at));
+        snprintf(full, sizeof(full), "%s: %s%s", path, msg, at);
         cms_compose_warn(c->warnings, full);
 }
 
@@ -241,7 +248,10 @@ static int interpolate_scalar(struct cms_cp *c, struct cms_ynode *n, const char 
                 return 0;
         }
         char where[320];
-        cms_cp_sub(where, sizeof(where), "%s, line %d", path, n->line);
+        if (n->file)
+                cms_cp_sub(where, sizeof(where), "%s, file %d, line %d", path, n->file, n->line);
+        else
+                cms_cp_sub(where, sizeof(where), "%s, line %d", path, n->line);
         char *v = NULL;
         int r = cms_compose_interpolate(c->env, n->value, where, &v, c->warnings, c->err);
         if (r < 0)
