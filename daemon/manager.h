@@ -301,6 +301,10 @@ int cms_images_pull(struct cms_manager *m, json_object *body, cms_progress_cb cb
                     struct cms_error *err);
 /* The deploy path: pull image (a reference), no credentials. */
 int cms_images_pull_ref(struct cms_manager *m, const char *image, struct cms_error *err);
+/* The same with credentials as POST /v1/images/pull's "auth" (NULL: none), for a create that
+ * pulls its image; errors as cms_images_pull's. Ends early (503) when cmsd shuts down. */
+int cms_images_pull_ref_auth(struct cms_manager *m, const char *image, json_object *auth,
+                             struct cms_error *err);
 /* Validates a push (the body {"tag"?,"auth"?}, the local image exists) before any progress. */
 int cms_images_push_check(struct cms_manager *m, const char *ref, json_object *body,
                           struct cms_error *err);

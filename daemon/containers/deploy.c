@@ -5,16 +5,6 @@
 
 #include "internal.h"
 
-static int ensure_image(struct cms_manager *m, const char *image, bool pull, struct cms_error *err)
-{
-        int r = cms_image_present(m, image, err);
-        if (r != 0)
-                return r < 0 ? r : 0;
-        if (!pull)
-                return cms_err(err, 404, "image %s is not present and pull is false", image);
-        return cms_images_pull_ref(m, image, err);
-}
-
 const char *cms_container_health_status(json_object *raw)
 {
         json_object *st = cms_json_get(raw, "State");
@@ -35,7 +25,8 @@ static const char *last_probe_output(json_object *raw)
                 h = cms_json_get(st, "Healthcheck");
         json_object *log = cms_json_get(h, "Log");
         size_t n = json_object_is_type(log, json_type_array) ? json_object_array_length(log) : 0;
-        const char *o = n ? json_object_get_string(cms_json_get(json_object_array_get_idx(log, n - 1), "Output"))
+        const char *o = n ? json_object_get_string(
+                                cms_json_get(json_object_array_get_idx(log, n - 1), "Output"))
                           : NULL;
         return o ? o : "";
 }
@@ -57,10 +48,12 @@ static int wait_healthy(struct cms_manager *m, const char *id, int64_t wait_ms,
                         return cms_err(err, 409, "container %s became unhealthy: %s", id,
                                        last_probe_output(raw));
                 if (!json_object_get_boolean(cms_json_get(st, "Running")))
-                        return cms_err(err, 409, "container %s exited with code %d before it was healthy",
-                                       id, json_object_get_int(cms_json_get(st, "ExitCode")));
+                        return cms_err(err, 409,
+                                       "container %s exited with code %d before it was healthy", id,
+                                       json_object_get_int(cms_json_get(st, "ExitCode")));
                 if (cms_now_ms() >= deadline)
-                        return cms_err(err, 504, "container %s was not healthy within the wait", id);
+                        return cms_err(err, 504, "container %s was not healthy within the wait",
+                                       id);
                 if (atomic_load(&m->draining))
                         return cms_err(err, 503, "cmsd is shutting down");
                 struct timespec ts = {0, 250 * 1000 * 1000};
@@ -98,7 +91,8 @@ struct aside {
         bool running;
 };
 
-static int set_aside(struct cms_manager *m, json_object *old, struct aside *a, struct cms_error *err)
+static int set_aside(struct cms_manager *m, json_object *old, struct aside *a,
+                     struct cms_error *err)
 {
         const char *id = json_object_get_string(cms_json_get(old, "Id"));
         snprintf(a->id, sizeof(a->id), "%s", id);
@@ -127,15 +121,15 @@ static void restore(struct cms_manager *m, const struct aside *a)
 }
 
 static int deploy_spec(struct cms_manager *m, const struct cms_caller *who,
-                       struct cms_create_spec *spec, bool pull, bool replace, int64_t wait_ms,
+                       struct cms_create_spec *spec, bool replace, int64_t wait_ms,
                        json_object **out, struct cms_error *err)
 {
         _cleanup_json_ json_object *made = NULL, *raw = NULL, *old = NULL;
         struct aside a = {0};
+        bool pulled = false;
         /* Denied before anything happens: no pull, nothing set aside. */
-        struct cms_policy_req q = {.kind = CMS_PQ_CREATE, .body = spec->body};
-        int r = cms_policy_enforce(m, who, &q, err);
-        if (r < 0 || (r = ensure_image(m, spec->image, pull, err)) < 0)
+        int r = cms_container_ensure_image(m, who, spec, &pulled, err);
+        if (r < 0)
                 return r;
         if (spec->name && (r = find_named(m, spec->name, &old, err)) < 0)
                 return r;
@@ -170,16 +164,38 @@ static int deploy_spec(struct cms_manager *m, const struct cms_caller *who,
                 _cleanup_free_ char *p = cms_container_path(a.id, "?force=1");
                 cms_engine_json(m->engine, "DELETE", p, NULL, NULL, NULL);
         }
-        const char *state = json_object_get_string(cms_json_get(cms_json_get(raw, "State"), "Status"));
+        const char *state =
+            json_object_get_string(cms_json_get(cms_json_get(raw, "State"), "Status"));
         json_object *o = json_object_new_object();
         json_object_object_add(o, "id", json_object_new_string(id));
         json_object_object_add(o, "name", json_object_get(cms_json_get(made, "name")));
-        json_object_object_add(o, "state", json_object_new_string(cms_container_state_name(state ? state : "")));
+        json_object_object_add(
+            o, "state", json_object_new_string(cms_container_state_name(state ? state : "")));
         json_object_object_add(o, "health", json_object_new_string(health_of(raw)));
         json_object_object_add(o, "warnings", json_object_get(cms_json_get(made, "warnings")));
         json_object_object_add(o, "replaced", old ? json_object_new_string(a.id) : NULL);
+        json_object_object_add(o, "pulled", json_object_new_boolean(pulled));
         *out = o;
         return 0;
+}
+
+/* deploy's "pull": true (= "missing", the default), false (= "never"), or one of the create
+ * route's words. */
+static int deploy_pull(json_object *body, enum cms_pull_policy *out, struct cms_error *err)
+{
+        json_object *v = cms_json_get(body, "pull");
+        *out = CMS_IMAGE_PULL_MISSING;
+        if (!v)
+                return 0;
+        if (json_object_is_type(v, json_type_boolean)) {
+                *out = json_object_get_boolean(v) ? CMS_IMAGE_PULL_MISSING : CMS_IMAGE_PULL_NEVER;
+                return 0;
+        }
+        if (json_object_is_type(v, json_type_string) &&
+            cms_pull_policy_parse(json_object_get_string(v), out) == 0)
+                return 0;
+        return cms_err(err, 400,
+                       "body.pull: expected true, false, \"missing\", \"always\" or \"never\"");
 }
 
 int cms_deploy(struct cms_manager *m, const struct cms_caller *who, json_object *body,
@@ -187,10 +203,11 @@ int cms_deploy(struct cms_manager *m, const struct cms_caller *who, json_object 
 {
         if (!json_object_is_type(body, json_type_object))
                 return cms_err(err, 400, "body: expected a JSON object");
-        bool replace, pull;
+        bool replace;
+        enum cms_pull_policy pull;
         int r;
         if ((r = cms_json_get_bool(body, "body", "replace", false, &replace, err)) < 0 ||
-            (r = cms_json_get_bool(body, "body", "pull", true, &pull, err)) < 0)
+            (r = deploy_pull(body, &pull, err)) < 0)
                 return r;
         int64_t wait_ms = 0;
         json_object *w = cms_json_get(body, "wait_healthy");
@@ -200,10 +217,16 @@ int cms_deploy(struct cms_manager *m, const struct cms_caller *who, json_object 
         static const char *const deploy_keys[] = {"replace", "pull", "wait_healthy", NULL};
         struct cms_create_spec spec = {0};
         cms_engine_ready(m->engine, NULL);
-        r = cms_container_spec_from_config_ex(body, cms_engine_runtime(m->engine), deploy_keys, &spec,
-                                              err);
+        r = cms_container_spec_from_config_ex(body, cms_engine_runtime(m->engine), deploy_keys,
+                                              &spec, err);
+        if (r == 0 && spec.registry_auth && pull == CMS_IMAGE_PULL_NEVER)
+                r = cms_err(err, 400,
+                            "registry_auth: has no use with \"pull\": false or \"never\"");
+        if (r == 0 && pull == CMS_IMAGE_PULL_ALWAYS && cms_container_image_is_id(spec.image))
+                r = cms_err(err, 400, "pull: \"always\" needs an image reference, not an image id");
+        spec.pull = pull;
         if (r == 0)
-                r = deploy_spec(m, who, &spec, pull, replace, wait_ms, out, err);
+                r = deploy_spec(m, who, &spec, replace, wait_ms, out, err);
         cms_create_spec_done(&spec);
         return r;
 }

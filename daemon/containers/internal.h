@@ -22,6 +22,14 @@ int cms_container_inspect_raw(struct cms_manager *m, const char *id, json_object
                               struct cms_error *err);
 /* The health status in an inspect document: healthy, unhealthy, starting or "none". */
 const char *cms_container_health_status(json_object *raw);
+/* Gets spec->image onto the engine as spec->pull says (with spec->registry_auth), after the
+ * caller's policy allowed the create (403 before any pull): missing pulls an absent image,
+ * always pulls, never leaves an absent image to the create's 404. *pulled (may be NULL) tells
+ * whether a pull was made. A failed pull is POST /v1/images/pull's error (404 for an image the
+ * registry does not have, 502 for the rest, 503 when cmsd shuts down meanwhile). */
+int cms_container_ensure_image(struct cms_manager *m, const struct cms_caller *who,
+                               const struct cms_create_spec *spec, bool *pulled,
+                               struct cms_error *err);
 /* Creates (and optionally starts) from a validated spec -> {"id","name","warnings"}. A container
  * that fails to start is removed again. Every container cmsd makes passes here, and here the
  * caller's policy sees the create body exactly as the engine will (403 policy_denied). */

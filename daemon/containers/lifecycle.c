@@ -74,10 +74,10 @@ int cms_containers_list(struct cms_manager *m, const struct cms_list_opts *o, js
                         json_object_array_add(a, json_object_new_string(o->labels[i]));
                 }
         }
-        _cleanup_free_ char *f = cms_url_escape(json_object_to_json_string_ext(filters, JSON_C_TO_STRING_PLAIN));
-        _cleanup_free_ char *path = f ? cms_strdup_printf("/containers/json?all=%d&filters=%s",
-                                                          o->all ? 1 : 0, f)
-                                      : NULL;
+        _cleanup_free_ char *f =
+            cms_url_escape(json_object_to_json_string_ext(filters, JSON_C_TO_STRING_PLAIN));
+        _cleanup_free_ char *path =
+            f ? cms_strdup_printf("/containers/json?all=%d&filters=%s", o->all ? 1 : 0, f) : NULL;
         if (!path)
                 return cms_err(err, 500, "out of memory");
         /* Podman's compat list has no health in its status text; its native list has it and
@@ -139,8 +139,8 @@ int cms_container_create_spec(struct cms_manager *m, const struct cms_caller *wh
         if (!id || !*id)
                 return cms_err(err, 502, "engine created a container but returned no id");
         json_object *warn = cms_json_get(reply, "Warnings");
-        for (size_t i = 0; json_object_is_type(warn, json_type_array) &&
-                           i < json_object_array_length(warn);
+        for (size_t i = 0;
+             json_object_is_type(warn, json_type_array) && i < json_object_array_length(warn);
              i++) {
                 json_object *w = json_object_array_get_idx(warn, i);
                 if (json_object_is_type(w, json_type_string) && *json_object_get_string(w))
@@ -166,17 +166,52 @@ int cms_container_create_spec(struct cms_manager *m, const struct cms_caller *wh
         return 0;
 }
 
-int cms_containers_create(struct cms_manager *m, const struct cms_caller *who,
-                          json_object *config, bool start, json_object **out,
-                          struct cms_error *err)
+int cms_container_ensure_image(struct cms_manager *m, const struct cms_caller *who,
+                               const struct cms_create_spec *spec, bool *pulled,
+                               struct cms_error *err)
+{
+        struct cms_policy_req q = {.kind = CMS_PQ_CREATE,
+                                   .body = spec->body,
+                                   .prefix = spec->policy_prefix,
+                                   .own = spec->own_containers};
+        if (pulled)
+                *pulled = false;
+        int r = cms_policy_enforce(m, who, &q, err);
+        if (r < 0)
+                return r;
+        if (spec->pull != CMS_IMAGE_PULL_ALWAYS) {
+                if ((r = cms_image_present(m, spec->image, err)) != 0)
+                        return r < 0 ? r : 0;
+                if (spec->pull == CMS_IMAGE_PULL_NEVER)
+                        return cms_err(err, 404, "no such image: %s (and \"pull\" is \"never\")",
+                                       spec->image);
+                if (cms_container_image_is_id(spec->image))
+                        return cms_err(err, 404,
+                                       "image %s is not present (an image id cannot be pulled)",
+                                       spec->image);
+        }
+        if ((r = cms_images_pull_ref_auth(m, spec->image, spec->registry_auth, err)) < 0)
+                return r;
+        if (pulled)
+                *pulled = true;
+        return 0;
+}
+
+int cms_containers_create(struct cms_manager *m, const struct cms_caller *who, json_object *config,
+                          bool start, json_object **out, struct cms_error *err)
 {
         struct cms_create_spec spec = {0};
+        bool pulled = false;
         /* The translation depends on the runtime: learn it first if an outage hid it. A down
          * engine is not an error yet: bad input still gets its 400 before the 503. */
         cms_engine_ready(m->engine, NULL);
         int r = cms_container_spec_from_config(config, cms_engine_runtime(m->engine), &spec, err);
         if (r == 0)
+                r = cms_container_ensure_image(m, who, &spec, &pulled, err);
+        if (r == 0)
                 r = cms_container_create_spec(m, who, &spec, start, out, err);
+        if (r == 0)
+                json_object_object_add(*out, "pulled", json_object_new_boolean(pulled));
         cms_create_spec_done(&spec);
         return r;
 }

@@ -6,6 +6,7 @@
 #define CMS_CONTAINER_MODEL_INTERNAL
 #include "model.h"
 
+#include "../images/model.h"
 #include "../security/policy.h"
 
 static int top_capabilities(struct cms_cm *c, json_object *v)
@@ -136,6 +137,41 @@ static int top_strings(struct cms_cm *c, const char *key, json_object *v)
         return 0;
 }
 
+int cms_pull_policy_parse(const char *s, enum cms_pull_policy *out)
+{
+        static const char *const names[] = {"missing", "always", "never"};
+        for (size_t i = 0; s && i < ELEMENTSOF(names); i++)
+                if (!strcmp(s, names[i])) {
+                        *out = (enum cms_pull_policy)i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+bool cms_container_image_is_id(const char *image)
+{
+        return cms_image_id_like(image) && (strchr(image, ':') || strlen(image) == 64);
+}
+
+/* "pull" and "registry_auth": how the create route gets an absent image, not in the body. */
+static int top_pull(struct cms_cm *c, const char *key, json_object *v)
+{
+        if (!strcmp(key, "registry_auth")) {
+                static const char *const keys[] = {"username",      "password", "serveraddress",
+                                                   "identitytoken", "email",    NULL};
+                _cleanup_free_ char *header = NULL;
+                int r = cms_cm_object_keys(c, v, key, keys);
+                if (r == 0 && (r = cms_registry_auth_header(v, key, &header, c->err)) == 0)
+                        c->registry_auth = v;
+                return r;
+        }
+        const char *s = NULL;
+        int r = cms_cm_string(c, v, key, &s);
+        if (r == 0 && cms_pull_policy_parse(s, &c->pull) < 0)
+                return cms_cm_bad(c, key, "'%.64s' is not one of missing, always, never", s);
+        return r;
+}
+
 static int top_field(struct cms_cm *c, const char *key, json_object *v)
 {
         static const struct {
@@ -180,6 +216,8 @@ static int top_field(struct cms_cm *c, const char *key, json_object *v)
                 return cms_cm_resources(c, v);
         if (!strcmp(key, "health_check"))
                 return cms_cm_health(c, v);
+        if (!strcmp(key, "pull") || !strcmp(key, "registry_auth"))
+                return top_pull(c, key, v);
         return cms_cm_bad(c, key, "unknown field");
 }
 
@@ -207,6 +245,8 @@ static int cross_checks(struct cms_cm *c)
                                   "'%s' conflicts with auto_remove (a removed container cannot "
                                   "be restarted)",
                                   c->restart_name);
+        if (c->registry_auth && c->pull == CMS_IMAGE_PULL_NEVER)
+                return cms_cm_bad(c, "registry_auth", "has no use with \"pull\": \"never\"");
         return cms_cm_network_finish(c);
 }
 
@@ -240,10 +280,15 @@ int cms_container_spec_from_config_ex(json_object *cfg, enum cms_runtime rt,
         }
         if (r == 0)
                 r = cross_checks(&c);
+        if (r == 0 && c.pull == CMS_IMAGE_PULL_ALWAYS &&
+            cms_container_image_is_id(json_object_get_string(image)))
+                r = cms_cm_bad(&c, "pull", "\"always\" needs an image reference, not an image id");
         json_object *name = json_object_object_get(cfg, "name");
         if (r == 0) {
                 out->image = strdup(json_object_get_string(image));
                 out->name = name ? strdup(json_object_get_string(name)) : NULL;
+                out->pull = c.pull;
+                out->registry_auth = json_object_get(c.registry_auth);
                 if (!out->image || (name && !out->name))
                         r = cms_err(err, 500, "out of memory");
         }
@@ -276,5 +321,6 @@ void cms_create_spec_done(struct cms_create_spec *s)
         free(s->image);
         json_object_put(s->body);
         json_object_put(s->warnings);
+        json_object_put(s->registry_auth);
         memset(s, 0, sizeof(*s));
 }

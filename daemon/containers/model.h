@@ -8,13 +8,29 @@
 #include "../images/reference.h"
 #include "../util.h"
 
+/* When a create pulls its image, as `docker run --pull`: "missing" (the default) pulls an
+ * image the engine does not have, "always" pulls before every create, "never" does not pull
+ * (an absent image is the engine's 404). */
+enum cms_pull_policy {
+        CMS_IMAGE_PULL_MISSING,
+        CMS_IMAGE_PULL_ALWAYS,
+        CMS_IMAGE_PULL_NEVER,
+};
+/* "missing", "always", "never" -> *out; -EINVAL otherwise. */
+int cms_pull_policy_parse(const char *s, enum cms_pull_policy *out);
+/* A container's "image" that is an image id ("sha256:<hex>" or 64 hex digits): it names what
+ * is local, no registry has it under that name, so it is never pulled. */
+bool cms_container_image_is_id(const char *image);
+
 /* What POST /containers/create needs: name goes in the query string (?name=), body is the
  * request body (Config fields at top level plus HostConfig and NetworkingConfig). */
 struct cms_create_spec {
-        char *name;            /* NULL when the config has no name (the engine picks one) */
-        char *image;           /* the reference as given, for pulling */
-        json_object *body;     /* engine POST /containers/create body */
-        json_object *warnings; /* array of strings: config fields the runtime cannot honour */
+        char *name;                 /* NULL when the config has no name (the engine picks one) */
+        char *image;                /* the reference as given, for pulling */
+        enum cms_pull_policy pull;  /* the config's "pull" (CMS_IMAGE_PULL_MISSING when absent) */
+        json_object *registry_auth; /* the config's "registry_auth" for that pull, or NULL */
+        json_object *body;          /* engine POST /containers/create body */
+        json_object *warnings;      /* array of strings: config fields the runtime cannot honour */
         /* For the policy check at create (borrowed): the start of its field paths ("" when
          * NULL) and the containers a container: network may join. */
         const char *policy_prefix;
@@ -27,7 +43,9 @@ struct cms_create_spec {
  * Accepted beyond API.md's example (for openapi.yaml): a port value may also be a number (8080),
  * an array of bindings, or null (expose only); a volume may carry "tmpfs": {"size", "mode"}
  * (mode: octal digits, "1777" or 1777) and without "type" an absolute source means bind;
- * resources.cpus may be a numeric string ("1.5"); memory_swap -1 means unlimited swap. */
+ * resources.cpus may be a numeric string ("1.5"); memory_swap -1 means unlimited swap.
+ * The top-level "pull" and "registry_auth" do not reach the body: they say how the create route
+ * gets an absent image (spec->pull, spec->registry_auth). */
 int cms_container_spec_from_config(json_object *cfg, enum cms_runtime rt,
                                    struct cms_create_spec *out, struct cms_error *err);
 /* Same, but the top-level keys listed in extra_keys (NULL-terminated, may be NULL) are skipped
@@ -63,7 +81,6 @@ int cms_signal_parse(const char *s, int *signum, const char **name);
  * otherwise. Either output may be NULL. */
 int cms_restart_policy_parse(const char *s, char **name, int *max_retry);
 
-
 #ifdef CMS_CONTAINER_MODEL_INTERNAL
 /* Shared by model*.c and summary.c only: the state of one config translation. */
 struct cms_cm {
@@ -77,6 +94,8 @@ struct cms_cm {
         json_object *aliases; /* owned until moved into the endpoint */
         bool has_ports, auto_remove;
         char *restart_name;
+        enum cms_pull_policy pull;
+        json_object *registry_auth; /* borrowed from the config */
 };
 
 /* 400 "<path>: <message>". */

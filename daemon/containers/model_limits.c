@@ -223,6 +223,38 @@ static int health_test(struct cms_cm *c, json_object *v, json_object *hc)
         return 0;
 }
 
+/* "0", "0s", "0.0ms", "0h0m": zero as written, unlike "100us", which only rounds to 0 ms. */
+static bool written_zero(json_object *v)
+{
+        if (json_object_is_type(v, json_type_int))
+                return json_object_get_int64(v) == 0;
+        const char *s = json_object_get_string(v);
+        return s && !strpbrk(s, "123456789");
+}
+
+/* interval, timeout, start_period: as Docker's API has them, 0 is the engine's default (the
+ * image's, else the engine's own: 30s, 30s, 0s), and anything else is at least 1ms. */
+static int health_duration(struct cms_cm *c, json_object *v, const char *key, int64_t *ns)
+{
+        char path[64], shown[80];
+        int64_t ms;
+        snprintf(path, sizeof(path), "health_check.%s", key);
+        bool negative =
+            json_object_is_type(v, json_type_int)
+                ? json_object_get_int64(v) < 0
+                : json_object_is_type(v, json_type_string) && json_object_get_string(v)[0] == '-';
+        if (negative)
+                return cms_cm_bad(c, path, "must not be negative (0 is the engine's default): %s",
+                                  cms_cm_show(v, shown, sizeof(shown)));
+        if (cms_json_duration_ms(v, &ms) < 0 || ms > INT64_MAX / 1000000)
+                return cms_cm_bad(c, path, "not a duration: %s",
+                                  cms_cm_show(v, shown, sizeof(shown)));
+        if (ms < 1 && !written_zero(v))
+                return cms_cm_bad(c, path, "must be 0 (the engine's default) or at least 1ms");
+        *ns = ms * 1000000;
+        return 0;
+}
+
 int cms_cm_health(struct cms_cm *c, json_object *v)
 {
         static const char *const keys[] = {"test",    "interval",     "timeout",
@@ -239,19 +271,12 @@ int cms_cm_health(struct cms_cm *c, json_object *v)
         if ((val = json_object_object_get(v, "test")) && (r = health_test(c, val, hc)) < 0)
                 return r;
         for (size_t i = 0; i < ELEMENTSOF(durations); i++) {
-                char path[64], shown[80];
-                int64_t ms;
+                int64_t ns = 0;
                 if (!(val = json_object_object_get(v, durations[i].key)))
                         continue;
-                snprintf(path, sizeof(path), "health_check.%s", durations[i].key);
-                if (cms_json_duration_ms(val, &ms) < 0 || ms > INT64_MAX / 1000000)
-                        return cms_cm_bad(c, path, "not a duration: %s",
-                                          cms_cm_show(val, shown, sizeof(shown)));
-                /* The engines take 0 as "inherit", so a real value must be at least 1ms. */
-                if (ms < 1)
-                        return cms_cm_bad(c, path, "must be at least 1ms");
-                json_object_object_add(hc, durations[i].engine,
-                                       json_object_new_int64(ms * 1000000));
+                if ((r = health_duration(c, val, durations[i].key, &ns)) < 0)
+                        return r;
+                json_object_object_add(hc, durations[i].engine, json_object_new_int64(ns));
         }
         if ((val = json_object_object_get(v, "retries"))) {
                 int64_t n;

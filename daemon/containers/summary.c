@@ -391,6 +391,30 @@ static json_object *environment(json_object *env)
 }
 
 /* The nine keys shared by the list item and the summary. */
+/* Config.Healthcheck -> health_check as in a ContainerConfig, as the engine holds it: durations
+ * as Go-style text, "0s" where the engine keeps 0 or leaves the field out (its default); null
+ * for a container without one. */
+static json_object *health_config(json_object *h)
+{
+        static const struct {
+                const char *key, *engine;
+        } durations[] = {
+            {"interval", "Interval"}, {"timeout", "Timeout"}, {"start_period", "StartPeriod"}};
+        if (!json_object_is_type(h, json_type_object))
+                return NULL;
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "test", strings(get(h, "Test")));
+        for (size_t i = 0; i < ELEMENTSOF(durations); i++) {
+                char buf[48];
+                int64_t ns = num(h, durations[i].engine);
+                cms_format_duration(ns > 0 ? ns / 1000000 : 0, buf, sizeof(buf));
+                json_object_object_add(o, durations[i].key, json_object_new_string(buf));
+        }
+        int64_t retries = num(h, "Retries");
+        json_object_object_add(o, "retries", json_object_new_int64(retries > 0 ? retries : 0));
+        return o;
+}
+
 static void common_keys(json_object *o, json_object *state, json_object *cfg, const char *id,
                         const char *name)
 {
@@ -398,8 +422,8 @@ static void common_keys(json_object *o, json_object *state, json_object *cfg, co
         json_object_object_add(o, "id", json_object_new_string(id));
         json_object_object_add(o, "name", json_object_new_string(name[0] == '/' ? name + 1 : name));
         json_object_object_add(o, "image", image_name(str(cfg, "Image")));
-        json_object_object_add(o, "state",
-                               json_object_new_string(cms_container_state_name(str(state, "Status"))));
+        json_object_object_add(
+            o, "state", json_object_new_string(cms_container_state_name(str(state, "Status"))));
         json_object_object_add(o, "status", status_text(state, health));
 }
 
@@ -415,6 +439,7 @@ json_object *cms_container_summary(json_object *inspect)
         json_object_object_add(o, "ports", ports_from_map(get(ns, "Ports")));
         json_object_object_add(o, "labels", string_map(get(cfg, "Labels")));
         json_object_object_add(o, "health", json_object_new_string(health_name(state)));
+        json_object_object_add(o, "health_check", health_config(get(cfg, "Healthcheck")));
         json_object_object_add(o, "image_id", json_object_new_string(str(inspect, "Image")));
         json_object_object_add(o, "started_at", time_or_null(str(state, "StartedAt")));
         json_object_object_add(o, "finished_at", time_or_null(str(state, "FinishedAt")));
@@ -477,7 +502,8 @@ json_object *cms_container_list_item(json_object *item)
         json_object_object_add(o, "id", json_object_new_string(str(item, "Id")));
         json_object_object_add(o, "name", json_object_new_string(name[0] == '/' ? name + 1 : name));
         json_object_object_add(o, "image", image_name(str(item, "Image")));
-        json_object_object_add(o, "state", json_object_new_string(cms_container_state_name(str(item, "State"))));
+        json_object_object_add(
+            o, "state", json_object_new_string(cms_container_state_name(str(item, "State"))));
         json_object_object_add(o, "status", json_object_new_string(status));
         json_object_object_add(o, "created", unix_to_rfc3339(num(item, "Created")));
         json_object_object_add(o, "ports", ports_from_list(get(item, "Ports")));
@@ -524,9 +550,10 @@ static json_object *ports_from_libpod(json_object *list)
                         range = 1;
                 for (int64_t k = 0; k < range; k++) {
                         int64_t hp = num(p, "host_port");
-                        json_object_array_add(arr, port_item(num(p, "container_port") + k,
-                                                             *str(p, "protocol") ? str(p, "protocol") : "tcp",
-                                                             str(p, "host_ip"), hp > 0 ? hp + k : 0));
+                        json_object_array_add(
+                            arr, port_item(num(p, "container_port") + k,
+                                           *str(p, "protocol") ? str(p, "protocol") : "tcp",
+                                           str(p, "host_ip"), hp > 0 ? hp + k : 0));
                 }
         }
         size_t m = json_object_array_length(arr);
@@ -568,13 +595,14 @@ json_object *cms_container_list_item_libpod(json_object *item)
         if (!o)
                 return NULL;
         json_object *names = get(item, "Names");
-        const char *name = json_object_is_type(names, json_type_array) && json_object_array_length(names)
-                                   ? json_object_get_string(json_object_array_get_idx(names, 0))
-                                   : NULL;
+        const char *name =
+            json_object_is_type(names, json_type_array) && json_object_array_length(names)
+                ? json_object_get_string(json_object_array_get_idx(names, 0))
+                : NULL;
         const char *st = str(item, "Status");
-        const char *health = !strcmp(st, "healthy") || !strcmp(st, "unhealthy") || !strcmp(st, "starting")
-                                     ? st
-                                     : "none";
+        const char *health =
+            !strcmp(st, "healthy") || !strcmp(st, "unhealthy") || !strcmp(st, "starting") ? st
+                                                                                          : "none";
         const char *state = cms_container_state_name(str(item, "State"));
         json_object_object_add(o, "id", json_object_new_string(str(item, "Id")));
         json_object_object_add(o, "name", json_object_new_string(name ? name : ""));

@@ -23,9 +23,13 @@ static int xfer_ref_make(const char *ref, const char *tag, bool allow_digest, st
         if (rc < 0)
                 return rc;
         if (*r.digest && !allow_digest)
-                return cms_err(err, 400, "image reference '%.200s': a digest cannot be pushed; name a tag", ref);
+                return cms_err(err, 400,
+                               "image reference '%.200s': a digest cannot be pushed; name a tag",
+                               ref);
         if (tag && (*r.tag || *r.digest))
-                return cms_err(err, 400, "give the tag either in the reference ('%.200s') or as \"tag\", not both", ref);
+                return cms_err(
+                    err, 400,
+                    "give the tag either in the reference ('%.200s') or as \"tag\", not both", ref);
         if (tag) {
                 _cleanup_free_ char *t = cms_strdup_printf("x:%s", tag);
                 struct cms_image_ref tr;
@@ -52,8 +56,11 @@ static int auth_line(json_object *auth, const struct xfer_ref *x, char **out, st
 {
         *out = NULL;
         if (auth && !json_object_is_type(auth, json_type_object))
-                return cms_err(err, 400, "body.auth: expected an object {\"username\",\"password\",\"serveraddress\"}");
-        _cleanup_json_ json_object *a = auth ? json_tokener_parse(json_object_to_json_string(auth)) : NULL;
+                return cms_err(
+                    err, 400,
+                    "body.auth: expected an object {\"username\",\"password\",\"serveraddress\"}");
+        _cleanup_json_ json_object *a =
+            auth ? json_tokener_parse(json_object_to_json_string(auth)) : NULL;
         if (a && !cms_json_get(a, "serveraddress"))
                 json_object_object_add(a, "serveraddress", json_object_new_string(x->domain));
         return cms_registry_auth_header(a, "body.auth", out, err);
@@ -61,8 +68,9 @@ static int auth_line(json_object *auth, const struct xfer_ref *x, char **out, st
 
 static bool says_missing(const char *msg)
 {
-        static const char *const words[] = {"manifest unknown", "not found", "does not exist",
-                                            "name unknown", "repository name not known", NULL};
+        static const char *const words[] = {
+            "manifest unknown",          "not found", "does not exist", "name unknown",
+            "repository name not known", NULL};
         for (size_t i = 0; words[i]; i++)
                 if (strcasestr(msg, words[i]))
                         return true;
@@ -85,7 +93,9 @@ static int run_transfer(struct cms_manager *m, const char *op, const char *name,
                         void *ud, struct cms_img_progress *p, struct cms_error *err)
 {
         const char *hdrs[] = {auth, NULL};
-        struct cms_engine_req req = {.method = "POST", .path = path, .headers = auth ? hdrs : NULL,
+        struct cms_engine_req req = {.method = "POST",
+                                     .path = path,
+                                     .headers = auth ? hdrs : NULL,
                                      .timeout_ms = TRANSFER_TIMEOUT_MS};
         struct cms_error e = {0};
         cms_img_progress_init(p, cb, should_stop, ud);
@@ -97,7 +107,9 @@ static int run_transfer(struct cms_manager *m, const char *op, const char *name,
         if (p->error[0])
                 return transfer_error(op, name, p->error, 502, err);
         if (cms_img_progress_should_stop(p))
-                return cms_err(err, 503, "%s of %s stopped: the client left or cmsd is shutting down", op, name);
+                return cms_err(err, 503,
+                               "%s of %s stopped: the client left or cmsd is shutting down", op,
+                               name);
         return 0;
 }
 
@@ -121,11 +133,12 @@ int cms_images_pull_check(json_object *body, struct cms_error *err)
         return auth_line(cms_json_get(body, "auth"), &x, &auth, err);
 }
 
-static int pull(struct cms_manager *m, const struct xfer_ref *x, const char *auth, cms_progress_cb cb,
-                cms_engine_stop_cb should_stop, void *ud, struct cms_error *err)
+static int pull(struct cms_manager *m, const struct xfer_ref *x, const char *auth,
+                cms_progress_cb cb, cms_engine_stop_cb should_stop, void *ud, struct cms_error *err)
 {
         _cleanup_free_ char *er = cms_url_escape(x->repo), *et = cms_url_escape(x->tag);
-        _cleanup_free_ char *path = er && et ? cms_strdup_printf("/images/create?fromImage=%s&tag=%s", er, et) : NULL;
+        _cleanup_free_ char *path =
+            er && et ? cms_strdup_printf("/images/create?fromImage=%s&tag=%s", er, et) : NULL;
         if (!path)
                 return cms_err(err, 500, "out of memory");
         struct cms_img_progress p;
@@ -147,7 +160,8 @@ int cms_images_pull(struct cms_manager *m, json_object *body, cms_progress_cb cb
         _cleanup_free_ char *auth = NULL;
         if ((r = xfer_ref_make(image, tag, true, &x, err)) < 0 ||
             (r = auth_line(cms_json_get(body, "auth"), &x, &auth, err)) < 0 ||
-            (r = pull(m, &x, cms_json_get(body, "auth") ? auth : NULL, cb, should_stop, userdata, err)) < 0)
+            (r = pull(m, &x, cms_json_get(body, "auth") ? auth : NULL, cb, should_stop, userdata,
+                      err)) < 0)
                 return r;
         _cleanup_json_ json_object *img = NULL;
         if ((r = cms_images_inspect(m, x.full, &img, err)) < 0)
@@ -162,9 +176,25 @@ int cms_images_pull(struct cms_manager *m, json_object *body, cms_progress_cb cb
 
 int cms_images_pull_ref(struct cms_manager *m, const char *image, struct cms_error *err)
 {
+        return cms_images_pull_ref_auth(m, image, NULL, err);
+}
+
+/* A pull made on behalf of another request ends when cmsd shuts down. */
+static int draining(void *userdata)
+{
+        struct cms_manager *m = userdata;
+        return atomic_load(&m->draining);
+}
+
+int cms_images_pull_ref_auth(struct cms_manager *m, const char *image, json_object *auth,
+                             struct cms_error *err)
+{
         struct xfer_ref x;
+        _cleanup_free_ char *hdr = NULL;
         int r = xfer_ref_make(image, NULL, true, &x, err);
-        return r < 0 ? r : pull(m, &x, NULL, NULL, NULL, NULL, err);
+        if (r == 0 && auth)
+                r = auth_line(auth, &x, &hdr, err);
+        return r < 0 ? r : pull(m, &x, hdr, NULL, draining, m, err);
 }
 
 static int push_prepare(const char *ref, json_object *body, struct xfer_ref *x, char **auth,
@@ -202,7 +232,8 @@ int cms_images_push(struct cms_manager *m, const char *ref, json_object *body, c
         if (r < 0 || (r = push_prepare(ref, body, &x, &auth, err)) < 0)
                 return r;
         _cleanup_free_ char *er = cms_url_escape(x.repo), *et = cms_url_escape(x.tag);
-        _cleanup_free_ char *path = er && et ? cms_strdup_printf("/images/%s/push?tag=%s", er, et) : NULL;
+        _cleanup_free_ char *path =
+            er && et ? cms_strdup_printf("/images/%s/push?tag=%s", er, et) : NULL;
         if (!path)
                 return cms_err(err, 500, "out of memory");
         struct cms_img_progress p;
@@ -210,8 +241,10 @@ int cms_images_push(struct cms_manager *m, const char *ref, json_object *body, c
         if (r == 0) {
                 json_object *o = json_object_new_object();
                 json_object_object_add(o, "image", json_object_new_string(x.full));
-                json_object_object_add(o, "digest", p.digest[0] ? json_object_new_string(p.digest) : NULL);
-                json_object_object_add(o, "size", p.size >= 0 ? json_object_new_int64(p.size) : NULL);
+                json_object_object_add(o, "digest",
+                                       p.digest[0] ? json_object_new_string(p.digest) : NULL);
+                json_object_object_add(o, "size",
+                                       p.size >= 0 ? json_object_new_int64(p.size) : NULL);
                 *out = o;
         }
         cms_img_progress_done(&p);

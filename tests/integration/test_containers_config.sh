@@ -338,6 +338,231 @@ kernel_memory_warning() {
                 "a warning mentioning kernel memory"
 }
 
+# ---- health check durations of 0: the engine's default, as in Docker's API ----
+
+healthcheck_zero_durations() {
+        create "$(unique hc0)" '{"health_check": {"test": ["CMD-SHELL", "true"], "interval": "0s",
+                "timeout": "0", "start_period": "0s", "retries": 2}}'
+        engine_inspect "$CID"
+        # Docker leaves zero durations out of its inspect, Podman writes its defaults in (30s).
+        expect_engine '(.Config.Healthcheck.StartPeriod // 0) == 0' "Healthcheck.StartPeriod 0"
+        expect_engine '[.Config.Healthcheck.Interval // 0, .Config.Healthcheck.Timeout // 0]
+                | all(. == 0 or . == 30000000000)' "Interval and Timeout 0 or the engine's 30s"
+        expect_engine '.Config.Healthcheck.Retries == 2'
+        local interval
+        interval=$(jq -c '.Config.Healthcheck.Interval // 0' <<<"$EBODY")
+        api GET "/v1/containers/$CID"
+        expect_ok
+        expect_json .data.health_check.start_period 0s
+        expect_json .data.health_check.retries 2
+        expect_jq '.data.health_check.test == ["CMD-SHELL", "true"]' "the summary's test"
+        expect_jq --argjson i "$interval" \
+                '.data.health_check.interval == (if $i == 0 then "0s" else "30s" end)' \
+                "the summary's interval is the engine's"
+        # start_period 0 with a real interval: the engine runs the check and it passes.
+        run_c "$(unique hc0r)" '{"health_check": {"test": ["CMD-SHELL", "true"], "interval": "1s",
+                "start_period": 0, "retries": 1}}'
+        wait_for "api GET '/v1/containers/$CID/health'
+                [ \"\$(jq -r .data.status <<<\"\$BODY\")\" = healthy ]" 30 ||
+                fail "a check with start_period 0 never became healthy: $(short "$BODY")"
+        api GET "/v1/containers/$CID"
+        expect_json .data.health_check.interval 1s
+        expect_json .data.health_check.start_period 0s
+}
+
+healthcheck_bad_durations() {
+        local name v
+        name=$(unique hcbad)
+        for v in '"-1s"' '-5' '"100us"' '"0x"' '""' '0.5' '"1s "' '{"s": 1}'; do
+                api POST /v1/containers "$(cfg "$name" \
+                        "{\"health_check\": {\"test\": \"true\", \"start_period\": $v}}")"
+                expect_error 400 bad_request
+                expect_jq '.error.message | startswith("health_check.start_period: ")' \
+                        "the field named for start_period $v"
+        done
+        api POST /v1/containers \
+                "$(cfg "$name" '{"health_check": {"test": "true", "interval": "-0s"}}')"
+        expect_error 400 bad_request
+        expect_jq '.error.message | startswith("health_check.interval: must not be negative")'
+        engine_gone "$name" || fail "a refused create left $name on the engine"
+}
+
+# ---- "pull": how a create gets an image the engine does not have ----
+
+reg_auth() {
+        jq -cn --arg u "$REGISTRY_USER" --arg p "${1:-$REGISTRY_PASS}" \
+                '{username: $u, password: $p}'
+}
+
+engine_has_image() {
+        engine_api GET "/images/$(jq -rn --arg t "$1" '$t | @uri')/json"
+        [ "$ESTATUS" = 200 ]
+}
+
+image_id_of() {
+        engine_api GET "/images/$(jq -rn --arg t "$1" '$t | @uri')/json"
+        [ "$ESTATUS" = 200 ] || fail "engine: no image $1: $(short "$EBODY")"
+        jq -r .Id <<<"$EBODY"
+}
+
+# registry_only NAME: the test image pushed to the test registry as REF (set here) and removed
+# from the engine again: the registry has it, the engine does not.
+registry_only() {
+        [ -n "${REGISTRY_ADDR:-}" ] || fail "no test registry (see registry.starts)"
+        REF="$REGISTRY_ADDR/$NAME_PREFIX/$1:v1"
+        api POST "/v1/images/$IMG/tag" "{\"target\": \"$REF\"}"
+        expect_ok 201
+        api POST "/v1/images/$REF/push" "{\"auth\": $(reg_auth)}"
+        expect_ok
+        api DELETE "/v1/images/$REF"
+        expect_ok
+        ! engine_has_image "$REF" || fail "$REF still on the engine after its removal"
+}
+
+# create_from NAME IMAGE [PULL-JSON] [AUTH-JSON]: POST /v1/containers (operator) with that image,
+# "pull" and "registry_auth" ("" or null leaves either out).
+create_from() {
+        local over
+        over=$(jq -cn --arg i "$2" --argjson p "${3:-null}" --argjson a "${4:-null}" \
+                '{image: $i, pull: $p, registry_auth: $a}')
+        api POST /v1/containers "$(cfg "$1" "$over")" "$TOK_OPERATOR"
+}
+
+pull_missing_pulls() {
+        local name id rid img_id
+        registry_only pm
+        img_id=$(image_id_of "$IMG")
+        name=$(unique pm)
+        create_from "$name" "$REF" "" "$(reg_auth)" # "missing" is the default
+        expect_ok 201
+        expect_json .data.pulled true
+        id=$(jq -r .data.id <<<"$BODY")
+        rid=$(header_value X-Request-Id)
+        engine_has_image "$REF" || fail "no $REF on the engine after the create pulled it"
+        engine_inspect "$id"
+        expect_engine --arg r "$REF" '.Config.Image | endswith($r)' "the container runs $REF"
+        expect_engine --arg i "$img_id" '.Image == $i' "the pulled image is the pushed one"
+        # The create is in the audit trail like any other.
+        api GET "/v1/audit?route=containers_create&limit=50"
+        expect_ok
+        expect_jq --arg r "$rid" --arg n "$name" \
+                '.data.records | any(.request_id == $r and .target == $n and .status == 201)' \
+                "the create's audit record"
+        # Present now: "missing" does not pull again, and needs no credentials.
+        create_from "$(unique pm2)" "$REF" '"missing"'
+        expect_ok 201
+        expect_json .data.pulled false
+        create_from "$(unique pm3)" "$IMG"
+        expect_ok 201
+        expect_json .data.pulled false
+}
+
+pull_never_absent_404() {
+        local name
+        registry_only pn
+        name=$(unique pn)
+        create_from "$name" "$REF" '"never"'
+        expect_error 404 not_found
+        expect_jq '.error.message | test("no such image") and test("never")' "a message saying why"
+        ! engine_has_image "$REF" || fail "pull never pulled $REF"
+        engine_gone "$name" || fail "$name was created"
+        # Present: never is a plain create.
+        create_from "$name" "$IMG" '"never"'
+        expect_ok 201
+        expect_json .data.pulled false
+}
+
+pull_always_pulls() {
+        local name id img_id
+        registry_only pa
+        img_id=$(image_id_of "$IMG")
+        # The engine has another image under the same name: "always" replaces it by the
+        # registry's, "missing" keeps it.
+        api POST "/v1/images/$HEALTH_IMG/tag" "{\"target\": \"$REF\"}"
+        expect_ok 201
+        [ "$(image_id_of "$REF")" = "$(image_id_of "$HEALTH_IMG")" ] || fail "retag of $REF failed"
+        create_from "$(unique pa0)" "$REF" '"missing"'
+        expect_ok 201
+        expect_json .data.pulled false
+        name=$(unique pa)
+        create_from "$name" "$REF" '"always"' "$(reg_auth)"
+        expect_ok 201
+        expect_json .data.pulled true
+        id=$(jq -r .data.id <<<"$BODY")
+        [ "$(image_id_of "$REF")" = "$img_id" ] ||
+                fail "after pull always, $REF is not the registry's image"
+        engine_inspect "$id"
+        expect_engine --arg i "$img_id" '.Image == $i' "the container runs the pulled image"
+        # always pulls what is present too, so a failing pull fails the create.
+        create_from "$(unique pa2)" "$REF" '"always"' "$(reg_auth wrong-password)"
+        expect_error 502 engine_error
+        expect_jq '.error.message | test("unauthorized|authentication"; "i")' "the reason"
+}
+
+pull_bad_values_400() {
+        local name v id
+        name=$(unique pbad)
+        for v in '"sometimes"' '""' '"ALWAYS"' 'true' '0' '["always"]' '{"policy": "always"}'; do
+                create_from "$name" "$IMG" "$v"
+                expect_error 400 bad_request
+                expect_jq '.error.message | startswith("pull: ")' "the field named for pull $v"
+        done
+        create_from "$name" "$IMG" '"never"' "$(reg_auth)"
+        expect_error 400 bad_request
+        expect_jq '.error.message | startswith("registry_auth: ")'
+        create_from "$name" "$IMG" '"missing"' '"user:pass"'
+        expect_error 400 bad_request
+        expect_jq '.error.message | startswith("registry_auth: ")'
+        create_from "$name" "$IMG" '"missing"' '{"user": "x"}'
+        expect_error 400 bad_request
+        expect_jq '.error.message | startswith("registry_auth.user: ")'
+        id=$(image_id_of "$IMG")
+        create_from "$name" "$id" '"always"'
+        expect_error 400 bad_request
+        expect_jq '.error.message | startswith("pull: ")'
+        engine_gone "$name" || fail "a refused create left $name on the engine"
+        # An image id is never pulled: present, it is used as it is.
+        create_from "$name" "$id" '"missing"'
+        expect_ok 201
+        expect_json .data.pulled false
+}
+
+# A failed pull answers the same through a create as through POST /v1/images/pull.
+pull_failures_match_images_pull() {
+        local name img auth st code
+        [ -n "${REGISTRY_ADDR:-}" ] || fail "no test registry (see registry.starts)"
+        name=$(unique pfail)
+        while IFS='|' read -r img auth st code; do
+                [ -n "$img" ] || continue
+                api POST /v1/images/pull "$(jq -cn --arg i "$img" --argjson a "$auth" \
+                        '{image: $i, auth: $a} | with_entries(select(.value != null))')"
+                expect_error "$st" "$code"
+                create_from "$name" "$img" '"missing"' "$auth"
+                expect_error "$st" "$code"
+                expect_jq --arg i "${img%:*}" '.error.message | contains($i)' "the image named"
+                ! engine_has_image "$img" || fail "a failed pull left $img"
+                engine_gone "$name" || fail "a failed pull left $name on the engine"
+        done <<EOF
+$REGISTRY_ADDR/$NAME_PREFIX/nothere:v9|$(reg_auth)|404|not_found
+$REGISTRY_ADDR/$NAME_PREFIX/nothere:v9|$(reg_auth wrong-password)|502|engine_error
+127.0.0.1:1/cmsdt/none:1|null|502|engine_error
+EOF
+}
+
+# Policy first: an image the caller's policy refuses is never pulled.
+pull_policy_first() {
+        local name
+        registry_only pp
+        name=$(unique pp)
+        api POST /v1/containers "$(cfg "$name" "$(jq -cn --arg i "$REF" --argjson a "$(reg_auth)" \
+                '{image: $i, registry_auth: $a}')")" "$TOK_CI"
+        expect_error 403 policy_denied
+        expect_json .error.rule images
+        expect_json .error.field image
+        ! engine_has_image "$REF" || fail "a denied create pulled $REF"
+        engine_gone "$name" || fail "a denied create made $name"
+}
+
 t memory_swap memory_swap
 t memory_integer_bytes memory_bytes_integer
 t cpu_shares_quota_period cpu_shares_quota_period
@@ -366,4 +591,12 @@ t hostname hostname
 t entrypoint_cmd entrypoint_cmd
 t auto_remove auto_remove
 t kernel_memory_warning kernel_memory_warning
+t healthcheck_zero_durations healthcheck_zero_durations
+t healthcheck_bad_durations healthcheck_bad_durations
+t pull_missing_pulls pull_missing_pulls
+t pull_never_absent_404 pull_never_absent_404
+t pull_always_pulls pull_always_pulls
+t pull_bad_values_400 pull_bad_values_400
+t pull_failures_match_images_pull pull_failures_match_images_pull
+t pull_policy_first pull_policy_first
 done_file

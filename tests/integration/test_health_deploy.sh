@@ -144,6 +144,31 @@ deploy_missing_image() {
                 "the engine's reason in the message"
 }
 
+deploy_pull_values() {
+        local img=127.0.0.1:1/cmsdt-missing/nothing-here:0 v name
+        name=$(unique deppull)
+        # true/false as before, or the create route's words; never looks at the engine only.
+        for v in '"never"' false; do
+                deploy "$name" "$(jq -cn --arg i "$img" --argjson p "$v" '{image: $i, pull: $p}')"
+                expect_error 404 not_found
+                expect_jq '.error.message | test("no such image") and test("nothing-here")' \
+                        "the absent image named for pull $v"
+        done
+        for v in '"sometimes"' '1' '"NEVER"'; do
+                deploy "$name" "{\"pull\": $v}"
+                expect_error 400 bad_request
+                expect_jq '.error.message | startswith("body.pull: ")' "the field named for pull $v"
+        done
+        deploy "$name" '{"pull": "never", "registry_auth": {"username": "u", "password": "p"}}'
+        expect_error 400 bad_request
+        expect_jq '.error.message | startswith("registry_auth: ")'
+        engine_gone "$name" || fail "a refused deploy left $name on the engine"
+        deploy "$name" '{"pull": "never"}'
+        expect_ok
+        expect_json .data.pulled false
+        expect_json .data.state running
+}
+
 t becomes_healthy becomes_healthy
 t no_healthcheck_none no_check_none
 t becomes_unhealthy becomes_unhealthy
@@ -155,4 +180,5 @@ t deploy_wait_unhealthy_409 deploy_wait_unhealthy_409
 t deploy_replace_rolls_back deploy_replace_rolls_back
 t deploy_wait_timeout_504 deploy_wait_timeout_504
 t deploy_missing_image deploy_missing_image
+t deploy_pull_values deploy_pull_values
 done_file

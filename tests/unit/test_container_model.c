@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <json-c/json_pointer.h>
 
+#include "daemon/compose/model.h"
 #include "daemon/containers/model.h"
 
 #define ABSENT "<absent>"
@@ -167,6 +168,81 @@ static void test_spec_extra_keys(void **state)
         json_object_put(cfg);
 }
 
+/* "pull" and "registry_auth" say how the route gets the image; the body never carries them. */
+static void test_spec_pull(void **state)
+{
+        static const struct {
+                const char *cfg;
+                enum cms_pull_policy want;
+                bool auth;
+        } cases[] = {
+            {"{\"image\":\"busybox\"}", CMS_IMAGE_PULL_MISSING, false},
+            {"{\"image\":\"busybox\",\"pull\":null}", CMS_IMAGE_PULL_MISSING, false},
+            {"{\"image\":\"busybox\",\"pull\":\"missing\"}", CMS_IMAGE_PULL_MISSING, false},
+            {"{\"image\":\"busybox\",\"pull\":\"always\",\"registry_auth\":{\"username\":\"u\","
+             "\"password\":\"p\",\"serveraddress\":\"r.example:5000\"}}",
+             CMS_IMAGE_PULL_ALWAYS, true},
+            {"{\"image\":\"busybox\",\"pull\":\"never\"}", CMS_IMAGE_PULL_NEVER, false},
+            {"{\"image\":\"0123456789ab\",\"pull\":\"always\"}", CMS_IMAGE_PULL_ALWAYS, false},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                struct cms_create_spec s;
+                struct cms_error err;
+                if (build(cases[i].cfg, CMS_RUNTIME_PODMAN, &s, &err) < 0)
+                        fail_msg("pull case %zu refused: %s", i, err.message);
+                assert_int_equal(s.pull, cases[i].want);
+                assert_int_equal(s.registry_auth != NULL, cases[i].auth);
+                if (cases[i].auth)
+                        expect_at(s.registry_auth, "/username", "\"u\"", "registry_auth");
+                expect_at(s.body, "/pull", ABSENT, "body");
+                expect_at(s.body, "/registry_auth", ABSENT, "body");
+                cms_create_spec_done(&s);
+                assert_null(s.registry_auth);
+        }
+        enum cms_pull_policy p = CMS_IMAGE_PULL_NEVER;
+        assert_int_equal(cms_pull_policy_parse("always", &p), 0);
+        assert_int_equal(p, CMS_IMAGE_PULL_ALWAYS);
+        assert_int_equal(cms_pull_policy_parse("Always", &p), -EINVAL);
+        assert_int_equal(cms_pull_policy_parse(NULL, &p), -EINVAL);
+        assert_true(cms_container_image_is_id(
+            "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
+        assert_true(cms_container_image_is_id(
+            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
+        /* A short hex name is also a repository name: docker run pulls it too. */
+        assert_false(cms_container_image_is_id("0123456789ab"));
+        assert_false(cms_container_image_is_id("busybox:latest"));
+}
+
+/* Compose's healthcheck goes through the same model: start_period 0s (the engine's default)
+ * is accepted there too, as 0 in the create body. */
+static void test_compose_zero_start_period(void **state)
+{
+        static const char yaml[] = "services:\n"
+                                   "  web:\n"
+                                   "    image: busybox\n"
+                                   "    healthcheck: {test: [CMD, \"true\"], interval: 0s, "
+                                   "timeout: 2s, start_period: 0s}\n";
+        struct cms_compose_project *p = NULL;
+        struct cms_compose_container c = {0};
+        struct cms_create_spec spec;
+        struct cms_error err = {0};
+        struct cms_compose_parse_opts o = {.name = "proj", .working_dir = "/tmp"};
+        if (cms_compose_parse(yaml, strlen(yaml), &o, &p, NULL, &err) < 0)
+                fail_msg("parse: %s", err.message);
+        const struct cms_compose_service *s = cms_compose_service_find(p, "web");
+        assert_non_null(s);
+        if (cms_compose_translate(p, s, 1, &c, &err) < 0)
+                fail_msg("translate: %s", err.message);
+        if (cms_container_spec_from_config(c.config, CMS_RUNTIME_PODMAN, &spec, &err) < 0)
+                fail_msg("ContainerConfig refused: %s", err.message);
+        expect_at(spec.body, "/Healthcheck/StartPeriod", "0", "compose start_period");
+        expect_at(spec.body, "/Healthcheck/Interval", "0", "compose interval");
+        expect_at(spec.body, "/Healthcheck/Timeout", "2000000000", "compose timeout");
+        cms_create_spec_done(&spec);
+        cms_compose_container_done(&c);
+        cms_compose_project_free(p);
+}
+
 static void test_bad_configs(void **state)
 {
         json_object *cases = fixture("config_cases.json"), *bad;
@@ -251,7 +327,7 @@ static const char *const summary_keys[] = {
     "exit_code",    "pid",    "restart_count", "restart_policy", "command",    "entrypoint",
     "environment",  "user",   "workdir",       "hostname",       "networks",   "mounts",
     "resources",    "dns",    "extra_hosts",   "privileged",     "read_only",  "auto_remove",
-    "capabilities", "raw"};
+    "capabilities", "raw",    "health_check"};
 
 static void test_summary_docker_full(void **state)
 {
@@ -267,6 +343,10 @@ static void test_summary_docker_full(void **state)
         assert_non_null(strstr(sget(s, "/status"), "(health: starting)"));
         expect_at(s, "/created", "\"2026-11-29T01:28:09.803595917Z\"", c);
         expect_at(s, "/health", "\"starting\"", c);
+        expect_at(s, "/health_check",
+                  "{\"test\":[\"CMD\",\"true\"],\"interval\":\"30s\",\"timeout\":\"10s\","
+                  "\"start_period\":\"5s\",\"retries\":3}",
+                  c);
         expect_at(s, "/labels", "{\"app\":\"web\",\"cmsd.test\":\"model\"}", c);
         expect_at(
             s, "/ports",
@@ -328,6 +408,8 @@ static void test_summary_podman_full(void **state)
         const char *c = "podman full";
         expect_keys(s, summary_keys, ELEMENTSOF(summary_keys));
         expect_at(s, "/name", "\"model-full\"", c);
+        expect_at(s, "/health_check/start_period", "\"5s\"", c);
+        expect_at(s, "/health_check/retries", "3", c);
         expect_at(s, "/image", "\"cmsd-test/busybox:latest\"", c);
         expect_at(s, "/state", "\"running\"", c);
         expect_at(s, "/health", "\"starting\"", c);
@@ -435,6 +517,37 @@ static void test_summary_docker_alt(void **state)
 }
 
 /* Missing, null and wrongly typed keys never crash and give the neutral values. */
+/* The health check as the engine holds it: Docker leaves zero durations out, Podman fills its
+ * defaults in; either way the summary says what the engine will use, 0s for "the default". */
+static void test_summary_health_check(void **state)
+{
+        static const struct {
+                const char *config, *want;
+        } cases[] = {
+            {"{\"Healthcheck\":{\"Test\":[\"CMD\",\"true\"]}}",
+             "{\"test\":[\"CMD\",\"true\"],\"interval\":\"0s\",\"timeout\":\"0s\","
+             "\"start_period\":\"0s\",\"retries\":0}"},
+            {"{\"Healthcheck\":{\"Test\":[\"CMD-SHELL\",\"exit 0\"],\"Interval\":1500000,"
+             "\"Timeout\":90000000000,\"StartPeriod\":0,\"Retries\":2}}",
+             "{\"test\":[\"CMD-SHELL\",\"exit 0\"],\"interval\":\"1ms\",\"timeout\":\"1m30s\","
+             "\"start_period\":\"0s\",\"retries\":2}"},
+            {"{\"Healthcheck\":{\"Test\":null,\"Interval\":-5,\"Timeout\":\"x\",\"Retries\":-1}}",
+             "{\"test\":[],\"interval\":\"0s\",\"timeout\":\"0s\",\"start_period\":\"0s\","
+             "\"retries\":0}"},
+            {"{\"Healthcheck\":null}", "null"},
+            {"{\"Healthcheck\":[1]}", "null"},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                char doc[512], ctx[32];
+                snprintf(doc, sizeof(doc), "{\"Id\":\"x\",\"Config\":%s}", cases[i].config);
+                snprintf(ctx, sizeof(ctx), "health_check case %zu", i);
+                json_object *raw = parse(doc), *s = cms_container_summary(raw);
+                expect_at(s, "/health_check", cases[i].want, ctx);
+                json_object_put(s);
+                json_object_put(raw);
+        }
+}
+
 static void test_summary_defensive(void **state)
 {
         static const char *const docs[] = {
@@ -472,6 +585,7 @@ static void test_summary_defensive(void **state)
         expect_at(s, "/ports", "[]", "empty");
         expect_at(s, "/labels", "{}", "empty");
         expect_at(s, "/entrypoint", "null", "empty");
+        expect_at(s, "/health_check", "null", "empty");
         expect_at(s, "/restart_policy", "\"no\"", "empty");
         expect_at(s, "/resources/memory", "0", "empty");
         expect_at(s, "/resources/cpuset_cpus", "\"\"", "empty");
@@ -710,12 +824,15 @@ int main(void)
             cmocka_unit_test(test_good_configs),
             cmocka_unit_test(test_spec_name_image_warnings),
             cmocka_unit_test(test_spec_extra_keys),
+            cmocka_unit_test(test_spec_pull),
+            cmocka_unit_test(test_compose_zero_start_period),
             cmocka_unit_test(test_bad_configs),
             cmocka_unit_test(test_error_message_utf8),
             cmocka_unit_test(test_summary_docker_full),
             cmocka_unit_test(test_summary_podman_full),
             cmocka_unit_test(test_summary_states),
             cmocka_unit_test(test_summary_docker_alt),
+            cmocka_unit_test(test_summary_health_check),
             cmocka_unit_test(test_summary_defensive),
             cmocka_unit_test(test_list_items),
             cmocka_unit_test(test_health_docs),
