@@ -1,8 +1,10 @@
-/* Handlers of the compose project routes (/v1/projects...): request parsing and replies only;
- * the work is in the manager's project_*.c. */
+/* Handlers of the compose project routes (/v1/projects...): request parsing, replies and the
+ * progress stream of an up; the work is in daemon/projects/ (manager.h, projects.h). */
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "api.h"
+#include "daemon/projects/projects.h"
 
 void h_projects_list(struct cms_request *r)
 {
@@ -37,10 +39,110 @@ static json_object *body_from_yaml(struct cms_request *r)
         return b;
 }
 
+/* ---- up: one envelope, or (Accept: application/x-ndjson or text/event-stream) a stream of
+ * progress events {"type":"progress","service","container"|"image","status"} (networks and
+ * volumes: {"network"|"volume","status"}), ended by {"type":"done", <the reply's members>} or
+ * {"type":"error","error":{"code","message","status"}}. Everything that can refuse the request
+ * is asked before the stream starts, so those refusals are plain error envelopes. ---- */
+
+struct up_stream {
+        struct cms_stream *s;
+        struct cms_up_prepared *u;
+        atomic_bool gone;
+};
+
+static void up_stream_free(void *p)
+{
+        struct up_stream *us = p;
+        cms_up_prepared_free(us->u);
+        free(us);
+}
+
+static void put_opt(json_object *o, const char *key, const char *v)
+{
+        if (v)
+                json_object_object_add(o, key, json_object_new_string(v));
+}
+
+static void up_event(const struct cms_up_event *e, void *ud)
+{
+        struct up_stream *us = ud;
+        if (atomic_load(&us->gone))
+                return;
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "type", json_object_new_string("progress"));
+        put_opt(o, "service", e->service);
+        put_opt(o, "container", e->container);
+        put_opt(o, "image", e->image);
+        put_opt(o, "network", e->network);
+        put_opt(o, "volume", e->volume);
+        put_opt(o, "status", e->status);
+        /* A client that left does not stop the up: a half-made project is worse. */
+        if (cms_stream_emit(us->s, "progress", o))
+                atomic_store(&us->gone, true);
+}
+
+static json_object *error_event(const struct cms_error *err)
+{
+        json_object *e = json_object_new_object(), *o = json_object_new_object();
+        json_object_object_add(e, "code",
+                               json_object_new_string(err->code ? err->code : "internal"));
+        json_object_object_add(e, "message", json_object_new_string(err->message));
+        json_object_object_add(e, "status", json_object_new_int(err->status ? err->status : 500));
+        if (err->rule[0])
+                json_object_object_add(e, "rule", json_object_new_string(err->rule));
+        if (err->field[0])
+                json_object_object_add(e, "field", json_object_new_string(err->field));
+        json_object_object_add(o, "type", json_object_new_string("error"));
+        json_object_object_add(o, "error", e);
+        return o;
+}
+
+static void up_stream_run(struct cms_stream *s, void *ud)
+{
+        struct up_stream *us = ud;
+        struct cms_error err = {0};
+        json_object *out = NULL;
+        us->s = s;
+        int rc = cms_projects_up_run(us->u, up_event, us, NULL, &out, &err);
+        if (rc < 0) {
+                cms_stream_emit(s, "error", error_event(&err));
+                return;
+        }
+        json_object_object_add(out, "type", json_object_new_string("done"));
+        cms_stream_emit(s, "done", out);
+}
+
+/* Runs a prepared up here (one envelope) or as a stream. Takes u. */
+static void up_start(struct cms_request *r, struct cms_up_prepared *u, int ok_status)
+{
+        enum cms_stream_format fmt = cms_stream_wanted(r);
+        if (fmt == CMS_STREAM_NONE) {
+                struct cms_error err = {0};
+                json_object *out = NULL;
+                int status = ok_status;
+                int rc = cms_projects_up_run(u, NULL, NULL, ok_status ? NULL : &status, &out, &err);
+                cms_up_prepared_free(u);
+                cms_reply_result(r, rc, status ? status : 200, out, &err);
+                return;
+        }
+        struct up_stream *us = calloc(1, sizeof(*us));
+        if (!us) {
+                cms_up_prepared_free(u);
+                cms_reply_errorf(r, 500, "out of memory");
+                return;
+        }
+        us->u = u;
+        cms_stream_start(r, fmt, up_stream_run, us, up_stream_free);
+}
+
 void h_projects_up(struct cms_request *r)
 {
         _cleanup_json_ json_object *yaml = NULL;
         json_object *body = r->json;
+        bool dry = false;
+        if (cms_query_bool(r, "dry_run", false, &dry) < 0)
+                return; /* replied */
         if (cms_request_is_yaml(r)) {
                 if (r->body.len == 0) {
                         cms_reply_errorf(r, 400, "an empty compose file");
@@ -57,11 +159,19 @@ void h_projects_up(struct cms_request *r)
                 return;
         }
         struct cms_error err = {0};
-        json_object *out = NULL;
-        int status = 200;
         struct cms_caller who = cms_request_caller(r);
-        int rc = cms_projects_up(r->m, &who, body, &status, &out, &err);
-        cms_reply_result(r, rc, status, out, &err);
+        if (dry) {
+                json_object *out = NULL;
+                int rc = cms_projects_config_dry(r->m, &who, body, &out, &err);
+                cms_reply_result(r, rc, 200, out, &err);
+                return;
+        }
+        struct cms_up_prepared *u = NULL;
+        if (cms_projects_up_prepare(r->m, &who, NULL, body, &u, &err) < 0) {
+                cms_reply_error(r, &err);
+                return;
+        }
+        up_start(r, u, 0);
 }
 
 void h_project_ps(struct cms_request *r)
@@ -76,7 +186,14 @@ void h_project_config(struct cms_request *r)
 
 void h_project_up(struct cms_request *r)
 {
-        cms_reply_call_who_id_body(r, 200, cms_projects_up_stored);
+        struct cms_error err = {0};
+        struct cms_caller who = cms_request_caller(r);
+        struct cms_up_prepared *u = NULL;
+        if (cms_projects_up_prepare(r->m, &who, r->params[0], r->json, &u, &err) < 0) {
+                cms_reply_error(r, &err);
+                return;
+        }
+        up_start(r, u, 200);
 }
 
 void h_project_down(struct cms_request *r)
@@ -128,7 +245,7 @@ void h_project_images(struct cms_request *r)
         json_object *out = NULL;
         bool build = !strcmp(r->route->name, "project_build");
         struct cms_caller who = cms_request_caller(r);
-        int rc = cms_projects_images_op(r->m, &who, r->params[0], build, &out, &err);
+        int rc = cms_projects_images_body(r->m, &who, r->params[0], build, r->json, &out, &err);
         cms_reply_result(r, rc, 200, out, &err);
 }
 

@@ -96,11 +96,11 @@ static int exists(struct cms_manager *m, bool network, const char *name, struct 
         return r;
 }
 
-static int ensure_network(struct cms_manager *m, const struct cms_caller *who,
-                          const struct cms_compose_project *p,
-                          const struct cms_compose_network *n, json_object *reply,
-                          struct cms_error *err)
+static int ensure_network(struct cms_manager *m, const struct cms_up_opts *o,
+                          const struct cms_compose_project *p, const struct cms_compose_network *n,
+                          json_object *reply, struct cms_error *err)
 {
+        const struct cms_caller *who = o->who;
         json_object *warnings = cms_json_get(reply, "warnings");
         int r = exists(m, true, n->name, err);
         if (r < 0)
@@ -128,13 +128,15 @@ static int ensure_network(struct cms_manager *m, const struct cms_caller *who,
                 return r;
         }
         add_entry(cms_json_get(reply, "networks"), n->key, n->name, "created");
+        cms_up_note(o, &(struct cms_up_event){.network = n->name, .status = "created"});
         return 0;
 }
 
-static int ensure_volume(struct cms_manager *m, const struct cms_caller *who,
+static int ensure_volume(struct cms_manager *m, const struct cms_up_opts *o,
                          const struct cms_compose_project *p, const struct cms_compose_volume *v,
                          json_object *reply, struct cms_error *err)
 {
+        const struct cms_caller *who = o->who;
         int r = exists(m, false, v->name, err);
         if (r < 0)
                 return r;
@@ -158,6 +160,7 @@ static int ensure_volume(struct cms_manager *m, const struct cms_caller *who,
                 return r;
         }
         add_entry(cms_json_get(reply, "volumes"), v->key, v->name, "created");
+        cms_up_note(o, &(struct cms_up_event){.volume = v->name, .status = "created"});
         return 0;
 }
 
@@ -287,10 +290,10 @@ int cms_project_apply(struct cms_manager *m, const struct cms_compose_project *p
         r = r ?: validate(&u, err);
         for (size_t i = 0; r == 0 && i < p->n_networks; i++)
                 if (network_used(p, p->networks[i].key))
-                        r = ensure_network(m, o->who, p, &p->networks[i], reply, err);
+                        r = ensure_network(m, o, p, &p->networks[i], reply, err);
         for (size_t i = 0; r == 0 && i < p->n_volumes; i++)
                 if (volume_used(p, p->volumes[i].key))
-                        r = ensure_volume(m, o->who, p, &p->volumes[i], reply, err);
+                        r = ensure_volume(m, o, p, &p->volumes[i], reply, err);
         if (r == 0 && !(u.jobs = calloc(u.n_acts + 1, sizeof(*u.jobs))))
                 r = cms_err(err, 500, "out of memory");
         r = r ?: cms_project_converge(&u, err);

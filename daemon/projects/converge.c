@@ -263,6 +263,19 @@ static void add_result(struct cms_up_run *u, size_t svc, int number, const char 
         pthread_mutex_unlock(&u->mu);
 }
 
+/* Progress: a container of service svc (number: its name when id is not an existing one). */
+static void note(struct cms_up_run *u, size_t svc, int number, const char *id, const char *status)
+{
+        if (!u->o->progress)
+                return;
+        const struct cms_compose_service *s = &u->p->services[svc];
+        const struct cms_pctr *x = existing_by_id(u, id);
+        _cleanup_free_ char *name = x ? NULL : cms_compose_container_name(u->p, s, number);
+        cms_up_note(u->o, &(struct cms_up_event){.service = s->name,
+                                                 .container = x ? x->name : name,
+                                                 .status = status});
+}
+
 /* ---- phase 1: create ---- */
 
 static int create_action(struct cms_up_run *u, size_t k, struct cms_error *err)
@@ -273,15 +286,20 @@ static int create_action(struct cms_up_run *u, size_t k, struct cms_error *err)
         int r = 0;
         switch (a->kind) {
         case CMS_COMPOSE_ACTION_RECREATE:
+                note(u, a->service, a->number, NULL, "recreating");
                 if ((r = set_aside(u, s, a, j, err)) < 0)
                         return r;
                 return create_one(u, s, a->number, a->id, &j->id, err);
         case CMS_COMPOSE_ACTION_CREATE:
+                note(u, a->service, a->number, NULL, "creating");
                 return create_one(u, s, a->number, NULL, &j->id, err);
         case CMS_COMPOSE_ACTION_REMOVE:
+                note(u, a->service, a->number, a->id, "removing");
                 stop_ctr(u, s, a->id, NULL);
-                if ((r = cms_project_ctr_remove(u->m, a->id, false, err)) == 0)
+                if ((r = cms_project_ctr_remove(u->m, a->id, false, err)) == 0) {
                         add_result(u, a->service, a->number, a->id, "removed");
+                        note(u, a->service, a->number, a->id, "removed");
+                }
                 return r;
         default:
                 return 0;
@@ -327,8 +345,15 @@ static int gate_one_dep(struct cms_up_run *u, const struct cms_compose_dep *d, s
         const char **v = calloc(n + 1, sizeof(*v));
         for (size_t i = 0; v && i < n; i++)
                 v[i] = json_object_get_string(json_object_array_get_idx(ids, i));
+        static const char *const reached[] = {NULL, "healthy", "exited"};
+        if (reached[d->condition])
+                cms_up_note(u->o,
+                            &(struct cms_up_event){.service = d->service, .status = "waiting"});
         int r = v ? cms_project_gate(u->m, d->service, v, n, cond[d->condition], u->deadline, err)
                   : cms_err(err, 500, "out of memory");
+        if (r == 0 && reached[d->condition])
+                cms_up_note(u->o, &(struct cms_up_event){.service = d->service,
+                                                         .status = reached[d->condition]});
         free(v);
         json_object_put(ids);
         return r;
@@ -364,6 +389,7 @@ static int start_action(struct cms_up_run *u, size_t k, struct cms_error *err)
         switch (a->kind) {
         case CMS_COMPOSE_ACTION_CREATE:
         case CMS_COMPOSE_ACTION_RECREATE:
+                note(u, a->service, a->number, j->id, "starting");
                 if ((r = cms_container_post(u->m, j->id, "/start", 0, err)) < 0)
                         return r;
                 j->started = true;
@@ -372,13 +398,19 @@ static int start_action(struct cms_up_run *u, size_t k, struct cms_error *err)
                         cms_project_ctr_remove(u->m, a->id, false, NULL);
                 add_result(u, a->service, a->number, j->id,
                            a->kind == CMS_COMPOSE_ACTION_CREATE ? "created" : "recreated");
+                note(u, a->service, a->number, j->id,
+                     a->kind == CMS_COMPOSE_ACTION_CREATE ? "started" : "recreated");
                 return 0;
         case CMS_COMPOSE_ACTION_START:
-                if ((r = cms_container_post(u->m, a->id, "/start", 0, err)) == 0)
+                note(u, a->service, a->number, a->id, "starting");
+                if ((r = cms_container_post(u->m, a->id, "/start", 0, err)) == 0) {
                         add_result(u, a->service, a->number, a->id, "started");
+                        note(u, a->service, a->number, a->id, "started");
+                }
                 return r;
         case CMS_COMPOSE_ACTION_KEEP:
                 add_result(u, a->service, a->number, a->id, "kept");
+                note(u, a->service, a->number, a->id, "running");
                 return 0;
         default:
                 return 0;
@@ -433,8 +465,7 @@ static void ids_of_untouched(struct cms_up_run *u)
 }
 
 /* The first of the services just run (todo[0..n)) that failed: its rc, its error in err. */
-static int first_failure(struct cms_up_run *u, const size_t *todo, size_t n,
-                         struct cms_error *err)
+static int first_failure(struct cms_up_run *u, const size_t *todo, size_t n, struct cms_error *err)
 {
         for (size_t k = 0; k < n; k++)
                 if (u->rc[todo[k]] < 0) {
@@ -506,6 +537,9 @@ static int remove_orphans(struct cms_up_run *u, struct cms_error *err)
                 json_object_object_add(o, "id", json_object_new_string(a->id));
                 json_object_object_add(o, "action", json_object_new_string("removed"));
                 json_object_array_add(cms_json_get(u->reply, "containers"), o);
+                cms_up_note(u->o, &(struct cms_up_event){.service = x ? x->service : "",
+                                                         .container = x ? x->name : a->id,
+                                                         .status = "removed"});
         }
         return 0;
 }
@@ -521,11 +555,15 @@ static int wait_ready(struct cms_up_run *u, struct cms_error *err)
                         return cms_err(err, 500, "out of memory");
                 for (size_t k = 0; k < n; k++)
                         v[k] = json_object_get_string(json_object_array_get_idx(u->ids[i], k));
+                cms_up_note(u->o, &(struct cms_up_event){.service = u->p->services[i].name,
+                                                         .status = "waiting"});
                 int r =
                     cms_project_gate(u->m, u->p->services[i].name, v, n, "ready", u->deadline, err);
                 free(v);
                 if (r < 0)
                         return r;
+                cms_up_note(u->o, &(struct cms_up_event){.service = u->p->services[i].name,
+                                                         .status = "ready"});
         }
         return 0;
 }

@@ -7,8 +7,7 @@
 
 /* The context directory: absolute, or relative to the project's working_dir. */
 int cms_project_context_dir(const struct cms_compose_project *p,
-                            const struct cms_compose_service *s, char **out,
-                            struct cms_error *err)
+                            const struct cms_compose_service *s, char **out, struct cms_error *err)
 {
         const char *c = s->build->context;
         if (strstr(c, "://") || cms_str_has_prefix(c, "git@"))
@@ -28,10 +27,11 @@ int cms_project_context_dir(const struct cms_compose_project *p,
         return *out ? 0 : cms_err(err, 500, "out of memory");
 }
 
-static int build_one(struct cms_manager *m, const struct cms_caller *who,
+static int build_one(struct cms_manager *m, const struct cms_up_opts *o,
                      const struct cms_compose_project *p, const struct cms_compose_service *s,
                      struct cms_error *err)
 {
+        const struct cms_caller *who = o->who;
         _cleanup_free_ char *dir = NULL;
         char field[200];
         snprintf(field, sizeof(field), "services.%s.build.context", s->name);
@@ -56,6 +56,7 @@ static int build_one(struct cms_manager *m, const struct cms_caller *who,
             .dockerfile = b->dockerfile,
             .buildargs = (const char *const *)args,
             .target = b->target,
+            .nocache = o->no_cache || b->no_cache,
         };
         struct cms_tar_dir *t = NULL;
         r = cms_images_build_check(&bo, err);
@@ -118,9 +119,15 @@ static int one_service(struct cms_manager *m, const struct cms_compose_project *
                         add_image(images, s->name, s->image, "present");
                         return 0;
                 }
-                int r = build_one(m, o->who, p, s, err);
-                if (r == 0)
+                cms_up_note(o, &(struct cms_up_event){
+                                   .service = s->name, .image = s->image, .status = "building"});
+                int r = build_one(m, o, p, s, err);
+                if (r == 0) {
                         add_image(images, s->name, s->image, "built");
+                        cms_up_note(o, &(struct cms_up_event){.service = s->name,
+                                                              .image = s->image,
+                                                              .status = "built"});
+                }
                 return r;
         }
         const char *mode = pull_mode(s, o);
@@ -133,9 +140,14 @@ static int one_service(struct cms_manager *m, const struct cms_compose_project *
                 add_image(images, s->name, s->image, "present");
                 return 0;
         }
+        cms_up_note(
+            o, &(struct cms_up_event){.service = s->name, .image = s->image, .status = "pulling"});
         int r = cms_images_pull_ref(m, s->image, err);
-        if (r == 0)
+        if (r == 0) {
                 add_image(images, s->name, s->image, "pulled");
+                cms_up_note(o, &(struct cms_up_event){
+                                   .service = s->name, .image = s->image, .status = "pulled"});
+        }
         return r;
 }
 

@@ -1,7 +1,8 @@
 /* daemon/projects/: compose projects against the engine. It may call compose/ (pure),
  * containers/, images/, engine/ and daemon's helpers; only the handlers call it. Inside:
- * store.c < engine.c < converge.c < apply.c < ops.c, with images.c (builds, pulls) beside
- * apply.c, and ctl.c and logs.c, which need only store.c and engine.c.
+ * store.c < engine.c < converge.c < apply.c < up.c < ops.c, with images.c (builds, pulls)
+ * beside apply.c, and ctl.c and logs.c, which need only store.c and engine.c. projects.h is
+ * what the handlers call beyond manager.h.
  *
  * This header: the pieces the project files share: the options of an `up`, the
  * stored record of a project, the per-project operation lock, and the project's containers as
@@ -11,7 +12,7 @@
 
 #include "../compose/model.h"
 #include "../containers/internal.h"
-
+#include "projects.h"
 
 /* What POST /v1/projects (and /up, /scale) asks for, validated. Strings are borrowed from the
  * body they were read from. */
@@ -28,17 +29,28 @@ struct cms_up_opts {
         /* Who asks: their policy sees every container, network, volume, build context and
          * env_file of the project before anything is made. */
         const struct cms_caller *who;
+        bool no_cache; /* builds without the engine's cache (the build route's no_cache) */
+        /* Progress of each step (may be NULL), from any of the up's threads. */
+        cms_up_progress_cb progress;
+        void *progress_ud;
 };
+/* Tells o's progress callback, if any, about e. */
+static inline void cms_up_note(const struct cms_up_opts *o, const struct cms_up_event *e)
+{
+        if (o && o->progress)
+                o->progress(e, o->progress_ud);
+}
 
 /* A project as stored in <state_dir>/projects/<name>.json (mode 0600: env may hold secrets). */
 struct cms_project_record {
         char *name;
-        char *compose;         /* the YAML text */
-        char *dotenv;          /* may be NULL */
-        char *working_dir;     /* may be NULL */
-        json_object *env;      /* object, may be NULL */
-        json_object *profiles; /* array of strings, may be NULL */
-        json_object *scale;    /* object {service: n}, may be NULL */
+        char *compose;          /* the YAML text */
+        json_object *overrides; /* later files merged over it: array of YAML texts, or NULL */
+        char *dotenv;           /* may be NULL */
+        char *working_dir;      /* may be NULL */
+        json_object *env;       /* object, may be NULL */
+        json_object *profiles;  /* array of strings, may be NULL */
+        json_object *scale;     /* object {service: n}, may be NULL */
 };
 void cms_project_record_done(struct cms_project_record *r);
 
@@ -54,6 +66,11 @@ json_object *cms_project_store_names(struct cms_manager *m);
 /* One mutating operation per project at a time: 409 when another one is running. */
 int cms_project_lock(struct cms_manager *m, const char *name, struct cms_error *err);
 void cms_project_unlock(struct cms_manager *m, const char *name);
+
+/* The record's parts a request body gives: compose (a YAML text, or a list of them merged in
+ * order), dotenv, working_dir (absolute; stored normalized), env, profiles. */
+int cms_project_record_from(json_object *body, struct cms_project_record *rec,
+                            struct cms_error *err);
 
 /* A 400 from a manager names the file's key it came from: "<what><key>: <message>". */
 void cms_project_prefix_error(struct cms_error *err, const char *what, const char *key);
@@ -141,8 +158,7 @@ json_object *cms_project_volume_body(const struct cms_compose_project *p,
                                      const struct cms_compose_volume *v);
 /* A service's build context directory on this host (images.c). */
 int cms_project_context_dir(const struct cms_compose_project *p,
-                            const struct cms_compose_service *s, char **out,
-                            struct cms_error *err);
+                            const struct cms_compose_service *s, char **out, struct cms_error *err);
 /* policy.c: the caller's policy over the whole project (every service's first container as it
  * would be created, its build context, the networks and volumes it would make); denials are
  * appended, their count returned. */

@@ -13,6 +13,7 @@ void cms_project_record_done(struct cms_project_record *r)
 {
         free(r->name);
         free(r->compose);
+        json_object_put(r->overrides);
         free(r->dotenv);
         free(r->working_dir);
         json_object_put(r->env);
@@ -51,6 +52,8 @@ int cms_project_store_save(struct cms_manager *m, const struct cms_project_recor
         _cleanup_json_ json_object *o = json_object_new_object();
         put_str(o, "name", rec->name);
         put_str(o, "compose", rec->compose);
+        if (rec->overrides)
+                json_object_object_add(o, "overrides", json_object_get(rec->overrides));
         put_str(o, "dotenv", rec->dotenv);
         put_str(o, "working_dir", rec->working_dir);
         json_object_object_add(o, "env", json_object_get(rec->env));
@@ -122,6 +125,14 @@ int cms_project_store_load(struct cms_manager *m, const char *name, struct cms_p
                 return cms_err(err, 500, "the stored record of project %s is damaged: %s", name,
                                path);
         }
+        out->overrides = take_typed(o, "overrides", json_type_array);
+        for (size_t i = 0; out->overrides && i < cms_jlen(out->overrides); i++)
+                if (!json_object_is_type(json_object_array_get_idx(out->overrides, i),
+                                         json_type_string)) {
+                        cms_project_record_done(out);
+                        return cms_err(err, 500, "the stored record of project %s is damaged: %s",
+                                       name, path);
+                }
         out->env = take_typed(o, "env", json_type_object);
         out->profiles = take_typed(o, "profiles", json_type_array);
         out->scale = take_typed(o, "scale", json_type_object);
@@ -272,8 +283,16 @@ int cms_project_parse(struct cms_manager *m, const struct cms_caller *who,
                       json_object *warnings, struct cms_error *err)
 {
         const struct reader rd = {m, who};
-        const char *profiles[65];
-        size_t np = 0;
+        const char *profiles[65], *overrides[CMS_COMPOSE_MAX_FILES + 1];
+        size_t np = 0, no = 0;
+        for (size_t i = 0; rec->overrides && i < cms_jlen(rec->overrides); i++) {
+                if (no == CMS_COMPOSE_MAX_FILES - 1)
+                        return cms_err(err, 400, "compose: at most %d files",
+                                       CMS_COMPOSE_MAX_FILES);
+                overrides[no++] =
+                    json_object_get_string(json_object_array_get_idx(rec->overrides, i));
+        }
+        overrides[no] = NULL;
         for (size_t i = 0; rec->profiles && i < cms_jlen(rec->profiles); i++) {
                 if (np == ELEMENTSOF(profiles) - 1)
                         return cms_err(err, 400, "profiles: at most 64");
@@ -287,6 +306,7 @@ int cms_project_parse(struct cms_manager *m, const struct cms_caller *who,
             .dotenv = rec->dotenv,
             .working_dir = rec->working_dir,
             .profiles = rec->profiles ? profiles : NULL,
+            .overrides = no ? overrides : NULL,
         };
         int r = cms_compose_parse(rec->compose, strlen(rec->compose), &po, out, warnings, err);
         if (r == 0 && (r = resolve_env_files(&rd, *out, warnings, err)) < 0) {
