@@ -2,7 +2,6 @@
  * source is a host path when it starts with "/", "." or "~" (Compose's rule), else a volume
  * name; relative host paths are resolved against the project's working_dir when there is one. */
 #include "internal.h"
-#include "../security/policy.h"
 
 #include <ctype.h>
 
@@ -24,8 +23,7 @@ static bool is_path(const char *s)
         return s[0] == '/' || s[0] == '.' || s[0] == '~';
 }
 
-/* "./data" -> "<working_dir>/data", "../x" folded as compose does ("/srv/p/../x" -> "/srv/x");
- * absolute paths and "~" stay as they are. */
+/* "./data" -> "<working_dir>/data"; absolute paths and "~" stay as they are. */
 static int host_path(struct cms_cp *c, const char *src, char **out)
 {
         if (src[0] != '.' || !c->working_dir) {
@@ -38,11 +36,6 @@ static int host_path(struct cms_cp *c, const char *src, char **out)
                 bool slash = wl && c->working_dir[wl - 1] == '/';
                 *out =
                     cms_strdup_printf("%s%s%s", c->working_dir, slash || !*rest ? "" : "/", rest);
-                char norm[4096];
-                if (*out && cms_path_normalize(*out, norm, sizeof(norm))) {
-                        free(*out);
-                        *out = strdup(norm);
-                }
         }
         return *out ? 0 : cms_cp_oom(c);
 }
