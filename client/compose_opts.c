@@ -14,6 +14,15 @@
 
 #include "compose_opts.h"
 
+/* As ctl_usage (main.c, which the unit tests do not link). */
+static int usage(const char *fmt, const char *arg)
+{
+        fputs("usage: cmsctl ", stderr);
+        fprintf(stderr, fmt, arg);
+        fputc('\n', stderr);
+        return CTL_USAGE;
+}
+
 int ctl_compose_parse_opts(struct ctl_compose *o, int argc, char **argv)
 {
         int i = 0;
@@ -30,11 +39,11 @@ int ctl_compose_parse_opts(struct ctl_compose *o, int argc, char **argv)
                 else if (!file && (!strcmp(a, "-h") || !strcmp(a, "--help")))
                         return i; /* the dispatcher prints the usage */
                 else if (!file)
-                        return -ctl_usage("compose: unknown option '%s'", a);
+                        return -usage("compose: unknown option '%s'", a);
                 if (!v || !*v)
-                        return -ctl_usage("compose: %s needs a value", a);
+                        return -usage("compose: %s needs a value", a);
                 if (file && o->n_files == CTL_COMPOSE_MAX_FILES)
-                        return -ctl_usage("compose: at most %d -f files", CTL_COMPOSE_MAX_FILES);
+                        return -usage("compose: at most %s -f files", "16");
                 if (file)
                         o->files[o->n_files++] = v;
                 else
@@ -42,7 +51,7 @@ int ctl_compose_parse_opts(struct ctl_compose *o, int argc, char **argv)
                 i++;
         }
         if (i == argc)
-                return -ctl_usage("compose [-f FILE]... [-p NAME] [--env-file FILE] COMMAND");
+                return -usage("compose [-f FILE]... [-p NAME] [--env-file FILE] %s", "COMMAND");
         return i;
 }
 
