@@ -265,6 +265,7 @@ void h_policy_list(struct cms_request *r);
 void h_audit(struct cms_request *r);
 void h_policy_check(struct cms_request *r);
 void h_system_info(struct cms_request *r);
+void h_system_df(struct cms_request *r);
 void h_system_prune(struct cms_request *r);
 void h_containers_list(struct cms_request *r);
 void h_containers_create(struct cms_request *r);

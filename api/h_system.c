@@ -24,6 +24,14 @@ void h_whoami(struct cms_request *r)
         cms_reply_json(r, 200, o);
 }
 
+void h_system_df(struct cms_request *r)
+{
+        struct cms_error err = {0};
+        json_object *out = NULL;
+        int rc = cms_system_df(r->m, &out, &err);
+        cms_reply_result(r, rc, 200, out, &err);
+}
+
 void h_audit(struct cms_request *r)
 {
         struct cms_audit_filter f = {.token = cms_query(r, "token"), .route = cms_query(r, "route")};

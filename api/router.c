@@ -14,6 +14,7 @@ static const struct cms_route routes[] = {
         {"POST", "/v1/policy/check", h_policy_check, CMS_ROLE_OPERATOR, ROUTE_JSON_BODY,
          "policy_check"},
         {"GET", "/v1/system/info", h_system_info, CMS_ROLE_VIEWER, 0, "system_info"},
+        {"GET", "/v1/system/df", h_system_df, CMS_ROLE_VIEWER, 0, "system_df"},
         {"POST", "/v1/system/prune", h_system_prune, CMS_ROLE_ADMIN, ROUTE_JSON_BODY,
          "system_prune"},
         {"GET", "/v1/containers", h_containers_list, CMS_ROLE_VIEWER, 0, "containers_list"},

@@ -70,6 +70,9 @@ void cms_manager_config_unlock(struct cms_manager *m);
 /* ---- system ---- */
 json_object *cms_system_health(struct cms_manager *m);
 int cms_system_info(struct cms_manager *m, json_object **out, struct cms_error *err);
+/* Disk use: {"images"|"containers"|"volumes"|"build_cache": {count, active, size, reclaimable}}
+ * from the engine's /system/df (sizes in bytes; images counted once per id). */
+int cms_system_df(struct cms_manager *m, json_object **out, struct cms_error *err);
 /* body: {"all": bool, "volumes": bool} (may be NULL). */
 int cms_system_prune(struct cms_manager *m, json_object *body, json_object **out,
                      struct cms_error *err);

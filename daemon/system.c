@@ -109,6 +109,111 @@ int cms_system_info(struct cms_manager *m, json_object **out, struct cms_error *
         return 0;
 }
 
+/* ---- disk use (GET /system/df, summed as docker system df sums it) ---- */
+
+struct df_sum {
+        int64_t count, active, size, reclaimable;
+};
+
+static json_object *df_json(const struct df_sum *s)
+{
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "count", json_object_new_int64(s->count));
+        json_object_object_add(o, "active", json_object_new_int64(s->active));
+        json_object_object_add(o, "size", json_object_new_int64(s->size));
+        json_object_object_add(o, "reclaimable",
+                               json_object_new_int64(s->reclaimable > 0 ? s->reclaimable : 0));
+        return o;
+}
+
+static size_t df_len(json_object *a)
+{
+        return json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
+}
+
+/* Images: Podman lists an image once per tag, so ids are counted once. In use: Containers > 0. */
+static void df_images(json_object *doc, struct df_sum *s)
+{
+        json_object *imgs = get(doc, "Images");
+        int64_t used = 0, sum = 0;
+        for (size_t i = 0; i < df_len(imgs); i++) {
+                json_object *im = json_object_array_get_idx(imgs, i);
+                const char *id = json_object_get_string(get(im, "Id"));
+                bool seen = false;
+                for (size_t k = 0; k < i && id && !seen; k++) {
+                        const char *o = json_object_get_string(
+                            get(json_object_array_get_idx(imgs, k), "Id"));
+                        seen = o && !strcmp(o, id);
+                }
+                if (seen)
+                        continue;
+                s->count++;
+                sum += get_i64(im, "Size");
+                if (get_i64(im, "Containers") > 0) {
+                        s->active++;
+                        used += get_i64(im, "Size");
+                }
+        }
+        int64_t layers = get_i64(doc, "LayersSize");
+        s->size = layers > 0 ? layers : sum;
+        s->reclaimable = s->size - used;
+}
+
+static void df_rest(json_object *doc, struct df_sum *ct, struct df_sum *vol, struct df_sum *bc)
+{
+        json_object *cs = get(doc, "Containers"), *vs = get(doc, "Volumes");
+        json_object *bs = get(doc, "BuildCache");
+        for (size_t i = 0; i < df_len(cs); i++) {
+                json_object *c = json_object_array_get_idx(cs, i);
+                const char *st = json_object_get_string(get(c, "State"));
+                bool running = st && (!strcmp(st, "running") || !strcmp(st, "paused"));
+                int64_t rw = get_i64(c, "SizeRw");
+                ct->count++;
+                ct->active += running;
+                ct->size += rw;
+                ct->reclaimable += running ? 0 : rw;
+        }
+        for (size_t i = 0; i < df_len(vs); i++) {
+                json_object *u = get(json_object_array_get_idx(vs, i), "UsageData");
+                int64_t size = get_i64(u, "Size"), refs = get_i64(u, "RefCount");
+                size = size > 0 ? size : 0; /* -1: the engine did not measure it */
+                vol->count++;
+                vol->active += refs > 0;
+                vol->size += size;
+                vol->reclaimable += refs > 0 ? 0 : size;
+        }
+        for (size_t i = 0; i < df_len(bs); i++) {
+                json_object *b = json_object_array_get_idx(bs, i);
+                bool busy = json_object_get_boolean(get(b, "InUse"));
+                bc->count++;
+                bc->active += busy;
+                bc->size += get_i64(b, "Size");
+                bc->reclaimable += busy || json_object_get_boolean(get(b, "Shared"))
+                                       ? 0
+                                       : get_i64(b, "Size");
+        }
+}
+
+int cms_system_df(struct cms_manager *m, json_object **out, struct cms_error *err)
+{
+        _cleanup_json_ json_object *doc = NULL;
+        int r = cms_engine_json(m->engine, "GET", "/system/df", NULL, &doc, err);
+        if (r < 0)
+                return r;
+        if (!json_object_is_type(doc, json_type_object))
+                return cms_err(err, 502, "the engine's /system/df is not a JSON object");
+        struct df_sum im = {0}, ct = {0}, vol = {0}, bc = {0};
+        df_images(doc, &im);
+        df_rest(doc, &ct, &vol, &bc);
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "images", df_json(&im));
+        json_object_object_add(o, "containers", df_json(&ct));
+        json_object_object_add(o, "volumes", df_json(&vol));
+        json_object_object_add(o, "build_cache", df_json(&bc));
+        *out = o;
+        return 0;
+}
+
 static int prune_one(struct cms_manager *m, const char *path, const char *member, const char *field,
                      json_object *arr, int64_t *space, struct cms_error *err)
 {

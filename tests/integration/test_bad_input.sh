@@ -17,7 +17,7 @@ unknown_top_field|POST|/v1/containers|{"image": "{IMG}", "bogus": 1}|admin|400|b
 unknown_nested_field|POST|/v1/containers|{"image": "{IMG}", "resources": {"bogus": 1}}|admin|400|bad_request
 missing_image|POST|/v1/containers|{"name": "cmsdt-noimage"}|admin|400|bad_request
 empty_body|POST|/v1/containers||admin|400|bad_request
-nonexistent_image|POST|/v1/containers|{"image": "cmsdt-nonexistent/nothing:0"}|admin|404|not_found
+nonexistent_image|POST|/v1/containers|{"image": "cmsdt-nonexistent/nothing:0", "pull": "never"}|admin|404|not_found
 unknown_container|GET|/v1/containers/cmsdt-no-such-container||admin|404|not_found
 unknown_container_start|POST|/v1/containers/cmsdt-no-such-container/start||admin|404|not_found
 unknown_container_delete|DELETE|/v1/containers/cmsdt-no-such-container||admin|404|not_found
@@ -99,7 +99,7 @@ unknown_container_message() {
 }
 
 nonexistent_image_message() {
-        api POST /v1/containers '{"image": "cmsdt-nonexistent/nothing:0"}'
+        api POST /v1/containers '{"image": "cmsdt-nonexistent/nothing:0", "pull": "never"}'
         expect_error 404 not_found
         expect_jq '.error.message | test("no such image|image not known"; "i")' "the engine's no-such-image message"
 }

@@ -35,7 +35,7 @@ operator|{"volumes": [{"source": "$POLICY_DIR/sub", "target": "/x"}]}|volumes: [
 operator|{"volumes": [{"type": "tmpfs", "target": "/t"}]}|tmpfs: [/t]|ok||
 operator|{"network": {"network": "host"}}|network_mode: host|403|host_namespaces|network.network
 operator|{"network": {"network": "none"}}|network_mode: none|ok||
-operator|{"image": "docker.io/library/evil:1"}|image: docker.io/library/evil:1\npull_policy: never|404||
+operator|{"image": "docker.io/library/evil:1", "pull": "never"}|image: docker.io/library/evil:1\npull_policy: never|404||
 operator|{"volumes": [{"source": "/proc", "target": "/p"}]}|volumes: ["/proc:/p"]|403|bind_paths|volumes[0].source
 operator|{"volumes": [{"source": "/run/../var/run/docker.sock", "target": "/e.sock"}]}|volumes: ["/run/../var/run/docker.sock:/e.sock"]|403|engine_socket|volumes[0].source
 ci|{"capabilities": {"add": ["NET_BIND_SERVICE"]}}|cap_add: [NET_BIND_SERVICE]|ok||
