@@ -23,7 +23,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 
 .PHONY: FORCE all deps run test unit integration lint-openapi lint-layers asan bench install uninstall clean help format
 
-all: $(BUILD)/cmsd $(BUILD)/cmsctl ## build build/cmsd and build/cmsctl
+all: $(BUILD)/cmsd $(BUILD)/cmsctl $(BUILD)/cmsctl.1 $(BUILD)/cmsctl.bash $(BUILD)/cmsctl.zsh ## build build/cmsd, build/cmsctl, its man page and completion
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -56,19 +56,35 @@ $(BUILD)/cmsd: $(BUILD)/obj/daemon/main.o $(BUILD)/libcmsd.a
 	@echo "  LD      $@"
 	@$(CC) $(SAN) -o $@ $^ $(LDLIBS_ALL)
 
-# cmsctl links libcurl and json-c only: nothing of the daemon.
+# cmsctl links libcurl, json-c and libyaml, and of the daemon only the pure helpers it shares:
+# the build-context tar writer (.dockerignore, libarchive) and the string/buffer utilities.
+CLIENT_SHARED := $(addprefix $(BUILD)/obj/daemon/,images/tar_dir.o images/dockerignore.o archive.o util.o)
+CLIENT_LIBS   := libcurl json-c yaml-0.1 libarchive nettle
+
 $(BUILD)/libcmsctl.a: $(CLIENT_OBJ)
 	@rm -f $@
 	@ar rcs $@ $^
 
-$(BUILD)/cmsctl: $(BUILD)/obj/client/main.o $(BUILD)/libcmsctl.a
+$(BUILD)/cmsctl: $(BUILD)/obj/client/main.o $(BUILD)/libcmsctl.a $(CLIENT_SHARED)
 	@echo "  LD      $@"
-	@$(CC) $(SAN) -o $@ $^ $(shell pkg-config --libs libcurl json-c 2>/dev/null) $(LDLIBS)
+	@$(CC) $(SAN) -o $@ $^ $(shell pkg-config --libs $(CLIENT_LIBS) 2>/dev/null) -lm $(LDLIBS)
+
+# cmsctl's man page and completion scripts come from cmsctl itself (its commands table), run
+# without a config file or a context so that the builder's own settings cannot change them.
+CTL_GEN = env -u CMSD_CONTEXT CMSCTL_CONFIG=/nonexistent/cmsctl-build.yaml $(BUILD)/cmsctl
+
+$(BUILD)/cmsctl.1: $(BUILD)/cmsctl
+	@echo "  GEN     $@"
+	@$(CTL_GEN) __man > $@.tmp && mv $@.tmp $@ || { rm -f $@.tmp; exit 1; }
+
+$(BUILD)/cmsctl.bash $(BUILD)/cmsctl.zsh: $(BUILD)/cmsctl.%: $(BUILD)/cmsctl
+	@echo "  GEN     $@"
+	@$(CTL_GEN) completion $* > $@.tmp && mv $@.tmp $@ || { rm -f $@.tmp; exit 1; }
 
 $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libcmsd.a $(BUILD)/libcmsctl.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libcmsd.a $(BUILD)/libcmsctl.a $(LDLIBS_ALL) -lcmocka
+	@$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libcmsctl.a $(BUILD)/libcmsd.a $(LDLIBS_ALL) -lcmocka
 
 run: deps all ## install what is missing, build, find or start an engine, run cmsd in the foreground
 	@scripts/run.sh
@@ -109,12 +125,19 @@ SYSCONFDIR  ?= /etc
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+MANDIR      ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
 
 install: all ## install cmsd, cmsctl, units, sysusers/tmpfiles snippets, example config (PREFIX, DESTDIR)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
 		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/cmsd
 	install -m 0755 $(BUILD)/cmsd $(DESTDIR)$(BINDIR)/cmsd
 	install -m 0755 $(BUILD)/cmsctl $(DESTDIR)$(BINDIR)/cmsctl
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 0644 $(BUILD)/cmsctl.1 $(DESTDIR)$(MANDIR)/man1/cmsctl.1
+	install -m 0644 $(BUILD)/cmsctl.bash $(DESTDIR)$(BASHCOMPDIR)/cmsctl
+	install -m 0644 $(BUILD)/cmsctl.zsh $(DESTDIR)$(ZSHCOMPDIR)/_cmsctl
 	sed -e 's|/usr/local/bin/cmsd|$(BINDIR)/cmsd|' -e 's|/etc/cmsd/|$(SYSCONFDIR)/cmsd/|' \
 		systemd/cmsd.service > $(DESTDIR)$(UNITDIR)/cmsd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/cmsd.service
@@ -128,6 +151,7 @@ uninstall: ## remove what install put in place (keeps /etc/cmsd/cmsd.yaml, the u
 	rm -f $(DESTDIR)$(BINDIR)/cmsd $(DESTDIR)$(BINDIR)/cmsctl $(DESTDIR)$(UNITDIR)/cmsd.service $(DESTDIR)$(UNITDIR)/cmsd.socket \
 		$(DESTDIR)$(SYSUSERSDIR)/cmsd.conf $(DESTDIR)$(TMPFILESDIR)/cmsd.conf \
 		$(DESTDIR)$(SYSCONFDIR)/cmsd/cmsd.yaml.example
+	rm -f $(DESTDIR)$(MANDIR)/man1/cmsctl.1 $(DESTDIR)$(BASHCOMPDIR)/cmsctl $(DESTDIR)$(ZSHCOMPDIR)/_cmsctl
 	rmdir $(DESTDIR)$(SYSCONFDIR)/cmsd 2>/dev/null || true
 
 clean: ## remove build outputs

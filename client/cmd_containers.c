@@ -36,8 +36,7 @@ int cmd_ps(struct ctl *c, int argc, char **argv)
                 return r;
         if ((r = ctl_call(c, "GET", path, NULL, &list)) != CTL_OK)
                 return r;
-        if (c->format == CTL_JSON) {
-                ctl_print_json(list);
+        if (ctl_structured(c, list)) {
                 json_object_put(list);
                 return CTL_OK;
         }
@@ -70,8 +69,13 @@ int cmd_ps(struct ctl *c, int argc, char **argv)
 
 int cmd_inspect(struct ctl *c, int argc, char **argv)
 {
+        if (argc >= 2 && (!strcmp(argv[0], "--format") || !strcmp(argv[0], "-f"))) {
+                ctl_set_format(c, argv[1]);
+                argc -= 2;
+                argv += 2;
+        }
         if (argc < 1)
-                return ctl_usage("inspect CONTAINER...");
+                return ctl_usage("inspect [-f FORMAT] CONTAINER...");
         json_object *all = json_object_new_array();
         int worst = CTL_OK;
         for (int i = 0; i < argc; i++) {
@@ -85,7 +89,8 @@ int cmd_inspect(struct ctl *c, int argc, char **argv)
                 else
                         worst = r;
         }
-        ctl_print_json(all);
+        if (!ctl_structured(c, all))
+                ctl_print_json(all);
         json_object_put(all);
         return worst;
 }
@@ -108,8 +113,9 @@ static int each(struct ctl *c, const char *method, const char *suffix, int argc,
         return worst;
 }
 
-int cmd_lifecycle(struct ctl *c, const char *what, int argc, char **argv)
+int cmd_lifecycle(struct ctl *c, int argc, char **argv)
 {
+        const char *what = c->cmd;
         char query[128] = "";
         bool kill = !strcmp(what, "kill");
         bool timed = !strcmp(what, "stop") || !strcmp(what, "restart");
@@ -153,12 +159,6 @@ int cmd_rm(struct ctl *c, int argc, char **argv)
         return each(c, "DELETE", suffix, argc - i, argv + i);
 }
 
-struct follow {
-        bool timestamps;
-        char *line;
-        size_t len;
-};
-
 static void print_line(json_object *l, bool ts)
 {
         const char *text = ctl_str(l, "text");
@@ -171,29 +171,12 @@ static void print_line(json_object *l, bool ts)
         fflush(out);
 }
 
-/* NDJSON pieces: whole lines printed as they complete. */
-static int on_chunk(const char *data, size_t n, void *ud)
+int ctl_log_line(json_object *o, void *ud)
 {
-        struct follow *f = ud;
-        char *l = realloc(f->line, f->len + n + 1);
-        if (!l)
-                return 1;
-        f->line = l;
-        memcpy(l + f->len, data, n);
-        f->len += n;
-        l[f->len] = 0;
-        char *nl;
-        while ((nl = memchr(f->line, '\n', f->len))) {
-                *nl = 0;
-                json_object *o = json_tokener_parse(f->line);
-                if (o && *ctl_str(o, "text") == 0 && *ctl_str(o, "reason"))
-                        fprintf(stderr, "cmsctl: %s\n", ctl_str(o, "message"));
-                else if (o)
-                        print_line(o, f->timestamps);
-                json_object_put(o);
-                f->len -= (size_t)(nl + 1 - f->line);
-                memmove(f->line, nl + 1, f->len + 1);
-        }
+        if (!json_object_object_get_ex(o, "text", NULL) && *ctl_str(o, "reason"))
+                fprintf(stderr, "cmsctl: %s\n", ctl_str(o, "message"));
+        else
+                print_line(o, *(bool *)ud);
         return 0;
 }
 
@@ -226,10 +209,8 @@ int cmd_logs(struct ctl *c, int argc, char **argv)
         free(tl);
         free(sn);
         if (fol) {
-                struct follow f = {.timestamps = ts};
-                int r = ctl_stream(c, path, on_chunk, &f);
-                free(f.line);
-                return r;
+                struct ctl_req q = {.path = path};
+                return ctl_ndjson(c, &q, ctl_log_line, &ts);
         }
         json_object *d = NULL, *lines = NULL;
         int r = ctl_call(c, "GET", path, NULL, &d);

@@ -8,7 +8,7 @@
 
 /* An image reference for a path: '/', ':' and '@' stay (the route takes the rest of the path),
  * anything outside the reference alphabet is %-escaped. malloc'd. */
-static char *ref_path(const char *ref)
+char *ctl_ref_path(const char *ref)
 {
         static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
                                  "._-/:@";
@@ -28,7 +28,7 @@ int cmd_tag(struct ctl *c, int argc, char **argv)
 {
         if (argc != 2)
                 return ctl_usage("tag SOURCE_IMAGE TARGET_IMAGE[:TAG]");
-        char *ref = ref_path(argv[0]), path[2048];
+        char *ref = ctl_ref_path(argv[0]), path[2048];
         snprintf(path, sizeof(path), "/v1/images/%s/tag", ref ? ref : "");
         free(ref);
         json_object *body = json_object_new_object();
@@ -50,7 +50,7 @@ int cmd_rmi(struct ctl *c, int argc, char **argv)
         if (i == argc)
                 return ctl_usage("rmi [-f] IMAGE...");
         for (; i < argc; i++) {
-                char *ref = ref_path(argv[i]), path[2048];
+                char *ref = ctl_ref_path(argv[i]), path[2048];
                 json_object *d = NULL, *del = NULL;
                 snprintf(path, sizeof(path), "/v1/images/%s?force=%s", ref ? ref : "",
                          force ? "true" : "false");
@@ -72,14 +72,12 @@ int cmd_history(struct ctl *c, int argc, char **argv)
 {
         if (argc != 1)
                 return ctl_usage("history IMAGE");
-        char *ref = ref_path(argv[0]), path[2048];
+        char *ref = ctl_ref_path(argv[0]), path[2048];
         json_object *d = NULL;
         snprintf(path, sizeof(path), "/v1/images/%s/history", ref ? ref : "");
         free(ref);
         int r = ctl_call(c, "GET", path, NULL, &d);
-        if (r != CTL_OK || c->format == CTL_JSON) {
-                if (r == CTL_OK)
-                        ctl_print_json(d);
+        if (r != CTL_OK || ctl_structured(c, d)) {
                 json_object_put(d);
                 return r;
         }
@@ -105,51 +103,102 @@ int cmd_history(struct ctl *c, int argc, char **argv)
         return CTL_OK;
 }
 
-/* create [--driver D] [--label K=V]... NAME -> POST base {name, driver, labels}. */
-static int create(struct ctl *c, const char *what, const char *base, int argc, char **argv)
+/* "/v1/networks" or "/v1/volumes" for the group running. */
+static const char *group_base(const struct ctl *c)
 {
-        json_object *body = json_object_new_object(), *labels = json_object_new_object();
+        return !strcmp(c->group, "network") ? "/v1/networks" : "/v1/volumes";
+}
+
+/* K=V into obj[K] = V; false when there is no '='. */
+static bool put_kv(json_object *obj, const char *kv)
+{
+        const char *eq = strchr(kv, '=');
+        if (!eq || eq == kv)
+                return false;
+        char *k = strndup(kv, (size_t)(eq - kv));
+        json_object_object_add(obj, k, json_object_new_string(eq + 1));
+        free(k);
+        return true;
+}
+
+/* One option of create: true when argv[*i] (and its value) was taken. */
+static bool create_opt(json_object *body, bool net, int argc, char **argv, int *i)
+{
+        static const char *const strs[][2] = {{"--driver", "driver"},     {"-d", "driver"},
+                                              {"--subnet", "subnet"},     {"--gateway", "gateway"},
+                                              {"--ip-range", "ip_range"}, {NULL, NULL}};
+        const char *o = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+        for (int k = 0; strs[k][0]; k++)
+                if (!strcmp(o, strs[k][0]) && v && (net || !strcmp(strs[k][1], "driver"))) {
+                        json_object_object_add(body, strs[k][1], json_object_new_string(v));
+                        ++*i;
+                        return true;
+                }
+        if (net && !strcmp(o, "--internal")) {
+                json_object_object_add(body, "internal", json_object_new_boolean(1));
+                return true;
+        }
+        const char *key = !strcmp(o, "-l") || !strcmp(o, "--label") ? "labels"
+                          : !strcmp(o, "-o") || !strcmp(o, "--opt") || !strcmp(o, "--option")
+                              ? "options"
+                              : NULL;
+        json_object *m = NULL;
+        if (!key || !v)
+                return false;
+        if (!json_object_object_get_ex(body, key, &m)) {
+                m = json_object_new_object();
+                json_object_object_add(body, key, m);
+        }
+        ++*i;
+        return put_kv(m, v);
+}
+
+int cmd_obj_create(struct ctl *c, int argc, char **argv)
+{
+        bool net = !strcmp(c->group, "network");
+        json_object *body = json_object_new_object();
         const char *name = NULL;
         int r = CTL_OK;
         for (int i = 0; i < argc && r == CTL_OK; i++) {
-                const char *v = i + 1 < argc ? argv[i + 1] : NULL, *eq = v ? strchr(v, '=') : NULL;
-                if ((!strcmp(argv[i], "-d") || !strcmp(argv[i], "--driver")) && v) {
-                        json_object_object_add(body, "driver", json_object_new_string(v));
-                        i++;
-                } else if ((!strcmp(argv[i], "-l") || !strcmp(argv[i], "--label")) && eq) {
-                        char *k = strndup(v, (size_t)(eq - v));
-                        json_object_object_add(labels, k, json_object_new_string(eq + 1));
-                        free(k);
-                        i++;
-                } else if (argv[i][0] != '-' && !name) {
+                if (argv[i][0] != '-' && !name)
                         name = argv[i];
-                } else {
-                        r = ctl_usage("%s create [--driver D] [--label K=V]... NAME", what);
-                }
+                else if (argv[i][0] == '-' && create_opt(body, net, argc, argv, &i))
+                        continue;
+                else
+                        r = CTL_USAGE;
         }
-        if (r == CTL_OK && !name)
-                r = ctl_usage("%s create [--driver D] [--label K=V]... NAME", what);
-        if (r == CTL_OK) {
+        if (r == CTL_OK && name) {
                 json_object_object_add(body, "name", json_object_new_string(name));
-                json_object_object_add(body, "labels", json_object_get(labels));
-                if ((r = ctl_call(c, "POST", base, body, NULL)) == CTL_OK)
+                if ((r = ctl_call(c, "POST", group_base(c), body, NULL)) == CTL_OK)
                         puts(name);
+        } else {
+                r = ctl_usage("%s create %s NAME", c->group,
+                              net ? "[--driver D] [--subnet CIDR] [--gateway IP] [--ip-range CIDR] "
+                                    "[--internal] [-o K=V]... [--label K=V]..."
+                                  : "[--driver D] [-o K=V]... [--label K=V]...");
         }
-        json_object_put(labels);
         json_object_put(body);
         return r;
 }
 
-/* inspect NAME... (a JSON array) or rm NAME... (names printed) on base/NAME. */
-static int each(struct ctl *c, const char *verb, const char *base, int argc, char **argv)
+/* inspect NAME... (a JSON array) or rm [-f] NAME... (names printed) on the group's route. */
+int cmd_obj_each(struct ctl *c, int argc, char **argv)
 {
-        bool rm = !strcmp(verb, "rm");
+        bool rm = !strcmp(c->cmd, "rm"), force = false;
+        int i = 0;
+        if (rm && argc > 0 && (!strcmp(argv[0], "-f") || !strcmp(argv[0], "--force")) &&
+            strcmp(c->group, "network"))
+                force = true, i++;
+        if (i >= argc)
+                return ctl_usage("%s %s%s NAME...", c->group, c->cmd,
+                                 rm && strcmp(c->group, "network") ? " [-f]" : "");
         json_object *all = json_object_new_array();
         int worst = CTL_OK;
-        for (int i = 0; i < argc; i++) {
+        for (; i < argc; i++) {
                 char *id = ctl_escape(argv[i]), path[1024];
                 json_object *d = NULL;
-                snprintf(path, sizeof(path), "%s/%s", base, id ? id : "");
+                snprintf(path, sizeof(path), "%s/%s%s", group_base(c), id ? id : "",
+                         force ? "?force=true" : "");
                 free(id);
                 int r = ctl_call(c, rm ? "DELETE" : "GET", path, NULL, rm ? NULL : &d);
                 if (r != CTL_OK)
@@ -160,16 +209,8 @@ static int each(struct ctl *c, const char *verb, const char *base, int argc, cha
                         json_object_array_add(all, d);
         }
         if (!rm)
-                ctl_print_json(all);
+                if (!ctl_structured(c, all))
+                        ctl_print_json(all);
         json_object_put(all);
         return worst;
-}
-
-int ctl_objects(struct ctl *c, const char *what, const char *base, int argc, char **argv)
-{
-        if (argc >= 1 && !strcmp(argv[0], "create"))
-                return create(c, what, base, argc - 1, argv + 1);
-        if (argc >= 2 && (!strcmp(argv[0], "inspect") || !strcmp(argv[0], "rm")))
-                return each(c, argv[0], base, argc - 1, argv + 1);
-        return ctl_usage("%s ls|create|inspect|rm ...", what);
 }

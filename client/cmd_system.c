@@ -19,8 +19,7 @@ static int list(struct ctl *c, const char *path, const char *const *heads, const
         int r = ctl_call(c, "GET", path, NULL, &d);
         if (r != CTL_OK)
                 return r;
-        if (c->format == CTL_JSON) {
-                ctl_print_json(d);
+        if (ctl_structured(c, d)) {
                 json_object_put(d);
                 return CTL_OK;
         }
@@ -98,28 +97,26 @@ int cmd_images(struct ctl *c, int argc, char **argv)
         return CTL_OK;
 }
 
-static int sub_ls(struct ctl *c, const char *what, int argc, char **argv, const char *base,
-                  const char *const *h, const char *const *k, size_t n)
+static int sub_ls(struct ctl *c, int argc, char **argv, const char *base, const char *const *h,
+                  const char *const *k, size_t n)
 {
         char path[1024];
-        if (argc < 1 || (strcmp(argv[0], "ls") && strcmp(argv[0], "list")))
-                return ctl_objects(c, what, base, argc, argv);
-        int r = ctl_list_path(c, base, argc - 1, argv + 1, path, sizeof(path));
+        int r = ctl_list_path(c, base, argc, argv, path, sizeof(path));
         return r != CTL_OK ? r : list(c, path, h, k, n);
 }
 
-int cmd_network(struct ctl *c, int argc, char **argv)
+int cmd_network_ls(struct ctl *c, int argc, char **argv)
 {
         static const char *const h[] = {"NETWORK ID", "NAME", "DRIVER", "SCOPE"};
         static const char *const k[] = {"id", "name", "driver", "scope"};
-        return sub_ls(c, "network", argc, argv, "/v1/networks", h, k, 4);
+        return sub_ls(c, argc, argv, "/v1/networks", h, k, 4);
 }
 
-int cmd_volume(struct ctl *c, int argc, char **argv)
+int cmd_volume_ls(struct ctl *c, int argc, char **argv)
 {
         static const char *const h[] = {"VOLUME NAME", "DRIVER", "CREATED"};
         static const char *const k[] = {"name", "driver", "created"};
-        return sub_ls(c, "volume", argc, argv, "/v1/volumes", h, k, 3);
+        return sub_ls(c, argc, argv, "/v1/volumes", h, k, 3);
 }
 
 int cmd_version(struct ctl *c, int argc, char **argv)
@@ -143,9 +140,7 @@ int cmd_whoami(struct ctl *c, int argc, char **argv)
         int r = ctl_call(c, "GET", "/v1/auth/whoami", NULL, &d);
         if (r != CTL_OK)
                 return r;
-        if (c->format == CTL_JSON)
-                ctl_print_json(d);
-        else
+        if (!ctl_structured(c, d))
                 printf("%s (%s, policy %s)\n", ctl_str(d, "name"), ctl_str(d, "role"),
                        ctl_str(d, "policy"));
         json_object_put(d);

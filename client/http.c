@@ -166,15 +166,51 @@ static size_t pass(char *p, size_t size, size_t n, void *ud)
         return s->out(p, size * n, s->ud) == 0 ? size * n : 0;
 }
 
-int ctl_stream(struct ctl *c, const char *path, int (*out)(const char *, size_t, void *), void *ud)
+struct upload {
+        const struct ctl_req *q;
+        bool failed;
+};
+
+static size_t pull_body(char *buf, size_t size, size_t n, void *ud)
+{
+        struct upload *u = ud;
+        size_t k = u->q->read(buf, size * n, u->q->read_ud);
+        if (k == (size_t)-1) {
+                u->failed = true;
+                return CURL_READFUNC_ABORT;
+        }
+        return k;
+}
+
+int ctl_stream_req(struct ctl *c, const struct ctl_req *q, int (*out)(const char *, size_t, void *),
+                   void *ud)
 {
         struct curl_slist *hdrs = NULL;
         struct stream s = {.out = out, .ud = ud};
-        CURL *h = handle(c, path, &hdrs);
+        struct upload up = {.q = q};
+        CURL *h = handle(c, q->path, &hdrs);
         if (!h)
                 return CTL_ERR;
         s.h = h;
+        const char *method = q->method ? q->method : "GET";
         hdrs = curl_slist_append(hdrs, "Accept: application/x-ndjson");
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+        if (q->read || q->body || strcmp(method, "GET")) {
+                char ct[160];
+                snprintf(ct, sizeof(ct), "Content-Type: %s",
+                         q->content_type ? q->content_type : "application/json");
+                hdrs = curl_slist_append(hdrs, ct);
+        }
+        if (q->read) { /* a body of unknown length: chunked */
+                hdrs = curl_slist_append(hdrs, "Transfer-Encoding: chunked");
+                curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+                curl_easy_setopt(h, CURLOPT_READFUNCTION, pull_body);
+                curl_easy_setopt(h, CURLOPT_READDATA, &up);
+        } else if (q->body || strcmp(method, "GET")) {
+                curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                                 (curl_off_t)(q->body ? q->body_len : 2));
+                curl_easy_setopt(h, CURLOPT_POSTFIELDS, q->body ? q->body : "{}");
+        }
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, pass);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
@@ -183,10 +219,71 @@ int ctl_stream(struct ctl *c, const char *path, int (*out)(const char *, size_t,
         curl_easy_cleanup(h);
         curl_slist_free_all(hdrs);
         int ret = CTL_OK;
-        if (s.status && (s.status < 200 || s.status > 299))
+        if (up.failed)
+                ret = CTL_ERR; /* the reader said why */
+        else if (s.status && (s.status < 200 || s.status > 299))
                 ret = report(s.status, &s.err);
         else if (rc != CURLE_OK && rc != CURLE_WRITE_ERROR)
                 ret = transport(c, rc);
         free(s.err.data);
         return ret;
+}
+
+struct lines {
+        int (*line)(json_object *, void *);
+        void *ud;
+        char *buf;
+        size_t len;
+        int rc; /* from an error event */
+};
+
+/* An error event ({"type":"error","error":{code,message,status}}) is printed and remembered. */
+static int one_line(struct lines *l, const char *text)
+{
+        json_object *o = json_tokener_parse(text), *e = NULL;
+        int r = 0;
+        if (!o)
+                return 0; /* not JSON (a keep-alive blank line): skipped */
+        if (!strcmp(ctl_str(o, "type"), "error") && json_object_object_get_ex(o, "error", &e)) {
+                json_object *st = NULL;
+                json_object_object_get_ex(e, "status", &st);
+                fprintf(stderr, "cmsctl: %s (%s)\n", ctl_str(e, "message"), ctl_str(e, "code"));
+                l->rc = code_of(st ? json_object_get_int(st) : 500);
+        } else {
+                r = l->line(o, l->ud);
+        }
+        json_object_put(o);
+        return r;
+}
+
+static int split(const char *data, size_t n, void *ud)
+{
+        struct lines *l = ud;
+        char *b = realloc(l->buf, l->len + n + 1);
+        if (!b)
+                return 1;
+        l->buf = b;
+        memcpy(b + l->len, data, n);
+        l->len += n;
+        b[l->len] = 0;
+        char *nl;
+        while ((nl = memchr(l->buf, '\n', l->len))) {
+                *nl = 0;
+                int r = one_line(l, l->buf);
+                l->len -= (size_t)(nl + 1 - l->buf);
+                memmove(l->buf, nl + 1, l->len + 1);
+                if (r)
+                        return r;
+        }
+        return 0;
+}
+
+int ctl_ndjson(struct ctl *c, const struct ctl_req *q, int (*line)(json_object *, void *), void *ud)
+{
+        struct lines l = {.line = line, .ud = ud};
+        int r = ctl_stream_req(c, q, split, &l);
+        if (r == CTL_OK && l.len)
+                one_line(&l, l.buf);
+        free(l.buf);
+        return r != CTL_OK ? r : l.rc;
 }

@@ -1,5 +1,6 @@
 /* cmsctl's output forms: aligned tables that fit the terminal (cells cut with an ellipsis, never
  * wrapped), human sizes and ages as docker prints them, and the envelope's data as JSON. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -209,4 +210,53 @@ void ctl_print_json(json_object *data)
             json_object_to_json_string_ext(data, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                      JSON_C_TO_STRING_NOSLASHESCAPE);
         puts(s ? s : "null");
+}
+
+void ctl_set_format(struct ctl *c, const char *v)
+{
+        if (!strcmp(v, "json") || !strcmp(v, "table")) {
+                c->format = !strcmp(v, "json") ? CTL_JSON : CTL_TABLE;
+                return;
+        }
+        if (ctl_template_check(v) < 0) {
+                fprintf(stderr,
+                        "cmsctl: --format: not table, json or a template cmsctl knows: "
+                        "%s\n(fields as {{.name}} or {{.host.memory}}, {{json .labels}})\n",
+                        v);
+                exit(CTL_USAGE);
+        }
+        c->format = CTL_TEMPLATE;
+        c->tmpl = v;
+}
+
+bool ctl_structured(struct ctl *c, json_object *data)
+{
+        if (c->format == CTL_JSON)
+                ctl_print_json(data);
+        else if (c->format == CTL_TEMPLATE)
+                ctl_template_print(c->tmpl, data, stdout);
+        return c->format == CTL_JSON || c->format == CTL_TEMPLATE;
+}
+
+char *ctl_read_file(const char *path, size_t max)
+{
+        FILE *f = fopen(path, "re");
+        if (!f) {
+                fprintf(stderr, "cmsctl: %s: %s\n", path, strerror(errno));
+                return NULL;
+        }
+        char *b = malloc(max + 1);
+        size_t n = b ? fread(b, 1, max + 1, f) : 0;
+        bool err = ferror(f);
+        fclose(f);
+        if (!b || err || n > max) {
+                fprintf(stderr, "cmsctl: %s: %s\n", path,
+                        !b    ? "out of memory"
+                        : err ? "read error"
+                              : "file too large");
+                free(b);
+                return NULL;
+        }
+        b[n] = 0;
+        return b;
 }

@@ -2,8 +2,12 @@
 # cmsctl driven as a user drives it, against the suite's cmsd: its tables and its --format json
 # compared with what the API returns, the lifecycle verbs seen on the engine, logs (and -f
 # ending when the container stops), tag/rmi/history and network/volume create/inspect/rm, the
-# exit codes of a bad token, a denied role, an unknown
-# container, a stopped cmsd and bad usage, and a table cut to a narrow terminal (script(1)).
+# exit codes of a bad token, a denied role, an unknown container, a stopped cmsd and bad usage,
+# a table cut to a narrow terminal (script(1)); run attached (the container's exit code) and
+# detached with its options seen on the engine, exec (-i, exit codes), health, deploy, templates,
+# push/pull through the test registry (progress redrawn on a terminal, plain when piped), build
+# from a directory with .dockerignore, stats, events, system info/df/prune, network
+# connect/disconnect/prune, volume prune, audit and policy check.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -105,7 +109,7 @@ lifecycle_verbs() {
 }
 
 logs_and_follow() {
-        local name pid
+        local name
         name=$(unique ctll)
         run_c "$name" '{"command": ["sh", "-c", "echo out-one; echo err-one >&2; sleep 3; echo out-two"]}'
         wait_for "ctl -- logs '$name'; grep -q out-one <<<\"\$OUT\"" 20 || fail "logs: $(short "$OUT")"
@@ -206,10 +210,253 @@ narrow_terminal() {
         grep -qF "$name" <<<"$OUT" || fail "the full name is missing when piped: $(short "$OUT")"
 }
 
+has_image() {
+        engine_api GET "/images/$(jq -rn --arg t "$1" '$t | @uri')/json"
+        [ "$ESTATUS" = 200 ]
+}
+
+run_attached() {
+        local name lab=(-l cmsd-test=1 -l "cmsd-test-run=$RUN_ID")
+        name=$(unique ctlra)
+        # Attached: the output as it comes, stdout and stderr apart, the container's exit code.
+        ctl -- run --rm "${lab[@]}" --name "$name" "$IMG" sh -c 'echo out-a; echo err-a >&2; exit 7'
+        expect_rc 7
+        grep -qx out-a <<<"$OUT" || fail "run: stdout: $(short "$OUT")"
+        grep -qx err-a <<<"$ERR" || fail "run: stderr: $(short "$ERR")"
+        wait_for "engine_gone '$name'" 10 || fail "run --rm: $name is still there"
+        name=$(unique ctlrb)
+        ctl -- run "${lab[@]}" --name "$name" "$IMG" true
+        expect_rc 0
+        [ "$(engine_state "$name")" = exited ] || fail "run without --rm: engine says $(engine_state "$name")"
+        ctl -- run "${lab[@]}" --pull never "cmsd-test/not-here-$RUN_ID:1" true
+        expect_rc 3
+        ctl "$TOK_VIEWER" -- run "${lab[@]}" "$IMG" true
+        expect_rc 4
+        ctl -- run --memory "$IMG"
+        expect_rc 2
+}
+
+run_detached_options() {
+        local name vol port lab=(-l cmsd-test=1 -l "cmsd-test-run=$RUN_ID")
+        name=$(unique ctlrd) vol=$(unique ctlrv) port=$(free_port)
+        printf 'FROM_FILE=f1\n# a comment\n' >"$T_TMP/envfile"
+        ctl -- run -d "${lab[@]}" --name "$name" -p "127.0.0.1:$port:80" -e A=1 --env-file "$T_TMP/envfile" \
+                -m 64m --pids-limit 50 --tmpfs /scratch:size=8m -v "$vol:/data" --health-cmd true \
+                --health-interval 1s --restart unless-stopped --add-host db:10.1.2.3 "$IMG" sleep 600
+        expect_rc 0
+        grep -qE '^[0-9a-f]{64}$' <<<"$OUT" || fail "run -d prints the id: $(short "$OUT")"
+        engine_inspect "$name"
+        expect_engine '.HostConfig.Memory == 67108864 and .HostConfig.PidsLimit == 50'
+        expect_engine --arg p "$port" '.HostConfig.PortBindings["80/tcp"][0].HostPort == $p'
+        expect_engine '(.Config.Env | index("A=1")) and (.Config.Env | index("FROM_FILE=f1"))'
+        expect_engine '.Config.Healthcheck.Test == ["CMD-SHELL", "true"]'
+        expect_engine '.HostConfig.RestartPolicy.Name == "unless-stopped"'
+        expect_engine '.HostConfig.ExtraHosts | index("db:10.1.2.3")'
+        expect_engine --arg v "$vol" 'any(.Mounts[]; .Name == $v and .Destination == "/data")'
+        expect_engine 'any(.Mounts[]?; .Destination == "/scratch") or (.HostConfig.Tmpfs["/scratch"] != null)
+                or any(.HostConfig.Mounts[]?; .Target == "/scratch" and .Type == "tmpfs")'
+        # exec: the command's exit code, stdout and stderr apart, stdin with -i.
+        ctl -- exec -e B=2 "$name" sh -c 'echo "$A$B"; echo e >&2; exit 3'
+        expect_rc 3
+        [ "$OUT" = 12 ] || fail "exec stdout: $(short "$OUT")"
+        [ "$ERR" = e ] || fail "exec stderr: $(short "$ERR")"
+        printf 'one\ntwo\nthree\n' >"$T_TMP/in"
+        ctl -- exec -i "$name" wc -l <"$T_TMP/in"
+        expect_rc 0
+        [ "$(tr -d ' ' <<<"$OUT")" = 3 ] || fail "exec -i: $(short "$OUT")"
+        ctl "$TOK_VIEWER" -- exec "$name" true
+        expect_rc 4
+        ctl -- exec "$name"
+        expect_rc 2
+        # health: a table, and the API's document with --format json.
+        wait_for "ctl -- health '$name'; grep -q '^Status: healthy' <<<\"\$OUT\"" 20 ||
+                fail "health: $(short "$OUT")"
+        ctl -- --format json health "$name"
+        jq -e '.status == "healthy" and (.log | length) >= 1' <<<"$OUT" >/dev/null || fail "health json: $(short "$OUT")"
+        # Templates.
+        ctl -- ps --filter "name=$name" --format '{{.name}} {{.state}} {{json .labels}}'
+        [ "$OUT" = "$name running {\"cmsd-test\":\"1\",\"cmsd-test-run\":\"$RUN_ID\"}" ] ||
+                fail "ps --format template: $(short "$OUT")"
+        ctl -- inspect -f '{{.name}}:{{.resources.memory}}' "$name"
+        [ "$OUT" = "$name:67108864" ] || fail "inspect -f: $(short "$OUT")"
+        ctl -- ps --format '{{.name'
+        expect_rc 2
+        # create: made, not started.
+        name=$(unique ctlcr)
+        ctl -- create "${lab[@]}" --name "$name" "$IMG" sleep 600
+        expect_rc 0
+        [ "$(engine_state "$name")" = created ] || fail "create: engine says $(engine_state "$name")"
+        ctl -- create -d "$IMG"
+        expect_rc 2
+}
+
+deploy_replace() {
+        local name first lab=(-l cmsd-test=1 -l "cmsd-test-run=$RUN_ID")
+        name=$(unique ctldp)
+        ctl -- deploy "${lab[@]}" --name "$name" "$IMG" sleep 600
+        expect_rc 0
+        first=$(awk '{print $2}' <<<"$OUT")
+        grep -q "^$name [0-9a-f]\{12\} running" <<<"$OUT" || fail "deploy: $(short "$OUT")"
+        ctl -- deploy "${lab[@]}" --name "$name" "$IMG" sleep 600
+        expect_rc 1
+        grep -q conflict <<<"$ERR" || fail "deploy over an existing one: $(short "$ERR")"
+        ctl -- deploy --replace --wait-healthy 20s "${lab[@]}" --name "$name" --health-cmd true \
+                --health-interval 1s "$IMG" sleep 600
+        expect_rc 0
+        grep -q "^$name [0-9a-f]\{12\} running healthy" <<<"$OUT" || fail "deploy --replace: $(short "$OUT")"
+        [ "$(awk '{print $2}' <<<"$OUT")" != "$first" ] || fail "deploy --replace kept the old container"
+}
+
+transfer_and_build() {
+        [ -n "${REGISTRY_ADDR:-}" ] || fail "no test registry (see registry.starts)"
+        local ref="$REGISTRY_ADDR/$NAME_PREFIX/ctlbb:v1" tag="$NAME_PREFIX-ctlbuild:1" out
+        printf '%s\n' "$REGISTRY_PASS" >"$T_TMP/pw"
+        api POST "/v1/images/$IMG/tag" "{\"target\": \"$ref\"}"
+        expect_ok 201
+        ctl -- push --username "$REGISTRY_USER" --password-stdin "$ref" <"$T_TMP/pw"
+        expect_rc 0
+        [ "$(tail -n 1 <<<"$OUT")" = "$ref" ] || fail "push prints the image: $(short "$OUT")"
+        [ -n "$ERR" ] || fail "push: no progress lines"
+        grep -q $'\e' <<<"$ERR" && fail "push piped: terminal escapes in: $(short "$ERR")"
+        api DELETE "/v1/images/$ref"
+        # On a terminal: lines redrawn in place.
+        out=$(CMSD_URL=$CMSD_URL CMSD_TOKEN=$TOK_ADMIN script -qec \
+                "'$CTL' pull --username '$REGISTRY_USER' --password-stdin '$ref' <'$T_TMP/pw'" /dev/null)
+        grep -q $'\e\\[2K' <<<"$out" || fail "pull on a terminal: no progress redrawn: $(short "$out")"
+        has_image "$ref" || fail "no $ref after cmsctl pull"
+        api DELETE "/v1/images/$ref"
+        ctl -- pull -q --username "$REGISTRY_USER" --password-stdin "$ref" <"$T_TMP/pw"
+        expect_rc 0
+        [ -z "$ERR" ] || fail "pull -q printed progress: $(short "$ERR")"
+        ctl -- pull --username "$REGISTRY_USER" --password-stdin "$REGISTRY_ADDR/$NAME_PREFIX/nothere:1" <"$T_TMP/pw"
+        expect_rc 3
+        ctl "$TOK_VIEWER" -- pull "$ref"
+        expect_rc 4
+        # build: a local directory, .dockerignore honoured, progress on stderr, the id on stdout.
+        mkdir -p "$T_TMP/ctx/sub"
+        printf 'FROM %s\nARG X\nCOPY . /ctx\nRUN echo "x=$X" > /ctx/x\n' "$IMG" >"$T_TMP/ctx/Dockerfile"
+        echo keep >"$T_TMP/ctx/sub/keep"
+        echo secret >"$T_TMP/ctx/secret"
+        echo secret >"$T_TMP/ctx/.dockerignore"
+        ctl -- build -t "$tag" --build-arg X=42 --label "cmsd-test-run=$RUN_ID" "$T_TMP/ctx"
+        expect_rc 0
+        grep -qE '^[0-9a-f]{12,64}$' <<<"$OUT" || fail "build prints the id: $(short "$OUT")"
+        grep -qi 'step\|COPY' <<<"$ERR" || fail "build output missing: $(short "$ERR")"
+        ctl -- run --rm -l cmsd-test=1 -l "cmsd-test-run=$RUN_ID" "$tag" sh -c 'ls -R /ctx; cat /ctx/x'
+        expect_rc 0
+        grep -qx keep <<<"$OUT" || fail "the built image lacks sub/keep: $(short "$OUT")"
+        grep -qx x=42 <<<"$OUT" || fail "--build-arg not passed: $(short "$OUT")"
+        grep -qx secret <<<"$OUT" && fail ".dockerignore not honoured: $(short "$OUT")"
+        ctl "$TOK_VIEWER" -- build -t "$tag" "$T_TMP/ctx"
+        expect_rc 4
+        mkdir -p "$T_TMP/empty"
+        ctl -- build "$T_TMP/empty"
+        [ "$RC" != 0 ] || fail "build without a Dockerfile succeeded"
+        grep -qi dockerfile <<<"$ERR" || fail "build without a Dockerfile: $(short "$ERR")"
+}
+
+stats_and_events() {
+        local name since
+        since=$(date +%s)
+        name=$(unique ctlst)
+        run_c "$name"
+        # A row with figures once the sampler has sampled it ("--" before).
+        wait_for "ctl -- stats --no-stream '$name'; grep ' $name ' <<<\"\$OUT\" | grep -qE '[0-9.]+%'" 20 ||
+                fail "stats: no row with figures for $name: $(short "$OUT")"
+        head -n 1 <<<"$OUT" | grep -qE '^CONTAINER ID +NAME +CPU % +MEM USAGE / LIMIT +MEM %' ||
+                fail "stats header: $(short "$OUT")"
+        ctl -- stats --no-stream --format json "$name"
+        jq -e --arg n "$name" 'length == 1 and .[0].name == $n and (.[0].points | length) == 1' \
+                <<<"$OUT" >/dev/null || fail "stats --format json: $(short "$OUT")"
+        api POST "/v1/containers/$name/stop?timeout=1" ""
+        ctl -- events --since "$since" --until "$(($(date +%s) + 1))" --filter "container=$name"
+        expect_rc 0
+        grep -q "container start $CID" <<<"$OUT" || fail "events: no start of $name: $(short "$OUT")"
+        grep -q "container die $CID.*name=$name" <<<"$OUT" || fail "events: no die of $name: $(short "$OUT")"
+        ctl -- events --filter bogus=1
+        expect_rc 2
+}
+
+admin_commands() {
+        local name net vol stopped
+        ctl -- system info
+        expect_rc 0
+        grep -q "^Engine: *$ENGINE " <<<"$OUT" || fail "system info: $(short "$OUT")"
+        ctl "$TOK_VIEWER" -- system df
+        expect_rc 0
+        head -n 1 <<<"$OUT" | grep -qE '^TYPE +TOTAL +ACTIVE +SIZE +RECLAIMABLE$' || fail "system df: $(short "$OUT")"
+        grep -qE '^Images +[1-9]' <<<"$OUT" || fail "system df counts no image: $(short "$OUT")"
+        ctl -- system df --format json
+        api GET /v1/system/df "" "$TOK_VIEWER"
+        expect_ok
+        jq -e --argjson a "$OUT" '(.data | keys) == ($a | keys) and $a.images.count >= 1 and
+                ($a.images.size >= $a.images.reclaimable)' <<<"$BODY" >/dev/null ||
+                fail "system df json: $(short "$OUT")"
+        # Prunes ask first: without -f and no terminal nothing is removed.
+        stopped=$(unique ctlpr)
+        create "$stopped"
+        ctl -- system prune </dev/null
+        expect_rc 1
+        [ "$(engine_state "$CID")" = created ] || fail "system prune without -f removed a container"
+        ctl "$TOK_OPERATOR" -- system prune -f
+        expect_rc 4
+        # network connect/disconnect/prune, volume prune, by this test's label only.
+        name=$(unique ctlnc) net=$(unique ctlpn) vol=$(unique ctlpv)
+        run_c "$name"
+        ctl -- network create --label cmsd-test=1 --label "ctl=$net" "$net"
+        ctl -- network connect --alias "al-$name" "$net" "$name"
+        expect_rc 0
+        engine_inspect "$CID"
+        expect_engine --arg n "$net" '.NetworkSettings.Networks[$n] != null'
+        ctl -- network disconnect "$net" "$name"
+        expect_rc 0
+        engine_inspect "$CID"
+        expect_engine --arg n "$net" '.NetworkSettings.Networks[$n] == null'
+        ctl -- network connect "$net"
+        expect_rc 2
+        ctl -- network prune -f --filter "label=ctl=$net"
+        expect_rc 0
+        grep -qx "$net" <<<"$OUT" || fail "network prune: $(short "$OUT")"
+        ctl -- volume create --label cmsd-test=1 --label "ctl=$vol" "$vol"
+        ctl -- volume prune -f --filter "label=ctl=$vol"
+        expect_rc 0
+        grep -qx "$vol" <<<"$OUT" || fail "volume prune: $(short "$OUT")"
+        ctl -- volume inspect "$vol"
+        expect_rc 3
+        # audit (admin) and policy.
+        ctl -- audit --limit 3
+        expect_rc 0
+        head -n 1 <<<"$OUT" | grep -qE '^TIME +TOKEN +ROLE +METHOD +ROUTE' || fail "audit: $(short "$OUT")"
+        ctl -- audit --limit 3 --format json
+        jq -e 'length == 3 and all(.[]; has("route") and has("status"))' <<<"$OUT" >/dev/null ||
+                fail "audit json: $(short "$OUT")"
+        ctl "$TOK_VIEWER" -- audit
+        expect_rc 4
+        ctl "$TOK_CI" -- policy check --privileged "$IMG"
+        expect_rc 4
+        grep -q 'denied' <<<"$OUT" && grep -q 'privileged' <<<"$OUT" || fail "policy check: $(short "$OUT")"
+        ctl "$TOK_CI" -- policy check -e A=1 "$IMG" sleep 1
+        expect_rc 0
+        grep -q 'policy ci: allowed' <<<"$OUT" || fail "policy check allowed: $(short "$OUT")"
+        printf 'services:\n  s:\n    image: %s\n    volumes: ["/etc:/host-etc"]\n' "$IMG" >"$T_TMP/c.yaml"
+        ctl "$TOK_CI" -- policy check --compose "$T_TMP/c.yaml"
+        expect_rc 4
+        grep -q 'services.s.volumes' <<<"$OUT" || fail "policy check --compose: $(short "$OUT")"
+        ctl -- policy ls
+        expect_rc 0
+        jq -e '.policies | any(.name == "ci")' <<<"$OUT" >/dev/null || fail "policy ls: $(short "$OUT")"
+}
+
 t lists_match_api lists_match_api
 t lifecycle_verbs lifecycle_verbs
 t logs_and_follow logs_and_follow
 t exit_codes exit_codes
 t objects_and_images objects_and_images
 t narrow_terminal narrow_terminal
+t run_attached run_attached
+t run_detached_options run_detached_options
+t deploy_replace deploy_replace
+t transfer_and_build transfer_and_build
+t stats_and_events stats_and_events
+t admin_commands admin_commands
 done_file
