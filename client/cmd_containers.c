@@ -27,6 +27,28 @@ static void ports_text(json_object *ports, char *out, size_t n)
         }
 }
 
+/* The status coloured by what it says (on a terminal without NO_COLOR): running and healthy
+ * green, unhealthy or exited with an error red, paused or starting yellow. */
+static const char *status_cell(const struct ctl *c, json_object *it, char *out, size_t n)
+{
+        const char *st = ctl_str(it, "status"), *state = ctl_str(it, "state");
+        const char *health = ctl_str(it, "health"), *col = NULL;
+        if (!c->color)
+                return st;
+        if (!strcmp(health, "unhealthy") ||
+            (!strcmp(state, "exited") && !strstr(st, "(0)") && strstr(st, "(")))
+                col = "31";
+        else if (!strcmp(state, "paused") || !strcmp(health, "starting") ||
+                 !strcmp(state, "restarting"))
+                col = "33";
+        else if (!strcmp(state, "running"))
+                col = "32";
+        if (!col)
+                return st;
+        snprintf(out, n, "\033[%sm%s\033[0m", col, st);
+        return out;
+}
+
 int cmd_ps(struct ctl *c, int argc, char **argv)
 {
         json_object *list = NULL;
@@ -56,8 +78,10 @@ int cmd_ps(struct ctl *c, int argc, char **argv)
                 ctl_human_age(ctl_str(it, "created"), now, age, sizeof(age));
                 json_object_object_get_ex(it, "ports", &ports);
                 ports_text(ports, pt, sizeof(pt));
-                const char *row[] = {id, ctl_str(it, "image"), age, ctl_str(it, "status"),
-                                     pt, ctl_str(it, "name")};
+                char st[256];
+                const char *row[] = {id,  ctl_str(it, "image"),
+                                     age, status_cell(c, it, st, sizeof(st)),
+                                     pt,  ctl_str(it, "name")};
                 ctl_table_add(t, row);
         }
         if (c->format != CTL_QUIET)

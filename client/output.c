@@ -25,6 +25,13 @@ const char *ctl_str(json_object *o, const char *key)
 static size_t next_char(const char *s, size_t *w)
 {
         const unsigned char *p = (const unsigned char *)s;
+        if (p[0] == 0x1b && p[1] == '[') { /* a colour (SGR) sequence takes no column */
+                size_t n = 2 + strspn(s + 2, "0123456789;");
+                if (p[n] == 'm') {
+                        *w = 0;
+                        return n + 1;
+                }
+        }
         size_t len = p[0] < 0x80 ? 1 : p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC0 ? 2 : 1;
         uint32_t cp = len == 1 ? p[0] : p[0] & (0x7F >> len);
         for (size_t i = 1; i < len; i++) {
@@ -73,6 +80,8 @@ static void put_cell(FILE *out, const char *s, size_t w, size_t pad)
                         s += len;
                 }
                 fputs("\xe2\x80\xa6", out); /* … */
+                if (strchr(s, 0x1b))        /* the colour's end was cut off */
+                        fputs("\033[0m", out);
                 used++;
         }
         for (; used < pad; used++)

@@ -199,6 +199,11 @@ narrow_terminal() {
         name=$(unique ctl-a-long-name-that-does-not-fit-in-forty-columns)
         run_c "$name"
         out=$(COLUMNS=40 CMSD_URL=$CMSD_URL CMSD_TOKEN=$TOK_ADMIN script -qec "stty cols 40; '$CTL' ps --filter name=$name" /dev/null | tr -d '\r')
+        # Colour on a terminal (a running container's status is green), none with NO_COLOR.
+        grep -q $'\e\\[32m' <<<"$out" || fail "no colour on a terminal: $(short "$out")"
+        NO_COLOR=1 CMSD_URL=$CMSD_URL CMSD_TOKEN=$TOK_ADMIN script -qec "'$CTL' ps --filter name=$name" /dev/null |
+                grep -q $'\e' && fail "colour with NO_COLOR set"
+        out=$(sed 's/\x1b\[[0-9;]*m//g' <<<"$out")
         # Columns, not bytes: the ellipsis is three bytes.
         while IFS= read -r l; do
                 [ "$(printf '%s' "$l" | LC_ALL=C.UTF-8 wc -m)" -le 40 ] ||

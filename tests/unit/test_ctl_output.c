@@ -92,6 +92,25 @@ static void test_sizes_and_ages(void **state)
         assert_string_equal(b, "-");
 }
 
+static void test_colour_takes_no_column(void **state)
+{
+        assert_int_equal(ctl_display_width("\033[32mUp 3 minutes\033[0m"), 12);
+        assert_int_equal(ctl_display_width("\033[1;31mX"), 1);
+        assert_int_equal(ctl_display_width("\033[32"), 4); /* not a whole sequence: bytes count */
+        static const char *const h[] = {"STATUS", "NAME"};
+        struct ctl_table *t = ctl_table_new(h, 2);
+        const char *row[] = {"\033[32mUp 3 minutes (healthy)\033[0m", "web"};
+        ctl_table_add(t, row);
+        char *out = render(t, 16);
+        /* cut to fit, the colour ended after the ellipsis so it does not run on */
+        assert_non_null(strstr(out, "\033[32mUp 3 minu\xe2\x80\xa6\033[0m"));
+        free(out);
+        out = render(t, 0);
+        assert_non_null(strstr(out, "\033[32mUp 3 minutes (healthy)\033[0m  web\n"));
+        free(out);
+        ctl_table_free(t);
+}
+
 int main(void)
 {
         setlocale(LC_CTYPE, "C.UTF-8");
@@ -99,6 +118,7 @@ int main(void)
             cmocka_unit_test(test_widths_and_cutting),
             cmocka_unit_test(test_wide_characters),
             cmocka_unit_test(test_sizes_and_ages),
+            cmocka_unit_test(test_colour_takes_no_column),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
