@@ -924,6 +924,130 @@ interop_cmsd_made() {
                 fail "after docker-compose stop: $(short "$ENTRY")"
 }
 
+# Accept: application/x-ndjson on POST /v1/projects: progress events per container and network,
+# then done with the reply's members; without it, one envelope as before. A refusal found
+# before anything starts (bad file, policy) is a plain error envelope even when a stream is asked.
+streamed_up() {
+        local p out
+        p=$(pname stream)
+        fixture single
+        jq -n --arg n "$p" --rawfile c "$CF" '{name: $n, compose: $c}' >"$T_TMP/up.json"
+        out="$T_TMP/stream.out"
+        curl -sS -N --max-time 60 -H "Authorization: Bearer $TOK_OPERATOR" -H 'Accept: application/x-ndjson' \
+                -H 'Content-Type: application/json' --data-binary "@$T_TMP/up.json" -D "$out.headers" \
+                "$CMSD_URL/v1/projects" >"$out" || fail "curl failed"
+        grep -qi '^content-type: *application/x-ndjson' "$out.headers" || fail "not NDJSON: $(short "$(cat "$out.headers")")"
+        jq -se --arg p "$p" '
+                (map(select(.type == "progress" and .service == "a" and .container == ($p + "-a-1")) | .status)
+                        as $s | $s | index("creating") < index("starting") and index("starting") < index("started"))
+                and any(.[]; .type == "progress" and .network == ($p + "_default") and .status == "created")
+                and (last | .type == "done" and .name == $p and (.containers | length) == 1)' "$out" >/dev/null ||
+                fail "stream of up: $(short "$(cat "$out")")"
+        proj_ctrs "$p"
+        [ "$(pc_count a)" = 1 ] || fail "streamed up made $(short "$PC")"
+        # Up again through /up, streamed: the container is kept, said as "running".
+        curl -sS -N --max-time 60 -H "Authorization: Bearer $TOK_OPERATOR" -H 'Accept: application/x-ndjson' \
+                -H 'Content-Type: application/json' --data-binary '{}' "$CMSD_URL/v1/projects/$p/up" >"$out"
+        jq -se '(map(select(.type == "progress")) | map(.status) == ["running"]) and (last.type == "done")
+                and last.containers[0].action == "kept"' "$out" >/dev/null || fail "streamed /up: $(short "$(cat "$out")")"
+        # Refused before the stream: a plain 400 / 403 envelope.
+        apix -H 'Accept: application/x-ndjson' -- POST /v1/projects '{"name": "x", "compose": "services: {a: {image: 5: 6}}"}' "$TOK_OPERATOR"
+        expect_error 400 bad_request
+        apix -H 'Accept: application/x-ndjson' -- POST /v1/projects "@$T_TMP/up.json" "$TOK_VIEWER"
+        expect_error 403 forbidden
+        # No Accept: one envelope, as before.
+        api POST /v1/projects "@$T_TMP/up.json" "$TOK_OPERATOR"
+        expect_ok
+        expect_jq '.data.containers[0].action == "kept" and (.data | has("type") | not)' "one envelope"
+}
+
+# compose as a list of files, merged; working_dir normalized and the relative paths under it
+# judged by the caller's policy like any bind source; dry_run shows the model and makes nothing.
+files_workdir_dry_run() {
+        local p d
+        p=$(pname wd)
+        mkdir -p "$POLICY_DIR/wd-$RUN_ID/data"
+        d="$POLICY_DIR/wd-$RUN_ID"
+        jq -n --arg n "$p" --arg img "$IMG" --arg wd "$POLICY_DIR/./wd-$RUN_ID/../wd-$RUN_ID" '{name: $n,
+                compose: ["services:\n  a:\n    image: \($img)\n    command: [sleep, \"600\"]\n    volumes: [\"./data:/data\"]\n",
+                          "services:\n  a:\n    environment: {SECOND: \"yes\"}\n"], working_dir: $wd}' >"$T_TMP/wd.json"
+        api POST "/v1/projects?dry_run=true" "@$T_TMP/wd.json" "$TOK_CI"
+        expect_ok
+        expect_jq --arg d "$d/data" '.data.services.a.volumes[0].source == $d and .data.services.a.environment.SECOND == "yes"' \
+                "the dry run's model: both files, the bind resolved against the normalized working_dir"
+        api GET "/v1/projects/$p"
+        expect_error 404 not_found
+        no_project_containers "$p"
+        api POST /v1/projects "@$T_TMP/wd.json" "$TOK_CI"
+        expect_ok 201
+        engine_inspect "$(reply_id a)"
+        expect_engine --arg d "$d" '(.Config.Env | index("SECOND=yes") != null) and
+                .Config.Labels["com.docker.compose.project.working_dir"] == $d and
+                any(.Mounts[]; .Source == ($d + "/data") and .Destination == "/data")' "merged files, normalized working_dir"
+        api GET "/v1/projects/$p/config" "" "$TOK_OPERATOR"
+        expect_jq '.data.services.a.environment.SECOND == "yes"' "the stored project keeps both files"
+        # The same files from a working_dir outside the ci policy's bind_paths: denied, nothing made.
+        jq --arg n "$p-out" '.name = $n | .working_dir = "/srv"' "$T_TMP/wd.json" >"$T_TMP/out.json"
+        api POST /v1/projects "@$T_TMP/out.json" "$TOK_CI"
+        expect_error 403 policy_denied
+        expect_jq '.error.message | test("bind_paths") and test("services.a.volumes\\[0\\].source")' "the bind's rule and field"
+        no_project_containers "$p-out"
+        for bad in '"relative/dir"' '5' '""'; do
+                api POST /v1/projects "{\"name\": \"$p-bad\", \"compose\": \"services: {a: {image: x}}\", \"working_dir\": $bad}" "$TOK_CI"
+                expect_error 400 bad_request
+        done
+        api POST /v1/projects "{\"name\": \"$p-bad\", \"compose\": []}" "$TOK_CI"
+        expect_error 400 bad_request
+        api POST /v1/projects "{\"name\": \"$p-bad\", \"compose\": [\"services: {}\", 5]}" "$TOK_CI"
+        expect_error 400 bad_request
+}
+
+# build.no_cache in the file and no_cache in the build route's body reach the engine: the RUN
+# step runs again (a new image id) where a cached build gives the same id.
+build_no_cache() {
+        local p ctx a b c e img
+        p=$(pname nocache)
+        img="cmsd-test/$p-app:t" # the ci policy runs cmsd-test/* only
+        ctx="$POLICY_DIR/nc-$RUN_ID"
+        mkdir -p "$ctx"
+        printf 'FROM %s\nLABEL cmsd-test-run=%s\nRUN echo "$RANDOM-$RANDOM" > /stamp\n' "$IMG" "$RUN_ID" >"$ctx/Dockerfile"
+        jq -n --arg n "$p" --arg ctx "$ctx" --arg img "$img" '{name: $n, compose: "services:\n  app:\n    build: \($ctx)\n    image: \($img)\n    command: [sleep, \"600\"]\n"}' >"$T_TMP/b.json"
+        api POST "/v1/projects/$p/build" '{}' "$TOK_CI"
+        expect_error 404 not_found
+        # The files in the body: built before any up.
+        jq '. + {no_cache: false} | del(.name)' "$T_TMP/b.json" >"$T_TMP/b1.json"
+        api POST "/v1/projects/$p/build" "@$T_TMP/b1.json" "$TOK_CI"
+        expect_ok
+        expect_jq --arg i "$img" '.data.images == [{"service": "app", "image": $i, "action": "built"}]' "built from the body's file"
+        engine_api GET "/images/$img/json"
+        a=$(jq -r .Id <<<"$EBODY")
+        api POST "/v1/projects/$p/build" "@$T_TMP/b1.json" "$TOK_CI"
+        engine_api GET "/images/$img/json"
+        b=$(jq -r .Id <<<"$EBODY")
+        jq '. + {no_cache: true}' "$T_TMP/b1.json" >"$T_TMP/b2.json"
+        api POST "/v1/projects/$p/build" "@$T_TMP/b2.json" "$TOK_CI"
+        expect_ok
+        engine_api GET "/images/$img/json"
+        c=$(jq -r .Id <<<"$EBODY")
+        [ "$a" = "$b" ] || fail "a cached build changed the image ($a -> $b): the contrast is gone"
+        [ "$b" != "$c" ] || fail "no_cache: true did not rebuild ($b)"
+        # build: {no_cache: true} in the file: every build runs the step again.
+        jq -n --arg n "$p" --arg ctx "$ctx" --arg img "$img" '{name: $n, build: true, compose: "services:\n  app:\n    build: {context: \($ctx), no_cache: true}\n    image: \($img)\n    command: [sleep, \"600\"]\n"}' >"$T_TMP/b3.json"
+        api POST /v1/projects "@$T_TMP/b3.json" "$TOK_CI"
+        expect_ok 201
+        engine_api GET "/images/$img/json"
+        e=$(jq -r .Id <<<"$EBODY")
+        [ "$e" != "$c" ] || fail "build.no_cache in the file did not rebuild"
+        api GET "/v1/projects/$p/config"
+        expect_jq '.data.services.app.build.no_cache == true' "no_cache in the model"
+        api POST "/v1/projects/$p/build" '{"no_cache": "yes"}' "$TOK_CI"
+        expect_error 400 bad_request
+        api POST "/v1/projects/$p/build" '{"services": ["nosuch"]}' "$TOK_CI"
+        expect_error 400 bad_request
+        api POST "/v1/projects/$p/pull" '{"no_cache": true}' "$TOK_CI"
+        expect_error 400 bad_request
+}
+
 tp health_gated_dependency health_gated
 tp unhealthy_dependency_409 unhealthy_dependency
 tp init_gates_worker init_gates_worker
@@ -949,5 +1073,8 @@ tp viewer_403 viewer_403
 tp store_across_restart store_across_restart
 tp interop_docker_compose_made interop_cli_made
 tp interop_cmsd_made_seen_by_docker_compose interop_cmsd_made
+tp streamed_up streamed_up
+tp files_workdir_dry_run files_workdir_dry_run
+tp build_no_cache build_no_cache
 cleanup_projects
 done_file
