@@ -296,6 +296,7 @@ void h_volumes_prune(struct cms_request *r);
 /* h_projects.c */
 void h_projects_list(struct cms_request *r);
 void h_projects_up(struct cms_request *r);
+void h_projects_config_dry(struct cms_request *r);
 void h_project_ps(struct cms_request *r);
 void h_project_config(struct cms_request *r);
 void h_project_up(struct cms_request *r);

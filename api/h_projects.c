@@ -136,42 +136,64 @@ static void up_start(struct cms_request *r, struct cms_up_prepared *u, int ok_st
         cms_stream_start(r, fmt, up_stream_run, us, up_stream_free);
 }
 
-void h_projects_up(struct cms_request *r)
+/* The body of an up or a dry run: the JSON one, or a raw YAML file made into {"compose": ...}
+ * (held in *yaml). NULL after replying. */
+static json_object *up_body(struct cms_request *r, json_object **yaml)
 {
-        _cleanup_json_ json_object *yaml = NULL;
-        json_object *body = r->json;
-        bool dry = false;
-        if (cms_query_bool(r, "dry_run", false, &dry) < 0)
-                return; /* replied */
         if (cms_request_is_yaml(r)) {
                 if (r->body.len == 0) {
                         cms_reply_errorf(r, 400, "an empty compose file");
-                        return;
+                        return NULL;
                 }
-                if (!(yaml = body_from_yaml(r)))
-                        return; /* replied */
-                body = yaml;
+                return *yaml = body_from_yaml(r); /* NULL: replied */
         }
-        if (!body) {
+        if (!r->json)
                 cms_reply_errorf(r, 400,
                                  "a body is required: JSON {\"name\",\"compose\",...} or "
                                  "the YAML with Content-Type: application/yaml");
+        return r->json;
+}
+
+static void config_dry(struct cms_request *r, json_object *body)
+{
+        struct cms_error err = {0};
+        struct cms_caller who = cms_request_caller(r);
+        json_object *out = NULL;
+        int rc = cms_projects_config_dry(r->m, &who, body, &out, &err);
+        cms_reply_result(r, rc, 200, out, &err);
+}
+
+void h_projects_up(struct cms_request *r)
+{
+        _cleanup_json_ json_object *yaml = NULL;
+        bool dry = false;
+        if (cms_query_bool(r, "dry_run", false, &dry) < 0)
+                return; /* replied */
+        json_object *body = up_body(r, &yaml);
+        if (!body)
+                return;
+        if (dry) {
+                config_dry(r, body);
                 return;
         }
         struct cms_error err = {0};
         struct cms_caller who = cms_request_caller(r);
-        if (dry) {
-                json_object *out = NULL;
-                int rc = cms_projects_config_dry(r->m, &who, body, &out, &err);
-                cms_reply_result(r, rc, 200, out, &err);
-                return;
-        }
         struct cms_up_prepared *u = NULL;
         if (cms_projects_up_prepare(r->m, &who, NULL, body, &u, &err) < 0) {
                 cms_reply_error(r, &err);
                 return;
         }
         up_start(r, u, 0);
+}
+
+/* POST /v1/projects/config: the dry run for any role (docker compose config): nothing is
+ * created or stored. */
+void h_projects_config_dry(struct cms_request *r)
+{
+        _cleanup_json_ json_object *yaml = NULL;
+        json_object *body = up_body(r, &yaml);
+        if (body)
+                config_dry(r, body);
 }
 
 void h_project_ps(struct cms_request *r)

@@ -208,7 +208,7 @@ static int cmd_config(struct ctl *c, int argc, char **argv)
         if (r != CTL_OK)
                 return r;
         json_object *body = ctl_compose_body(&p, environ), *d = NULL, *svcs = NULL;
-        r = ctl_call(c, "POST", "/v1/projects?dry_run=true", body, &d);
+        r = ctl_call(c, "POST", "/v1/projects/config", body, &d);
         if (r == CTL_OK && services && json_object_object_get_ex(d, "services", &svcs)) {
                 json_object_object_foreach(svcs, k, v)
                 {

@@ -193,6 +193,13 @@ EOF
                 <<<"$OUT" >/dev/null || fail "config of two files: $(short "$OUT")"
         ctl -- compose -p "$p" -f compose.yaml -f prod.yaml config --services
         [ "$OUT" = web ] || fail "config --services: $(short "$OUT")"
+        # A viewer may see the model (POST /v1/projects/config), its values redacted.
+        ctl "$TOK_VIEWER" -- compose -p "$p" -f compose.yaml -f prod.yaml config
+        expect_rc 0
+        jq -e '.services.web.environment.EXTRA == "<redacted>" and .services.web.labels.tier == "prod"' \
+                <<<"$OUT" >/dev/null || fail "config as a viewer: $(short "$OUT")"
+        api POST "/v1/projects/config" '{"name": "x", "compose": "services: [unclosed"}' "$TOK_VIEWER"
+        expect_error 400 bad_request
         # The dry run made nothing.
         api GET "/v1/projects/$p"
         expect_error 404 not_found
