@@ -116,7 +116,8 @@ int main(int argc, char **argv)
                 return r;
         if (!c.url)
                 c.url = "http://127.0.0.1:8080";
-        curl_global_init(CURL_GLOBAL_DEFAULT);
+        /* TLS set-up (OpenSSL reads its configuration) only for an https URL. */
+        curl_global_init(strncmp(c.url, "https:", 6) ? CURL_GLOBAL_NOTHING : CURL_GLOBAL_DEFAULT);
         r = ctl_dispatch(&c, ctl_commands, NULL, argc - k, argv + k);
         curl_global_cleanup();
         free(c.token);
