@@ -16,8 +16,12 @@ int cmd_inspect(struct ctl *c, int argc, char **argv);
 int cmd_lifecycle(struct ctl *c, int argc, char **argv);
 int cmd_rm(struct ctl *c, int argc, char **argv);
 int cmd_logs(struct ctl *c, int argc, char **argv);
-/* A log line of a followed stream, printed to stdout or stderr (ud: bool *timestamps); the
- * stream's own end ({"reason":"error","message"}) goes to stderr. */
+/* A log line of a followed stream, printed to stdout or stderr (ud: struct ctl_logs); the
+ * stream's own end on an error ({"reason":"error","message"}) goes to stderr and sets rc. */
+struct ctl_logs {
+        bool timestamps;
+        int rc;
+};
 int ctl_log_line(json_object *o, void *ud);
 
 /* run_opts.c: run/create/deploy's options into a ContainerConfig (deploy: set deploy first,

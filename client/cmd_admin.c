@@ -37,22 +37,24 @@ int cmd_system_info(struct ctl *c, int argc, char **argv)
         json_object *ct = sub(n, "containers"), *cm = sub(d, "cmsd"), *s = sub(d, "sampler");
         char mem[16];
         ctl_human_size((uint64_t)inum(h, "memory"), mem, sizeof(mem));
-        printf("Engine:      %s %s (API %s) at %s\n", ctl_str(d, "runtime"), ctl_str(e, "version"),
-               ctl_str(e, "api_version"), ctl_str(e, "url"));
-        printf("Host:        %s, kernel %s, %lld CPUs, %s memory\n", ctl_str(h, "os"),
-               ctl_str(h, "kernel"), (long long)inum(h, "cpus"), mem);
+        printf("Engine:      %s %s (API %s) at %s\n", ctl_safe(ctl_str(d, "runtime")),
+               ctl_safe(ctl_str(e, "version")), ctl_safe(ctl_str(e, "api_version")),
+               ctl_safe(ctl_str(e, "url")));
+        printf("Host:        %s, kernel %s, %lld CPUs, %s memory\n", ctl_safe(ctl_str(h, "os")),
+               ctl_safe(ctl_str(h, "kernel")), (long long)inum(h, "cpus"), mem);
         printf("Containers:  %lld running, %lld paused, %lld stopped\n",
                (long long)inum(ct, "running"), (long long)inum(ct, "paused"),
                (long long)inum(ct, "stopped"));
         printf("Images:      %lld\nNetworks:    %lld\nVolumes:     %lld\n",
                (long long)inum(n, "images"), (long long)inum(n, "networks"),
                (long long)inum(n, "volumes"));
-        printf("cmsd:        %s, up %llds\n", ctl_str(cm, "version"),
+        printf("cmsd:        %s, up %llds\n", ctl_safe(ctl_str(cm, "version")),
                (long long)inum(cm, "uptime_s"));
         json_object *run = sub(s, "running");
         printf("Sampler:     %s, %s, %lld containers every %s\n",
-               run && json_object_get_boolean(run) ? "running" : "stopped", ctl_str(s, "mode"),
-               (long long)inum(s, "containers"), ctl_str(s, "interval"));
+               run && json_object_get_boolean(run) ? "running" : "stopped",
+               ctl_safe(ctl_str(s, "mode")), (long long)inum(s, "containers"),
+               ctl_safe(ctl_str(s, "interval")));
         json_object_put(d);
         return CTL_OK;
 }
@@ -119,7 +121,7 @@ static void print_removed(json_object *d, const char *key, const char *title)
                 return;
         printf("%s:\n", title);
         for (size_t i = 0; i < n; i++)
-                printf("%s\n", json_object_get_string(json_object_array_get_idx(l, i)));
+                printf("%s\n", ctl_safe(json_object_get_string(json_object_array_get_idx(l, i))));
 }
 
 /* system prune [-a] [--volumes] [-f]; network prune [-f]; volume prune [-f] */
@@ -143,8 +145,10 @@ int cmd_prune(struct ctl *c, int argc, char **argv)
                         vols = true;
                 else
                         return ctl_usage("%s prune %s[-f]", c->group,
-                                         sys ? "[-a] [--volumes] " : "");
+                                         sys ? "[-a] [--volumes] " : "[--filter label=K=V]... ");
         }
+        if (qlen >= sizeof(query))
+                return ctl_usage("%s prune: filters too long", c->group);
         const char *what = !sys  ? (!strcmp(c->group, "network") ? "all unused networks"
                                                                  : "all unused local volumes")
                            : all ? "all stopped containers, unused networks, all unused images "
@@ -161,11 +165,12 @@ int cmd_prune(struct ctl *c, int argc, char **argv)
                 json_object_object_add(body, "all", json_object_new_boolean(all));
                 json_object_object_add(body, "volumes", json_object_new_boolean(vols));
         }
-        char path[64];
-        snprintf(path, sizeof(path), "/v1/%s/prune",
+        char path[1100];
+        snprintf(path, sizeof(path), "/v1/%s/prune%s",
                  sys                            ? "system"
                  : !strcmp(c->group, "network") ? "networks"
-                                                : "volumes");
+                                                : "volumes",
+                 query);
         int r = ctl_call(c, "POST", path, body, &d);
         json_object_put(body);
         if (r == CTL_OK && !ctl_structured(c, d)) {
@@ -251,7 +256,7 @@ int cmd_audit(struct ctl *c, int argc, char **argv)
         json_object *d = NULL;
         int r = ctl_call(c, "GET", path, NULL, &d);
         json_object *recs = sub(d, "records");
-        if (r != CTL_OK || ctl_structured(c, recs)) {
+        if (r != CTL_OK || ctl_structured(c, c->format == CTL_TEMPLATE ? recs : d)) {
                 json_object_put(d);
                 return r;
         }
@@ -340,13 +345,14 @@ int cmd_policy_check(struct ctl *c, int argc, char **argv)
         json_object *allowed = sub(d, "allowed"), *den = sub(d, "denials");
         bool ok = allowed && json_object_get_boolean(allowed);
         if (!ctl_structured(c, d)) {
-                printf("policy %s: %s\n", ctl_str(d, "policy"), ok ? "allowed" : "denied");
+                printf("policy %s: %s\n", ctl_safe(ctl_str(d, "policy")),
+                       ok ? "allowed" : "denied");
                 size_t n =
                     json_object_is_type(den, json_type_array) ? json_object_array_length(den) : 0;
                 for (size_t i = 0; i < n; i++) {
                         json_object *it = json_object_array_get_idx(den, i);
-                        printf("  %s: %s (rule %s)\n", ctl_str(it, "field"), ctl_str(it, "message"),
-                               ctl_str(it, "rule"));
+                        printf("  %s: %s (rule %s)\n", ctl_safe(ctl_str(it, "field")),
+                               ctl_safe(ctl_str(it, "message")), ctl_safe(ctl_str(it, "rule")));
                 }
         }
         json_object_put(d);

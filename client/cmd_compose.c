@@ -5,6 +5,7 @@
  * need only the name (compose_view.c). */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "compose_opts.h"
 #include "compose_view.h"
@@ -136,8 +137,10 @@ static int cmd_up(struct ctl *c, int argc, char **argv)
                 const char *js = json_object_to_json_string_ext(f.body, JSON_C_TO_STRING_PLAIN);
                 struct ctl_req q = {
                     .method = "POST", .path = "/v1/projects", .body = js, .body_len = strlen(js)};
+                /* progress on stderr, as docker compose writes it: stdout stays data */
+                bool tty = isatty(STDERR_FILENO);
                 if (c->format == CTL_TABLE)
-                        s.prog = ctl_progress_new(c->tty, c->color, stdout);
+                        s.prog = ctl_progress_new(tty, tty && !getenv("NO_COLOR"), stderr);
                 r = ctl_ndjson(c, &q, up_line, &s);
         }
         if (r == CTL_OK && !s.done) {
@@ -209,7 +212,8 @@ static int cmd_config(struct ctl *c, int argc, char **argv)
                 return r;
         json_object *body = ctl_compose_body(&p, environ), *d = NULL, *svcs = NULL;
         r = ctl_call(c, "POST", "/v1/projects/config", body, &d);
-        if (r == CTL_OK && services && json_object_object_get_ex(d, "services", &svcs)) {
+        if (r == CTL_OK && services && json_object_object_get_ex(d, "services", &svcs) &&
+            json_object_is_type(svcs, json_type_object)) {
                 json_object_object_foreach(svcs, k, v)
                 {
                         (void)v;

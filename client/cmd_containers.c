@@ -27,26 +27,20 @@ static void ports_text(json_object *ports, char *out, size_t n)
         }
 }
 
-/* The status coloured by what it says (on a terminal without NO_COLOR): running and healthy
- * green, unhealthy or exited with an error red, paused or starting yellow. */
-static const char *status_cell(const struct ctl *c, json_object *it, char *out, size_t n)
+/* The status's colour by what it says (on a terminal without NO_COLOR): running and healthy
+ * green, unhealthy or exited with an error red, paused or starting yellow; NULL: none. */
+static const char *status_colour(const struct ctl *c, json_object *it)
 {
         const char *st = ctl_str(it, "status"), *state = ctl_str(it, "state");
-        const char *health = ctl_str(it, "health"), *col = NULL;
+        const char *health = ctl_str(it, "health");
         if (!c->color)
-                return st;
+                return NULL;
         if (!strcmp(health, "unhealthy") ||
             (!strcmp(state, "exited") && !strstr(st, "(0)") && strstr(st, "(")))
-                col = "31";
-        else if (!strcmp(state, "paused") || !strcmp(health, "starting") ||
-                 !strcmp(state, "restarting"))
-                col = "33";
-        else if (!strcmp(state, "running"))
-                col = "32";
-        if (!col)
-                return st;
-        snprintf(out, n, "\033[%sm%s\033[0m", col, st);
-        return out;
+                return "31";
+        if (!strcmp(state, "paused") || !strcmp(health, "starting") || !strcmp(state, "restarting"))
+                return "33";
+        return !strcmp(state, "running") ? "32" : NULL;
 }
 
 int cmd_ps(struct ctl *c, int argc, char **argv)
@@ -78,11 +72,10 @@ int cmd_ps(struct ctl *c, int argc, char **argv)
                 ctl_human_age(ctl_str(it, "created"), now, age, sizeof(age));
                 json_object_object_get_ex(it, "ports", &ports);
                 ports_text(ports, pt, sizeof(pt));
-                char st[256];
-                const char *row[] = {id,  ctl_str(it, "image"),
-                                     age, status_cell(c, it, st, sizeof(st)),
-                                     pt,  ctl_str(it, "name")};
-                ctl_table_add(t, row);
+                const char *row[] = {id, ctl_str(it, "image"), age, ctl_str(it, "status"),
+                                     pt, ctl_str(it, "name")};
+                const char *colours[] = {NULL, NULL, NULL, status_colour(c, it), NULL, NULL};
+                ctl_table_add_coloured(t, row, colours);
         }
         if (c->format != CTL_QUIET)
                 ctl_table_print(t, c->width, stdout);
@@ -185,22 +178,30 @@ int cmd_rm(struct ctl *c, int argc, char **argv)
 
 static void print_line(json_object *l, bool ts)
 {
-        const char *text = ctl_str(l, "text");
+        json_object *t = NULL;
+        json_object_object_get_ex(l, "text", &t);
+        const char *text =
+            json_object_is_type(t, json_type_string) ? json_object_get_string(t) : "";
+        size_t n =
+            json_object_is_type(t, json_type_string) ? (size_t)json_object_get_string_len(t) : 0;
         FILE *out = !strcmp(ctl_str(l, "stream"), "stderr") ? stderr : stdout;
         if (ts)
-                fprintf(out, "%s ", ctl_str(l, "time"));
-        fputs(text, out);
-        if (!*text || text[strlen(text) - 1] != '\n')
+                fprintf(out, "%s ", ctl_safe(ctl_str(l, "time")));
+        fwrite(text, 1, n, out); /* the container's bytes, as they are (NULs too) */
+        if (!n || text[n - 1] != '\n')
                 fputc('\n', out);
         fflush(out);
 }
 
 int ctl_log_line(json_object *o, void *ud)
 {
-        if (!json_object_object_get_ex(o, "text", NULL) && *ctl_str(o, "reason"))
-                fprintf(stderr, "cmsctl: %s\n", ctl_str(o, "message"));
-        else
-                print_line(o, *(bool *)ud);
+        struct ctl_logs *lg = ud;
+        if (!json_object_object_get_ex(o, "text", NULL) && *ctl_str(o, "reason")) {
+                fprintf(stderr, "cmsctl: %s\n", ctl_safe(ctl_str(o, "message")));
+                lg->rc = CTL_ERR; /* the stream ended on an error, not with the container */
+        } else {
+                print_line(o, lg->timestamps);
+        }
         return 0;
 }
 
@@ -234,7 +235,9 @@ int cmd_logs(struct ctl *c, int argc, char **argv)
         free(sn);
         if (fol) {
                 struct ctl_req q = {.path = path};
-                return ctl_ndjson(c, &q, ctl_log_line, &ts);
+                struct ctl_logs lg = {.timestamps = ts};
+                int r = ctl_ndjson(c, &q, ctl_log_line, &lg);
+                return r != CTL_OK ? r : lg.rc;
         }
         json_object *d = NULL, *lines = NULL;
         int r = ctl_call(c, "GET", path, NULL, &d);

@@ -79,7 +79,7 @@ static int ref_opts(struct ctl *c, int argc, char **argv, const char **ref, json
                 else
                         *ref = NULL, i = argc;
         }
-        if (!*ref || (pw_stdin && !user))
+        if (!*ref || (pw_stdin != (user != NULL)))
                 return ctl_usage("%s [-q] [--username USER --password-stdin] IMAGE[:TAG]", c->cmd);
         if (user) {
                 char pw[1024] = "";
@@ -100,7 +100,7 @@ static int ref_opts(struct ctl *c, int argc, char **argv, const char **ref, json
 static int finish(struct ctl *c, json_object *done, const char *what)
 {
         if (!ctl_structured(c, done))
-                printf("%s\n", what);
+                printf("%s\n", ctl_safe(what));
         json_object_put(done);
         return CTL_OK;
 }
@@ -208,16 +208,21 @@ static size_t build_read(char *buf, size_t n, void *ud)
         return k < 0 ? (size_t)-1 : (size_t)k;
 }
 
-/* -f as docker takes it (a path from here) made relative to the context, when it is a file
- * inside it; otherwise left as given (a path inside the context). */
+/* -f as docker takes it (a path from here) made relative to the context when it names a file
+ * inside it; a path that exists here but outside the context is refused (it would not be sent,
+ * and a same-named file in the context must not be built instead); anything else is taken as a
+ * path inside the context. NULL after saying why. */
 static const char *dockerfile_in(const char *dir, const char *df, char *out, size_t n)
 {
         char rd[PATH_MAX], rf[PATH_MAX];
         if (!df || !realpath(dir, rd) || !realpath(df, rf))
                 return df;
         size_t k = strlen(rd);
-        if (strncmp(rf, rd, k) || rf[k] != '/')
-                return df;
+        if (strncmp(rf, rd, k) || rf[k] != '/') {
+                fprintf(stderr, "cmsctl: build: the Dockerfile %s is outside the context %s\n", df,
+                        dir);
+                return NULL;
+        }
         snprintf(out, n, "%s", rf + k + 1);
         return out;
 }
@@ -235,6 +240,8 @@ int cmd_build(struct ctl *c, int argc, char **argv)
         } else {
                 struct cms_error err = {0};
                 const char *df = dockerfile_in(b.dir, b.dockerfile, dfbuf, sizeof(dfbuf));
+                if (b.dockerfile && !df)
+                        return CTL_USAGE;
                 if (cms_tar_dir_new(b.dir, df, &b.tar, &err) < 0) {
                         fprintf(stderr, "cmsctl: build: %s\n", err.message);
                         return err.status == 404 ? CTL_NOT_FOUND : CTL_USAGE;

@@ -61,8 +61,8 @@ int cmd_rmi(struct ctl *c, int argc, char **argv)
                 else if (json_object_object_get_ex(d, "deleted", &del) &&
                          json_object_is_type(del, json_type_array))
                         for (size_t k = 0; k < json_object_array_length(del); k++)
-                                printf("Deleted: %s\n",
-                                       json_object_get_string(json_object_array_get_idx(del, k)));
+                                printf("Deleted: %s\n", ctl_safe(json_object_get_string(
+                                                            json_object_array_get_idx(del, k))));
                 json_object_put(d);
         }
         return worst;

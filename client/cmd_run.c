@@ -1,5 +1,6 @@
 /* cmsctl run, create, deploy, exec and health. run without -d follows the container's output and
  * exits with its exit code, as docker run does; exec exits with the command's. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,7 +16,7 @@ static void warnings(json_object *d)
         if (json_object_object_get_ex(d, "warnings", &w) && json_object_is_type(w, json_type_array))
                 for (size_t i = 0; i < json_object_array_length(w); i++)
                         fprintf(stderr, "WARNING: %s\n",
-                                json_object_get_string(json_object_array_get_idx(w, i)));
+                                ctl_safe(json_object_get_string(json_object_array_get_idx(w, i))));
 }
 
 /* After the output ended: the container's exit code, once the engine says it stopped. */
@@ -40,17 +41,31 @@ static int exit_code_of(struct ctl *c, const char *path)
         return CTL_ERR;
 }
 
-/* run (attached): follow the output, then the exit code; --rm removes it afterwards. */
+/* run (attached): follow the output, then the exit code; --rm removes it afterwards. Ctrl-C is
+ * forwarded to the container as SIGINT (docker run's signal proxy) and the output followed on;
+ * a second Ctrl-C leaves it running and ends cmsctl (130). */
 static int attached(struct ctl *c, const char *id, bool rm)
 {
-        char *e = ctl_escape(id), path[512], logs[640];
+        char *e = ctl_escape(id), path[512], logs[640], kill[640];
         snprintf(path, sizeof(path), "/v1/containers/%s", e ? e : "");
         free(e);
         snprintf(logs, sizeof(logs), "%s/logs?follow=true&stdout=true&stderr=true", path);
-        bool ts = false;
-        int r = ctl_ndjson(c, &(struct ctl_req){.path = logs}, ctl_log_line, &ts);
+        snprintf(kill, sizeof(kill), "%s/kill?signal=SIGINT", path);
+        struct ctl_logs lg = {0};
+        int r = ctl_ndjson(c, &(struct ctl_req){.path = logs}, ctl_log_line, &lg);
+        if (r == CTL_INTERRUPTED) {
+                ctl_interrupted = 0;
+                ctl_call(c, "POST", kill, NULL, NULL);
+                /* on from now: the lines already shown are not asked for again */
+                snprintf(logs + strlen(logs), sizeof(logs) - strlen(logs), "&tail=0");
+                r = ctl_ndjson(c, &(struct ctl_req){.path = logs}, ctl_log_line, &lg);
+        }
+        if (r == CTL_INTERRUPTED) {
+                fprintf(stderr, "cmsctl: left %.12s running (cmsctl stop, cmsctl rm)\n", id);
+                return r;
+        }
         if (r == CTL_OK)
-                r = exit_code_of(c, path);
+                r = lg.rc != CTL_OK ? lg.rc : exit_code_of(c, path);
         if (rm) {
                 char del[640];
                 snprintf(del, sizeof(del), "%s?force=true", path);
@@ -86,11 +101,17 @@ int cmd_run(struct ctl *c, int argc, char **argv)
         warnings(d);
         char id[80];
         snprintf(id, sizeof(id), "%s", ctl_str(d, "id"));
+        if (!*id || strspn(id, "0123456789abcdef") != strlen(id)) {
+                fprintf(stderr, "cmsctl: the reply has no container id\n");
+                json_object_put(d);
+                return CTL_ERR;
+        }
         if (ctl_structured(c, d))
                 ;
         else if (deploy)
-                printf("%s %.12s %s%s%s\n", ctl_str(d, "name"), id, ctl_str(d, "state"),
-                       *ctl_str(d, "health") ? " " : "", ctl_str(d, "health"));
+                printf("%s %.12s %s%s%s\n", ctl_safe(ctl_str(d, "name")), id,
+                       ctl_safe(ctl_str(d, "state")), *ctl_str(d, "health") ? " " : "",
+                       ctl_safe(ctl_str(d, "health")));
         else if (!run || f.detach)
                 puts(id);
         json_object_put(d);
@@ -103,7 +124,16 @@ static char *read_stdin(size_t *n)
         size_t cap = 65536, len = 0;
         char *b = malloc(cap + 1);
         ssize_t k;
-        while (b && (k = read(STDIN_FILENO, b + len, cap - len)) > 0) {
+        while (b && (k = read(STDIN_FILENO, b + len, cap - len)) != 0) {
+                if (k < 0 && errno == EINTR && !ctl_interrupted)
+                        continue;
+                if (k < 0) { /* never a part of stdin sent as if it were all */
+                        if (!ctl_interrupted)
+                                fprintf(stderr, "cmsctl: exec -i: reading stdin: %s\n",
+                                        strerror(errno));
+                        free(b);
+                        return NULL;
+                }
                 len += (size_t)k;
                 if (len == cap) {
                         char *nb = cap >= MAX_STDIN ? NULL : realloc(b, cap * 2 + 1);
@@ -170,7 +200,7 @@ int cmd_exec(struct ctl *c, int argc, char **argv)
                 char *text = read_stdin(&n);
                 if (!text) {
                         json_object_put(body);
-                        return CTL_ERR;
+                        return ctl_interrupted ? CTL_INTERRUPTED : CTL_ERR;
                 }
                 json_object_object_add(body, "stdin", json_object_new_string_len(text, (int)n));
                 free(text);
@@ -182,9 +212,16 @@ int cmd_exec(struct ctl *c, int argc, char **argv)
         json_object_put(body);
         if (r != CTL_OK)
                 return r;
-        if (!ctl_structured(c, d)) {
-                fputs(ctl_str(d, "stdout"), stdout);
-                fputs(ctl_str(d, "stderr"), stderr);
+        if (!ctl_structured(c, d)) { /* the command's bytes as they are, NULs too */
+                json_object *o = NULL, *e = NULL;
+                json_object_object_get_ex(d, "stdout", &o);
+                json_object_object_get_ex(d, "stderr", &e);
+                if (json_object_is_type(o, json_type_string))
+                        fwrite(json_object_get_string(o), 1, (size_t)json_object_get_string_len(o),
+                               stdout);
+                if (json_object_is_type(e, json_type_string))
+                        fwrite(json_object_get_string(e), 1, (size_t)json_object_get_string_len(e),
+                               stderr);
         }
         json_object_object_get_ex(d, "exit_code", &ec);
         r = ec ? json_object_get_int(ec) : CTL_ERR;
@@ -206,7 +243,7 @@ int cmd_health(struct ctl *c, int argc, char **argv)
                 return r;
         }
         json_object_object_get_ex(d, "failing_streak", &streak);
-        printf("Status: %s\nFailing streak: %d\n", ctl_str(d, "status"),
+        printf("Status: %s\nFailing streak: %d\n", ctl_safe(ctl_str(d, "status")),
                streak ? json_object_get_int(streak) : 0);
         json_object_object_get_ex(d, "log", &log);
         size_t n = json_object_is_type(log, json_type_array) ? json_object_array_length(log) : 0;

@@ -122,14 +122,24 @@ int cmd_volume_ls(struct ctl *c, int argc, char **argv)
 int cmd_version(struct ctl *c, int argc, char **argv)
 {
         json_object *d = NULL, *cm = NULL, *eng = NULL;
-        printf("Client:\n Version: %s\n", CMSCTL_VERSION);
         int r = ctl_call(c, "GET", "/v1/system/info", NULL, &d);
+        if (c->format == CTL_JSON || c->format == CTL_TEMPLATE) {
+                json_object *v = json_object_new_object(), *cl = json_object_new_object();
+                json_object_object_add(cl, "version", json_object_new_string(CMSCTL_VERSION));
+                json_object_object_add(v, "client", cl);
+                json_object_object_add(v, "server", d);
+                ctl_structured(c, v);
+                json_object_put(v);
+                return r;
+        }
+        printf("Client:\n Version: %s\n", CMSCTL_VERSION);
         if (r != CTL_OK)
                 return r;
         json_object_object_get_ex(d, "cmsd", &cm);
         json_object_object_get_ex(d, "engine", &eng);
-        printf("Server:\n Version: %s\n Engine: %s %s (API %s)\n", ctl_str(cm, "version"),
-               ctl_str(d, "runtime"), ctl_str(eng, "version"), ctl_str(eng, "api_version"));
+        printf("Server:\n Version: %s\n Engine: %s %s (API %s)\n", ctl_safe(ctl_str(cm, "version")),
+               ctl_safe(ctl_str(d, "runtime")), ctl_safe(ctl_str(eng, "version")),
+               ctl_safe(ctl_str(eng, "api_version")));
         json_object_put(d);
         return CTL_OK;
 }
@@ -141,8 +151,8 @@ int cmd_whoami(struct ctl *c, int argc, char **argv)
         if (r != CTL_OK)
                 return r;
         if (!ctl_structured(c, d))
-                printf("%s (%s, policy %s)\n", ctl_str(d, "name"), ctl_str(d, "role"),
-                       ctl_str(d, "policy"));
+                printf("%s (%s, policy %s)\n", ctl_safe(ctl_str(d, "name")),
+                       ctl_safe(ctl_str(d, "role")), ctl_safe(ctl_str(d, "policy")));
         json_object_put(d);
         return CTL_OK;
 }

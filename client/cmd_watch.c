@@ -18,11 +18,17 @@ static double dnum(json_object *o, const char *k)
         return json_object_object_get_ex(o, k, &v) && v ? json_object_get_double(v) : 0;
 }
 
+/* A figure from the server as bytes: negative, NaN or huge ones do not become undefined casts. */
+static uint64_t bytes_of(double v)
+{
+        return !(v > 0) ? 0 : v >= 1.8e19 ? UINT64_MAX : (uint64_t)llround(v);
+}
+
 static void rate_pair(double a, double b, char *out, size_t n)
 {
         char x[16], y[16];
-        ctl_human_size((uint64_t)llround(a), x, sizeof(x));
-        ctl_human_size((uint64_t)llround(b), y, sizeof(y));
+        ctl_human_size(bytes_of(a), x, sizeof(x));
+        ctl_human_size(bytes_of(b), y, sizeof(y));
         snprintf(out, n, "%s/s / %s/s", x, y);
 }
 
@@ -50,8 +56,8 @@ static void row_of(json_object *it, uint64_t host_mem, struct row *r)
                 lim = (double)host_mem;
         r->cpu_pct = dnum(p, "cpu_percent");
         snprintf(r->cpu, sizeof(r->cpu), "%.2f%%", r->cpu_pct);
-        ctl_human_size((uint64_t)mem, a, sizeof(a));
-        ctl_human_size((uint64_t)lim, b, sizeof(b));
+        ctl_human_size(bytes_of(mem), a, sizeof(a));
+        ctl_human_size(bytes_of(lim), b, sizeof(b));
         snprintf(r->mem, sizeof(r->mem), "%s / %s", a, lim > 0 ? b : "--");
         snprintf(r->memp, sizeof(r->memp), lim > 0 ? "%.2f%%" : "--", mem * 100 / lim);
         rate_pair(dnum(p, "net_rx_bytes_per_s"), dnum(p, "net_tx_bytes_per_s"), r->net,
@@ -135,7 +141,8 @@ int cmd_stats(struct ctl *c, int argc, char **argv)
                 if (r != CTL_OK)
                         return r;
                 json_object_object_get_ex(d, "containers", &list);
-                if (!ctl_structured(c, list))
+                /* json: the API's data; a template: one line per container; else the table */
+                if (!ctl_structured(c, c->format == CTL_TEMPLATE ? list : d))
                         stats_table(c, list, host_mem);
                 json_object_object_get_ex(d, "interval_ms", &iv);
                 int64_t ms = iv ? json_object_get_int64(iv) : 1000;
@@ -157,14 +164,15 @@ static int event_line(json_object *o, void *ud)
                                                            JSON_C_TO_STRING_NOSLASHESCAPE));
         } else if (!ctl_structured(c, o)) {
                 json_object *attrs = NULL;
-                printf("%s %s %s %s", ctl_str(o, "time"), ctl_str(o, "type"), ctl_str(o, "action"),
-                       ctl_str(o, "id"));
+                printf("%s %s %s %s", ctl_safe(ctl_str(o, "time")), ctl_safe(ctl_str(o, "type")),
+                       ctl_safe(ctl_str(o, "action")), ctl_safe(ctl_str(o, "id")));
                 json_object_object_get_ex(o, "attributes", &attrs);
                 const char *sep = " (";
                 if (json_object_is_type(attrs, json_type_object)) {
                         json_object_object_foreach(attrs, k, v)
                         {
-                                printf("%s%s=%s", sep, k, v ? json_object_get_string(v) : "");
+                                printf("%s%s=%s", sep, ctl_safe(k),
+                                       ctl_safe(v ? json_object_get_string(v) : ""));
                                 sep = ", ";
                         }
                 }

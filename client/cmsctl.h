@@ -4,6 +4,7 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,12 +13,16 @@
 /* Exit codes (listed by `cmsctl --help`). */
 enum {
         CTL_OK = 0,
-        CTL_ERR = 1,         /* the server refused or failed (4xx other than below, 5xx) */
-        CTL_USAGE = 2,       /* bad command line */
-        CTL_NOT_FOUND = 3,   /* 404 */
-        CTL_DENIED = 4,      /* 401, 403 (role or policy) */
-        CTL_UNAVAILABLE = 5, /* cmsd or its engine cannot be reached (connect error, 502-504) */
+        CTL_ERR = 1,           /* the server refused or failed (4xx other than below, 5xx) */
+        CTL_USAGE = 2,         /* bad command line */
+        CTL_NOT_FOUND = 3,     /* 404 */
+        CTL_DENIED = 4,        /* 401, 403 (role or policy) */
+        CTL_UNAVAILABLE = 5,   /* cmsd or its engine cannot be reached (connect error, 502-504) */
+        CTL_INTERRUPTED = 130, /* Ctrl-C ended a stream (128 + SIGINT, as a shell reports it) */
 };
+
+/* Set by cmsctl's SIGINT handler: the transfer in progress ends (CTL_INTERRUPTED). */
+extern volatile sig_atomic_t ctl_interrupted;
 
 enum ctl_format { CTL_TABLE, CTL_JSON, CTL_QUIET, CTL_TEMPLATE };
 
@@ -83,8 +88,11 @@ char *ctl_escape(const char *s);
 /* ---- output.c ---- */
 struct ctl_table;
 struct ctl_table *ctl_table_new(const char *const *headers, size_t ncols);
-/* Adds a row of ncols cells (copied; NULL shows as ""). */
+/* Adds a row of ncols cells (copied, control characters shown as '?'; NULL shows as ""). */
 void ctl_table_add(struct ctl_table *t, const char *const *cells);
+/* The same with a colour per cell (an SGR code such as "32", or NULL; colours NULL: none). */
+void ctl_table_add_coloured(struct ctl_table *t, const char *const *cells,
+                            const char *const *colours);
 /* Prints aligned columns: two spaces between them; when width > 0 and the table is wider, the
  * widest column shrinks (cells, headers too, cut with "…") until it fits or every column is
  * down to 4. Display width counts UTF-8 characters, wide ones as two. */
@@ -92,6 +100,11 @@ void ctl_table_print(struct ctl_table *t, int width, FILE *out);
 void ctl_table_free(struct ctl_table *t);
 /* The display width of a UTF-8 string (a wide character counts two, a bad byte one). */
 size_t ctl_display_width(const char *s);
+/* s (a string from the server) with control characters shown as '?', for printing to a
+ * terminal; at most 1023 bytes, in one of 8 rotating buffers (so up to 8 in one printf). */
+const char *ctl_safe(const char *s);
+/* s cut to w columns with an ellipsis when longer (display width, as the tables cut). */
+void ctl_put_cut(FILE *out, const char *s, size_t w);
 /* "12.3MB", "1.5GB", "512B" (decimal units, as docker prints sizes). */
 void ctl_human_size(uint64_t bytes, char *out, size_t n);
 /* "3 minutes ago", "About an hour ago", "2 days ago" for an RFC 3339 time and now (unix s). */

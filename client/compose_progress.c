@@ -4,6 +4,7 @@
  * --progress plain writes them. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "compose_opts.h"
 
@@ -16,6 +17,7 @@ struct row {
 
 struct ctl_progress {
         bool tty, color;
+        int width; /* the terminal's columns: a line is never wrapped (that breaks the redraw) */
         FILE *out;
         struct row rows[MAX_ROWS];
         size_t n, drawn; /* rows, and lines on screen from the last draw */
@@ -24,10 +26,14 @@ struct ctl_progress {
 struct ctl_progress *ctl_progress_new(bool tty, bool color, FILE *out)
 {
         struct ctl_progress *p = calloc(1, sizeof(*p));
+        struct winsize ws;
         if (p) {
                 p->tty = tty;
                 p->color = color;
                 p->out = out;
+                p->width = tty && ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1
+                               ? ws.ws_col
+                               : 80;
         }
         return p;
 }
@@ -110,9 +116,12 @@ static void draw(struct ctl_progress *p)
                 const struct row *r = &p->rows[i];
                 const char *mark = r->done ? "\xe2\x9c\x94" : "\xe2\xa0\xbf"; /* ✔ or ⠿ */
                 const char *on = !p->color ? "" : r->done ? "\033[32m" : "\033[34m";
-                fprintf(p->out, "\033[2K %s%s%s %-*s  %s%s%s\n", on, mark,
-                        p->color ? "\033[0m" : "", (int)w, r->key, on, r->status,
-                        p->color ? "\033[0m" : "");
+                char line[1024];
+                snprintf(line, sizeof(line), " %s%s%s %-*s  %s%s", on, mark,
+                         p->color ? "\033[0m" : "", (int)w, r->key, on, r->status);
+                fputs("\033[2K", p->out);
+                ctl_put_cut(p->out, line, (size_t)p->width - 1);
+                fputs(p->color ? "\033[0m\n" : "\n", p->out);
         }
         p->drawn = p->n;
         fflush(p->out);
@@ -123,7 +132,7 @@ void ctl_progress_event(struct ctl_progress *p, json_object *ev)
         if (!p->tty) {
                 char *t = ctl_progress_text(ev);
                 if (t)
-                        fprintf(p->out, "%s\n", t);
+                        fprintf(p->out, "%s\n", ctl_safe(t));
                 free(t);
                 fflush(p->out);
                 return;
@@ -131,6 +140,10 @@ void ctl_progress_event(struct ctl_progress *p, json_object *ev)
         if (strcmp(ctl_str(ev, "type"), "progress"))
                 return;
         char *k = key_of(ev), *s = status_of(ev);
+        if (k) /* the server's names and words, never its control characters */
+                snprintf(k, strlen(k) + 1, "%s", ctl_safe(k));
+        if (s)
+                snprintf(s, strlen(s) + 1, "%s", ctl_safe(s));
         if (!k || !s) {
                 free(k);
                 free(s);

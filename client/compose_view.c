@@ -156,6 +156,7 @@ struct log_view {
         int argc; /* services asked for (none: all) */
         char **argv;
         size_t pad;
+        int rc; /* the stream ended on an error */
 };
 
 static bool wanted(const struct log_view *v, const char *service)
@@ -171,7 +172,9 @@ static int log_line(json_object *l, void *ud)
         struct log_view *v = ud;
         if (!json_object_object_get_ex(l, "text", NULL)) {
                 if (*ctl_str(l, "message"))
-                        fprintf(stderr, "cmsctl: %s\n", ctl_str(l, "message"));
+                        fprintf(stderr, "cmsctl: %s\n", ctl_safe(ctl_str(l, "message")));
+                if (!strcmp(ctl_str(l, "reason"), "error"))
+                        v->rc = CTL_ERR;
                 return 0;
         }
         if (!wanted(v, ctl_str(l, "service")))
@@ -183,11 +186,11 @@ static int log_line(json_object *l, void *ud)
         for (const char *s = ctl_str(l, "service"); *s; s++)
                 h = h * 31 + (unsigned char)*s;
         if (v->c->color)
-                printf("\033[%um%-*s |\033[0m ", 31 + h % 6, (int)v->pad, name);
+                printf("\033[%um%-*s |\033[0m ", 31 + h % 6, (int)v->pad, ctl_safe(name));
         else
-                printf("%-*s | ", (int)v->pad, name);
+                printf("%-*s | ", (int)v->pad, ctl_safe(name));
         if (v->ts)
-                printf("%s ", ctl_str(l, "time"));
+                printf("%s ", ctl_safe(ctl_str(l, "time")));
         size_t n = strlen(text);
         printf("%s%s", text, n && text[n - 1] == '\n' ? "" : "\n");
         fflush(stdout);
@@ -210,6 +213,8 @@ static int logs_run(struct ctl *c, const char *name, bool follow, const char *ta
         int r;
         if (follow) {
                 r = ctl_ndjson(c, &(struct ctl_req){.path = path}, log_line, v);
+                if (r == CTL_OK)
+                        r = v->rc;
         } else {
                 json_object *d = NULL;
                 r = ctl_call(c, "GET", path, NULL, &d);

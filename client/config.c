@@ -170,8 +170,30 @@ static const char *scalar(const yaml_node_t *n)
         return strlen(s) == n->data.scalar.length ? s : NULL;
 }
 
+/* Valid UTF-8 (what libyaml reads back: a byte that is not would lock the file for good). */
+static bool utf8_ok(const char *s)
+{
+        const unsigned char *p = (const unsigned char *)s;
+        while (*p) {
+                size_t n = *p < 0x80             ? 0
+                           : (*p & 0xe0) == 0xc0 ? 1
+                           : (*p & 0xf0) == 0xe0 ? 2
+                           : (*p & 0xf8) == 0xf0 ? 3
+                                                 : 9;
+                if (n == 9 || (n == 1 && *p < 0xc2))
+                        return false;
+                for (size_t i = 1; i <= n; i++)
+                        if ((p[i] & 0xc0) != 0x80)
+                                return false;
+                p += n + 1;
+        }
+        return true;
+}
+
 static bool printable(const char *s, bool space)
 {
+        if (!utf8_ok(s))
+                return false;
         for (; *s; s++)
                 if ((unsigned char)*s < 0x20 || *s == 0x7f || (!space && *s == ' '))
                         return false;
@@ -188,6 +210,9 @@ static bool name_ok(const char *s)
 
 static bool url_ok(const char *s)
 {
+        for (const char *p = s; *p && strncmp(s, "unix:", 5); p++)
+                if ((unsigned char)*p >= 0x80) /* an http(s) URL: ASCII (IDN hosts as punycode) */
+                        return false;
         return printable(s, !strncmp(s, "unix:", 5)) &&
                (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8) ||
                 (!strncmp(s, "unix:", 5) && s[5]));
@@ -501,7 +526,8 @@ static char *read_token(int fd)
 static char *read_token_file(const struct ctx *x)
 {
         int fd = open(x->v[K_TOKEN_FILE], O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        errno = 0;
+        if (fd >= 0) /* open's errno is kept for the message when it failed */
+                errno = 0;
         char *t = fd >= 0 ? read_token(fd) : NULL;
         if (!t)
                 fprintf(stderr, "cmsctl: context '%s': token-file %s: %s\n", x->v[K_NAME],

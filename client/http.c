@@ -41,23 +41,47 @@ char *ctl_escape(const char *s)
         return out;
 }
 
-/* A handle aimed at c's cmsd for path, with the token and TLS files set. */
+volatile sig_atomic_t ctl_interrupted;
+
+/* Ctrl-C: the transfer in progress ends at its next progress tick (the callback below). */
+static int tick(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+        return ctl_interrupted ? 1 : 0;
+}
+
+/* A handle aimed at c's cmsd for path, with the token and TLS files set; NULL after saying why
+ * (a token that cannot go in a header). */
 static CURL *handle(struct ctl *c, const char *path, struct curl_slist **hdrs)
 {
+        if (c->token && (strlen(c->token) > 1024 || strpbrk(c->token, "\r\n"))) {
+                fprintf(stderr,
+                        "cmsctl: the token is longer than 1024 bytes or holds a line end\n");
+                return NULL;
+        }
         CURL *h = curl_easy_init();
         if (!h)
                 return NULL;
-        char url[4096];
+        char *url = NULL;
+        int k;
         if (!strncmp(c->url, "unix:", 5)) {
                 curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->url + 5);
-                snprintf(url, sizeof(url), "http://localhost%s", path);
+                k = asprintf(&url, "http://localhost%s", path);
         } else {
                 size_t n = strlen(c->url);
-                snprintf(url, sizeof(url), "%.*s%s", (int)(n && c->url[n - 1] == '/' ? n - 1 : n),
-                         c->url, path);
+                k = asprintf(&url, "%.*s%s", (int)(n && c->url[n - 1] == '/' ? n - 1 : n), c->url,
+                             path);
+        }
+        if (k < 0) {
+                curl_easy_cleanup(h);
+                return NULL;
         }
         curl_easy_setopt(h, CURLOPT_URL, url);
+        free(url); /* libcurl keeps its own copy */
+        /* only cmsd's schemes: never file://, ftp:// or a redirect elsewhere */
+        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, tick);
         curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
         if (c->cacert)
                 curl_easy_setopt(h, CURLOPT_CAINFO, c->cacert);
@@ -67,7 +91,7 @@ static CURL *handle(struct ctl *c, const char *path, struct curl_slist **hdrs)
                 curl_easy_setopt(h, CURLOPT_SSLKEY, c->key);
         if (c->token && *c->token) {
                 char auth[1100];
-                snprintf(auth, sizeof(auth), "Authorization: Bearer %.1024s", c->token);
+                snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->token);
                 *hdrs = curl_slist_append(*hdrs, auth);
         }
         return h;
@@ -93,7 +117,8 @@ static int report(long status, const struct reply *r)
                 json_object_object_get_ex(doc, "error", &e);
         const char *msg = ctl_str(e, "message"), *code = ctl_str(e, "code");
         if (*msg)
-                fprintf(stderr, "cmsctl: %s (%s)\n", msg, *code ? code : "error");
+                fprintf(stderr, "cmsctl: %s (%s)\n", ctl_safe(msg),
+                        *code ? ctl_safe(code) : "error");
         else
                 fprintf(stderr, "cmsctl: HTTP %ld from cmsd\n", status);
         json_object_put(doc);
@@ -102,8 +127,27 @@ static int report(long status, const struct reply *r)
 
 static int transport(struct ctl *c, CURLcode rc)
 {
-        fprintf(stderr, "cmsctl: cannot reach cmsd at %s: %s\n", c->url, curl_easy_strerror(rc));
+        if (rc == CURLE_ABORTED_BY_CALLBACK && ctl_interrupted)
+                return CTL_INTERRUPTED;
+        fprintf(stderr, "cmsctl: cannot reach cmsd at %s: %s\n", ctl_safe(c->url),
+                curl_easy_strerror(rc));
         return CTL_UNAVAILABLE;
+}
+
+/* A 2xx reply must be cmsd's envelope; anything else (a proxy's page, another server) is an
+ * error, never an empty success. */
+static int envelope(struct ctl *c, long status, const struct reply *r, json_object **data)
+{
+        json_object *doc = r->data ? json_tokener_parse(r->data) : NULL, *ok = NULL, *d = NULL;
+        bool good = json_object_is_type(doc, json_type_object) &&
+                    json_object_object_get_ex(doc, "success", &ok) && json_object_get_boolean(ok);
+        if (!good)
+                fprintf(stderr, "cmsctl: %s did not answer as cmsd (HTTP %ld, not its envelope)\n",
+                        ctl_safe(c->url), status);
+        else if (data && json_object_object_get_ex(doc, "data", &d))
+                *data = json_object_get(d);
+        json_object_put(doc);
+        return good ? CTL_OK : CTL_ERR;
 }
 
 int ctl_call(struct ctl *c, const char *method, const char *path, json_object *body,
@@ -138,11 +182,8 @@ int ctl_call(struct ctl *c, const char *method, const char *path, json_object *b
                 ret = transport(c, rc);
         } else if (status < 200 || status > 299) {
                 ret = report(status, &r);
-        } else if (data && r.data) {
-                json_object *doc = json_tokener_parse(r.data), *d = NULL;
-                if (doc && json_object_object_get_ex(doc, "data", &d))
-                        *data = json_object_get(d);
-                json_object_put(doc);
+        } else {
+                ret = envelope(c, status, &r, data);
         }
         free(r.data);
         return ret;
@@ -229,12 +270,14 @@ int ctl_stream_req(struct ctl *c, const struct ctl_req *q, int (*out)(const char
         return ret;
 }
 
+#define MAX_LINE (16u * 1024 * 1024)
+
 struct lines {
         int (*line)(json_object *, void *);
         void *ud;
         char *buf;
-        size_t len;
-        int rc; /* from an error event */
+        size_t len, scanned; /* bytes held; how many of them hold no line end */
+        int rc;              /* from an error event, or a line too long */
 };
 
 /* An error event ({"type":"error","error":{code,message,status}}) is printed and remembered. */
@@ -246,8 +289,10 @@ static int one_line(struct lines *l, const char *text)
                 return 0; /* not JSON (a keep-alive blank line): skipped */
         if (!strcmp(ctl_str(o, "type"), "error") && json_object_object_get_ex(o, "error", &e)) {
                 json_object *st = NULL;
+                const char *msg = ctl_str(e, "message"), *code = ctl_str(e, "code");
                 json_object_object_get_ex(e, "status", &st);
-                fprintf(stderr, "cmsctl: %s (%s)\n", ctl_str(e, "message"), ctl_str(e, "code"));
+                fprintf(stderr, "cmsctl: %s (%s)\n", *msg ? ctl_safe(msg) : "the server failed",
+                        *code ? ctl_safe(code) : "error");
                 l->rc = code_of(st ? json_object_get_int(st) : 500);
         } else {
                 r = l->line(o, l->ud);
@@ -259,6 +304,11 @@ static int one_line(struct lines *l, const char *text)
 static int split(const char *data, size_t n, void *ud)
 {
         struct lines *l = ud;
+        if (l->len + n > MAX_LINE) {
+                fprintf(stderr, "cmsctl: a line of the stream is longer than %u bytes\n", MAX_LINE);
+                l->rc = CTL_ERR;
+                return 1;
+        }
         char *b = realloc(l->buf, l->len + n + 1);
         if (!b)
                 return 1;
@@ -267,14 +317,16 @@ static int split(const char *data, size_t n, void *ud)
         l->len += n;
         b[l->len] = 0;
         char *nl;
-        while ((nl = memchr(l->buf, '\n', l->len))) {
+        while ((nl = memchr(l->buf + l->scanned, '\n', l->len - l->scanned))) {
                 *nl = 0;
                 int r = one_line(l, l->buf);
                 l->len -= (size_t)(nl + 1 - l->buf);
                 memmove(l->buf, nl + 1, l->len + 1);
+                l->scanned = 0;
                 if (r)
                         return r;
         }
+        l->scanned = l->len;
         return 0;
 }
 
@@ -282,7 +334,7 @@ int ctl_ndjson(struct ctl *c, const struct ctl_req *q, int (*line)(json_object *
 {
         struct lines l = {.line = line, .ud = ud};
         int r = ctl_stream_req(c, q, split, &l);
-        if (r == CTL_OK && l.len)
+        if (r == CTL_OK && l.len && !l.rc)
                 one_line(&l, l.buf);
         free(l.buf);
         return r != CTL_OK ? r : l.rc;

@@ -62,6 +62,11 @@ static int globals(struct ctl *c, int argc, char **argv)
                         help(stdout);
                         exit(CTL_OK);
                 }
+                if (!strcmp(o, "--token") || !strncmp(o, "--token=", 8)) {
+                        fprintf(stderr, "cmsctl: a token is never an argument (ps shows arguments "
+                                        "to every user): use --token-file FILE or CMSD_TOKEN\n");
+                        exit(CTL_USAGE);
+                }
                 if (!v)
                         return -1;
                 if (!strcmp(o, "--url"))
@@ -78,11 +83,19 @@ static int globals(struct ctl *c, int argc, char **argv)
                         c->key = v;
                 else if (!strcmp(o, "--format"))
                         ctl_set_format(c, v);
-                else if (strcmp(o, "--token-file"))
-                        return -1;
+                else if (strcmp(o, "--token-file")) {
+                        fprintf(stderr, "cmsctl: unknown option '%s' (cmsctl --help lists them)\n",
+                                o);
+                        exit(CTL_USAGE);
+                }
                 i++;
         }
         return i < argc ? i : -1;
+}
+
+static void on_sigint(int sig)
+{
+        ctl_interrupted = 1;
 }
 
 int main(int argc, char **argv)
@@ -103,7 +116,7 @@ int main(int argc, char **argv)
         }
         if (!c.url && getenv("CMSD_URL") && *getenv("CMSD_URL"))
                 c.url = getenv("CMSD_URL");
-        if (!c.token && getenv("CMSD_TOKEN"))
+        if (!c.token && getenv("CMSD_TOKEN") && *getenv("CMSD_TOKEN"))
                 c.token = strdup(getenv("CMSD_TOKEN"));
         /* Completion stays silent whatever happens; the commands that manage the config file
          * or need no server run even when the current context is broken (to repair it). */
@@ -117,6 +130,10 @@ int main(int argc, char **argv)
         if (!c.url)
                 c.url = "http://127.0.0.1:8080";
         /* TLS set-up (OpenSSL reads its configuration) only for an https URL. */
+        /* Ctrl-C ends a stream cleanly (exit 130) instead of killing cmsctl mid-line; run
+         * forwards it to its container first. No SA_RESTART: a read or a sleep ends too. */
+        struct sigaction sa = {.sa_handler = on_sigint};
+        sigaction(SIGINT, &sa, NULL);
         curl_global_init(strncmp(c.url, "https:", 6) ? CURL_GLOBAL_NOTHING : CURL_GLOBAL_DEFAULT);
         r = ctl_dispatch(&c, ctl_commands, NULL, argc - k, argv + k);
         curl_global_cleanup();

@@ -4,6 +4,8 @@
  * alone print nothing), so logs stay readable. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "cmsctl.h"
 
@@ -26,11 +28,15 @@ struct ctl_meter {
 struct ctl_meter *ctl_meter_new(const struct ctl *c, FILE *out)
 {
         struct ctl_meter *p = calloc(1, sizeof(*p));
-        if (p) {
+        struct winsize ws;
+        if (p) { /* the stream it writes to decides: progress goes to stderr, data to stdout */
                 p->out = out;
-                p->tty = c->tty;
-                p->color = c->color;
-                p->width = c->width > 0 ? c->width : 80;
+                p->tty = isatty(fileno(out));
+                p->color = p->tty && !getenv("NO_COLOR");
+                p->width = p->tty && ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col
+                               ? ws.ws_col
+                           : c->width > 0 ? c->width
+                                          : 80;
         }
         return p;
 }
@@ -43,7 +49,7 @@ void ctl_meter_bar(int64_t cur, int64_t total, char *out, size_t n)
                 return;
         if (cur > total)
                 cur = total;
-        int filled = (int)(cur * 30 / total);
+        int filled = (int)((double)cur / (double)total * 30); /* no overflow at any size */
         char bar[33];
         for (int i = 0; i < 30; i++)
                 bar[i] = i < filled ? '=' : i == filled ? '>' : ' ';
@@ -55,18 +61,17 @@ void ctl_meter_bar(int64_t cur, int64_t total, char *out, size_t n)
 
 static void line_of(const struct ctl_meter *p, const struct item *it)
 {
-        char bar[96], line[512];
+        char bar[96], line[1024];
         ctl_meter_bar(it->cur, it->total, bar, sizeof(bar));
-        const char *on = "", *off = "";
-        if (p->color && (strstr(it->status, "complete") || strstr(it->status, "Pushed") ||
-                         strstr(it->status, "exists") || strstr(it->status, "Done")))
-                on = "\033[32m", off = "\033[0m";
-        int k = snprintf(line, sizeof(line), "%s%s%s%s %s", it->id, *it->id ? ": " : "", on,
-                         it->status, bar);
-        /* never wrap: a wrapped line breaks the cursor arithmetic */
-        if (k > p->width - 1 && p->width > 1)
-                line[p->width - 1] = 0;
-        fprintf(p->out, "\033[2K%s%s\n", line, *on ? off : "");
+        bool done = strstr(it->status, "complete") || strstr(it->status, "Pushed") ||
+                    strstr(it->status, "exists") || strstr(it->status, "Done");
+        snprintf(line, sizeof(line), "%s%s%s %s", it->id, *it->id ? ": " : "", it->status, bar);
+        fputs("\033[2K", p->out);
+        if (p->color && done)
+                fputs("\033[32m", p->out);
+        /* never wrapped: a wrapped line breaks the cursor arithmetic */
+        ctl_put_cut(p->out, line, p->width > 1 ? (size_t)p->width - 1 : 79);
+        fputs(p->color && done ? "\033[0m\n" : "\n", p->out);
 }
 
 static void redraw(struct ctl_meter *p)
@@ -93,19 +98,20 @@ void ctl_meter_update(struct ctl_meter *p, const char *id, const char *status, i
                 it = &p->it[MAX_ITEMS - 1];
         } else if (!it) {
                 it = &p->it[p->n++];
-                it->id = strdup(id ? id : "");
+                it->id = strdup(ctl_safe(id ? id : ""));
                 it->status = strdup("");
         }
         if (changed) {
                 free(it->status);
-                it->status = strdup(status);
+                it->status = strdup(ctl_safe(status));
         }
         it->cur = cur;
         it->total = total;
         if (p->tty)
                 redraw(p);
         else if (changed)
-                fprintf(p->out, "%s%s%s\n", id ? id : "", id && *id ? ": " : "", status);
+                fprintf(p->out, "%s%s%s\n", ctl_safe(id ? id : ""), id && *id ? ": " : "",
+                        ctl_safe(status));
 }
 
 void ctl_meter_text(struct ctl_meter *p, const char *text)

@@ -10,8 +10,45 @@
 
 struct ctl_table {
         size_t ncols, nrows, cap;
-        char **cells; /* nrows * ncols, row 0 the headers */
+        char **cells;         /* nrows * ncols, row 0 the headers */
+        const char **colours; /* per cell: an SGR code ("32") or NULL */
 };
+
+/* Control characters from the server (C0 but tab, DEL, C1 as UTF-8) would reach the terminal
+ * as commands (a title change, a cursor move, a fake prompt): shown as '?' instead. */
+static size_t safe_copy(const char *s, char *out, size_t n)
+{
+        size_t k = 0;
+        for (const unsigned char *p = (const unsigned char *)s; *p && k + 1 < n; p++) {
+                bool c1 = p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f;
+                if ((*p < 0x20 && *p != '\t') || *p == 0x7f || c1) {
+                        out[k++] = '?';
+                        p += c1;
+                } else {
+                        out[k++] = (char)*p;
+                }
+        }
+        out[k] = 0;
+        return k;
+}
+
+static char *safe_dup(const char *s)
+{
+        size_t n = strlen(s) + 1;
+        char *d = malloc(n);
+        if (d)
+                safe_copy(s, d, n);
+        return d;
+}
+
+const char *ctl_safe(const char *s)
+{
+        static char ring[8][1024];
+        static unsigned next;
+        char *b = ring[next++ % 8];
+        safe_copy(s ? s : "", b, sizeof(ring[0]));
+        return b;
+}
 
 const char *ctl_str(json_object *o, const char *key)
 {
@@ -63,10 +100,13 @@ size_t ctl_display_width(const char *s)
         return total;
 }
 
-/* Writes s cut to at most w columns (an ellipsis in the last one when cut), padded to pad. */
-static void put_cell(FILE *out, const char *s, size_t w, size_t pad)
+/* Writes s cut to at most w columns (an ellipsis in the last one when cut), padded to pad,
+ * in colour when given one. */
+static void put_cell(FILE *out, const char *s, size_t w, size_t pad, const char *colour)
 {
         size_t used = 0, cw, full = ctl_display_width(s);
+        if (colour)
+                fprintf(out, "\033[%sm", colour);
         if (full <= w) {
                 fputs(s, out);
                 used = full;
@@ -80,10 +120,10 @@ static void put_cell(FILE *out, const char *s, size_t w, size_t pad)
                         s += len;
                 }
                 fputs("\xe2\x80\xa6", out); /* … */
-                if (strchr(s, 0x1b))        /* the colour's end was cut off */
-                        fputs("\033[0m", out);
                 used++;
         }
+        if (colour)
+                fputs("\033[0m", out);
         for (; used < pad; used++)
                 fputc(' ', out);
 }
@@ -98,21 +138,32 @@ struct ctl_table *ctl_table_new(const char *const *headers, size_t ncols)
         return t;
 }
 
-void ctl_table_add(struct ctl_table *t, const char *const *cells)
+void ctl_table_add_coloured(struct ctl_table *t, const char *const *cells,
+                            const char *const *colours)
 {
         if (!t)
                 return;
         if (t->nrows == t->cap) {
                 size_t cap = t->cap ? t->cap * 2 : 16;
                 char **c = realloc(t->cells, cap * t->ncols * sizeof(*c));
-                if (!c)
+                if (c)
+                        t->cells = c;
+                const char **k = c ? realloc(t->colours, cap * t->ncols * sizeof(*k)) : NULL;
+                if (!k)
                         return;
-                t->cells = c;
+                t->colours = k;
                 t->cap = cap;
         }
-        for (size_t i = 0; i < t->ncols; i++)
-                t->cells[t->nrows * t->ncols + i] = strdup(cells[i] ? cells[i] : "");
+        for (size_t i = 0; i < t->ncols; i++) {
+                t->cells[t->nrows * t->ncols + i] = safe_dup(cells[i] ? cells[i] : "");
+                t->colours[t->nrows * t->ncols + i] = colours ? colours[i] : NULL;
+        }
         t->nrows++;
+}
+
+void ctl_table_add(struct ctl_table *t, const char *const *cells)
+{
+        ctl_table_add_coloured(t, cells, NULL);
 }
 
 void ctl_table_print(struct ctl_table *t, int width, FILE *out)
@@ -151,7 +202,8 @@ void ctl_table_print(struct ctl_table *t, int width, FILE *out)
         for (size_t r = 0; r < t->nrows; r++) {
                 for (size_t i = 0; i < t->ncols; i++) {
                         bool last = i + 1 == t->ncols;
-                        put_cell(out, t->cells[r * t->ncols + i], w[i], last ? 0 : w[i]);
+                        put_cell(out, t->cells[r * t->ncols + i], w[i], last ? 0 : w[i],
+                                 t->colours[r * t->ncols + i]);
                         fputs(last ? "\n" : "  ", out);
                 }
         }
@@ -165,6 +217,7 @@ void ctl_table_free(struct ctl_table *t)
         for (size_t i = 0; i < t->nrows * t->ncols; i++)
                 free(t->cells[i]);
         free(t->cells);
+        free(t->colours);
         free(t);
 }
 
@@ -174,6 +227,10 @@ void ctl_human_size(uint64_t b, char *out, size_t n)
         double v = (double)b;
         int u = 0;
         while (v >= 1000 && u < 5) {
+                v /= 1000;
+                u++;
+        }
+        if (u > 0 && u < 5 && v >= 999.5) { /* 999.7kB shows as 1MB, never as "1e+03kB" */
                 v /= 1000;
                 u++;
         }
@@ -268,4 +325,9 @@ char *ctl_read_file(const char *path, size_t max)
         }
         b[n] = 0;
         return b;
+}
+
+void ctl_put_cut(FILE *out, const char *s, size_t w)
+{
+        put_cell(out, s, w, 0, NULL);
 }

@@ -371,8 +371,11 @@ stats_and_events() {
         head -n 1 <<<"$OUT" | grep -qE '^CONTAINER ID +NAME +CPU % +MEM USAGE / LIMIT +MEM %' ||
                 fail "stats header: $(short "$OUT")"
         ctl -- stats --no-stream --format json "$name"
-        jq -e --arg n "$name" 'length == 1 and .[0].name == $n and (.[0].points | length) == 1' \
+        jq -e --arg n "$name" '(.containers | length) == 1 and .containers[0].name == $n and
+                (.containers[0].points | length) == 1 and has("interval")' \
                 <<<"$OUT" >/dev/null || fail "stats --format json: $(short "$OUT")"
+        ctl -- stats --no-stream --format '{{.name}}' "$name"
+        [ "$OUT" = "$name" ] || fail "stats --format template: $(short "$OUT")"
         api POST "/v1/containers/$name/stop?timeout=1" ""
         ctl -- events --since "$since" --until "$(($(date +%s) + 1))" --filter "container=$name"
         expect_rc 0
@@ -380,6 +383,34 @@ stats_and_events() {
         grep -q "container die $CID.*name=$name" <<<"$OUT" || fail "events: no die of $name: $(short "$OUT")"
         ctl -- events --filter bogus=1
         expect_rc 2
+}
+
+# Ctrl-C: run (attached) forwards it to the container as SIGINT and follows on to its exit code;
+# logs -f ends at once with 130, as a shell reports an interrupted command.
+interrupts() {
+        local name pid rc
+        name=$(unique ctlint)
+        CMSD_URL=$CMSD_URL CMSD_TOKEN=$TOK_ADMIN "$CTL" run -l cmsd-test=1 -l "cmsd-test-run=$RUN_ID" \
+                --name "$name" "$IMG" sh -c 'trap "echo got-int; exit 5" INT; echo ready; while :; do sleep 1; done' \
+                >"$T_TMP/int_out" 2>"$T_TMP/int_err" &
+        pid=$!
+        wait_for "grep -q ready '$T_TMP/int_out'" 20 || fail "run: no output: $(cat "$T_TMP/int_out" "$T_TMP/int_err")"
+        kill -INT "$pid"
+        wait_for "! kill -0 $pid 2>/dev/null" 20 || { kill -KILL "$pid"; fail "run did not end after Ctrl-C"; }
+        wait "$pid"
+        rc=$?
+        [ "$rc" = 5 ] || fail "run after Ctrl-C exited $rc, want the container's 5: $(cat "$T_TMP/int_err")"
+        grep -qx got-int "$T_TMP/int_out" || fail "the container did not get SIGINT: $(cat "$T_TMP/int_out")"
+        run_c "$(unique ctlintl)"
+        CMSD_URL=$CMSD_URL CMSD_TOKEN=$TOK_ADMIN "$CTL" logs -f "$CID" >/dev/null 2>"$T_TMP/intl_err" &
+        pid=$!
+        sleep 1
+        kill -INT "$pid"
+        wait_for "! kill -0 $pid 2>/dev/null" 10 || { kill -KILL "$pid"; fail "logs -f did not end after Ctrl-C"; }
+        wait "$pid"
+        rc=$?
+        [ "$rc" = 130 ] || fail "logs -f after Ctrl-C exited $rc, want 130: $(cat "$T_TMP/intl_err")"
+        [ ! -s "$T_TMP/intl_err" ] || fail "logs -f printed on Ctrl-C: $(cat "$T_TMP/intl_err")"
 }
 
 admin_commands() {
@@ -419,22 +450,31 @@ admin_commands() {
         expect_engine --arg n "$net" '.NetworkSettings.Networks[$n] == null'
         ctl -- network connect "$net"
         expect_rc 2
+        # The filter goes to the engine: an unused network and volume without the label stay.
+        ctl -- network create --label cmsd-test=1 "$net-keep"
+        ctl -- volume create --label cmsd-test=1 "$vol-keep"
         ctl -- network prune -f --filter "label=ctl=$net"
         expect_rc 0
         grep -qx "$net" <<<"$OUT" || fail "network prune: $(short "$OUT")"
+        grep -q "$net-keep" <<<"$OUT" && fail "network prune ignored the filter: $(short "$OUT")"
         ctl -- volume create --label cmsd-test=1 --label "ctl=$vol" "$vol"
         ctl -- volume prune -f --filter "label=ctl=$vol"
         expect_rc 0
         grep -qx "$vol" <<<"$OUT" || fail "volume prune: $(short "$OUT")"
+        grep -q "$vol-keep" <<<"$OUT" && fail "volume prune ignored the filter: $(short "$OUT")"
         ctl -- volume inspect "$vol"
         expect_rc 3
+        ctl -- network inspect "$net-keep"
+        expect_rc 0
+        ctl -- volume inspect "$vol-keep"
+        expect_rc 0
         # audit (admin) and policy.
         ctl -- audit --limit 3
         expect_rc 0
         head -n 1 <<<"$OUT" | grep -qE '^TIME +TOKEN +ROLE +METHOD +ROUTE' || fail "audit: $(short "$OUT")"
         ctl -- audit --limit 3 --format json
-        jq -e 'length == 3 and all(.[]; has("route") and has("status"))' <<<"$OUT" >/dev/null ||
-                fail "audit json: $(short "$OUT")"
+        jq -e '(.records | length) == 3 and all(.records[]; has("route") and has("status"))' \
+                <<<"$OUT" >/dev/null || fail "audit json: $(short "$OUT")"
         ctl "$TOK_VIEWER" -- audit
         expect_rc 4
         ctl "$TOK_CI" -- policy check --privileged "$IMG"
@@ -464,4 +504,5 @@ t deploy_replace deploy_replace
 t transfer_and_build transfer_and_build
 t stats_and_events stats_and_events
 t admin_commands admin_commands
+t interrupts interrupts
 done_file

@@ -92,15 +92,16 @@ static void test_sizes_and_ages(void **state)
         assert_string_equal(b, "-");
 }
 
-static void test_colour_takes_no_column(void **state)
+static void test_colour_and_control_characters(void **state)
 {
         assert_int_equal(ctl_display_width("\033[32mUp 3 minutes\033[0m"), 12);
         assert_int_equal(ctl_display_width("\033[1;31mX"), 1);
         assert_int_equal(ctl_display_width("\033[32"), 4); /* not a whole sequence: bytes count */
         static const char *const h[] = {"STATUS", "NAME"};
         struct ctl_table *t = ctl_table_new(h, 2);
-        const char *row[] = {"\033[32mUp 3 minutes (healthy)\033[0m", "web"};
-        ctl_table_add(t, row);
+        const char *row[] = {"Up 3 minutes (healthy)", "web"};
+        const char *colours[] = {"32", NULL};
+        ctl_table_add_coloured(t, row, colours);
         char *out = render(t, 16);
         /* cut to fit, the colour ended after the ellipsis so it does not run on */
         assert_non_null(strstr(out, "\033[32mUp 3 minu\xe2\x80\xa6\033[0m"));
@@ -108,7 +109,21 @@ static void test_colour_takes_no_column(void **state)
         out = render(t, 0);
         assert_non_null(strstr(out, "\033[32mUp 3 minutes (healthy)\033[0m  web\n"));
         free(out);
+        /* a server's control characters never reach the terminal: shown as '?' */
+        const char *evil[] = {"\033]0;pwned\a\033[2J", "a\x7f\xc2\x9b b\tc\xc3\xa9"};
+        ctl_table_add(t, evil);
+        out = render(t, 0);
+        assert_non_null(strstr(out, "?]0;pwned??[2J"));
+        assert_non_null(strstr(out, "a?? b\tc\xc3\xa9"));
+        assert_null(strstr(out, "\033]"));
+        free(out);
         ctl_table_free(t);
+        assert_string_equal(ctl_safe("ok\033[31m\r\n"), "ok?[31m??");
+        char b[16];
+        ctl_human_size(999700, b, sizeof(b));
+        assert_string_equal(b, "1MB");
+        ctl_human_size(999400, b, sizeof(b));
+        assert_string_equal(b, "999kB");
 }
 
 int main(void)
@@ -118,7 +133,7 @@ int main(void)
             cmocka_unit_test(test_widths_and_cutting),
             cmocka_unit_test(test_wide_characters),
             cmocka_unit_test(test_sizes_and_ages),
-            cmocka_unit_test(test_colour_takes_no_column),
+            cmocka_unit_test(test_colour_and_control_characters),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
