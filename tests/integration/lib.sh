@@ -4,7 +4,8 @@
 # run.sh provides the environment below.
 #
 # Environment: ENGINE (docker|podman), ENGINE_SOCK, CMSD_URL, CMSD_BIN, CMSD_PID, WORK_DIR,
-# RUN_ID, RESULTS_FILE.
+# RUN_ID, RESULTS_FILE, all of them the engine's own (run.sh runs the engines side by side: each
+# has its own RUN_ID, WORK_DIR and RESULTS_FILE); PORT_SLOT/PORT_SLOTS (optional: free_port).
 # SC2034: the variables set here are read by the test files that source this one.
 # shellcheck shell=bash disable=SC2034
 
@@ -13,11 +14,11 @@
 
 IMG=cmsd-test/busybox:latest
 HEALTH_IMG=cmsd-test/health:latest
-TOK_ADMIN=t-admin
-TOK_OPERATOR=t-operator
-TOK_VIEWER=t-viewer
+TOK_ADMIN="t-admin"
+TOK_OPERATOR="t-operator"
+TOK_VIEWER="t-viewer"
 # An operator under the "ci" policy below: what it may bind or build from lives in POLICY_DIR.
-TOK_CI=t-ci
+TOK_CI="t-ci"
 POLICY_DIR="$WORK_DIR/policy-ok"
 # Every container, volume and network a test makes is named with this prefix and labelled, so the
 # cleanup never touches anything else on a shared engine.
@@ -285,15 +286,19 @@ wait_exited() {
 }
 
 # free_port: a TCP port no socket uses in any state, taken below the kernel's ephemeral range so
-# that an outgoing connection (curl, the engines, a benchmark) cannot grab it meanwhile.
+# that an outgoing connection (curl, the engines, a benchmark) cannot grab it meanwhile. With
+# PORT_SLOTS=N (engines run side by side) only ports with port % N == PORT_SLOT are taken, so
+# the engines' runs never pick the same port between the check here and the bind.
 free_port() {
-        local lo=32768 p i hex base span
+        local lo=32768 p i hex base span slots=${PORT_SLOTS:-1} slot=${PORT_SLOT:-0}
         read -r lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=32768
         base=12000
         span=$((lo - base))
         [ "$span" -gt 1000 ] || { base=1025; span=$((lo - base)); }
+        [ "$slots" -ge 1 ] 2>/dev/null || slots=1
         for ((i = 0; i < 200; i++)); do
-                p=$((base + (RANDOM * 32768 + RANDOM) % span))
+                p=$((base + (RANDOM * 32768 + RANDOM) % (span / slots) * slots))
+                p=$((p + (slot - p % slots + slots) % slots))
                 printf -v hex ':%04X ' "$p"
                 if ! cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '{ print $2 " " }' | grep -q -- "$hex"; then
                         printf '%s' "$p"

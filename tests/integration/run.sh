@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
-# Runs the black-box integration suite against a real Docker engine and then a real Podman API
-# service: for each, starts cmsd on a free loopback port with a generated config, runs every
-# tests/integration/test_*.sh against it, stops it with SIGTERM (it must exit 0) and removes what
-# the tests made. Engines are expected to be up already (scripts/engines.sh up).
+# Runs the black-box integration suite against a real Docker engine and a real Podman API service,
+# both at once: one child process per engine, each starting its own cmsd on a free loopback port
+# with a generated config, running every tests/integration/test_*.sh against it, stopping it with
+# SIGTERM (it must exit 0) and removing what the tests made. Engines are expected to be up already
+# (scripts/engines.sh up). The engines' runs share only the test registry started here; each has
+# its own RUN_ID (so its own object names, also in the registry), work dir WORK_DIR/ENGINE,
+# results file and its own share of the free ports (PORT_SLOT/PORT_SLOTS, see free_port in lib.sh).
+# Side by side, each test file's output is held back and printed as one block when the file ends;
+# one engine alone, or CMSD_TEST_SERIAL=1, prints as it goes.
 #
 # usage: tests/integration/run.sh CMSD_BIN
-# env:   CMSD_TEST_ENGINES="docker podman" (which engines), T_ONLY=REGEX (only tests whose
-#        "area.name" matches), CMSD_TEST_FILE_TIMEOUT (s per file, default 900)
-# Output: "ok - ENGINE AREA.NAME" / "not ok - ENGINE AREA.NAME: why" lines, then "N passed, M failed".
+# env:   CMSD_TEST_ENGINES="docker podman" (which engines), CMSD_TEST_SERIAL=1 (one engine after
+#        the other instead of side by side: slower, easier to follow when debugging), T_ONLY=REGEX
+#        (only tests whose "area.name" matches), CMSD_TEST_FILE_TIMEOUT (s per file, default 900)
+# Output: "ok - ENGINE AREA.NAME" / "not ok - ENGINE AREA.NAME: why" lines, then "N passed, M failed"
+# summing all engines. The work dir (tests/integration/.work/run-ID) is kept when a test failed.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -33,17 +40,43 @@ fi
 
 RUN_ID=$(printf '%s%02x' "$$" "$((RANDOM % 256))")
 WORK_DIR="$here/.work/run-$RUN_ID"
+# The run's own records (setup, registry); each engine's child writes WORK_DIR/ENGINE/results.
 RESULTS_FILE="$WORK_DIR/results"
 mkdir -p "$WORK_DIR"
 : >"$RESULTS_FILE"
 export RUN_ID WORK_DIR RESULTS_FILE CMSD_BIN="$bin"
+TOP_DIR=$WORK_DIR
+OUT_LOCK="$TOP_DIR/output.lock"
+# BUF: set in an engine's child when engines run side by side; what the child prints collects
+# there and goes out as one block (flush) under OUT_LOCK, so the engines' lines never mix.
+BUF=
+
+# out: prints stdin, or adds it to the current block.
+out() {
+        if [ -n "$BUF" ]; then
+                cat >>"$BUF"
+        else
+                cat
+        fi
+}
+
+# flush: prints the block collected so far, whole.
+flush() {
+        [ -n "$BUF" ] && [ -s "$BUF" ] || return 0
+        if command -v flock >/dev/null 2>&1; then
+                flock "$OUT_LOCK" cat "$BUF"
+        else
+                cat "$BUF"
+        fi
+        : >"$BUF"
+}
 
 record() { # record ok|not-ok ENGINE NAME [WHY]
         if [ "$1" = ok ]; then
-                echo "ok - $2 $3"
+                echo "ok - $2 $3" | out
                 echo "ok $2 $3" >>"$RESULTS_FILE"
         else
-                echo "not ok - $2 $3: ${4-}"
+                echo "not ok - $2 $3: ${4-}" | out
                 echo "not ok $2 $3" >>"$RESULTS_FILE"
         fi
 }
@@ -51,12 +84,12 @@ record() { # record ok|not-ok ENGINE NAME [WHY]
 finish() {
         local p f
         declare -f stop_registry >/dev/null && stop_registry
-        p=$(grep -c '^ok ' "$RESULTS_FILE")
-        f=$(grep -c '^not ok ' "$RESULTS_FILE")
+        p=$(cat "$TOP_DIR/results" "$TOP_DIR"/*/results 2>/dev/null | grep -c '^ok ')
+        f=$(cat "$TOP_DIR/results" "$TOP_DIR"/*/results 2>/dev/null | grep -c '^not ok ')
         if [ "$f" -eq 0 ]; then
-                rm -rf "$WORK_DIR"
+                rm -rf "$TOP_DIR"
         else
-                echo "# work dir kept for inspection: $WORK_DIR"
+                echo "# work dir kept for inspection: $TOP_DIR"
         fi
         echo "$p passed, $f failed"
         [ "$f" -eq 0 ] && [ "$p" -gt 0 ]
@@ -82,7 +115,7 @@ fi
 # insecure and takes it as it is; Podman is given the certificate in its per-registry certs.d
 # directory, which it reads at each connection (a registries.conf "insecure" entry would only be
 # seen after a restart of the Podman service, which the suite must not do).
-REGISTRY_PID= REGISTRY_CERTS_DIR=
+REGISTRY_PID='' REGISTRY_CERTS_DIR=''
 REGISTRY_USER=cmsd-test REGISTRY_PASS="pw-$RUN_ID"
 
 registry_port() {
@@ -210,14 +243,17 @@ start_suite_cmsd() {
 }
 
 log_tail() {
-        echo "    # cmsd log ($CMSD_LOG), last lines:"
-        tail -n "${1:-40}" "$CMSD_LOG" 2>/dev/null | sed -e 's/^/    #   /'
+        {
+                echo "    # cmsd log ($CMSD_LOG), last lines:"
+                tail -n "${1:-40}" "$CMSD_LOG" 2>/dev/null | sed -e 's/^/    #   /'
+        } | out
 }
 
 file_timeout=${CMSD_TEST_FILE_TIMEOUT:-900}
 
-# Leftovers of runs that were killed before their cleanup: a run's id starts with its PID, so a
-# run whose run.sh is gone is stale. Runs still going (another user of the same engines) are left.
+# Leftovers of runs that were killed before their cleanup: a run's id starts with the PID of its
+# run.sh (or of an engine's child, which has the same command line), so a run whose process is
+# gone is stale. Runs still going (another user of the same engines) are left.
 cleanup_stale() {
         local runs r pid n
         runs=$(curl -sS --max-time 30 --unix-socket "$ENGINE_SOCK" \
@@ -239,45 +275,38 @@ cleanup_stale() {
                         continue
                 fi
                 n=$(RUN_ID=$r NAME_PREFIX="cmsdt-$r" cleanup_engine all)
-                echo "# removed leftovers of an earlier interrupted run ($r) on $ENGINE${n:+: $n}"
+                echo "# removed leftovers of an earlier interrupted run ($r) on $ENGINE${n:+: $n}" | out
         done
 }
 
-# Interrupted: stop this run's cmsd and remove what the tests made before leaving.
-# shellcheck disable=SC2317 # called by the trap
-on_signal() {
-        trap - INT TERM
-        echo "# interrupted: cleaning up"
-        if [ -n "${FILE_PID:-}" ]; then
-                kill -TERM "$FILE_PID" 2>/dev/null
-                wait "$FILE_PID" 2>/dev/null
-        fi
-        [ -n "${CMSD_PID:-}" ] && kill -TERM "$CMSD_PID" 2>/dev/null
-        [ -n "${ENGINE:-}" ] && declare -f cleanup_engine >/dev/null && cleanup_engine all
-        stop_registry
-        exit 130
-}
-trap on_signal INT TERM
-
-for ENGINE in ${CMSD_TEST_ENGINES:-docker podman}; do
+# ---------------------------------------------------------------------------------------------
+# One engine's suite. Runs in a child process of its own (a subshell): its own RUN_ID (from the
+# child's PID, so that cleanup_stale elsewhere sees it as a live run.sh), WORK_DIR, RESULTS_FILE
+# and cmsd. run_engine ENGINE [PORT_SLOT PORT_SLOTS]
+run_engine() {
+        local img f area rc i t0=$SECONDS
+        ENGINE=$1
+        PORT_SLOT=${2:-0} PORT_SLOTS=${3:-1}
         case "$ENGINE" in
         docker) ENGINE_SOCK=/var/run/docker.sock ;;
         podman) ENGINE_SOCK=/run/podman/podman.sock ;;
-        *)
-                record not-ok "$ENGINE" setup "unknown engine"
-                continue
-                ;;
         esac
-        export ENGINE ENGINE_SOCK
-        edir="$WORK_DIR/$ENGINE"
-        mkdir -p "$edir"
-        CMSD_LOG="$edir/cmsd.log"
-        export CMSD_LOG
-        fails_before=$(grep -c '^not ok ' "$RESULTS_FILE")
+        # Not $(...): that would be a subshell's PID, gone at once, so the run would look stale.
+        printf -v RUN_ID '%s%02x' "$BASHPID" "$((RANDOM % 256))"
+        WORK_DIR="$TOP_DIR/$ENGINE"
+        RESULTS_FILE="$WORK_DIR/results"
+        CMSD_LOG="$WORK_DIR/cmsd.log"
+        edir=$WORK_DIR
+        mkdir -p "$WORK_DIR"
+        : >"$RESULTS_FILE"
+        export ENGINE ENGINE_SOCK RUN_ID WORK_DIR RESULTS_FILE CMSD_LOG PORT_SLOT PORT_SLOTS
+        CMSD_PID='' FILE_PID=''
+        trap on_engine_signal INT TERM
 
         if ! pings "$ENGINE_SOCK"; then
                 record not-ok "$ENGINE" setup "engine does not answer at $ENGINE_SOCK (scripts/engines.sh up)"
-                continue
+                flush
+                return
         fi
         for img in cmsd-test/busybox:latest cmsd-test/health:latest; do
                 image_present "$ENGINE_SOCK" "$img" ||
@@ -294,17 +323,23 @@ for ENGINE in ${CMSD_TEST_ENGINES:-docker podman}; do
                 record not-ok "$ENGINE" cmsd.starts "cmsd did not answer GET /v1/health within 20 s"
                 log_tail
                 kill -KILL "$CMSD_PID" 2>/dev/null
-                continue
+                flush
+                return
         fi
         record ok "$ENGINE" cmsd.starts
+        flush
 
         for f in "${files[@]}"; do
                 area=$(basename "$f" .sh)
                 area=${area#test_}
-                # In the background so that a signal to run.sh is handled at once (bash runs traps
-                # only between foreground commands); timeout leads its own process group, so the
-                # TERM on_signal sends it reaches the test file and whatever it started.
-                timeout -k 10 "$file_timeout" bash "$f" &
+                # In the background so that a signal is handled at once (bash runs traps only
+                # between foreground commands); timeout leads its own process group, so the TERM
+                # on_engine_signal sends it reaches the test file and whatever it started.
+                if [ -n "$BUF" ]; then
+                        timeout -k 10 "$file_timeout" bash "$f" >>"$BUF" 2>&1 &
+                else
+                        timeout -k 10 "$file_timeout" bash "$f" &
+                fi
                 FILE_PID=$!
                 wait "$FILE_PID"
                 rc=$?
@@ -321,9 +356,11 @@ for ENGINE in ${CMSD_TEST_ENGINES:-docker podman}; do
                         log_tail
                         start_suite_cmsd || {
                                 record not-ok "$ENGINE" cmsd.restart "could not restart cmsd"
+                                flush
                                 break
                         }
                 fi
+                flush
         done
 
         # A clean shutdown is part of the contract: SIGTERM -> drain -> exit status 0.
@@ -347,11 +384,79 @@ for ENGINE in ${CMSD_TEST_ENGINES:-docker podman}; do
                         fi
                 fi
         fi
+        CMSD_PID=
 
         cleanup_engine all
-        if [ "$(grep -c '^not ok ' "$RESULTS_FILE")" -gt "$fails_before" ]; then
+        if grep -q '^not ok ' "$RESULTS_FILE"; then
                 log_tail 60
         fi
+        echo "# $ENGINE: suite done in $((SECONDS - t0)) s" | out
+        flush
+}
+
+# An engine's child interrupted: stop its test file and cmsd, remove what its tests made.
+# shellcheck disable=SC2317 # called by the trap
+on_engine_signal() {
+        trap '' INT TERM
+        if [ -n "${FILE_PID:-}" ]; then
+                kill -TERM "$FILE_PID" 2>/dev/null
+                wait "$FILE_PID" 2>/dev/null
+        fi
+        [ -n "${CMSD_PID:-}" ] && kill -TERM "$CMSD_PID" 2>/dev/null
+        declare -f cleanup_engine >/dev/null && cleanup_engine all
+        echo "# $ENGINE: interrupted, its objects removed" | out
+        flush
+        exit 130
+}
+
+# run.sh interrupted: each engine's child cleans up after itself (by the PIDs started here).
+# shellcheck disable=SC2317 # called by the trap
+on_signal() {
+        local p
+        trap '' INT TERM
+        echo "# interrupted: cleaning up"
+        for p in "${CHILD_PIDS[@]}"; do
+                kill -TERM "$p" 2>/dev/null
+        done
+        for p in "${CHILD_PIDS[@]}"; do
+                wait "$p" 2>/dev/null
+        done
+        stop_registry
+        exit 130
+}
+CHILD_PIDS=()
+trap on_signal INT TERM
+
+engines=()
+for e in ${CMSD_TEST_ENGINES:-docker podman}; do
+        case "$e" in
+        docker | podman) engines+=("$e") ;;
+        *) record not-ok "$e" setup "unknown engine" ;;
+        esac
 done
+
+if [ "${CMSD_TEST_SERIAL:-0}" != 0 ] || [ "${#engines[@]}" -le 1 ]; then
+        # One after the other, each printing as it goes (still a child each, so that a signal
+        # reaches run.sh's trap at once).
+        for e in "${engines[@]}"; do
+                run_engine "$e" &
+                CHILD_PIDS=("$!")
+                wait "$!"
+        done
+else
+        # Side by side: each child collects its output in blocks (a test file's lines at a time)
+        # and takes its own slot of the port range, so that two free_port calls never meet.
+        : >"$OUT_LOCK"
+        for i in "${!engines[@]}"; do
+                BUF="$TOP_DIR/${engines[$i]}.out"
+                : >"$BUF"
+                run_engine "${engines[$i]}" "$i" "${#engines[@]}" &
+                CHILD_PIDS+=("$!")
+        done
+        BUF=
+        for p in "${CHILD_PIDS[@]}"; do
+                wait "$p"
+        done
+fi
 
 finish

@@ -434,8 +434,9 @@ install_layout() {
         need_tool make make
         local dest="$T_TMP/dest" bdir out left
         bdir=$(dirname "$CMSD_BIN")
-        # -o: the binary under test is taken as built; install must not rebuild it.
-        out=$(make --no-print-directory -C "$REPO" -o "$bdir/cmsd" BUILD="$bdir" DESTDIR="$dest" \
+        # -o: the binaries under test are taken as built; install must not rebuild them (the other
+        # engine's run may be installing from the same build dir at the same time).
+        out=$(make --no-print-directory -C "$REPO" -o "$bdir/cmsd" -o "$bdir/cmsctl" BUILD="$bdir" DESTDIR="$dest" \
                 PREFIX=/usr install 2>&1) || fail "make install: $(short "$out")"
         for f in usr/bin/cmsd usr/lib/systemd/system/cmsd.service usr/lib/systemd/system/cmsd.socket \
                 usr/lib/sysusers.d/cmsd.conf usr/lib/tmpfiles.d/cmsd.conf etc/cmsd/cmsd.yaml.example; do
