@@ -101,7 +101,7 @@ lint-openapi: ## validate openapi.yaml with a real OpenAPI linter (@redocly/cli)
 lint-layers: all ## check DESIGN.md's layering on the objects: no circles between files, calls go down
 	@scripts/lint-layers.py $(BUILD)
 
-integration: all ## run the integration suite against real Docker and real Podman
+integration: all ## run the integration suite against real Docker and real Podman, side by side (CMSD_TEST_SERIAL=1: one after the other)
 	@tests/integration/run.sh $(BUILD)/cmsd
 
 test: deps ## everything CI runs: deps, build, unit, layer and openapi lints, integration on both engines
