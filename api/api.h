@@ -308,6 +308,7 @@ void h_project_logs(struct cms_request *r);
 void h_images_list(struct cms_request *r);
 void h_image_inspect(struct cms_request *r);
 void h_image_history(struct cms_request *r);
+void h_image_sbom(struct cms_request *r);
 void h_image_tag(struct cms_request *r);
 void h_image_remove(struct cms_request *r);
 void h_images_prune(struct cms_request *r);

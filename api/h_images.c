@@ -38,6 +38,33 @@ void h_image_history(struct cms_request *r)
         cms_reply_call_id(r, 200, cms_images_history);
 }
 
+/* The CycloneDX document as it is (a file SBOM tools read), not inside the envelope; errors
+ * are envelopes as everywhere. X-Cmsd-Sbom-Cache says whether the export was read. */
+void h_image_sbom(struct cms_request *r)
+{
+        struct cms_error err = {0};
+        _cleanup_json_ json_object *doc = NULL;
+        bool cached = false;
+        if (cms_images_sbom(r->m, r->params[0], &doc, &cached, &err) < 0) {
+                cms_reply_error(r, &err);
+                return;
+        }
+        size_t len;
+        const char *s = json_object_to_json_string_length(
+            doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+        struct MHD_Response *resp =
+            MHD_create_response_from_buffer(len, (void *)s, MHD_RESPMEM_MUST_COPY);
+        if (!resp) {
+                cms_reply_errorf(r, 500, "out of memory");
+                return;
+        }
+        MHD_add_response_header(resp, "Content-Type",
+                                "application/vnd.cyclonedx+json; version=1.5");
+        MHD_add_response_header(resp, "X-Cmsd-Sbom-Cache", cached ? "hit" : "miss");
+        cms_reply_decorate(r, resp);
+        cms_reply_queue(r, 200, resp);
+}
+
 void h_image_tag(struct cms_request *r)
 {
         cms_reply_call_id_body(r, 201, cms_images_tag);

@@ -99,6 +99,7 @@ static const struct cms_route routes[] = {
     {"POST", "/v1/images/build", h_images_build, CMS_ROLE_OPERATOR, ROUTE_RAW_BODY, "images_build"},
     {"POST", "/v1/images/prune", h_images_prune, CMS_ROLE_ADMIN, ROUTE_JSON_BODY, "images_prune"},
     {"GET", "/v1/images/{ref*}/history", h_image_history, CMS_ROLE_VIEWER, 0, "image_history"},
+    {"GET", "/v1/images/{ref*}/sbom", h_image_sbom, CMS_ROLE_VIEWER, 0, "image_sbom"},
     {"POST", "/v1/images/{ref*}/push", h_image_push, CMS_ROLE_OPERATOR, ROUTE_JSON_BODY,
      "image_push"},
     {"POST", "/v1/images/{ref*}/tag", h_image_tag, CMS_ROLE_OPERATOR, ROUTE_JSON_BODY, "image_tag"},

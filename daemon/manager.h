@@ -294,6 +294,11 @@ struct cms_progress {
 /* Nonzero ends the operation (the client left). */
 typedef int (*cms_progress_cb)(const struct cms_progress *p, void *userdata);
 
+/* GET /v1/images/{ref}/sbom (images/sbom.c): the image's CycloneDX 1.5 document, read from the
+ * engine's export of it, or from state_dir/sbom/ when made before for the same image id
+ * (*cached then true). 404 for an unknown image, 422 for an export that cannot be read. */
+int cms_images_sbom(struct cms_manager *m, const char *ref, json_object **out, bool *cached,
+                    struct cms_error *err);
 /* Validates a pull body {"image","tag"?,"auth"?} without touching the engine. */
 int cms_images_pull_check(json_object *body, struct cms_error *err);
 /* Pulls; failures reported inside the engine's progress stream come back as errors with the
