@@ -394,7 +394,10 @@ void cms_stats_from_engine(json_object *st, struct cms_sample *out, struct cms_n
         *n_ifs = 0;
         static const char *const nk[8] = {"rx_bytes", "rx_packets", "rx_errors", "rx_dropped",
                                           "tx_bytes", "tx_packets", "tx_errors", "tx_dropped"};
-        json_object_object_foreach(get(st, "networks"), name, nv)
+        json_object *nets = get(st, "networks"); /* absent with network none, or too early */
+        if (!json_object_is_type(nets, json_type_object))
+                return;
+        json_object_object_foreach(nets, name, nv)
         {
                 if (!strcmp(name, "lo") || !json_object_is_type(nv, json_type_object))
                         continue;

@@ -145,7 +145,7 @@ static void v2_scope(void **state)
         assert_int_equal(spec.cpu_period_us, 100000);
         assert_int_equal(spec.cpu_shares, 2597); /* weight 100 (systemd default), runc inverted */
         assert_true(spec.mem_limit == 536870912);
-        assert_true(spec.pids_limit == 0); /* "max" */
+        assert_true(spec.pids_limit == 0);                         /* "max" */
         assert_true(spec.mem_swap_limit == 536870912 + 104857600); /* memory + swap */
         assert_true(spec.mem_reservation == 16777216);
 
@@ -264,6 +264,20 @@ static void engine_stats(void **state)
         assert_string_equal(ifs[0].name, "network");
         assert_true(s.v[CMS_F_NET_TX_BYTES] == 8050);
         json_object_put(d);
+
+        /* No "networks" (network none, or a container that just started), or not an object:
+         * no interfaces, and no crash (it was a NULL dereference in the sampler's engine mode). */
+        const char *odd[] = {"{\"cpu_stats\": {}}", "{\"networks\": null}", "{\"networks\": []}",
+                             "{\"networks\": {\"eth0\": 5}}", "{}"};
+        for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+                d = json_tokener_parse(odd[i]);
+                memset(&s, 0, sizeof(s));
+                n = 7;
+                cms_stats_from_engine(d, &s, ifs, CMS_NET_MAX_IFACES, &n);
+                assert_int_equal(n, 0);
+                assert_true(s.v[CMS_F_NET_RX_BYTES] == 0 && s.v[CMS_F_CPU_USAGE_US] == 0);
+                json_object_put(d);
+        }
 }
 
 int main(void)
