@@ -318,7 +318,7 @@ int cmd_policy_check(struct ctl *c, int argc, char **argv)
         json_object *body = NULL, *d = NULL;
         int r;
         if (argc == 2 && !strcmp(argv[0], "--compose")) {
-                char *text = ctl_read_file(argv[1], 4u << 20);
+                char *text = ctl_read_file(argv[1], 4u << 20, false);
                 if (!text)
                         return CTL_USAGE;
                 char dir[PATH_MAX];

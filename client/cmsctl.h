@@ -137,7 +137,8 @@ int ctl_template_check(const char *t);
 /* t for each item of a list, or once for anything else, a newline after each: 0 or -1. */
 int ctl_template_print(const char *t, json_object *data, FILE *out);
 
-/* A whole file of at most max bytes, NUL-ended, malloc'd; NULL after printing why. */
-char *ctl_read_file(const char *path, size_t max);
+/* A whole text file of at most max bytes, NUL-ended, malloc'd; NULL after printing why (a
+ * missing file silently when quiet_missing). */
+char *ctl_read_file(const char *path, size_t max, bool quiet_missing);
 /* A string member, or "" (never NULL). */
 const char *ctl_str(json_object *o, const char *key);

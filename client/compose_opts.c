@@ -218,36 +218,6 @@ char *ctl_dotenv_get(const char *text, const char *key)
         return NULL;
 }
 
-/* A whole file, up to max bytes: malloc'd text or NULL with the reason printed. */
-static char *read_file(const char *path, size_t max, bool quiet_missing)
-{
-        FILE *f = fopen(path, "re");
-        if (!f) {
-                if (!(quiet_missing && errno == ENOENT))
-                        fprintf(stderr, "cmsctl: %s: %s\n", path, strerror(errno));
-                return NULL;
-        }
-        char *buf = malloc(max + 2);
-        size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
-        bool bad = ferror(f);
-        fclose(f);
-        if (!buf || bad || n > max) {
-                fprintf(stderr, "cmsctl: %s: %s\n", path,
-                        !buf  ? "out of memory"
-                        : bad ? "read error"
-                              : "larger than 1 MiB");
-                free(buf);
-                return NULL;
-        }
-        buf[n] = 0;
-        if (memchr(buf, 0, n)) {
-                fprintf(stderr, "cmsctl: %s: not a text file\n", path);
-                free(buf);
-                return NULL;
-        }
-        return buf;
-}
-
 static char *absolute(const char *path)
 {
         char *r = realpath(path, NULL);
@@ -285,7 +255,7 @@ static int find_files(const struct ctl_compose *o, bool need, struct ctl_compose
                 return CTL_USAGE;
         }
         for (size_t i = 0; i < p->n_files; i++)
-                if (!(p->texts[i] = read_file(p->files[i], CTL_COMPOSE_MAX_BYTES, false)))
+                if (!(p->texts[i] = ctl_read_file(p->files[i], CTL_COMPOSE_MAX_BYTES, false)))
                         return CTL_USAGE;
         return CTL_OK;
 }
@@ -347,12 +317,12 @@ int ctl_compose_load(const struct ctl_compose *o, bool need_files, struct ctl_co
         if (!p->dir)
                 return CTL_ERR;
         if (o->env_file) {
-                if (!(p->dotenv = read_file(o->env_file, CTL_COMPOSE_MAX_BYTES, false)))
+                if (!(p->dotenv = ctl_read_file(o->env_file, CTL_COMPOSE_MAX_BYTES, false)))
                         return CTL_USAGE;
         } else {
                 char path[PATH_MAX];
                 snprintf(path, sizeof(path), "%s/.env", p->dir);
-                p->dotenv = read_file(path, CTL_COMPOSE_MAX_BYTES, true);
+                p->dotenv = ctl_read_file(path, CTL_COMPOSE_MAX_BYTES, true);
         }
         return pick_name(o, p);
 }

@@ -304,22 +304,25 @@ bool ctl_structured(struct ctl *c, json_object *data)
         return c->format == CTL_JSON || c->format == CTL_TEMPLATE;
 }
 
-char *ctl_read_file(const char *path, size_t max)
+char *ctl_read_file(const char *path, size_t max, bool quiet_missing)
 {
         FILE *f = fopen(path, "re");
         if (!f) {
-                fprintf(stderr, "cmsctl: %s: %s\n", path, strerror(errno));
+                if (!(quiet_missing && errno == ENOENT))
+                        fprintf(stderr, "cmsctl: %s: %s\n", path, strerror(errno));
                 return NULL;
         }
         char *b = malloc(max + 1);
         size_t n = b ? fread(b, 1, max + 1, f) : 0;
         bool err = ferror(f);
         fclose(f);
-        if (!b || err || n > max) {
-                fprintf(stderr, "cmsctl: %s: %s\n", path,
-                        !b    ? "out of memory"
-                        : err ? "read error"
-                              : "file too large");
+        const char *why = !b                ? "out of memory"
+                          : err             ? "read error"
+                          : n > max         ? "file too large"
+                          : memchr(b, 0, n) ? "not a text file"
+                                            : NULL;
+        if (why) {
+                fprintf(stderr, "cmsctl: %s: %s\n", path, why);
                 free(b);
                 return NULL;
         }
