@@ -21,7 +21,7 @@ CLIENT_OBJ := $(filter-out $(BUILD)/obj/client/main.o,$(CLIENT_SRC:%.c=$(BUILD)/
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 
-.PHONY: FORCE all deps run test unit integration lint-openapi lint-layers asan bench install uninstall clean help format
+.PHONY: FORCE all deps run test unit integration lint-openapi lint-layers asan scan-dpkg bench install uninstall clean help format
 
 all: $(BUILD)/cmsd $(BUILD)/cmsctl $(BUILD)/cmsctl.1 $(BUILD)/cmsctl.bash $(BUILD)/cmsctl.zsh ## build build/cmsd, build/cmsctl, its man page and completion
 
@@ -111,6 +111,9 @@ test: deps ## everything CI runs: deps, build, unit, layer and openapi lints, in
 asan: deps ## the whole suite under AddressSanitizer + UBSan (separate build dir)
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" test
+
+scan-dpkg: $(BUILD)/unit/test_scan_dpkg ## the Debian version order against dpkg itself on 100,000 pairs (~2 min)
+	@CMS_DPKG_PAIRS=100000 $(BUILD)/unit/test_scan_dpkg
 
 bench: all ## run the benchmarks in bench/ (ratios against a peer, printed)
 	@bench/api.sh $(BUILD)/cmsd
