@@ -243,6 +243,9 @@ static const struct {
         const char *route, *why;
 } not_creating[] = {
     {"policy_check", "answers what would be denied; creates nothing"},
+    {"projects_config_dry", "the normalized model of the files sent; creates nothing (env_file "
+                            "is read under the caller's policy)"},
+    {"projects_config_dry", "parses a compose file and answers its model; creates nothing"},
     {"system_prune", "removes only"},
     {"start", "acts on an existing container"},
     {"stop", "acts on an existing container"},

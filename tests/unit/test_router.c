@@ -140,7 +140,8 @@ static void test_greedy_image_refs(void **state)
                 }
                 free_params(p, n);
         }
-        /* A suffix route needs a ref before its suffix; the wrong method on one lists the others. */
+        /* A suffix route needs a ref before its suffix; the wrong method on one lists the others.
+         */
         const struct cms_route *r = NULL;
         char *p[CMS_MAX_PARAMS];
         size_t n = 0;
@@ -175,10 +176,13 @@ static void test_table_self_match(void **state)
                 assert_int_equal(match(t[i].method, path, &r, p, &n, allow), 0);
                 assert_ptr_equal(r, &t[i]);
                 free_params(p, n);
-                /* Only the open routes skip auth, and no mutating route is open. */
+                /* Only the open routes skip auth, and no mutating route is open. A POST that
+                 * only reads (a dry run: its body is too large for a query) may be a viewer's;
+                 * each is named here on purpose. */
+                bool reads_only = !strcmp(t[i].name, "projects_config_dry");
                 if (t[i].flags & ROUTE_OPEN)
                         assert_string_equal(t[i].method, "GET");
-                else if (strcmp(t[i].method, "GET"))
+                else if (strcmp(t[i].method, "GET") && !reads_only)
                         assert_true(t[i].role >= CMS_ROLE_OPERATOR);
         }
 }
@@ -186,12 +190,9 @@ static void test_table_self_match(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_literal_and_params),
-                cmocka_unit_test(test_not_found_and_method),
-                cmocka_unit_test(test_head_is_get),
-                cmocka_unit_test(test_long_and_deep_paths),
-                cmocka_unit_test(test_table_self_match),
-                cmocka_unit_test(test_greedy_image_refs),
+            cmocka_unit_test(test_literal_and_params), cmocka_unit_test(test_not_found_and_method),
+            cmocka_unit_test(test_head_is_get),        cmocka_unit_test(test_long_and_deep_paths),
+            cmocka_unit_test(test_table_self_match),   cmocka_unit_test(test_greedy_image_refs),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
