@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(build-essential pkg-config libmicrohttpd-dev libgnutls28-dev nettle-dev libarchive-dev libcurl4-openssl-dev libjson-c-dev libyaml-dev
       libsystemd-dev libcmocka-dev jq curl busybox-static docker.io podman uidmap iptables wrk
       systemd docker-registry docker-compose apache2-utils openssl prometheus python3 gzip bzip2
-      xz-utils zstd groff-base zsh python3-apt)
+      xz-utils zstd groff-base zsh python3-apt mmdebstrap)
 
 # A newer node/npm installed outside apt (nvm, nodesource, a tarball) is fine for the OpenAPI
 # linter; installing Debian's on top would only fight it over PATH.
