@@ -115,6 +115,8 @@ static int keep_file(struct reader *rd, struct cms_archive *in, json_object *fil
         _cleanup_free_ char *text = NULL;
         size_t len;
         struct cms_error e2 = {0};
+        if (os_db && e->size > (int64_t)cap)
+                return cms_err(err, 422, "image: /%.300s is larger than %zu bytes", e->path, cap);
         if (!os_db && e->size > (int64_t)cap) {
                 skip_note(rd, e->path, "larger than the cap for a metadata file");
                 return 0;

@@ -274,6 +274,38 @@ static void test_layers_applied(void **state)
         free(exp.p);
 }
 
+/* Docker 25's export: the OCI layout (blobs/sha256/..., index.json, oci-layout) with a
+ * manifest.json naming blobs; the config and manifest blobs are no tars and are passed over. */
+static void test_oci_layout(void **state)
+{
+        (void)state;
+        struct mem a = make_tar(layer_a, true), c = make_tar(layer_c, false);
+        const struct ent outer[] = {
+            {'d', "blobs", NULL, 0},
+            {'d', "blobs/sha256", NULL, 0},
+            {'f', "blobs/sha256/11", a.p, a.len},
+            {'f', "blobs/sha256/22", "{\"architecture\":\"amd64\",\"rootfs\":{}}", 0},
+            {'f', "blobs/sha256/33", c.p, c.len},
+            {'f', "blobs/sha256/44", "", 0},
+            {'f', "index.json", "{\"schemaVersion\":2}", 0},
+            {'f', "manifest.json",
+             "[{\"Config\":\"blobs/sha256/22\",\"Layers\":[\"blobs/sha256/11\",\"blobs/sha256/"
+             "33\"]}]",
+             0},
+            {'f', "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", 0},
+            {0, NULL, NULL, 0}};
+        struct mem exp = make_tar(outer, false);
+        struct cms_error err = {0};
+        json_object *inv = read_export(&exp, NULL, &err);
+        if (!inv)
+                fail_msg("%d %s", err.status, err.message);
+        assert_null(find(inv, "deb", "bsdutils"));
+        assert_non_null(find(inv, "deb", "libc6"));
+        assert_non_null(find(inv, "npm", "@types/node"));
+        json_object_put(inv);
+        free(exp.p), free(a.p), free(c.p);
+}
+
 static void expect_422(struct mem *exp, const struct cms_sbom_limits *l, const char *words)
 {
         struct cms_error err = {0};
@@ -354,9 +386,8 @@ static void test_kinds(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_one_layer),
-            cmocka_unit_test(test_layers_applied),
-            cmocka_unit_test(test_hostile),
+            cmocka_unit_test(test_one_layer),  cmocka_unit_test(test_layers_applied),
+            cmocka_unit_test(test_oci_layout), cmocka_unit_test(test_hostile),
             cmocka_unit_test(test_kinds),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
