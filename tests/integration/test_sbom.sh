@@ -34,7 +34,7 @@ dpkg_truth() {
                 fail "dpkg-query in $1 failed: $out"
         debver=$(head -n 1 <<<"$out")
         tail -n +2 <<<"$out" | jq -R -s --arg dv "$debver" '
-          [split("\n")[] | select(startswith("ii ")) | split("\t")
+          [split("\n")[] | select(test("^[ih]i ")) | split("\t")
            | {name: .[1], version: .[2], source: .[3], source_version: .[4], arch: .[5]}
            | .version as $ver
            | (($ver | capture("^(?<e>[0-9]+):(?<v>.*)$")) // {e: null, v: $ver}) as $ev
