@@ -150,6 +150,20 @@ int cms_cp_deploy(struct cms_cp *c, const struct cms_ynode *v, const char *path,
                   struct cms_compose_service *s, int64_t *replicas, char **restart);
 int cms_cp_build(struct cms_cp *c, const struct cms_ynode *v, const char *path,
                  struct cms_compose_service *s);
+/* parse_host.c: the runtime keys that reach the host (ulimits, sysctls, devices, security_opt,
+ * namespaces, cgroup, blkio_config, logging, volumes_from, ...): field functions for the key
+ * table of parse_service.c, looked up by name (NULL: not one of them). */
+cms_cp_entry_fn cms_cp_host_field(const char *key);
+void cms_compose_host_done(struct cms_compose_host *h);
+/* translate_host.c: the members of h for the engine's create body, into extras (the
+ * create_extras of cms_compose_translate: HostConfig members and MacAddress). */
+int cms_compose_translate_host(const struct cms_compose_project *p,
+                               const struct cms_compose_service *s, json_object *extras,
+                               struct cms_error *err);
+/* model_json_host.c: adds the keys h sets to a service's normalized JSON. */
+void cms_compose_host_to_json(json_object *o, const struct cms_compose_host *h);
+/* "weight_device", "device_read_bps", ... for CMS_COMPOSE_BLKIO_* */
+const char *cms_compose_blkio_key(int which);
 /* Splits a command line the way a POSIX shell splits words (quotes, backslashes; no expansion).
  * -EINVAL on an unterminated quote. */
 int cms_compose_split_words(const char *s, struct cms_compose_strv *out);

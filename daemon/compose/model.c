@@ -169,8 +169,37 @@ static void free_links(struct cms_compose_service *s)
                 free(s->build->dockerfile);
                 free(s->build->target);
                 cms_compose_kvs_done(&s->build->args);
+                cms_compose_kvs_done(&s->build->labels);
+                cms_compose_kvs_done(&s->build->additional_contexts);
                 free(s->build);
         }
+}
+
+void cms_compose_host_done(struct cms_compose_host *h)
+{
+        char **strs[] = {&h->pid,       &h->ipc,           &h->uts,         &h->userns_mode,
+                         &h->cgroup,    &h->cgroup_parent, &h->mac_address, &h->runtime,
+                         &h->isolation, &h->log_driver};
+        struct cms_compose_strv *lists[] = {&h->devices,      &h->device_cgroup_rules,
+                                            &h->security_opt, &h->group_add,
+                                            &h->volumes_from, &h->external_links};
+        struct cms_compose_kvs *maps[] = {&h->sysctls, &h->storage_opt, &h->annotations,
+                                          &h->log_options};
+        for (size_t i = 0; i < ELEMENTSOF(strs); i++)
+                free(*strs[i]);
+        for (size_t i = 0; i < ELEMENTSOF(lists); i++)
+                cms_compose_strv_done(lists[i]);
+        for (size_t i = 0; i < ELEMENTSOF(maps); i++)
+                cms_compose_kvs_done(maps[i]);
+        for (size_t i = 0; i < h->n_ulimits; i++)
+                free(h->ulimits[i].name);
+        free(h->ulimits);
+        for (int k = 0; k < CMS_COMPOSE_BLKIO_N; k++) {
+                for (size_t i = 0; i < h->blkio.n[k]; i++)
+                        free(h->blkio.devs[k][i].path);
+                free(h->blkio.devs[k]);
+        }
+        memset(h, 0, sizeof(*h));
 }
 
 void cms_compose_service_done(struct cms_compose_service *s)
@@ -192,6 +221,7 @@ void cms_compose_service_done(struct cms_compose_service *s)
         cms_compose_kvs_done(&s->labels);
         free_ports(s);
         free_links(s);
+        cms_compose_host_done(&s->host);
         memset(s, 0, sizeof(*s));
 }
 

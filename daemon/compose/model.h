@@ -65,8 +65,10 @@ struct cms_compose_build {
         char *context;    /* required */
         char *dockerfile; /* NULL: "Dockerfile" */
         char *target;
-        struct cms_compose_kvs args; /* value NULL: taken from the environment, else unset */
-        bool no_cache;               /* build without the engine's layer cache */
+        struct cms_compose_kvs args;   /* value NULL: taken from the environment, else unset */
+        bool no_cache;                 /* build without the engine's layer cache */
+        struct cms_compose_kvs labels; /* image labels */
+        struct cms_compose_kvs additional_contexts; /* name -> path or URL (BuildKit only) */
 };
 
 /* One published or exposed port; short-syntax ranges are expanded to one entry per port. */
@@ -123,6 +125,55 @@ struct cms_compose_resources {
         char *cpuset;
 };
 
+/* ulimits: nofile: 1024 (soft = hard) or {soft, hard}; sorted by name. */
+struct cms_compose_ulimit {
+        char *name;
+        int64_t soft, hard;
+};
+
+/* blkio_config: a device path and a weight (weight_device) or a rate (bytes or ops/s). */
+struct cms_compose_blkio_dev {
+        char *path;
+        int64_t value;
+};
+enum {
+        CMS_COMPOSE_BLKIO_WEIGHT_DEVICE = 0,
+        CMS_COMPOSE_BLKIO_READ_BPS,
+        CMS_COMPOSE_BLKIO_WRITE_BPS,
+        CMS_COMPOSE_BLKIO_READ_IOPS,
+        CMS_COMPOSE_BLKIO_WRITE_IOPS,
+        CMS_COMPOSE_BLKIO_N,
+};
+struct cms_compose_blkio {
+        int64_t weight; /* 0: unset, else 10..1000 */
+        struct cms_compose_blkio_dev *devs[CMS_COMPOSE_BLKIO_N];
+        size_t n[CMS_COMPOSE_BLKIO_N];
+};
+
+/* The runtime keys that reach the kernel or the engine's host side (parse_host.c); each goes
+ * through the policy once translated (security/policy.c). */
+struct cms_compose_host {
+        struct cms_compose_ulimit *ulimits;
+        size_t n_ulimits;
+        struct cms_compose_kvs sysctls, storage_opt, annotations;
+        struct cms_compose_strv devices; /* "host:container:perms", perms default "rwm" */
+        struct cms_compose_strv device_cgroup_rules, security_opt, group_add;
+        struct cms_compose_strv volumes_from;   /* "service:x[:ro|rw]" or "container:x[:ro|rw]" */
+        struct cms_compose_strv external_links; /* "container:alias" */
+        char *pid, *ipc, *uts, *userns_mode, *cgroup, *cgroup_parent;
+        char *mac_address, *runtime, *isolation;
+        int64_t mem_swappiness; /* -1: unset */
+        bool oom_kill_disable;
+        bool oom_score_adj_set;
+        int64_t oom_score_adj;
+        int64_t cpu_count, cpu_percent;        /* 0: unset (Windows-only in the engines) */
+        int64_t cpu_rt_period, cpu_rt_runtime; /* microseconds, 0: unset */
+        struct cms_compose_blkio blkio;
+        bool no_attach; /* attach: false */
+        char *log_driver;
+        struct cms_compose_kvs log_options;
+};
+
 struct cms_compose_env_file {
         char *path;
         bool required;
@@ -164,6 +215,7 @@ struct cms_compose_service {
         bool privileged, read_only, init, tty, stdin_open;
         int64_t stop_grace_period_ms; /* -1: unset (engine default, 10s) */
         char *stop_signal;
+        struct cms_compose_host host;
 };
 
 struct cms_compose_ipam_pool {
@@ -411,3 +463,7 @@ struct cms_compose_container {
 int cms_compose_translate(const struct cms_compose_project *p, const struct cms_compose_service *s,
                           int number, struct cms_compose_container *out, struct cms_error *err);
 void cms_compose_container_done(struct cms_compose_container *c);
+/* Adds to warnings what the service asks that the engine (podman: Podman's compat API, else
+ * Docker's API 1.41) does not apply: "services.web.cpu_count: docker: Windows-only: ...". */
+void cms_compose_engine_notes(const struct cms_compose_service *s, bool podman, const char *engine,
+                              json_object *warnings);

@@ -178,6 +178,8 @@ static void add_build(json_object *o, const struct cms_compose_build *b)
         add_kvs(e, "args", &b->args);
         if (b->no_cache)
                 json_object_object_add(e, "no_cache", json_object_new_boolean(true));
+        add_kvs(e, "labels", &b->labels);
+        add_kvs(e, "additional_contexts", &b->additional_contexts);
         json_object_object_add(o, "build", e);
 }
 
@@ -258,6 +260,7 @@ json_object *cms_compose_service_to_json(const struct cms_compose_service *s)
         add_str(o, "user", s->user);
         add_mounts(o, s);
         add_str(o, "working_dir", s->working_dir);
+        cms_compose_host_to_json(o, &s->host);
         return o;
 }
 

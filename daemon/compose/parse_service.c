@@ -415,48 +415,10 @@ static const char *const resource_keys[] = {
     "shm_size", "cpu_shares", "cpu_quota", "cpu_period",    "pids_limit"};
 
 /* Keys Compose knows and cmsd does not act on: warned as "not supported", not as typos. */
-static const char *const ignored_keys[] = {"annotations",
-                                           "attach",
-                                           "blkio_config",
-                                           "cpu_count",
-                                           "cpu_percent",
-                                           "cpu_rt_runtime",
-                                           "cpu_rt_period",
-                                           "cgroup",
-                                           "cgroup_parent",
-                                           "configs",
-                                           "credential_spec",
-                                           "develop",
-                                           "device_cgroup_rules",
-                                           "devices",
-                                           "gpus",
-                                           "group_add",
-                                           "ipc",
-                                           "isolation",
-                                           "label_file",
-                                           "logging",
-                                           "mac_address",
-                                           "mem_swappiness",
-                                           "models",
-                                           "oom_kill_disable",
-                                           "oom_score_adj",
-                                           "pid",
-                                           "post_start",
-                                           "pre_stop",
-                                           "provider",
-                                           "runtime",
-                                           "secrets",
-                                           "security_opt",
-                                           "storage_opt",
-                                           "sysctls",
-                                           "ulimits",
-                                           "use_api_socket",
-                                           "userns_mode",
-                                           "uts",
-                                           "volumes_from",
-                                           "external_links",
-                                           "lifecycle",
-                                           NULL};
+static const char *const ignored_keys[] = {
+    "configs",        "credential_spec", "develop",  "gpus",     "label_file",
+    "models",         "post_start",      "pre_stop", "provider", "secrets",
+    "use_api_socket", "lifecycle",       NULL};
 
 static int one_field(struct cms_cp *c, const struct cms_ynode *k, const struct cms_ynode *v,
                      const char *path, struct cms_compose_service *s)
@@ -475,6 +437,9 @@ static int one_field(struct cms_cp *c, const struct cms_ynode *k, const struct c
         for (size_t i = 0; i < ELEMENTSOF(bools); i++)
                 if (!strcmp(k->value, bools[i].key))
                         return cms_cp_bool(c, v, path, (bool *)(base + bools[i].off));
+        cms_cp_entry_fn host = cms_cp_host_field(k->value);
+        if (host)
+                return host(c, v, path, s);
         for (size_t i = 0; i < ELEMENTSOF(resource_keys); i++)
                 if (!strcmp(k->value, resource_keys[i]))
                         return v->null ? 0 : f_resources(c, v, path, s, k->value);
@@ -522,6 +487,7 @@ int cms_cp_service(struct cms_cp *c, const struct cms_ynode *v, struct cms_compo
         s->healthcheck.interval_ms = s->healthcheck.timeout_ms = -1;
         s->healthcheck.start_period_ms = s->healthcheck.start_interval_ms = -1;
         s->healthcheck.retries = -1;
+        s->host.mem_swappiness = -1;
         int r = cms_cp_need(c, v, path, CMS_Y_MAP);
         for (size_t i = 0; r == 0 && i + 1 < v->n; i += 2) {
                 const struct cms_ynode *k = v->kids[i];

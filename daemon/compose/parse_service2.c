@@ -401,15 +401,25 @@ int cms_cp_deploy(struct cms_cp *c, const struct cms_ynode *v, const char *path,
 int cms_cp_build(struct cms_cp *c, const struct cms_ynode *v, const char *path,
                  struct cms_compose_service *s)
 {
-        static const char *const keys[] = {"context", "dockerfile", "args",
-                                           "target",  "no_cache",   NULL};
-        static const char *const ignored[] = {
-            "dockerfile_inline", "labels",       "cache_from",
-            "cache_to",          "network",      "shm_size",
-            "extra_hosts",       "isolation",    "privileged",
-            "secrets",           "ssh",          "tags",
-            "platforms",         "pull",         "additional_contexts",
-            "ulimits",           "entitlements", NULL};
+        static const char *const keys[] = {
+            "context", "dockerfile",          "args", "target", "no_cache",
+            "labels",  "additional_contexts", NULL};
+        static const char *const ignored[] = {"dockerfile_inline",
+                                              "cache_from",
+                                              "cache_to",
+                                              "network",
+                                              "shm_size",
+                                              "extra_hosts",
+                                              "isolation",
+                                              "privileged",
+                                              "secrets",
+                                              "ssh",
+                                              "tags",
+                                              "platforms",
+                                              "pull",
+                                              "ulimits",
+                                              "entitlements",
+                                              NULL};
         char sub[320];
         if (v->null)
                 return 0;
@@ -436,6 +446,18 @@ int cms_cp_build(struct cms_cp *c, const struct cms_ynode *v, const char *path,
                 r = cms_cp_kvs(c, cms_ymap_get(v, "args"), SUB("args"), &b->args);
         if (r == 0)
                 r = cms_cp_bool(c, cms_ymap_get(v, "no_cache"), SUB("no_cache"), &b->no_cache);
+        if (r == 0)
+                r = cms_cp_kvs(c, cms_ymap_get(v, "labels"), SUB("labels"), &b->labels);
+        for (size_t i = 0; r == 0 && i < b->labels.n; i++)
+                if (!b->labels.v[i].value && !(b->labels.v[i].value = strdup("")))
+                        r = cms_cp_oom(c);
+        if (r == 0)
+                r = cms_cp_kvs(c, cms_ymap_get(v, "additional_contexts"),
+                               SUB("additional_contexts"), &b->additional_contexts);
+        for (size_t i = 0; r == 0 && i < b->additional_contexts.n; i++)
+                if (!b->additional_contexts.v[i].value)
+                        r = cms_cp_fail(c, v, SUB("additional_contexts"), "'%.64s' has no value",
+                                        b->additional_contexts.v[i].key);
 #undef SUB
         /* args without a value come from the environment, as for environment */
         for (size_t i = 0; r == 0 && i < b->args.n; i++) {

@@ -469,6 +469,7 @@ int cms_compose_translate(const struct cms_compose_project *p, const struct cms_
                 tr_resources(&t, out->config);
                 tr_health(&t, out->config);
                 tr_extras(&t);
+                r = cms_compose_translate_host(p, s, out->create_extras, err);
         }
         if (r < 0)
                 cms_compose_container_done(out);

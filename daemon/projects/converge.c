@@ -72,6 +72,7 @@ int cms_project_prepare(const struct cms_compose_project *p, enum cms_runtime rt
                 return r;
         }
         merge_extras(spec->body, c->create_extras);
+        cms_compose_engine_notes(s, rt == CMS_RUNTIME_PODMAN, cms_runtime_name(rt), c->warnings);
         return 0;
 }
 

@@ -51,8 +51,21 @@ static int build_one(struct cms_manager *m, const struct cms_up_opts *o,
                 if (b->args.v[i].value) /* without a value: unset, as the engine would do */
                         args[k++] =
                             cms_strdup_printf("%s=%s", b->args.v[i].key, b->args.v[i].value);
+        size_t nl = b->labels.n;
+        char **labels = calloc(nl + 1, sizeof(char *));
+        for (size_t i = 0; labels && i < nl; i++)
+                if (!(labels[i] =
+                          cms_strdup_printf("%s=%s", b->labels.v[i].key, b->labels.v[i].value))) {
+                        cms_strv_free(labels);
+                        labels = NULL;
+                }
+        if (!labels) {
+                cms_strv_free(args);
+                return cms_err(err, 500, "out of memory");
+        }
         struct cms_build_opts bo = {
             .tags = tags,
+            .labels = (const char *const *)labels,
             .dockerfile = b->dockerfile,
             .buildargs = (const char *const *)args,
             .target = b->target,
@@ -77,6 +90,7 @@ static int build_one(struct cms_manager *m, const struct cms_up_opts *o,
         for (size_t i = 0; i < k; i++)
                 free(args[i]);
         free(args);
+        cms_strv_free(labels);
         return r;
 }
 

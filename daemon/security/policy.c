@@ -179,23 +179,7 @@ bool cms_path_normalize(const char *in, char *out, size_t n)
         return true;
 }
 
-static void deny(json_object *denials, const char *rule, const char *prefix, const char *field,
-                 const char *fmt, ...) CMS_PRINTF(5, 6);
-static void deny(json_object *denials, const char *rule, const char *prefix, const char *field,
-                 const char *fmt, ...)
-{
-        char msg[400], path[256];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        snprintf(path, sizeof(path), "%s%s", prefix, field);
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "rule", json_object_new_string(rule));
-        json_object_object_add(o, "field", json_object_new_string(path));
-        json_object_object_add(o, "message", json_object_new_string(msg));
-        json_object_array_add(denials, o);
-}
+#define deny cms_policy_deny
 
 /* path equals prefix or lies below it (both normalized). */
 static bool under(const char *path, const char *prefix)
@@ -407,20 +391,38 @@ static int check_binds(const struct cms_policy *p, const struct cms_policy_env *
 
 /* HostConfig members that do not reach past the container's own limits. */
 static const char *const host_safe[] = {
-    "Memory",     "MemorySwap",     "MemoryReservation", "NanoCpus",
-    "CpuShares",  "CpuQuota",       "CpuPeriod",         "CpusetCpus",
-    "PidsLimit",  "KernelMemory",   "ShmSize",           "RestartPolicy",
-    "AutoRemove", "ReadonlyRootfs", "PortBindings",      "Dns",
-    "DnsSearch",  "DnsOptions",     "ExtraHosts",        "Init",
-    "CapDrop",    "Tmpfs",          "LogConfig",         NULL,
+    "Memory",
+    "MemorySwap",
+    "MemoryReservation",
+    "NanoCpus",
+    "CpuShares",
+    "CpuQuota",
+    "CpuPeriod",
+    "CpusetCpus",
+    "PidsLimit",
+    "KernelMemory",
+    "ShmSize",
+    "RestartPolicy",
+    "AutoRemove",
+    "ReadonlyRootfs",
+    "PortBindings",
+    "Dns",
+    "DnsSearch",
+    "DnsOptions",
+    "ExtraHosts",
+    "Init",
+    "CapDrop",
+    "Tmpfs",
+    NULL,
 };
-/* Members that only a privileged container may have. */
-static const char *const host_privileged[] = {"Devices",     "SecurityOpt",       "Sysctls",
-                                              "VolumesFrom", "DeviceCgroupRules", NULL};
+/* Namespace modes: the field is the compose key (ContainerConfig has only network). */
 static const char *const modes[][2] = {
-    {"NetworkMode", "network.network"},      {"PidMode", "HostConfig.PidMode"},
-    {"IpcMode", "HostConfig.IpcMode"},       {"UTSMode", "HostConfig.UTSMode"},
-    {"UsernsMode", "HostConfig.UsernsMode"}, {"CgroupnsMode", "HostConfig.CgroupnsMode"},
+    {"NetworkMode", "network.network"},
+    {"PidMode", "pid"},
+    {"IpcMode", "ipc"},
+    {"UTSMode", "uts"},
+    {"UsernsMode", "userns_mode"},
+    {"CgroupnsMode", "cgroup"},
 };
 
 static bool in_list(const char *const *list, const char *k)
@@ -432,7 +434,7 @@ static bool in_list(const char *const *list, const char *k)
 }
 
 static int check_host_member(const struct cms_policy *p, const struct cms_policy_env *env,
-                             const char *k, json_object *v, const char *prefix,
+                             json_object *hc, const char *k, json_object *v, const char *prefix,
                              json_object *denials)
 {
         char field[96];
@@ -455,13 +457,10 @@ static int check_host_member(const struct cms_policy *p, const struct cms_policy
                 if (!strcmp(k, modes[i][0]))
                         return check_mode(p, env, k, json_object_get_string(v), prefix, modes[i][1],
                                           denials);
+        int n = cms_policy_check_host_key(p, env, hc, k, v, prefix, denials);
+        if (n >= 0)
+                return n;
         snprintf(field, sizeof(field), "HostConfig.%s", k);
-        if (in_list(host_privileged, k)) {
-                if (p->privileged)
-                        return 0;
-                deny(denials, "privileged", prefix, field, "%s needs a privileged policy", k);
-                return 1;
-        }
         deny(denials, "unknown_field", prefix, field,
              "%s is not a member the policy knows, so it is refused", k);
         return 1;
@@ -472,7 +471,7 @@ static const char *const body_safe[] = {
     "Cmd",          "Entrypoint",   "Env",        "Labels",       "User",
     "WorkingDir",   "Hostname",     "Domainname", "ExposedPorts", "Healthcheck",
     "StopSignal",   "StopTimeout",  "Tty",        "OpenStdin",    "AttachStdin",
-    "AttachStdout", "AttachStderr", "StdinOnce",  NULL,
+    "AttachStdout", "AttachStderr", "StdinOnce",  "MacAddress",   NULL,
 };
 
 int cms_policy_check_create(const struct cms_policy *p, const struct cms_policy_env *env,
@@ -491,7 +490,7 @@ int cms_policy_check_create(const struct cms_policy *p, const struct cms_policy_
                         n += cms_policy_check_image(p, json_object_get_string(v), field, denials);
                 } else if (!strcmp(k, "HostConfig")) {
                         json_object_object_foreach(v, hk, hv) n +=
-                            check_host_member(p, env, hk, hv, prefix, denials);
+                            check_host_member(p, env, v, hk, hv, prefix, denials);
                 } else if (!strcmp(k, "NetworkingConfig")) {
                         json_object *eps = cms_json_get(v, "EndpointsConfig");
                         json_object_object_foreach(eps, net, ep)

@@ -83,5 +83,15 @@ int cms_policy_check_host_read(const struct cms_policy *p, const struct cms_poli
 int cms_policy_check_image(const struct cms_policy *p, const char *image, const char *field,
                            json_object *denials);
 
+/* Shared by policy.c and policy_host.c: appends {rule, field: prefix+field, message}. */
+void cms_policy_deny(json_object *denials, const char *rule, const char *prefix, const char *field,
+                     const char *fmt, ...) CMS_PRINTF(5, 6);
+/* policy_host.c: the HostConfig members of the compose runtime keys (Ulimits, Sysctls, Devices,
+ * SecurityOpt, VolumesFrom, LogConfig, ...): the denials' count, or -1 for a member it does not
+ * know. Fields are the compose keys (devices[0], sysctls.kernel.msgmax, security_opt[1]). */
+int cms_policy_check_host_key(const struct cms_policy *p, const struct cms_policy_env *env,
+                              json_object *hc, const char *k, json_object *v, const char *prefix,
+                              json_object *denials);
+
 /* The policy as JSON, for GET /v1/policy. */
 json_object *cms_policy_json(const struct cms_policy *p);

@@ -128,24 +128,80 @@ static const struct row rows[] = {
      "network.network"},
     {"restricted", "{\"HostConfig\":{\"NetworkMode\":\"bridge\"}}", NULL, NULL},
     {"restricted", "{\"HostConfig\":{\"NetworkMode\":\"mynet\"}}", NULL, NULL},
-    {"restricted", "{\"HostConfig\":{\"PidMode\":\"host\"}}", "host_namespaces",
-     "HostConfig.PidMode"},
-    {"restricted", "{\"HostConfig\":{\"IpcMode\":\"host\"}}", "host_namespaces",
-     "HostConfig.IpcMode"},
-    {"restricted", "{\"HostConfig\":{\"UTSMode\":\"host\"}}", "host_namespaces",
-     "HostConfig.UTSMode"},
-    {"restricted", "{\"HostConfig\":{\"UsernsMode\":\"host\"}}", "host_namespaces",
-     "HostConfig.UsernsMode"},
+    {"restricted", "{\"HostConfig\":{\"PidMode\":\"host\"}}", "host_namespaces", "pid"},
+    {"restricted", "{\"HostConfig\":{\"IpcMode\":\"host\"}}", "host_namespaces", "ipc"},
+    {"restricted", "{\"HostConfig\":{\"UTSMode\":\"host\"}}", "host_namespaces", "uts"},
+    {"restricted", "{\"HostConfig\":{\"UsernsMode\":\"host\"}}", "host_namespaces", "userns_mode"},
     {"restricted", "{\"NetworkingConfig\":{\"EndpointsConfig\":{\"host\":{}}}}", "host_namespaces",
      "network.network"},
     {"wide", "{\"HostConfig\":{\"NetworkMode\":\"host\",\"PidMode\":\"host\"}}", NULL, NULL},
     /* devices and friends, and what the evaluator does not know */
     {"restricted", "{\"HostConfig\":{\"Devices\":[{\"PathOnHost\":\"/dev/sda\"}]}}", "privileged",
-     "HostConfig.Devices"},
+     "devices[0]"},
     {"restricted", "{\"HostConfig\":{\"SecurityOpt\":[\"seccomp=unconfined\"]}}", "privileged",
-     "HostConfig.SecurityOpt"},
-    {"restricted", "{\"HostConfig\":{\"Sysctls\":{\"kernel.x\":\"1\"}}}", "privileged",
-     "HostConfig.Sysctls"},
+     "security_opt[0]"},
+    {"restricted", "{\"HostConfig\":{\"Sysctls\":{\"kernel.x\":\"1\"}}}", "sysctls",
+     "sysctls.kernel.x"},
+    {"wide", "{\"HostConfig\":{\"Sysctls\":{\"vm.swappiness\":\"1\"}}}", "sysctls",
+     "sysctls.vm.swappiness"},
+    {"restricted",
+     "{\"HostConfig\":{\"Sysctls\":{\"net.ipv4.ip_forward\":\"1\","
+     "\"kernel.shmmax\":\"1\",\"fs.mqueue.msg_max\":\"9\"}}}",
+     NULL, NULL},
+    {"restricted",
+     "{\"HostConfig\":{\"NetworkMode\":\"bridge\",\"Sysctls\":{"
+     "\"net.core.somaxconn\":\"1\"}}}",
+     NULL, NULL},
+    {"wide",
+     "{\"HostConfig\":{\"NetworkMode\":\"host\",\"Sysctls\":{"
+     "\"net.core.somaxconn\":\"1\"}}}",
+     "sysctls", "sysctls.net.core.somaxconn"},
+    {"wide",
+     "{\"HostConfig\":{\"IpcMode\":\"host\",\"Sysctls\":{"
+     "\"kernel.shmmax\":\"1\"}}}",
+     "sysctls", "sysctls.kernel.shmmax"},
+    {"restricted",
+     "{\"HostConfig\":{\"Devices\":[{\"PathOnHost\":\"/dev/zero\"},"
+     "{\"PathOnHost\":\"/dev/sda\"}]}}",
+     "privileged", "devices[0]"},
+    {"restricted", "{\"HostConfig\":{\"DeviceCgroupRules\":[\"c 1:3 mr\"]}}", "privileged",
+     "device_cgroup_rules[0]"},
+    {"restricted",
+     "{\"HostConfig\":{\"SecurityOpt\":[\"no-new-privileges\","
+     "\"apparmor=unconfined\"]}}",
+     "privileged", "security_opt[1]"},
+    {"restricted", "{\"HostConfig\":{\"SecurityOpt\":[\"no-new-privileges:true\"]}}", NULL, NULL},
+    {"restricted", "{\"HostConfig\":{\"CgroupnsMode\":\"host\"}}", "host_namespaces", "cgroup"},
+    {"restricted", "{\"HostConfig\":{\"CgroupnsMode\":\"private\"}}", NULL, NULL},
+    {"restricted", "{\"HostConfig\":{\"CgroupParent\":\"x.slice\"}}", "privileged",
+     "cgroup_parent"},
+    {"restricted", "{\"HostConfig\":{\"Runtime\":\"runc\"}}", "privileged", "runtime"},
+    {"restricted", "{\"HostConfig\":{\"OomKillDisable\":true}}", "privileged", "oom_kill_disable"},
+    {"restricted", "{\"HostConfig\":{\"OomKillDisable\":false,\"OomScoreAdj\":500}}", NULL, NULL},
+    {"restricted", "{\"HostConfig\":{\"OomScoreAdj\":-500}}", "privileged", "oom_score_adj"},
+    {"restricted", "{\"HostConfig\":{\"VolumesFrom\":[\"stranger:ro\"]}}", "privileged",
+     "volumes_from[0]"},
+    {"restricted",
+     "{\"HostConfig\":{\"Annotations\":{\"run.oci.keep_original_groups\":"
+     "\"1\"}}}",
+     "privileged", "annotations.run.oci.keep_original_groups"},
+    {"restricted", "{\"HostConfig\":{\"Annotations\":{\"com.example.team\":\"a\"}}}", NULL, NULL},
+    {"restricted",
+     "{\"HostConfig\":{\"LogConfig\":{\"Type\":\"json-file\",\"Config\":{"
+     "\"max-size\":\"1m\",\"max-file\":\"2\"}}}}",
+     NULL, NULL},
+    {"restricted", "{\"HostConfig\":{\"LogConfig\":{\"Type\":\"syslog\",\"Config\":{}}}}",
+     "driver_options", "logging.driver"},
+    {"restricted",
+     "{\"HostConfig\":{\"LogConfig\":{\"Type\":\"k8s-file\",\"Config\":{"
+     "\"path\":\"/etc/x\"}}}}",
+     "driver_options", "logging.options.path"},
+    {"restricted",
+     "{\"MacAddress\":\"02:42:ac:11:00:09\",\"HostConfig\":{\"Ulimits\":[],"
+     "\"GroupAdd\":[\"1\"],\"MemorySwappiness\":0,\"BlkioWeight\":300,\"CpuCount\":1,"
+     "\"CpuPercent\":1,\"CpuRealtimePeriod\":1,\"CpuRealtimeRuntime\":1,\"Isolation\":"
+     "\"default\",\"StorageOpt\":{},\"Links\":[\"a:b\"]}}",
+     NULL, NULL},
     {"wide", "{\"HostConfig\":{\"Devices\":[]}}", NULL, NULL},
     {"restricted", "{\"HostConfig\":{\"VolumeDriver\":\"x\"}}", "unknown_field",
      "HostConfig.VolumeDriver"},
@@ -195,7 +251,8 @@ static void test_create_table(void **state)
 static void test_prefix_and_own_containers(void **state)
 {
         json_object *body = parse("{\"HostConfig\":{\"NetworkMode\":\"container:proj-db-1\","
-                                  "\"Privileged\":true}}");
+                                  "\"PidMode\":\"container:proj-db-1\",\"VolumesFrom\":"
+                                  "[\"proj-db-1:ro\"],\"Privileged\":true}}");
         const char *const own[] = {"proj-db-1", NULL};
         struct cms_policy_env env = {.own_containers = own};
         json_object *d = json_object_new_array();
