@@ -152,7 +152,9 @@ static json_object *library(json_object *pkg, json_object *os, json_object *refs
         json_object_object_add(c, "version", json_object_get(cms_json_get(pkg, "version")));
         json_object_object_add(c, "purl", json_object_new_string(purl));
         prop(props, "cmsd:package:type", str(pkg, "type"));
-        prop(props, "cmsd:package:path", str(pkg, "path"));
+        _cleanup_free_ char *path =
+            str(pkg, "path") ? cms_strdup_printf("/%s", str(pkg, "path")) : NULL;
+        prop(props, "cmsd:package:path", path);
         prop(props, "cmsd:package:arch", str(pkg, "arch"));
         prop(props, "cmsd:package:source", str(pkg, "source"));
         prop(props, "cmsd:package:source_version", str(pkg, "source_version"));
