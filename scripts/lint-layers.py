@@ -30,6 +30,7 @@ RANK = {
     "daemon/images": 30,
     "daemon/monitor": 30,
     "daemon/compose": 20,
+    "daemon/scan": 20,     # pure: SBOM parsing, version order, CVSS, OSV (images calls it)
     "daemon/security": 25,  # enforce.c: the live config's policies, for the domain folders
     "daemon/engine": 10,
 }
