@@ -49,6 +49,10 @@ int cms_ytree_parse_file(const char *yaml, size_t len, int file, struct cms_ynod
  * key path, as is a result above CMS_COMPOSE_MAX_NODES nodes. */
 int cms_ytree_merge(struct cms_ynode *base, struct cms_ynode *over, struct cms_ynode **out,
                     struct cms_error *err);
+/* extends: the service mapping over (its extends key left out) merged over base, as a later
+ * file's services.<name> over an earlier one's. *out is a new reference. */
+int cms_ytree_merge_service(struct cms_ynode *base, struct cms_ynode *over, const char *name,
+                            struct cms_ynode **out, struct cms_error *err);
 void cms_ynode_unref(struct cms_ynode *n);
 /* The value of key in a mapping, or NULL. */
 struct cms_ynode *cms_ymap_get(const struct cms_ynode *map, const char *key);
@@ -150,6 +154,10 @@ int cms_cp_deploy(struct cms_cp *c, const struct cms_ynode *v, const char *path,
                   struct cms_compose_service *s, int64_t *replicas, char **restart);
 int cms_cp_build(struct cms_cp *c, const struct cms_ynode *v, const char *path,
                  struct cms_compose_service *s);
+/* extends.c: every service's `extends` (same file, or another file through the parse options'
+ * loader) resolved on the tree, merged by the specification's rules; cycles refused. */
+int cms_cp_extends(struct cms_cp *c, const struct cms_compose_parse_opts *o,
+                   struct cms_ynode *root);
 /* parse_host.c: the runtime keys that reach the host (ulimits, sysctls, devices, security_opt,
  * namespaces, cgroup, blkio_config, logging, volumes_from, ...): field functions for the key
  * table of parse_service.c, looked up by name (NULL: not one of them). */

@@ -635,3 +635,36 @@ int cms_ytree_merge(struct cms_ynode *base, struct cms_ynode *over, struct cms_y
         }
         return r;
 }
+
+int cms_ytree_merge_service(struct cms_ynode *base, struct cms_ynode *over, const char *name,
+                            struct cms_ynode **out, struct cms_error *err)
+{
+        struct mctx m = {.err = err, .path = {"services", name}, .depth = 2};
+        *out = NULL;
+        if (base->kind != CMS_Y_MAP || over->kind != CMS_Y_MAP)
+                return cms_err(err, 400, "services.%s: extends needs service mappings", name);
+        /* the extending service without its extends key */
+        struct cms_ynode *o = mk(CMS_Y_MAP, over);
+        if (!o)
+                return oom(&m);
+        o->interpolated = over->interpolated;
+        for (size_t i = 0; i + 1 < over->n; i += 2) {
+                if (!strcmp(over->kids[i]->value, "extends"))
+                        continue;
+                if (add(o, ref(over->kids[i])) < 0 || add(o, ref(over->kids[i + 1])) < 0) {
+                        cms_ynode_unref(o);
+                        return oom(&m);
+                }
+        }
+        struct cms_ynode *b = strip(base);
+        int r = b ? merge(&m, b, o, out) : oom(&m);
+        cms_ynode_unref(b);
+        cms_ynode_unref(o);
+        if (r == 0 && (*out)->size > CMS_COMPOSE_MAX_NODES) {
+                cms_ynode_unref(*out);
+                *out = NULL;
+                r = cms_err(err, 400, "services.%s: extended, it is larger than %d nodes", name,
+                            CMS_COMPOSE_MAX_NODES);
+        }
+        return r;
+}

@@ -506,6 +506,8 @@ int cms_compose_parse(const char *yaml, size_t len, const struct cms_compose_par
         if (r == 0)
                 r = load_files(&c, yaml, len, o, &root);
         if (r == 0)
+                r = cms_cp_extends(&c, o, root);
+        if (r == 0)
                 r = top_level(&c, root, o, p);
         c.project = p ? p->name : NULL;
         if (r == 0)

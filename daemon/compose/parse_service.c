@@ -443,8 +443,6 @@ static int one_field(struct cms_cp *c, const struct cms_ynode *k, const struct c
         for (size_t i = 0; i < ELEMENTSOF(resource_keys); i++)
                 if (!strcmp(k->value, resource_keys[i]))
                         return v->null ? 0 : f_resources(c, v, path, s, k->value);
-        if (!strcmp(k->value, "extends"))
-                return cms_cp_fail(c, k, path, "not supported by cmsd (write the service out)");
         return 1; /* not ours */
 }
 

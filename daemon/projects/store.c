@@ -278,6 +278,20 @@ static int resolve_env_files(const struct reader *rd, struct cms_compose_project
         return 0;
 }
 
+/* The parser's loader for the files a compose file names (extends.file): read on the daemon's
+ * host only where the caller's policy lets cmsd read for them (build_paths, as env_file). */
+static int load_named_file(void *ud, const char *path, char **text, struct cms_error *err)
+{
+        const struct reader *rd = ud;
+        struct cms_policy_req q = {.kind = CMS_PQ_READ, .path = path, .field = "extends.file"};
+        int r = rd->who ? cms_policy_enforce(rd->m, rd->who, &q, err) : 0;
+        if (r == 0)
+                r = read_small(path, CMS_COMPOSE_MAX_BYTES, text, err);
+        if (r == -ENOENT)
+                r = cms_err(err, 400, "extends.file: %s not found", path);
+        return r;
+}
+
 int cms_project_parse(struct cms_manager *m, const struct cms_caller *who,
                       const struct cms_project_record *rec, struct cms_compose_project **out,
                       json_object *warnings, struct cms_error *err)
@@ -307,6 +321,8 @@ int cms_project_parse(struct cms_manager *m, const struct cms_caller *who,
             .working_dir = rec->working_dir,
             .profiles = rec->profiles ? profiles : NULL,
             .overrides = no ? overrides : NULL,
+            .load = load_named_file,
+            .load_ud = (void *)&rd,
         };
         int r = cms_compose_parse(rec->compose, strlen(rec->compose), &po, out, warnings, err);
         if (r == 0 && (r = resolve_env_files(&rd, *out, warnings, err)) < 0) {

@@ -7,7 +7,8 @@
 # not apply; a changed key recreating the service; storage_opt refused by the engine on overlay
 # without xfs quotas; and the restricted "ci" operator refused (403 policy_denied naming the rule
 # and the compose field) for every key that reaches past the container, while the safe ones
-# pass. The kitchen sink runs as admin (unrestricted): the default operator policy is restricted. Every project is named "$NAME_PREFIX-<x>"; each test removes what its projects made.
+# pass; `extends` (same file, chains, other files) giving the model written out by hand, the
+# other file read under the policy. The kitchen sink runs as admin (unrestricted): the default operator policy is restricted. Every project is named "$NAME_PREFIX-<x>"; each test removes what its projects made.
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC2016
 . "$(dirname "$0")/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=projects_lib.sh
@@ -220,7 +221,77 @@ EOF
         expect_engine '.State.Running == true and .HostConfig.GroupAdd == ["1234"]' "web running under ci"
 }
 
+# config_of FILE [WD] [TOKEN]: the dry-run model of FILE (POST /v1/projects/config) in MODEL.
+config_of() {
+        jq -n --arg n "$(pname cfg)" --rawfile c "$1" --arg wd "${2-}" \
+                '{name: $n, compose: $c} + (if $wd == "" then {} else {working_dir: $wd} end)' \
+                >"$T_TMP/cfg.json"
+        api POST /v1/projects/config "@$T_TMP/cfg.json" "${3-$TOK_ADMIN}"
+        MODEL=$BODY
+}
+
+# extends (same file, a chain, another file and one beside it) gives the model of the service
+# written out by hand, and the container runs it; the other file is read under the policy.
+extends_by_hand() {
+        local p wd=$T_TMP/proj hand want
+        mkdir -p "$wd/lib"
+        cat >"$wd/lib/common.yml" <<EOF
+services:
+  base:
+    extends: {file: more.yml, service: root}
+    environment: {LEVEL: common}
+    labels: {tier: common}
+EOF
+        compose_file more <<EOF
+services:
+  root:
+    image: @IMG@
+    command: ["sh", "-c", "echo never"]
+    environment: {LEVEL: root, ROOT: "1"}
+    ulimits: {nofile: {soft: 1000, hard: 2000}, nproc: 2000}
+EOF
+        mv "$CF" "$wd/lib/more.yml"
+        compose_file hand <<EOF
+services:
+  web:
+    image: @IMG@
+    command: @LOOP@
+    environment: {LEVEL: web, ROOT: "1", MID: "1"}
+    labels: {tier: common}
+    ulimits: {nofile: {soft: 1000, hard: 2000}, nproc: 2000}
+EOF
+        hand=$CF
+        compose_file ext <<EOF
+services:
+  mid:
+    extends: {file: lib/common.yml, service: base}
+    environment: {MID: "1"}
+  web:
+    extends: mid
+    command: @LOOP@
+    environment: {LEVEL: web}
+EOF
+        config_of "$hand"
+        expect_ok
+        want=$(jq -c '.data.services.web' <<<"$MODEL")
+        config_of "$CF" "$wd"
+        expect_ok
+        expect_jq --argjson w "$want" '.data.services.web == $w' "extends gives the by-hand model"
+        p=$(pname ext)
+        jq -n --arg n "$p" --rawfile c "$CF" --arg wd "$wd" \
+                '{name: $n, compose: $c, working_dir: $wd}' >"$T_TMP/up.json"
+        api POST /v1/projects "@$T_TMP/up.json" "$TOK_ADMIN"
+        expect_ok 201
+        engine_inspect "$(reply_id web)"
+        expect_engine '.State.Running == true and (.Config.Env | index("LEVEL=web") != null and
+                index("ROOT=1") != null) and .Config.Labels.tier == "common"' "web from the chain"
+        # the ci operator may not have cmsd read a file outside its build_paths
+        up_project "$(pname extci)" "$CF" "$(jq -cn --arg wd "$wd" '{working_dir: $wd}')" "$TOK_CI"
+        check_denied extends.file extends.file build_paths
+}
+
 tp keys_applied keys_applied
+tp extends_by_hand extends_by_hand
 tp storage_opt_refused storage_opt_refused
 tp policy_denied policy_denied
 tp policy_allowed policy_allowed
