@@ -59,6 +59,7 @@ int cmd_events(struct ctl *c, int argc, char **argv);
 int cmd_pull(struct ctl *c, int argc, char **argv);
 int cmd_push(struct ctl *c, int argc, char **argv);
 int cmd_build(struct ctl *c, int argc, char **argv);
+int cmd_sbom(struct ctl *c, int argc, char **argv);
 
 /* cmd_objects.c */
 /* An image reference for a path: '/', ':' and '@' stay, anything outside the reference

@@ -263,3 +263,81 @@ int cmd_build(struct ctl *c, int argc, char **argv)
         const char *id = ctl_str(done, "id");
         return finish(c, done, id + (strncmp(id, "sha256:", 7) ? 0 : 7));
 }
+
+/* ---- sbom: the route answers the bare CycloneDX document (no envelope) ---- */
+
+struct doc {
+        char *buf;
+        size_t len;
+        bool too_big;
+};
+
+static int collect(const char *data, size_t n, void *ud)
+{
+        struct doc *d = ud;
+        if (d->len + n > 64u * 1024 * 1024) {
+                d->too_big = true;
+                return 1;
+        }
+        char *b = realloc(d->buf, d->len + n + 1);
+        if (!b)
+                return 1;
+        memcpy(b + d->len, data, n);
+        d->buf = b;
+        d->len += n;
+        b[d->len] = 0;
+        return 0;
+}
+
+/* The property name's value of a CycloneDX component ("" when absent). */
+static const char *cdx_prop(json_object *comp, const char *name)
+{
+        json_object *props = NULL;
+        json_object_object_get_ex(comp, "properties", &props);
+        size_t n =
+            json_object_is_type(props, json_type_array) ? json_object_array_length(props) : 0;
+        for (size_t i = 0; i < n; i++) {
+                json_object *p = json_object_array_get_idx(props, i);
+                if (!strcmp(ctl_str(p, "name"), name))
+                        return ctl_str(p, "value");
+        }
+        return "";
+}
+
+int cmd_sbom(struct ctl *c, int argc, char **argv)
+{
+        if (argc != 1 || argv[0][0] == '-')
+                return ctl_usage("sbom [--format json|TEMPLATE] IMAGE");
+        char *e = ctl_ref_path(argv[0]), path[2048];
+        snprintf(path, sizeof(path), "/v1/images/%s/sbom", e ? e : "");
+        free(e);
+        struct doc d = {0};
+        int r = ctl_stream_req(c, &(struct ctl_req){.path = path}, collect, &d);
+        json_object *doc = r == CTL_OK && d.buf ? json_tokener_parse(d.buf) : NULL, *comps = NULL;
+        if (r == CTL_OK && !json_object_is_type(doc, json_type_object)) {
+                fprintf(stderr, "cmsctl: the SBOM is %s\n",
+                        d.too_big ? "larger than 64 MiB" : "not a JSON document");
+                r = CTL_ERR;
+        }
+        free(d.buf);
+        json_object_object_get_ex(doc, "components", &comps);
+        if (r == CTL_OK && !ctl_structured(c, c->format == CTL_TEMPLATE ? comps : doc)) {
+                static const char *const h[] = {"NAME", "VERSION", "TYPE", "PURL"};
+                struct ctl_table *t = ctl_table_new(h, 4);
+                size_t n = json_object_is_type(comps, json_type_array)
+                               ? json_object_array_length(comps)
+                               : 0;
+                for (size_t i = 0; i < n; i++) {
+                        json_object *it = json_object_array_get_idx(comps, i);
+                        const char *kind = cdx_prop(it, "cmsd:package:type");
+                        const char *row[] = {ctl_str(it, "name"), ctl_str(it, "version"),
+                                             *kind ? kind : ctl_str(it, "type"),
+                                             ctl_str(it, "purl")};
+                        ctl_table_add(t, row);
+                }
+                ctl_table_print(t, c->width, stdout);
+                ctl_table_free(t);
+        }
+        json_object_put(doc);
+        return r;
+}

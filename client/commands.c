@@ -92,6 +92,7 @@ const struct ctl_command ctl_commands[] = {
      "[--label K=V]... [-q] DIR|-",
      "build an image from a local directory (.dockerignore honoured) or a tar on stdin", cmd_build,
      NULL},
+    {"sbom", "IMAGE", "the image's packages (CycloneDX 1.5 with --format json)", cmd_sbom, NULL},
     {"tag", "SOURCE TARGET", "give an image another name", cmd_tag, NULL},
     {"rmi", "[-f] IMAGE...", "remove images", cmd_rmi, NULL},
     {"history", "IMAGE", "an image's layers", cmd_history, NULL},

@@ -352,6 +352,17 @@ transfer_and_build() {
         grep -qx keep <<<"$OUT" || fail "the built image lacks sub/keep: $(short "$OUT")"
         grep -qx x=42 <<<"$OUT" || fail "--build-arg not passed: $(short "$OUT")"
         grep -qx secret <<<"$OUT" && fail ".dockerignore not honoured: $(short "$OUT")"
+        # sbom: the route's CycloneDX document as is with --format json, a table otherwise.
+        ctl "$TOK_VIEWER" -- sbom "$tag"
+        expect_rc 0
+        head -n 1 <<<"$OUT" | grep -qE '^NAME +VERSION +TYPE +PURL$' || fail "sbom table: $(short "$OUT")"
+        ctl "$TOK_VIEWER" -- --format json sbom "$tag"
+        expect_rc 0
+        api GET "/v1/images/$tag/sbom" "" "$TOK_VIEWER"
+        jq -e --argjson a "$OUT" '. == $a and .specVersion == "1.5"' <<<"$BODY" >/dev/null ||
+                fail "sbom --format json differs from the route: $(short "$OUT")"
+        ctl "$TOK_VIEWER" -- sbom "cmsd-test/not-here-$RUN_ID:1"
+        expect_rc 3
         ctl "$TOK_VIEWER" -- build -t "$tag" "$T_TMP/ctx"
         expect_rc 4
         mkdir -p "$T_TMP/empty"
