@@ -65,6 +65,41 @@ void h_image_sbom(struct cms_request *r)
         cms_reply_queue(r, 200, resp);
 }
 
+void h_image_scan(struct cms_request *r)
+{
+        cms_reply_call_id_body(r, 200, cms_images_scan);
+}
+
+void h_image_scan_get(struct cms_request *r)
+{
+        cms_reply_call_id(r, 200, cms_images_scan_get);
+}
+
+void h_vulndb_status(struct cms_request *r)
+{
+        struct cms_error err = {0};
+        json_object *out = NULL;
+        int rc = cms_images_vulndb_status(r->m, &out, &err);
+        cms_reply_result(r, rc, 200, out, &err);
+}
+
+/* An archive body (tar, compressed or not, or zip) is read while it arrives; a JSON body
+ * {"path"} names records on the daemon's host. */
+void h_vulndb_import(struct cms_request *r)
+{
+        struct cms_error err = {0};
+        json_object *out = NULL;
+        int rc;
+        if (r->upload) {
+                cms_upload_claim(r->upload);
+                rc = cms_images_vulndb_import_stream(r->m, cms_upload_read, r->upload, &out, &err);
+                cms_upload_release(r->upload);
+        } else {
+                rc = cms_images_vulndb_import(r->m, r->json, &out, &err);
+        }
+        cms_reply_result(r, rc, 200, out, &err);
+}
+
 void h_image_tag(struct cms_request *r)
 {
         cms_reply_call_id_body(r, 201, cms_images_tag);

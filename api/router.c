@@ -94,12 +94,18 @@ static const struct cms_route routes[] = {
      "project_pull"},
     /* Image refs contain '/': the literal routes first, then "{ref*}" with a suffix, then
      * the bare "{ref*}" (which would swallow the suffixes). */
+    {"GET", "/v1/vulndb", h_vulndb_status, CMS_ROLE_VIEWER, 0, "vulndb_status"},
+    {"POST", "/v1/vulndb", h_vulndb_import, CMS_ROLE_ADMIN, ROUTE_RAW_BODY | ROUTE_JSON_BODY,
+     "vulndb_import"},
     {"GET", "/v1/images", h_images_list, CMS_ROLE_VIEWER, 0, "images_list"},
     {"POST", "/v1/images/pull", h_images_pull, CMS_ROLE_OPERATOR, ROUTE_JSON_BODY, "images_pull"},
     {"POST", "/v1/images/build", h_images_build, CMS_ROLE_OPERATOR, ROUTE_RAW_BODY, "images_build"},
     {"POST", "/v1/images/prune", h_images_prune, CMS_ROLE_ADMIN, ROUTE_JSON_BODY, "images_prune"},
     {"GET", "/v1/images/{ref*}/history", h_image_history, CMS_ROLE_VIEWER, 0, "image_history"},
     {"GET", "/v1/images/{ref*}/sbom", h_image_sbom, CMS_ROLE_VIEWER, 0, "image_sbom"},
+    {"GET", "/v1/images/{ref*}/scan", h_image_scan_get, CMS_ROLE_VIEWER, 0, "image_scan_get"},
+    {"POST", "/v1/images/{ref*}/scan", h_image_scan, CMS_ROLE_OPERATOR, ROUTE_JSON_BODY,
+     "image_scan"},
     {"POST", "/v1/images/{ref*}/push", h_image_push, CMS_ROLE_OPERATOR, ROUTE_JSON_BODY,
      "image_push"},
     {"POST", "/v1/images/{ref*}/tag", h_image_tag, CMS_ROLE_OPERATOR, ROUTE_JSON_BODY, "image_tag"},

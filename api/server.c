@@ -81,6 +81,7 @@ static bool is_archive_type(const char *ct)
                                             "application/gzip", "application/x-gzip",
                                             "application/x-xz", "application/x-bzip2",
                                             "application/zstd",
+                                            "application/zip",
                                             "application/octet-stream", NULL};
         while (ct && *ct == ' ')
                 ct++;
@@ -111,6 +112,12 @@ static void raw_begin(struct cms_request *r)
         if (cl && cms_parse_int(cl, 0, INT64_MAX, &len) == 0 && len > max) {
                 cms_reply_errorf(r, 413, "request body of %" PRId64 " bytes exceeds the limit of %" PRId64
                                  " bytes (limits.max_build_context)", len, max);
+                return;
+        }
+        if (!is_archive_type(cms_header(r, MHD_HTTP_HEADER_CONTENT_TYPE)) &&
+            (r->route->flags & ROUTE_JSON_BODY)) {
+                cms_reply_errorf(r, 415, "expected Content-Type: application/json, or an archive"
+                                 " (application/x-tar, application/gzip, application/zip...)");
                 return;
         }
         if (!is_archive_type(cms_header(r, MHD_HTTP_HEADER_CONTENT_TYPE))) {
@@ -208,7 +215,9 @@ static void request_begin(struct cms_request *r)
         }
         if (cms_auth_check(r) < 0)
                 return;
-        if (r->route->flags & ROUTE_RAW_BODY) {
+        /* A route taking an archive or JSON (POST /v1/vulndb): JSON is read as usual. */
+        if ((r->route->flags & ROUTE_RAW_BODY) &&
+            !((r->route->flags & ROUTE_JSON_BODY) && cms_request_is_json(r))) {
                 raw_begin(r);
                 return;
         }

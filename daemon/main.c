@@ -3,7 +3,9 @@
  * accepting, let in-flight requests finish (bounded by limits.request_timeout) and exit 0.
  * The main loop also wakes on its own to ping systemd's watchdog and refresh STATUS=, so that a
  * hung main loop (or housekeeping thread) shows as missed pings. */
+#include <limits.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -11,6 +13,7 @@
 #include "log.h"
 #include "manager.h"
 #include "monitor/sampler.h"
+#include "scan/db.h"
 #include "sdnotify.h"
 #include "security/audit.h"
 
@@ -217,11 +220,60 @@ static void log_engine(struct cms_engine *e)
                  cms_runtime_name(cms_engine_runtime(e)), v, api);
 }
 
+/* "--import-vulndb PATH" (or "=PATH") taken out of argv before the ordinary options are read;
+ * NULL when absent, "" when PATH is missing. */
+static const char *take_import_flag(int *argc, char **argv)
+{
+        static const char flag[] = "--import-vulndb";
+        for (int i = 1; i < *argc; i++) {
+                const char *path;
+                int used = 1;
+                if (!strcmp(argv[i], flag)) {
+                        used = i + 1 < *argc ? 2 : 1;
+                        path = used == 2 ? argv[i + 1] : "";
+                } else if (!strncmp(argv[i], flag, sizeof(flag) - 1) &&
+                           argv[i][sizeof(flag) - 1] == '=')
+                        path = argv[i] + sizeof(flag);
+                else
+                        continue;
+                memmove(&argv[i], &argv[i + used], (size_t)(*argc - i - used + 1) * sizeof(*argv));
+                *argc -= used;
+                return path;
+        }
+        return NULL;
+}
+
+/* cmsd --import-vulndb PATH: what POST /v1/vulndb does, offline, into the configured
+ * state_dir; prints the meta and exits 0, or the reason and 1. */
+static int import_vulndb(const struct cms_config *cfg, const char *path)
+{
+        char abs[PATH_MAX];
+        if (!*path || !realpath(path, abs)) {
+                fprintf(stderr, "cmsd: --import-vulndb %s: %s\n", path,
+                        *path ? strerror(errno) : "a directory or archive is required");
+                return 1;
+        }
+        _cleanup_free_ char *dir =
+            cms_strdup_printf("%s/vulndb", cfg->state_dir ? cfg->state_dir : "");
+        struct cms_error err = {0};
+        json_object *info = NULL;
+        if (!dir || cms_vulndb_import_path(dir, abs, NULL, &info, &err) < 0) {
+                fprintf(stderr, "cmsd: --import-vulndb %s: %s\n", abs,
+                        dir ? err.message : "out of memory");
+                return 1;
+        }
+        printf("%s\n", json_object_to_json_string_ext(info, JSON_C_TO_STRING_PRETTY |
+                                                                JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(info);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         struct cms_cli cli = {0};
         struct cms_config_error cerr = {0};
         char msg[800];
+        const char *import = take_import_flag(&argc, argv);
         if (cms_cli_parse(argc, argv, &cli, &cerr) < 0) {
                 cms_config_error_format(&cerr, msg, sizeof(msg));
                 fprintf(stderr, "cmsd: %s\n", msg);
@@ -248,6 +300,11 @@ int main(int argc, char **argv)
                 cms_config_error_format(&cerr, msg, sizeof(msg));
                 fprintf(stderr, "cmsd: bad configuration: %s\n", msg);
                 return cli.check_config ? 1 : 2;
+        }
+        if (import) {
+                int ir = import_vulndb(cfg, import);
+                cms_config_free(cfg);
+                return ir;
         }
         if (cli.check_config) {
                 printf("configuration ok%s%s\n", cfg->config_path ? ": " : " (defaults)",

@@ -299,6 +299,22 @@ typedef int (*cms_progress_cb)(const struct cms_progress *p, void *userdata);
  * (*cached then true). 404 for an unknown image, 422 for an export that cannot be read. */
 int cms_images_sbom(struct cms_manager *m, const char *ref, json_object **out, bool *cached,
                     struct cms_error *err);
+/* The image scanner (images/scan.c). POST /v1/images/{ref}/scan: body {"severity",
+ * "scanner", "ignore_unfixed"}; the builtin scanner matches the SBOM against state_dir/vulndb
+ * (409 when nothing was imported), trivy/grype are 501 (no adapter yet); the result is cached
+ * per image id for cms_images_scan_get (404 when none). */
+int cms_images_scan(struct cms_manager *m, const char *ref, json_object *body, json_object **out,
+                    struct cms_error *err);
+int cms_images_scan_get(struct cms_manager *m, const char *ref, json_object **out,
+                        struct cms_error *err);
+/* GET /v1/vulndb; POST /v1/vulndb from an archive read from read(ud), or {"path"} on this host
+ * (a directory of OSV JSON files or an archive file). */
+int cms_images_vulndb_status(struct cms_manager *m, json_object **out, struct cms_error *err);
+int cms_images_vulndb_import_stream(struct cms_manager *m,
+                                    ssize_t (*read)(char *buf, size_t max, void *ud), void *ud,
+                                    json_object **out, struct cms_error *err);
+int cms_images_vulndb_import(struct cms_manager *m, json_object *body, json_object **out,
+                             struct cms_error *err);
 /* Validates a pull body {"image","tag"?,"auth"?} without touching the engine. */
 int cms_images_pull_check(json_object *body, struct cms_error *err);
 /* Pulls; failures reported inside the engine's progress stream come back as errors with the

@@ -267,6 +267,8 @@ static const struct {
     {"images_prune", "removes only"},
     {"image_push", "uploads an image; runs nothing"},
     {"image_tag", "names an image; runs nothing"},
+    {"image_scan", "reads the image's export and cmsd's vulnerability data; creates nothing"},
+    {"vulndb_import", "admin only; writes cmsd's own state_dir/vulndb, nothing on the engine"},
 };
 
 static void test_every_creating_route_is_checked(void **state)
