@@ -164,4 +164,4 @@ uninstall: ## remove what install put in place (keeps /etc/cmsd/cmsd.yaml, the u
 clean: ## remove build outputs
 	rm -rf build build-asan
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

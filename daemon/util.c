@@ -24,10 +24,12 @@ static const struct {
         {409, "conflict", EEXIST},
         {413, "payload_too_large", E2BIG},
         {415, "unsupported_media_type", EPROTO},
+        {422, "unprocessable_entity", EBADMSG},
         {429, "too_many_requests", EBUSY},
         {502, "engine_error", EIO},
         {503, "engine_unavailable", ECONNREFUSED},
         {504, "timeout", ETIMEDOUT},
+        {501, "not_implemented", ENOSYS},
         {500, "internal", EFAULT},
 };
 

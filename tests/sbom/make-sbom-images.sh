@@ -40,7 +40,11 @@ tar_file="$cache/debian-bookworm.tar"
         if ! [ -s "$tar_file" ]; then
                 command -v mmdebstrap >/dev/null ||
                         { echo "make-sbom-images.sh: mmdebstrap missing (scripts/deps.sh)" >&2; exit 1; }
-                mmdebstrap --quiet --variant=minbase bookworm "$tar_file.tmp" >&2
+                # --format=tar: mmdebstrap guesses the format from the name, and a ".tmp" one
+                # made a directory tree here (inside the build dir, where make then read its
+                # etc/rc2.d as a dependency file).
+                rm -rf "$tar_file.tmp"
+                mmdebstrap --quiet --variant=minbase --format=tar bookworm "$tar_file.tmp" >&2
                 mv "$tar_file.tmp" "$tar_file"
         fi
 ) 9>"$cache/.lock"
