@@ -172,6 +172,25 @@ int cms_compose_translate_host(const struct cms_compose_project *p,
 void cms_compose_host_to_json(json_object *o, const struct cms_compose_host *h);
 /* "weight_device", "device_read_bps", ... for CMS_COMPOSE_BLKIO_* */
 const char *cms_compose_blkio_key(int which);
+/* parse_secrets.c: top-level secrets/configs (config true), the services' references, and the
+ * check that each reference names a definition (after the services are read). */
+int cms_cp_top_files(struct cms_cp *c, const struct cms_ynode *v, bool config,
+                     struct cms_compose_project *p);
+int cms_cp_service_secrets(struct cms_cp *c, const struct cms_ynode *v, const char *path,
+                           struct cms_compose_service *s);
+int cms_cp_service_configs(struct cms_cp *c, const struct cms_ynode *v, const char *path,
+                           struct cms_compose_service *s);
+int cms_cp_files_finish(struct cms_cp *c, struct cms_compose_project *p);
+void cms_compose_filedefs_done(struct cms_compose_filedef *v, size_t n);
+void cms_compose_filerefs_done(struct cms_compose_fileref *v, size_t n);
+void cms_compose_filerefs_to_json(json_object *o, const struct cms_compose_service *s);
+void cms_compose_filedefs_to_json(json_object *o, const struct cms_compose_project *p);
+json_object *cms_compose_filerefs_digests(const struct cms_compose_service *s);
+/* parse_hooks.c: post_start / pre_stop. */
+int cms_cp_hooks(struct cms_cp *c, const struct cms_ynode *v, const char *path,
+                 struct cms_compose_service *s, bool pre_stop);
+void cms_compose_hooks_done(struct cms_compose_hook *v, size_t n);
+void cms_compose_hooks_to_json(json_object *o, const struct cms_compose_service *s);
 /* Splits a command line the way a POSIX shell splits words (quotes, backslashes; no expansion).
  * -EINVAL on an unterminated quote. */
 int cms_compose_split_words(const char *s, struct cms_compose_strv *out);

@@ -202,6 +202,43 @@ void cms_compose_host_done(struct cms_compose_host *h)
         memset(h, 0, sizeof(*h));
 }
 
+/* secrets, configs and hooks (parse_secrets.c, parse_hooks.c) */
+void cms_compose_filedefs_done(struct cms_compose_filedef *v, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(v[i].key);
+                free(v[i].name);
+                free(v[i].file);
+                free(v[i].environment);
+                if (v[i].data)
+                        explicit_bzero(v[i].data, v[i].len);
+                free(v[i].data);
+        }
+        free(v);
+}
+
+void cms_compose_filerefs_done(struct cms_compose_fileref *v, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(v[i].source);
+                free(v[i].target);
+                free(v[i].uid);
+                free(v[i].gid);
+        }
+        free(v);
+}
+
+void cms_compose_hooks_done(struct cms_compose_hook *v, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                cms_compose_strv_done(&v[i].command);
+                free(v[i].user);
+                free(v[i].working_dir);
+                cms_compose_kvs_done(&v[i].environment);
+        }
+        free(v);
+}
+
 void cms_compose_service_done(struct cms_compose_service *s)
 {
         char **strs[] = {
@@ -222,6 +259,10 @@ void cms_compose_service_done(struct cms_compose_service *s)
         free_ports(s);
         free_links(s);
         cms_compose_host_done(&s->host);
+        cms_compose_filerefs_done(s->secrets, s->n_secrets);
+        cms_compose_filerefs_done(s->configs, s->n_configs);
+        cms_compose_hooks_done(s->post_start, s->n_post_start);
+        cms_compose_hooks_done(s->pre_stop, s->n_pre_stop);
         memset(s, 0, sizeof(*s));
 }
 
@@ -262,6 +303,8 @@ void cms_compose_project_free(struct cms_compose_project *p)
                 cms_compose_network_done(&p->networks[i]);
         for (size_t i = 0; i < p->n_volumes; i++)
                 cms_compose_volume_done(&p->volumes[i]);
+        cms_compose_filedefs_done(p->secrets, p->n_secrets);
+        cms_compose_filedefs_done(p->configs, p->n_configs);
         free(p->services);
         free(p->networks);
         free(p->volumes);

@@ -179,6 +179,46 @@ struct cms_compose_env_file {
         bool required;
 };
 
+/* A top-level secret or config (parse_secrets.c). Its content is never written into the
+ * normalized JSON: only where it comes from (file path, variable name, "content"). */
+enum cms_compose_file_from {
+        CMS_COMPOSE_FROM_FILE = 0,
+        CMS_COMPOSE_FROM_ENVIRONMENT,
+        CMS_COMPOSE_FROM_CONTENT,
+};
+struct cms_compose_filedef {
+        char *key;  /* the name in the file */
+        char *name; /* `name:`, else "<project>_<key>" */
+        enum cms_compose_file_from from;
+        char *file;        /* FROM_FILE: absolute when working_dir was given, else as written */
+        char *environment; /* FROM_ENVIRONMENT: the variable */
+        /* The content, once known: environment/content at parse time, a file by projects/
+         * (cms_compose_filedef_resolve) on the daemon's host under the caller's policy. */
+        char *data;
+        size_t len;
+        bool resolved;
+        char digest[CMS_COMPOSE_HASH_LEN + 1]; /* sha256 of data; "" until resolved */
+};
+
+/* A service's use of a secret or config: short ("name") or long syntax. */
+struct cms_compose_fileref {
+        char *source;
+        char *target;    /* absolute: secrets default /run/secrets/<source>, configs /<source> */
+        char *uid, *gid; /* numeric strings, "0" by default */
+        int mode;        /* 0444 by default, as Compose */
+        /* the definition's digest, copied when it is resolved: the config hash covers the
+         * content without the content being in the JSON it is computed from */
+        char digest[CMS_COMPOSE_HASH_LEN + 1];
+};
+
+/* post_start / pre_stop: run through the engine's exec. */
+struct cms_compose_hook {
+        struct cms_compose_strv command;
+        char *user, *working_dir;
+        bool privileged;
+        struct cms_compose_kvs environment;
+};
+
 struct cms_compose_service {
         char *name;
         int line;
@@ -216,6 +256,10 @@ struct cms_compose_service {
         int64_t stop_grace_period_ms; /* -1: unset (engine default, 10s) */
         char *stop_signal;
         struct cms_compose_host host;
+        struct cms_compose_fileref *secrets, *configs; /* sorted by target */
+        size_t n_secrets, n_configs;
+        struct cms_compose_hook *post_start, *pre_stop;
+        size_t n_post_start, n_pre_stop;
 };
 
 struct cms_compose_ipam_pool {
@@ -251,7 +295,14 @@ struct cms_compose_project {
         size_t n_networks;
         struct cms_compose_volume *volumes; /* sorted by key */
         size_t n_volumes;
+        struct cms_compose_filedef *secrets, *configs; /* sorted by key */
+        size_t n_secrets, n_configs;
 };
+
+/* Gives def i of p's secrets (config false) or configs its content (data is taken, also on
+ * failure) and its digest, and copies the digest into every service reference to it. */
+int cms_compose_filedef_resolve(struct cms_compose_project *p, bool config, size_t i, char *data,
+                                size_t len);
 
 /* ---- interpolation (interpolate.c) ---- */
 

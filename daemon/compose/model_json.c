@@ -261,6 +261,8 @@ json_object *cms_compose_service_to_json(const struct cms_compose_service *s)
         add_mounts(o, s);
         add_str(o, "working_dir", s->working_dir);
         cms_compose_host_to_json(o, &s->host);
+        cms_compose_filerefs_to_json(o, s);
+        cms_compose_hooks_to_json(o, s);
         return o;
 }
 
@@ -302,6 +304,7 @@ json_object *cms_compose_project_to_json(const struct cms_compose_project *p)
         json_object_object_add(o, "services", svcs);
         json_object_object_add(o, "networks", nets);
         json_object_object_add(o, "volumes", vols);
+        cms_compose_filedefs_to_json(o, p);
         for (size_t i = 0; i < p->n_services; i++)
                 json_object_object_add(svcs, p->services[i].name,
                                        cms_compose_service_to_json(&p->services[i]));

@@ -434,12 +434,12 @@ static int top_level(struct cms_cp *c, const struct cms_ynode *root,
                 cms_cp_warn(c, x, "version", "the attribute is obsolete, it was ignored");
         if ((x = cms_ymap_get(root, "include")) && !x->null)
                 return cms_cp_fail(c, x, "include", "not supported by cmsd (send one file)");
-        static const char *const unsupported[] = {"configs", "secrets"};
-        for (size_t i = 0; i < ELEMENTSOF(unsupported); i++)
-                if ((x = cms_ymap_get(root, unsupported[i])) && !x->null &&
-                    !(x->kind == CMS_Y_MAP && x->n == 0))
-                        cms_cp_warn(c, x, unsupported[i], "not supported by cmsd, ignored");
         int r = project_name(c, root, o, p);
+        c->project = p->name;
+        if (r == 0)
+                r = cms_cp_top_files(c, cms_ymap_get(root, "secrets"), false, p);
+        if (r == 0)
+                r = cms_cp_top_files(c, cms_ymap_get(root, "configs"), true, p);
         if (r == 0)
                 r = top_networks(c, cms_ymap_get(root, "networks"), p);
         if (r == 0)
@@ -516,6 +516,8 @@ int cms_compose_parse(const char *yaml, size_t len, const struct cms_compose_par
                 r = top_services(&c, cms_ymap_get(root, "services"), &active, p, &disabled);
         if (r == 0)
                 r = finish_services(&c, p, &disabled);
+        if (r == 0)
+                r = cms_cp_files_finish(&c, p);
         if (r == 0) {
                 if (p->n_networks > 1)
                         qsort(p->networks, p->n_networks, sizeof(*p->networks), network_cmp);

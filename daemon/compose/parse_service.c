@@ -347,6 +347,18 @@ static int f_resources(struct cms_cp *c, const struct cms_ynode *v, const char *
         return 0;
 }
 
+static int f_post_start(struct cms_cp *c, const struct cms_ynode *v, const char *path,
+                        struct cms_compose_service *s)
+{
+        return cms_cp_hooks(c, v, path, s, false);
+}
+
+static int f_pre_stop(struct cms_cp *c, const struct cms_ynode *v, const char *path,
+                      struct cms_compose_service *s)
+{
+        return cms_cp_hooks(c, v, path, s, true);
+}
+
 /* ---- the key table ---- */
 
 static const struct {
@@ -376,6 +388,10 @@ static const struct {
     {"networks", cms_cp_service_networks},
     {"depends_on", cms_cp_depends_on},
     {"healthcheck", cms_cp_healthcheck},
+    {"secrets", cms_cp_service_secrets},
+    {"configs", cms_cp_service_configs},
+    {"post_start", f_post_start},
+    {"pre_stop", f_pre_stop},
 };
 
 static const struct {
@@ -415,10 +431,9 @@ static const char *const resource_keys[] = {
     "shm_size", "cpu_shares", "cpu_quota", "cpu_period",    "pids_limit"};
 
 /* Keys Compose knows and cmsd does not act on: warned as "not supported", not as typos. */
-static const char *const ignored_keys[] = {
-    "configs",        "credential_spec", "develop",  "gpus",     "label_file",
-    "models",         "post_start",      "pre_stop", "provider", "secrets",
-    "use_api_socket", "lifecycle",       NULL};
+static const char *const ignored_keys[] = {"credential_spec", "develop",   "gpus",
+                                           "label_file",      "models",    "provider",
+                                           "use_api_socket",  "lifecycle", NULL};
 
 static int one_field(struct cms_cp *c, const struct cms_ynode *k, const struct cms_ynode *v,
                      const char *path, struct cms_compose_service *s)

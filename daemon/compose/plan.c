@@ -158,13 +158,17 @@ int cms_compose_plan_new(const struct cms_compose_project *p, struct cms_compose
 int cms_compose_config_hash(const struct cms_compose_service *s, char out[CMS_COMPOSE_HASH_LEN + 1])
 {
         /* what Docker Compose v2 leaves out too: none of these changes the container itself */
-        static const char *const excluded[] = {"build", "pull_policy", "scale", "depends_on",
-                                               "profiles"};
+        static const char *const excluded[] = {"build",    "pull_policy", "scale",   "depends_on",
+                                               "profiles", "post_start",  "pre_stop"};
         json_object *o = cms_compose_service_to_json(s);
         if (!o)
                 return -ENOMEM;
         for (size_t i = 0; i < ELEMENTSOF(excluded); i++)
                 json_object_object_del(o, excluded[i]);
+        /* what a secret or config holds changes the container, though its JSON names only the
+         * source: the content's sha256 counts */
+        if (s->n_secrets || s->n_configs)
+                json_object_object_add(o, "mounted_content", cms_compose_filerefs_digests(s));
         const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
                                                                  JSON_C_TO_STRING_NOSLASHESCAPE);
         unsigned char digest[CMS_SHA256_LEN];

@@ -30,6 +30,10 @@ const char *cms_container_health_status(json_object *raw);
 int cms_container_ensure_image(struct cms_manager *m, const struct cms_caller *who,
                                const struct cms_create_spec *spec, bool *pulled,
                                struct cms_error *err);
+/* cms_containers_exec with the exec's Privileged flag: for compose's lifecycle hooks, whose
+ * privileged ones the caller's policy has already judged (projects/policy.c). */
+int cms_container_exec_hook(struct cms_manager *m, const char *id, json_object *body,
+                            bool privileged, json_object **out, struct cms_error *err);
 /* Creates (and optionally starts) from a validated spec -> {"id","name","warnings"}. A container
  * that fails to start is removed again. Every container cmsd makes passes here, and here the
  * caller's policy sees the create body exactly as the engine will (403 policy_denied). */

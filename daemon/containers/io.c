@@ -267,8 +267,10 @@ static int exec_exit_code(struct cms_manager *m, const char *eid, int *code, str
         return cms_err(err, 502, "the engine did not report the exec's exit code");
 }
 
-int cms_containers_exec(struct cms_manager *m, const char *id, json_object *body,
-                        json_object **out, struct cms_error *err)
+/* privileged: only for compose's privileged hooks, which the caller's policy has passed
+ * (projects/policy.c); the public exec route never sets it. */
+static int exec_with(struct cms_manager *m, const char *id, json_object *body, bool privileged,
+                     json_object **out, struct cms_error *err)
 {
         _cleanup_json_ json_object *create = NULL;
         const char *stdin_text = NULL;
@@ -276,6 +278,8 @@ int cms_containers_exec(struct cms_manager *m, const char *id, json_object *body
         int r = exec_body(body, &create, &stdin_text, &timeout_ms, err);
         if (r < 0)
                 return r;
+        if (privileged)
+                json_object_object_add(create, "Privileged", json_object_new_boolean(1));
         _cleanup_json_ json_object *raw = NULL;
         if ((r = cms_container_inspect_raw(m, id, &raw, err)) < 0)
                 return r;
@@ -324,4 +328,16 @@ int cms_containers_exec(struct cms_manager *m, const char *id, json_object *body
         for (int s = 0; s < 3; s++)
                 cms_buf_free(&x.out[s]);
         return r;
+}
+
+int cms_containers_exec(struct cms_manager *m, const char *id, json_object *body,
+                        json_object **out, struct cms_error *err)
+{
+        return exec_with(m, id, body, false, out, err);
+}
+
+int cms_container_exec_hook(struct cms_manager *m, const char *id, json_object *body,
+                            bool privileged, json_object **out, struct cms_error *err)
+{
+        return exec_with(m, id, body, privileged, out, err);
 }

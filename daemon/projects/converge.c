@@ -155,7 +155,8 @@ static int create_one(struct cms_up_run *u, const struct cms_compose_service *s,
         make_bind_sources(s, c.config);
         keep_anonymous_volumes(u, old_id, spec.body);
         _cleanup_json_ json_object *made = NULL;
-        r = cms_container_create_spec(u->m, u->o->who, &spec, false, &made, err);
+        r = cms_project_files_mount(u->m, u->p, s, spec.body, err);
+        r = r ?: cms_container_create_spec(u->m, u->o->who, &spec, false, &made, err);
         const char *cid = made ? json_object_get_string(cms_json_get(made, "id")) : NULL;
         for (size_t i = 0; r == 0 && i < cms_jlen(c.networks); i++) {
                 json_object *n = json_object_array_get_idx(c.networks, i), *o = NULL;
@@ -217,6 +218,8 @@ static int set_aside(struct cms_up_run *u, const struct cms_compose_service *s,
             cms_strdup_printf("%.12s_%s", a->id, j->old_name ? j->old_name : "");
         if (!j->old_name || !aside)
                 return cms_err(err, 500, "out of memory");
+        if (j->old_running && s->n_pre_stop)
+                cms_project_hooks_run(u->m, s, true, a->id, &u->mu, u->warnings);
         int r = stop_ctr(u, s, a->id, err);
         r = r ?: rename_ctr(u, a->id, aside, err);
         if (r == 0)
@@ -382,6 +385,13 @@ static int gate_deps(struct cms_up_run *u, const struct cms_compose_service *s,
         return 0;
 }
 
+static void post_start(struct cms_up_run *u, const struct cms_compose_action *a, const char *id)
+{
+        const struct cms_compose_service *s = &u->p->services[a->service];
+        if (s->n_post_start)
+                cms_project_hooks_run(u->m, s, false, id, &u->mu, u->warnings);
+}
+
 static int start_action(struct cms_up_run *u, size_t k, struct cms_error *err)
 {
         const struct cms_compose_action *a = &u->acts[k];
@@ -394,6 +404,7 @@ static int start_action(struct cms_up_run *u, size_t k, struct cms_error *err)
                 if ((r = cms_container_post(u->m, j->id, "/start", 0, err)) < 0)
                         return r;
                 j->started = true;
+                post_start(u, a, j->id);
                 /* The old container is only needed to go back to. */
                 if (j->aside)
                         cms_project_ctr_remove(u->m, a->id, false, NULL);
@@ -405,6 +416,7 @@ static int start_action(struct cms_up_run *u, size_t k, struct cms_error *err)
         case CMS_COMPOSE_ACTION_START:
                 note(u, a->service, a->number, a->id, "starting");
                 if ((r = cms_container_post(u->m, a->id, "/start", 0, err)) == 0) {
+                        post_start(u, a, a->id);
                         add_result(u, a->service, a->number, a->id, "started");
                         note(u, a->service, a->number, a->id, "started");
                 }

@@ -214,7 +214,29 @@ struct ctl {
         int rc;
         struct cms_error err;
         size_t *todo; /* the containers of the level being worked */
+        /* down and stop: the stored model, for the services' pre_stop hooks (may be NULL) */
+        struct cms_compose_project *p;
+        json_object *warnings; /* where failing hooks are reported (may be NULL) */
 };
+
+/* The stored project's model without reading any file (its hooks are in the compose text), or
+ * NULL when there is none. */
+static struct cms_compose_project *stored_model(struct cms_manager *m, const char *name)
+{
+        struct cms_project_record rec = {0};
+        struct cms_compose_project *p = NULL;
+        if (cms_project_store_load(m, name, &rec, NULL) == 0)
+                cms_project_parse(m, NULL, &rec, &p, NULL, NULL);
+        cms_project_record_done(&rec);
+        return p;
+}
+
+static void pre_stop(struct ctl *c, const struct cms_pctr *x)
+{
+        const struct cms_compose_service *s = cms_compose_service_find(c->p, x->service);
+        if (s && s->n_pre_stop && x->running)
+                cms_project_hooks_run(c->m, s, true, x->id, &c->mu, c->warnings);
+}
 
 static void ctl_fail(struct ctl *c, int r, const struct cms_error *e)
 {
@@ -264,11 +286,13 @@ static void ctl_one(size_t i, void *ud)
                 action = "restarted";
         } else if (!strcmp(c->verb, "down")) {
                 /* A graceful stop first; the forced remove ends it whatever the stop said. */
+                pre_stop(c, x);
                 snprintf(q, sizeof(q), "/stop?t=%d", c->timeout_s);
                 cms_container_post(c->m, x->id, q, tmo, NULL);
                 r = cms_project_ctr_remove(c->m, x->id, c->volumes, &e);
                 action = "removed";
         } else {
+                pre_stop(c, x);
                 snprintf(q, sizeof(q), "/stop?t=%d", c->timeout_s);
                 r = cms_container_post(c->m, x->id, q, tmo, &e);
                 action = "stopped";
@@ -344,25 +368,31 @@ int cms_projects_action(struct cms_manager *m, const char *name, enum cms_action
                         .verb = verbs[a],
                         .timeout_s = timeout_s < 0 ? 10 : timeout_s,
                         .deadline = cms_now_ms() + 120000,
-                        .done = json_object_new_array()};
+                        .done = json_object_new_array(),
+                        .warnings = json_object_new_array()};
         pthread_mutex_init(&c.mu, NULL);
         int r = cms_project_lock(m, name, err);
         if (r == 0) {
                 r = cms_project_containers(m, name, &cs, err);
                 if (r == 0 && cs.n == 0)
                         r = cms_err(err, 404, "no such project: %s (it has no containers)", name);
+                if (r == 0 && a == CMS_ACTION_STOP)
+                        c.p = stored_model(m, name);
                 r = r ?: ctl_run(&c, err);
                 cms_project_unlock(m, name);
         }
         cms_pctrs_done(&cs);
+        cms_compose_project_free(c.p);
         pthread_mutex_destroy(&c.mu);
         if (r < 0) {
                 json_object_put(c.done);
+                json_object_put(c.warnings);
                 return r;
         }
         *out = json_object_new_object();
         json_object_object_add(*out, "name", json_object_new_string(name));
         json_object_object_add(*out, "containers", c.done);
+        json_object_object_add(*out, "warnings", c.warnings);
         return 0;
 }
 
@@ -455,7 +485,8 @@ int cms_projects_down(struct cms_manager *m, const char *name, json_object *body
                         .verb = "down",
                         .timeout_s = timeout_s,
                         .volumes = volumes,
-                        .done = json_object_new_array()};
+                        .done = json_object_new_array(),
+                        .warnings = cms_json_get(reply, "warnings")};
         json_object_object_add(reply, "containers", c.done);
         pthread_mutex_init(&c.mu, NULL);
         r = cms_project_lock(m, name, err);
@@ -464,14 +495,19 @@ int cms_projects_down(struct cms_manager *m, const char *name, json_object *body
                 if (r == 0 && mark_orphans(m, name, &cs, orphans, &c.skip,
                                            cms_json_get(reply, "warnings")) < 0)
                         r = cms_err(err, 500, "out of memory");
+                if (r == 0)
+                        c.p = stored_model(m, name);
                 r = r ?: ctl_run(&c, err);
                 if (r == 0)
                         down_resources(m, name, volumes, reply);
+                if (r == 0)
+                        cms_project_files_remove(m, name);
                 cms_project_unlock(m, name);
         }
         bool nothing = r == 0 && !cs.n && !cms_jlen(cms_json_get(reply, "networks")) &&
                        !cms_jlen(cms_json_get(reply, "volumes"));
         cms_pctrs_done(&cs);
+        cms_compose_project_free(c.p);
         free(c.skip);
         pthread_mutex_destroy(&c.mu);
         if (r == 0 && nothing) {

@@ -80,6 +80,28 @@ int cms_project_parse(struct cms_manager *m, const struct cms_caller *who,
                       const struct cms_project_record *rec, struct cms_compose_project **out,
                       json_object *warnings, struct cms_error *err);
 
+/* secrets.c: the `file:` secrets and configs the services use, read on the daemon's host under
+ * the caller's policy (field "secrets.<name>.file"); their content and digest into p. */
+int cms_project_read_files(struct cms_manager *m, const struct cms_caller *who,
+                           struct cms_compose_project *p, struct cms_error *err);
+/* Materializes s's secrets and configs (owner, mode) and adds their read-only binds to the
+ * create body's HostConfig.Mounts. */
+int cms_project_files_mount(struct cms_manager *m, const struct cms_compose_project *p,
+                            const struct cms_compose_service *s, json_object *body,
+                            struct cms_error *err);
+/* down: the project's materialized files go. */
+void cms_project_files_remove(struct cms_manager *m, const char *project);
+
+/* hooks.c: runs s's post_start (pre_stop true: pre_stop) hooks in container id through the
+ * engine's exec; failures go to warnings (under mu when given) with exit code and output tail. */
+void cms_project_hooks_run(struct cms_manager *m, const struct cms_compose_service *s,
+                           bool pre_stop, const char *id, pthread_mutex_t *mu,
+                           json_object *warnings);
+/* The policy over s's privileged hooks (field services.<s>.post_start[i].privileged). */
+int cms_project_hooks_policy(struct cms_manager *m, const struct cms_caller *who,
+                             const struct cms_compose_service *s, json_object *denials,
+                             struct cms_error *err);
+
 /* A container of a project, from the engine's list. */
 struct cms_pctr {
         char *id, *name, *service, *hash, *state;

@@ -33,6 +33,10 @@ static int check_service(struct cms_manager *m, const struct cms_caller *who,
         r = cms_policy_collect(m, who, &q, denials, err);
         cms_compose_container_done(&c);
         cms_create_spec_done(&spec);
+        if (r >= 0) {
+                n += r;
+                r = cms_project_hooks_policy(m, who, s, denials, err);
+        }
         return r < 0 ? r : n + r;
 }
 

@@ -325,7 +325,9 @@ int cms_project_parse(struct cms_manager *m, const struct cms_caller *who,
             .load_ud = (void *)&rd,
         };
         int r = cms_compose_parse(rec->compose, strlen(rec->compose), &po, out, warnings, err);
-        if (r == 0 && (r = resolve_env_files(&rd, *out, warnings, err)) < 0) {
+        if (r == 0 && (r = resolve_env_files(&rd, *out, warnings, err)) == 0 && who)
+                r = cms_project_read_files(m, who, *out, err);
+        if (r < 0 && *out) {
                 cms_compose_project_free(*out);
                 *out = NULL;
         }

@@ -25,6 +25,34 @@ static char *resolve(const char *path)
         return cms_strdup_printf("%s%s", strcmp(parent, "/") ? parent : "", slash);
 }
 
+char *cms_policy_compose_files_dir(struct cms_manager *m, const char *project, const char *service)
+{
+        const struct cms_config *c = cms_manager_config_rdlock(m);
+        char *d = service ? cms_strdup_printf("%s/compose-files/%s/%s",
+                                              c->state_dir ? c->state_dir : "", project, service)
+                          : cms_strdup_printf("%s/compose-files/%s",
+                                              c->state_dir ? c->state_dir : "", project);
+        cms_manager_config_unlock(m);
+        return d;
+}
+
+/* A compose service's container (prefix "services.<name>.", the project in its labels): the
+ * directory of the files cmsd materialized for it. */
+static char *own_files(struct cms_manager *m, const struct cms_policy_req *q)
+{
+        const char *pre = q->prefix;
+        if (q->kind != CMS_PQ_CREATE || !pre || !cms_str_has_prefix(pre, "services."))
+                return NULL;
+        const char *svc = pre + strlen("services."), *dot = strchr(svc, '.');
+        json_object *labels = cms_json_get(q->body, "Labels");
+        const char *proj =
+            json_object_get_string(cms_json_get(labels, "com.docker.compose.project"));
+        if (!dot || dot == svc || dot[1] || !proj || !*proj || strchr(proj, '/'))
+                return NULL;
+        _cleanup_free_ char *name = strndup(svc, (size_t)(dot - svc));
+        return name && !strchr(name, '/') ? cms_policy_compose_files_dir(m, proj, name) : NULL;
+}
+
 static int evaluate(const struct cms_policy *p, const struct cms_policy_env *env,
                     const struct cms_policy_req *q, json_object *denials)
 {
@@ -54,8 +82,9 @@ int cms_policy_collect(struct cms_manager *m, const struct cms_caller *who,
         const char *url = m->engine ? cms_engine_url(m->engine) : NULL;
         if (url && cms_str_has_prefix(url, "unix://"))
                 sockets[0] = url + strlen("unix://");
+        _cleanup_free_ char *own = own_files(m, q);
         struct cms_policy_env env = {
-            .sockets = sockets, .own_containers = q->own, .resolve = resolve};
+            .sockets = sockets, .own_containers = q->own, .resolve = resolve, .own_files = own};
         /* A copy, so that resolving paths (file-system I/O) happens outside the config lock. */
         const struct cms_config *c = cms_manager_config_rdlock(m);
         const struct cms_policy *live = cms_config_policy(c, who->policy);

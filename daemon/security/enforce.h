@@ -24,6 +24,10 @@ struct cms_policy_req {
         const char *const *own;
 };
 
+/* <state_dir>/compose-files/<project>[/<service>]: where projects/ materializes a service's
+ * secrets and configs, which a read-only bind of that service may mount without bind_paths.
+ * NULL on OOM. */
+char *cms_policy_compose_files_dir(struct cms_manager *m, const char *project, const char *service);
 /* Appends the caller's denials ({rule, field, message}) to denials and returns how many, or a
  * negative errno with err: no caller (500: a code path that forgot to say who asks never
  * reaches the engine), or a policy that is gone (a reload removed it: 403). */

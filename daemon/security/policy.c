@@ -335,6 +335,19 @@ static int check_mode(const struct cms_policy *p, const struct cms_policy_env *e
         return 1;
 }
 
+/* A read-only bind of a file cmsd materialized for this service (a secret or config). */
+static bool own_file(const struct cms_policy_env *env, json_object *m)
+{
+        const char *src = jstr(m, "Source");
+        char norm[PATH_MAX];
+        if (!env || !env->own_files || !src || !is_true(cms_json_get(m, "ReadOnly")) ||
+            !cms_path_normalize(src, norm, sizeof(norm)))
+                return false;
+        size_t l = strlen(env->own_files);
+        return !strncmp(norm, env->own_files, l) && norm[l] == '/' && norm[l + 1] &&
+               !strchr(norm + l + 1, '/');
+}
+
 static int check_mounts(const struct cms_policy *p, const struct cms_policy_env *env,
                         json_object *mounts, const char *prefix, json_object *denials)
 {
@@ -345,7 +358,9 @@ static int check_mounts(const struct cms_policy *p, const struct cms_policy_env 
                 const char *type = jstr(m, "Type");
                 char field[48];
                 snprintf(field, sizeof(field), "volumes[%zu].source", i);
-                if (type && !strcmp(type, "bind")) {
+                if (type && !strcmp(type, "bind") && own_file(env, m)) {
+                        continue;
+                } else if (type && !strcmp(type, "bind")) {
                         n += check_path(p, env, jstr(m, "Source") ? jstr(m, "Source") : "", prefix,
                                         field, denials, true);
                 } else if (type && !strcmp(type, "volume")) {

@@ -47,6 +47,10 @@ struct cms_policy_env {
         /* The real host path of an existing path (symlinks resolved, malloc'd), or NULL; a bind
          * is allowed only when both the path as written and the real one are. NULL: lexical. */
         char *(*resolve)(const char *path);
+        /* cmsd's own files for this container: the secrets and configs projects/ materialized
+         * for the service after reading them under the caller's policy (CMS_PQ_READ). A
+         * read-only bind of a file directly in this directory is not judged again. NULL: none. */
+        const char *own_files;
 };
 
 /* The built-ins, static. */
