@@ -173,7 +173,23 @@ EOF
                 "no warning for the hooks that pass"
         in_ctr "$app" 'cat /tmp/post_start'
         [ "$EX_OUT" = "started-yes" ] || fail "post_start left '$EX_OUT' ($EX_ERR)"
-        [ ! -e "$hd/pre_stop" ] || fail "pre_stop ran before down"
+        [ ! -e "$hd/pre_stop" ] || fail "pre_stop ran before any stop"
+        # stop runs it before stopping
+        api POST "/v1/projects/$p/stop" '{}' "$TOK_ADMIN"
+        expect_ok
+        [ "$(cat "$hd/pre_stop" 2>/dev/null)" = stopping ] || fail "pre_stop did not run at stop"
+        expect_jq '.data.warnings == []' "no warning at stop"
+        rm -f "$hd/pre_stop"
+        api POST "/v1/projects/$p/start" '{}' "$TOK_ADMIN"
+        expect_ok
+        # a recreate stops the old container: its pre_stop runs
+        up_project "$p" "$CF" '{"force_recreate": true}' "$TOK_ADMIN"
+        expect_ok
+        [ "$(cat "$hd/pre_stop" 2>/dev/null)" = stopping ] || fail "pre_stop did not run at recreate"
+        app=$(reply_id app)
+        in_ctr "$app" 'cat /tmp/post_start'
+        [ "$EX_OUT" = "started-yes" ] || fail "post_start after the recreate left '$EX_OUT'"
+        rm -f "$hd/pre_stop"
         api POST "/v1/projects/$p/down" '{}' "$TOK_ADMIN"
         expect_ok
         [ "$(cat "$hd/pre_stop" 2>/dev/null)" = stopping ] || fail "pre_stop did not run at down"
