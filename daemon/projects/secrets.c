@@ -177,6 +177,14 @@ int cms_project_files_mount(struct cms_manager *m, const struct cms_compose_proj
 {
         if (!s->n_secrets && !s->n_configs)
                 return 0;
+        /* A remote engine would bind a path of its own host, not the file made here. */
+        const char *url = m->engine ? cms_engine_url(m->engine) : NULL;
+        if (url && !cms_str_has_prefix(url, "unix://"))
+                return cms_err(err, 400,
+                               "services.%s.%s: secrets and configs are bind-mounted from "
+                               "files cmsd writes on its host, so they need the engine on the "
+                               "same host (a unix socket), not %.100s",
+                               s->name, s->n_secrets ? "secrets" : "configs", url);
         _cleanup_free_ char *dir = files_dir(m, p->name, s->name);
         if (!dir)
                 return cms_err(err, 500, "out of memory");
