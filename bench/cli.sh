@@ -275,7 +275,8 @@ done
 
 {
 	echo "cmsctl CLI benchmark — $(date -u +%FT%TZ)"
-	echo "$("$CMSD_BIN" --version 2>/dev/null | head -n1) ($CMSD_SRC), cmsctl ($CMSCTL_SRC," \
+	# the binaries' paths relative to the tree (a results file never names the machine's paths)
+	echo "$("$CMSD_BIN" --version 2>/dev/null | head -n1) (${CMSD_SRC#"$(dirname "$HERE")"/}), cmsctl (${CMSCTL_SRC#"$(dirname "$HERE")"/}," \
 		"$(ldd "$CMSCTL_BIN" | grep -c '=>') shared libraries), commit $(git -C "$HERE/.." rev-parse --short HEAD 2>/dev/null || echo '?') (worktree may have uncommitted changes)"
 	echo "host: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), $(uname -r);" \
 		"cmsctl, cmsd, the engine and its CLI share these CPUs"
