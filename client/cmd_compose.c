@@ -212,6 +212,16 @@ static int cmd_config(struct ctl *c, int argc, char **argv)
                 return r;
         json_object *body = ctl_compose_body(&p, environ), *d = NULL, *svcs = NULL;
         r = ctl_call(c, "POST", "/v1/projects/config", body, &d);
+        json_object *w = NULL;
+        if (r == CTL_OK && c->format == CTL_TABLE && json_object_object_get_ex(d, "warnings", &w)) {
+                /* as docker compose config: warnings to stderr, the model alone on stdout */
+                size_t n =
+                    json_object_is_type(w, json_type_array) ? json_object_array_length(w) : 0;
+                for (size_t i = 0; i < n; i++)
+                        fprintf(stderr, "WARNING: %s\n",
+                                ctl_safe(json_object_get_string(json_object_array_get_idx(w, i))));
+                json_object_object_del(d, "warnings");
+        }
         if (r == CTL_OK && services && json_object_object_get_ex(d, "services", &svcs) &&
             json_object_is_type(svcs, json_type_object)) {
                 json_object_object_foreach(svcs, k, v)

@@ -343,6 +343,8 @@ int cms_projects_config_dry(struct cms_manager *m, const struct cms_caller *who,
         r = r ?: cms_compose_scale_check(p, cms_json_get(body, "scale"), err);
         if (r == 0 && !(*out = cms_compose_project_to_json(p)))
                 r = cms_err(err, 500, "out of memory");
+        if (r == 0) /* what docker compose config would warn about: unknown keys, ignored ones */
+                json_object_object_add(*out, "warnings", json_object_get(warnings));
         cms_compose_project_free(p);
         cms_project_record_done(&rec);
         return r;

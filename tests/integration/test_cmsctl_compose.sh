@@ -202,6 +202,16 @@ EOF
                 <<<"$OUT" >/dev/null || fail "config as a viewer: $(short "$OUT")"
         api POST "/v1/projects/config" '{"name": "x", "compose": "services: [unclosed"}' "$TOK_VIEWER"
         expect_error 400 bad_request
+        # The dry run warns as docker compose config does; cmsctl prints that on stderr.
+        api POST "/v1/projects/config" \
+                '{"name": "x", "compose": "services:\n  a:\n    image: busybox\n    bogus_key: 1\n"}' "$TOK_VIEWER"
+        expect_ok
+        expect_jq '.data.warnings | any(test("bogus_key"))' "the unknown key warned about"
+        printf 'services:\n  web:\n    image: %s\n    bogus_key: 1\n' "$IMG" >"$DIR/warn.yaml"
+        ctl "$TOK_VIEWER" -- compose -p "$p" -f warn.yaml config
+        expect_rc 0
+        grep -q '^WARNING: .*bogus_key' <<<"$ERR" || fail "config: no warning on stderr: $(short "$ERR")"
+        jq -e 'has("warnings") | not' <<<"$OUT" >/dev/null || fail "config: warnings in the model: $(short "$OUT")"
         # The dry run made nothing.
         api GET "/v1/projects/$p"
         expect_error 404 not_found
