@@ -7,6 +7,8 @@
 #include <nettle/base64.h>
 #include <nettle/memops.h>
 #include <nettle/sha2.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,21 +18,21 @@ static const struct {
         const char *code;
         int errnum;
 } status_map[] = {
-        {400, "bad_request", EINVAL},
-        {401, "unauthorized", EACCES},
-        {403, "forbidden", EPERM},
-        {404, "not_found", ENOENT},
-        {405, "method_not_allowed", EOPNOTSUPP},
-        {409, "conflict", EEXIST},
-        {413, "payload_too_large", E2BIG},
-        {415, "unsupported_media_type", EPROTO},
-        {422, "unprocessable_entity", EBADMSG},
-        {429, "too_many_requests", EBUSY},
-        {502, "engine_error", EIO},
-        {503, "engine_unavailable", ECONNREFUSED},
-        {504, "timeout", ETIMEDOUT},
-        {501, "not_implemented", ENOSYS},
-        {500, "internal", EFAULT},
+    {400, "bad_request", EINVAL},
+    {401, "unauthorized", EACCES},
+    {403, "forbidden", EPERM},
+    {404, "not_found", ENOENT},
+    {405, "method_not_allowed", EOPNOTSUPP},
+    {409, "conflict", EEXIST},
+    {413, "payload_too_large", E2BIG},
+    {415, "unsupported_media_type", EPROTO},
+    {422, "unprocessable_entity", EBADMSG},
+    {429, "too_many_requests", EBUSY},
+    {502, "engine_error", EIO},
+    {503, "engine_unavailable", ECONNREFUSED},
+    {504, "timeout", ETIMEDOUT},
+    {501, "not_implemented", ENOSYS},
+    {500, "internal", EFAULT},
 };
 
 const char *cms_status_code(int status)
@@ -60,8 +62,7 @@ int cms_err(struct cms_error *err, int status, const char *fmt, ...)
         return -errnum;
 }
 
-int cms_err_policy(struct cms_error *err, const char *rule, const char *field, const char *fmt,
-                   ...)
+int cms_err_policy(struct cms_error *err, const char *rule, const char *field, const char *fmt, ...)
 {
         if (err) {
                 va_list ap;
@@ -214,8 +215,8 @@ int cms_parse_duration_ms(const char *s, int64_t *out_ms)
         static const struct {
                 const char *unit;
                 double ms;
-        } units[] = {{"ms", 1}, {"us", 0.001}, {"µs", 0.001}, {"ns", 0.000001},
-                     {"s", 1000}, {"m", 60000}, {"h", 3600000}};
+        } units[] = {{"ms", 1},   {"us", 0.001}, {"µs", 0.001}, {"ns", 0.000001},
+                     {"s", 1000}, {"m", 60000},  {"h", 3600000}};
         if (!s || !*s)
                 return -EINVAL;
         int64_t secs;
@@ -275,11 +276,20 @@ int cms_parse_size(const char *s, int64_t *out)
                         return -EINVAL;
                 mult = 1;
                 break;
-        case 'k': mult = 1024.0; break;
-        case 'm': mult = 1024.0 * 1024; break;
-        case 'g': mult = 1024.0 * 1024 * 1024; break;
-        case 't': mult = 1024.0 * 1024 * 1024 * 1024; break;
-        default: return -EINVAL;
+        case 'k':
+                mult = 1024.0;
+                break;
+        case 'm':
+                mult = 1024.0 * 1024;
+                break;
+        case 'g':
+                mult = 1024.0 * 1024 * 1024;
+                break;
+        case 't':
+                mult = 1024.0 * 1024 * 1024 * 1024;
+                break;
+        default:
+                return -EINVAL;
         }
         end++;
         /* Accept "512m", "512mb", "512MiB", "512MB". */
@@ -591,6 +601,27 @@ int cms_mkdir_p(const char *dir, unsigned last)
                 *s = '/';
         }
         return mkdir(p, last) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+int cms_write_file_atomic(const char *path, const char *p, size_t n, unsigned mode)
+{
+        _cleanup_free_ char *tmp = cms_strdup_printf("%s.%ld.%lx.tmp", path, (long)getpid(),
+                                                     (unsigned long)pthread_self());
+        if (!tmp)
+                return -ENOMEM;
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
+        if (fd < 0)
+                return -errno;
+        int r = cms_write_all(fd, p, n);
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0)
+                unlink(tmp);
+        return r;
 }
 
 int cms_write_all(int fd, const char *p, size_t n)

@@ -18,8 +18,8 @@
 
 #define CMS_VERSION "0.1.0"
 
-#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
-#define CMS_UNUSED    __attribute__((unused))
+#define ELEMENTSOF(x)    (sizeof(x) / sizeof((x)[0]))
+#define CMS_UNUSED       __attribute__((unused))
 #define CMS_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 /* Hands an owned pointer out of a cleanup-guarded variable. */
@@ -44,8 +44,8 @@ static inline void cms_fclosep(FILE **f)
         if (*f)
                 fclose(*f);
 }
-#define _cleanup_free_  __attribute__((cleanup(cms_freep)))
-#define _cleanup_json_  __attribute__((cleanup(cms_json_putp)))
+#define _cleanup_free_   __attribute__((cleanup(cms_freep)))
+#define _cleanup_json_   __attribute__((cleanup(cms_json_putp)))
 #define _cleanup_fclose_ __attribute__((cleanup(cms_fclosep)))
 
 /* The reason a call failed, in the API's terms: an HTTP status, its stable code, a message. */
@@ -65,8 +65,8 @@ int cms_err(struct cms_error *err, int status, const char *fmt, ...) CMS_PRINTF(
 const char *cms_status_code(int status);
 void cms_error_clear(struct cms_error *err);
 /* 403 policy_denied naming the rule and the field path; returns -EPERM. */
-int cms_err_policy(struct cms_error *err, const char *rule, const char *field, const char *fmt,
-                   ...) CMS_PRINTF(4, 5);
+int cms_err_policy(struct cms_error *err, const char *rule, const char *field, const char *fmt, ...)
+    CMS_PRINTF(4, 5);
 
 /* A growable byte buffer with a hard cap; append fails with -E2BIG past the cap. */
 struct cms_buf {
@@ -119,6 +119,10 @@ int64_t cms_now_ms(void);
 int cms_mkdir_p(const char *dir, unsigned last);
 /* write() until all of p is out (EINTR retried). 0 or -errno. */
 int cms_write_all(int fd, const char *p, size_t n);
+/* path replaced by n bytes of p, atomically: a temporary file (mode) in the same directory,
+ * written, fsynced and renamed over path, so a reader sees the old file or the new, never a
+ * part. 0 or -errno (the temporary file removed). */
+int cms_write_file_atomic(const char *path, const char *p, size_t n, unsigned mode);
 
 /* Checks that o is an object whose keys are all in allowed (NULL-terminated); what names it in
  * the 400 message ("body", "network"). o == NULL passes. */

@@ -113,23 +113,11 @@ static char *cache_dir(struct cms_manager *m)
  * the old document or the new one, never a part. A failure only costs the next call a read. */
 static void cache_store(const char *dir, const char *file, json_object *doc)
 {
-        _cleanup_free_ char *tmp = cms_strdup_printf("%s/.%s.%ld.%lx.tmp", dir, file,
-                                                     (long)getpid(), (unsigned long)pthread_self());
         _cleanup_free_ char *dst = cms_strdup_printf("%s/%s", dir, file);
-        if (!tmp || !dst || cms_mkdir_p(dir, 0700) < 0)
-                return;
         size_t len;
         const char *text = json_object_to_json_string_length(doc, JSON_C_TO_STRING_PLAIN, &len);
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (fd < 0)
-                return;
-        int r = cms_write_all(fd, text, len);
-        if (r == 0 && fsync(fd) < 0)
-                r = -errno;
-        if (close(fd) < 0 && r == 0)
-                r = -errno;
-        if (r < 0 || rename(tmp, dst) < 0)
-                unlink(tmp);
+        if (dst && cms_mkdir_p(dir, 0700) == 0)
+                cms_write_file_atomic(dst, text, len, 0600);
 }
 
 static const char *first_string(json_object *arr)

@@ -79,22 +79,10 @@ static char *cache_path(struct cms_manager *m, const char *id)
 static void cache_store(struct cms_manager *m, const char *id, json_object *doc)
 {
         _cleanup_free_ char *dir = state_path(m, "scan"), *dst = cache_path(m, id);
-        _cleanup_free_ char *tmp =
-            dst ? cms_strdup_printf("%s.%ld.tmp", dst, (long)getpid()) : NULL;
-        if (!dir || !tmp || cms_mkdir_p(dir, 0700) < 0)
-                return;
         size_t len;
         const char *text = json_object_to_json_string_length(doc, JSON_C_TO_STRING_PLAIN, &len);
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (fd < 0)
-                return;
-        int r = cms_write_all(fd, text, len);
-        if (r == 0 && fsync(fd) < 0)
-                r = -errno;
-        if (close(fd) < 0 && r == 0)
-                r = -errno;
-        if (r < 0 || rename(tmp, dst) < 0)
-                unlink(tmp);
+        if (dir && dst && cms_mkdir_p(dir, 0700) == 0)
+                cms_write_file_atomic(dst, text, len, 0600);
 }
 
 int cms_images_scan_get(struct cms_manager *m, const char *ref, json_object **out,
