@@ -252,11 +252,7 @@ int cms_ver_cmp_pep440(const char *a, const char *b)
 {
         struct pep x, y;
         bool vx = parse(a, &x), vy = parse(b, &y);
-        if (!vx || !vy) {
-                if (vx != vy)
-                        return vx ? -1 : 1;
-                int c = strcmp(a, b);
-                return c < 0 ? -1 : c > 0;
-        }
+        if (!vx || !vy)
+                return cms_ver_cmp_invalid(vx, vy, a, b);
         return pep_cmp(&x, &y);
 }

@@ -139,12 +139,8 @@ int cms_ver_cmp_semver(const char *a, const char *b)
 {
         struct semver x, y;
         bool vx = parse(a, &x), vy = parse(b, &y);
-        if (!vx || !vy) {
-                if (vx != vy)
-                        return vx ? -1 : 1;
-                int c = strcmp(a, b);
-                return c < 0 ? -1 : c > 0;
-        }
+        if (!vx || !vy)
+                return cms_ver_cmp_invalid(vx, vy, a, b);
         for (int k = 0; k < 3; k++)
                 if (x.part[k] != y.part[k])
                         return x.part[k] < y.part[k] ? -1 : 1;

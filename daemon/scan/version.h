@@ -15,6 +15,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <string.h>
 
 int cms_ver_cmp_deb(const char *a, const char *b);
 /* NULL when dpkg accepts v (possibly with a warning), else dpkg's reason in words. */
@@ -22,6 +23,17 @@ const char *cms_ver_check_deb(const char *v);
 
 int cms_ver_cmp_apk(const char *a, const char *b);
 bool cms_ver_valid_apk(const char *v);
+
+/* The order when a or b is not a valid version (va, vb: which are): valid ones first, the
+ * invalid ones by their bytes, so that the order stays total. For the formats that can be
+ * invalid (SemVer, PEP 440); a negative, zero or positive result. */
+static inline int cms_ver_cmp_invalid(bool va, bool vb, const char *a, const char *b)
+{
+        if (va != vb)
+                return va ? -1 : 1;
+        int c = strcmp(a, b);
+        return c < 0 ? -1 : c > 0;
+}
 
 int cms_ver_cmp_semver(const char *a, const char *b);
 bool cms_ver_valid_semver(const char *v);
