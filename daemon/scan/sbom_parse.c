@@ -196,29 +196,40 @@ static int dpkg_emit(json_object *arr, const char *path, struct stanza *s)
         return r;
 }
 
-static int parse_dpkg(const char *path, const char *text, size_t len, json_object *arr)
+/* A database of stanzas separated by blank lines (dpkg's status, apk's installed): field() takes
+ * each other line into the stanza, emit() turns a finished stanza into a package. */
+static int parse_stanzas(const char *path, const char *text, size_t len, json_object *arr,
+                         void (*field)(struct stanza *, const char *, size_t),
+                         int (*emit)(json_object *, const char *, struct stanza *))
 {
         const char *cur = text, *end = text + len, *line;
         size_t n;
         struct stanza s = {0};
         int r = 0;
         while (r == 0 && next_line(&cur, end, &line, &n)) {
-                if (n == 0) {
-                        r = dpkg_emit(arr, path, &s);
-                        continue;
-                }
-                if (line[0] == ' ' || line[0] == '\t')
-                        continue; /* a continuation of a multi-line field */
-                (void)(header(line, n, "Package", &s.name) ||
-                       header(line, n, "Version", &s.version) ||
-                       header(line, n, "Architecture", &s.arch) ||
-                       header(line, n, "Source", &s.source) ||
-                       header(line, n, "Status", &s.status));
+                if (n == 0)
+                        r = emit(arr, path, &s);
+                else
+                        field(&s, line, n);
         }
         if (r == 0)
-                r = dpkg_emit(arr, path, &s);
+                r = emit(arr, path, &s);
         stanza_clear(&s);
         return r;
+}
+
+static void dpkg_field(struct stanza *s, const char *line, size_t n)
+{
+        if (line[0] == ' ' || line[0] == '\t')
+                return; /* a continuation of a multi-line field */
+        (void)(header(line, n, "Package", &s->name) || header(line, n, "Version", &s->version) ||
+               header(line, n, "Architecture", &s->arch) || header(line, n, "Source", &s->source) ||
+               header(line, n, "Status", &s->status));
+}
+
+static int parse_dpkg(const char *path, const char *text, size_t len, json_object *arr)
+{
+        return parse_stanzas(path, text, len, arr, dpkg_field, dpkg_emit);
 }
 
 /* apk: "P:" name, "V:" version, "A:" arch, "o:" origin (the source package). */
@@ -239,33 +250,24 @@ static int apk_emit(json_object *arr, const char *path, struct stanza *s)
         return r;
 }
 
+static void apk_field(struct stanza *s, const char *line, size_t n)
+{
+        if (n < 2 || line[1] != ':')
+                return;
+        char **slot = line[0] == 'P'   ? &s->name
+                      : line[0] == 'V' ? &s->version
+                      : line[0] == 'A' ? &s->arch
+                      : line[0] == 'o' ? &s->origin
+                                       : NULL;
+        if (slot) {
+                free(*slot);
+                *slot = trimmed(line + 2, n - 2);
+        }
+}
+
 static int parse_apk(const char *path, const char *text, size_t len, json_object *arr)
 {
-        const char *cur = text, *end = text + len, *line;
-        size_t n;
-        struct stanza s = {0};
-        int r = 0;
-        while (r == 0 && next_line(&cur, end, &line, &n)) {
-                if (n == 0) {
-                        r = apk_emit(arr, path, &s);
-                        continue;
-                }
-                if (n < 2 || line[1] != ':')
-                        continue;
-                char **slot = line[0] == 'P'   ? &s.name
-                              : line[0] == 'V' ? &s.version
-                              : line[0] == 'A' ? &s.arch
-                              : line[0] == 'o' ? &s.origin
-                                               : NULL;
-                if (slot) {
-                        free(*slot);
-                        *slot = trimmed(line + 2, n - 2);
-                }
-        }
-        if (r == 0)
-                r = apk_emit(arr, path, &s);
-        stanza_clear(&s);
-        return r;
+        return parse_stanzas(path, text, len, arr, apk_field, apk_emit);
 }
 
 /* Core metadata (METADATA, PKG-INFO): headers up to the first blank line. */
