@@ -26,7 +26,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 all: $(BUILD)/cmsd $(BUILD)/cmsctl $(BUILD)/cmsctl.1 $(BUILD)/cmsctl.bash $(BUILD)/cmsctl.zsh ## build build/cmsd, build/cmsctl, its man page and completion
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | sed -E 's/:.*## /\t/' | expand -t 16
+	@grep -hE '^[a-z-]+:.*## ' $(firstword $(MAKEFILE_LIST)) $(sort $(wildcard mk/*.mk)) | sed -E 's/:.*## /\t/' | expand -t 16
 
 deps: ## install the Debian packages cmsd, its tests and its engines need (idempotent)
 	@scripts/deps.sh
@@ -105,7 +105,7 @@ integration: all ## run the integration suite against real Docker and real Podma
 	@tests/integration/run.sh $(BUILD)/cmsd
 
 test: deps ## everything CI runs: deps, build, unit, layer and openapi lints, integration on both engines
-	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(TEST_EXTRA)
 	@scripts/test.sh $(BUILD) $(UNIT_BIN)
 
 asan: deps ## the whole suite under AddressSanitizer + UBSan (separate build dir)
@@ -163,5 +163,10 @@ uninstall: ## remove what install put in place (keeps /etc/cmsd/cmsd.yaml, the u
 
 clean: ## remove build outputs
 	rm -rf build build-asan
+
+# Each area's own targets (fuzzing, sanitizers, the dashboard, ...) live in mk/NAME.mk; a fragment
+# may add to TEST_EXTRA what `make test` must build, and scripts/test.d/NAME.sh runs its part.
+TEST_EXTRA :=
+include $(sort $(wildcard mk/*.mk))
 
 -include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

@@ -75,6 +75,16 @@ else
         failed=$((failed + 1))
 fi
 
+# Extra parts, one script per area (scripts/test.d/NAME.sh BUILD_DIR), each ending with its own
+# "N passed, M failed" line, e.g. the replay of the fuzzing corpora.
+for part in "$root"/scripts/test.d/*.sh; do
+        [ -e "$part" ] || continue
+        name=$(basename "$part" .sh)
+        echo "== $name"
+        "$part" "$build" | tee "$log"
+        count "$name"
+done
+
 echo "== integration"
 if [ "$engines_ok" = 1 ]; then
         "$root/tests/integration/run.sh" "$build/cmsd" | tee "$log"
