@@ -162,11 +162,12 @@ uninstall: ## remove what install put in place (keeps /etc/cmsd/cmsd.yaml, the u
 	rmdir $(DESTDIR)$(SYSCONFDIR)/cmsd 2>/dev/null || true
 
 clean: ## remove build outputs
-	rm -rf build build-asan
+	rm -rf build build-asan $(CLEAN_EXTRA)
 
 # Each area's own targets (fuzzing, sanitizers, the dashboard, ...) live in mk/NAME.mk; a fragment
 # may add to TEST_EXTRA what `make test` must build, and scripts/test.d/NAME.sh runs its part.
 TEST_EXTRA :=
+CLEAN_EXTRA :=
 include $(sort $(wildcard mk/*.mk))
 
 -include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
