@@ -64,6 +64,14 @@ static int get_varint(struct src *s, uint64_t *out)
         return -EBADMSG;
 }
 
+/* The time delta of a record, less the interval, computed modulo 2^64: any two int64 times, however
+ * far apart (a restored snapshot may hold stamps from anywhere), encode exactly and without a
+ * signed overflow; decode undoes it with the same wrap. */
+static uint64_t time_delta(int64_t prev, int64_t t, int64_t interval_ms)
+{
+        return (uint64_t)t - (uint64_t)prev - (uint64_t)interval_ms;
+}
+
 static size_t encode(uint8_t *rec, const struct cms_sample *prev, const struct cms_sample *s,
                      int64_t interval_ms)
 {
@@ -71,7 +79,7 @@ static size_t encode(uint8_t *rec, const struct cms_sample *prev, const struct c
         for (int i = 0; i < CMS_F_COUNT; i++)
                 if (s->v[i] != prev->v[i])
                         mask |= 1u << i;
-        size_t n = put_varint(rec, zigzag(s->t_ms - prev->t_ms - interval_ms));
+        size_t n = put_varint(rec, zigzag((int64_t)time_delta(prev->t_ms, s->t_ms, interval_ms)));
         n += put_varint(rec + n, mask);
         for (int i = 0; i < CMS_F_COUNT; i++)
                 if (mask & (1u << i))
@@ -85,10 +93,12 @@ static int decode(struct src *s, struct cms_sample *cur, int64_t interval_ms)
         uint64_t dt, mask, d;
         if (get_varint(s, &dt) < 0 || get_varint(s, &mask) < 0 || mask >> CMS_F_COUNT)
                 return -EBADMSG;
-        int64_t step = unzigzag(dt) + interval_ms;
-        if (step < 0)
+        /* Wrapping back gives the exact time; a record that would go back in time (or past the
+         * end of int64) is malformed, as push never stores one. */
+        int64_t t = (int64_t)((uint64_t)cur->t_ms + (uint64_t)unzigzag(dt) + (uint64_t)interval_ms);
+        if (t < cur->t_ms)
                 return -EBADMSG;
-        cur->t_ms += step;
+        cur->t_ms = t;
         for (int i = 0; i < CMS_F_COUNT; i++) {
                 if (!(mask & (1u << i)))
                         continue;

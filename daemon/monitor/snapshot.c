@@ -14,7 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 #define MAGIC       "CMSDSNAP"
 #define VERSION     1
 #define FILE_NAME   "metrics.snapshot"
@@ -244,6 +243,22 @@ static void commit(struct cms_sampler *s, const struct cms_ctr_info *in,
         cms_sampler_ctr_unref(c);
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+        return strcmp(a, b);
+}
+
+/* cmsd writes each container once; a file naming one twice was not written by it and would
+ * feed two histories into one ring. */
+static bool has_duplicate(char (*ids)[65], size_t n)
+{
+        qsort(ids, n, sizeof(*ids), cmp_id);
+        for (size_t i = 1; i < n; i++)
+                if (!strcmp(ids[i - 1], ids[i]))
+                        return true;
+        return false;
+}
+
 /* Two passes over the same bytes: check everything, then (only if all is well) commit. */
 static int parse(struct cms_sampler *s, const unsigned char *p, size_t len, bool apply,
                  size_t *loaded, struct cms_error *err)
@@ -262,8 +277,11 @@ static int parse(struct cms_sampler *s, const unsigned char *p, size_t len, bool
         if (r.bad || interval <= 0 || n > CMS_SAMPLER_MAX_CONTAINERS)
                 return cms_err(err, 400, "malformed snapshot header");
         struct cms_ctr_info *in = malloc(sizeof(*in));
-        if (!in)
+        char(*ids)[65] = apply ? NULL : calloc(n ? n : 1, sizeof(*ids));
+        if (!in || (!apply && !ids)) {
+                free(in);
                 return cms_err(err, 500, "out of memory");
+        }
         int rc = 0;
         for (uint32_t i = 0; i < n && rc == 0; i++) {
                 struct cms_ring_snap sn;
@@ -271,11 +289,16 @@ static int parse(struct cms_sampler *s, const unsigned char *p, size_t len, bool
                         rc = cms_err(err, 400, "malformed record for container %u of %u", i + 1, n);
                 else if (apply)
                         commit(s, in, &sn);
+                else
+                        memcpy(ids[i], in->id, sizeof(ids[i]));
         }
         free(in);
         if (rc == 0 && r.off != len)
                 rc =
                     cms_err(err, 400, "%zu unexpected bytes after the last container", len - r.off);
+        if (rc == 0 && !apply && has_duplicate(ids, n))
+                rc = cms_err(err, 400, "a container is listed twice");
+        free(ids);
         if (rc == 0)
                 *loaded = n;
         return rc;

@@ -223,12 +223,62 @@ static void malformed(void **state)
         cms_ring_free(r);
 }
 
+/* Times as far apart as int64 allows (a restored snapshot can hold any stamps): the delta does
+ * not fit in int64, yet the ring must keep both exactly and its snapshot must stay valid. Before
+ * the delta was computed modulo 2^64 this overflowed (UBSan at encode) and the record decoded as
+ * a step back in time: the ring no longer validated. */
+static void far_apart(void **state)
+{
+        struct cms_ring *r = NULL;
+        assert_int_equal(cms_ring_new(8, 1000, &r), 0);
+        int64_t times[] = {INT64_MIN, -5000000000000000000, 5000000000000000000, INT64_MAX - 1,
+                           INT64_MAX};
+        struct cms_sample s;
+        memset(&s, 0, sizeof(s));
+        for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+                s.t_ms = times[i];
+                s.v[CMS_F_CPU_USAGE_US] = (uint64_t)i * 77;
+                assert_int_equal(cms_ring_push(r, &s), 0);
+        }
+        struct cms_ring_snap snap;
+        assert_int_equal(cms_ring_snapshot(r, &snap), 0);
+        assert_int_equal(cms_ring_snap_validate(&snap), 0);
+        struct cms_ring_iter it;
+        struct cms_sample got;
+        size_t n = 0;
+        cms_ring_iter_init(&it, &snap);
+        while (cms_ring_iter_next(&it, &got) > 0) {
+                assert_true(got.t_ms == times[n]);
+                assert_true(got.v[CMS_F_CPU_USAGE_US] == (uint64_t)n * 77);
+                n++;
+        }
+        assert_int_equal(n, 5);
+        /* Eviction decodes the same records. */
+        for (int i = 0; i < 8; i++)
+                assert_int_equal(cms_ring_push(r, &s), 0);
+        assert_int_equal(cms_ring_count(r), 8);
+        cms_ring_snap_free(&snap);
+        cms_ring_free(r);
+
+        /* A record that would step past the end of int64 is malformed, not a wrap to the past. */
+        uint8_t past[] = {0x02, 0x00}; /* +1 ms after the interval, no field changed */
+        struct cms_ring_snap b = {.interval_ms = 1000,
+                                  .count = 2,
+                                  .base = {.t_ms = INT64_MAX - 10},
+                                  .data = past,
+                                  .len = sizeof(past)};
+        assert_int_equal(cms_ring_snap_validate(&b), -EBADMSG);
+        b.base.t_ms = INT64_MAX - 1001;
+        assert_int_equal(cms_ring_snap_validate(&b), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(roundtrip),    cmocka_unit_test(wraparound),
             cmocka_unit_test(capacity_one), cmocka_unit_test(out_of_order),
             cmocka_unit_test(compact),      cmocka_unit_test(malformed),
+            cmocka_unit_test(far_apart),
         };
         return cmocka_run_group_tests_name("ring", tests, NULL, NULL);
 }
