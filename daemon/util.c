@@ -148,6 +148,7 @@ char *cms_buf_take(struct cms_buf *b)
                 return NULL;
         if (!b->data)
                 return NULL;
+        b->data[b->len] = 0; /* a buffer never appended to is "" too */
         char *p = b->data;
         b->data = NULL;
         b->len = b->cap = 0;
