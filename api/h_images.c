@@ -1,7 +1,7 @@
-/* Handlers for the image routes. Pull, push and build report progress as SSE or NDJSON when the
- * client asks for a stream (every object carries "type": progress, output, done or error), and
- * otherwise answer one envelope when the work is done. Everything that can be checked before
- * the work starts is, so that those failures are plain error envelopes, never a stream. */
+/* Handlers for the image routes. Pull, push, build and scan report progress as SSE or NDJSON
+ * when the client asks for a stream (every object carries "type": progress, output, done or
+ * error), and otherwise answer one envelope when the work is done. Everything that can be checked
+ * before the work starts is, so that those failures are plain error envelopes, never a stream. */
 #include <pthread.h>
 #include <time.h>
 
@@ -65,11 +65,6 @@ void h_image_sbom(struct cms_request *r)
         cms_reply_queue(r, 200, resp);
 }
 
-void h_image_scan(struct cms_request *r)
-{
-        cms_reply_call_id_body(r, 200, cms_images_scan);
-}
-
 void h_image_scan_get(struct cms_request *r)
 {
         cms_reply_call_id(r, 200, cms_images_scan_get);
@@ -127,9 +122,9 @@ void h_images_prune(struct cms_request *r)
         cms_reply_result(r, rc, 200, out, &err);
 }
 
-/* ---- pull, push, build: one envelope, or a stream of progress ---- */
+/* ---- pull, push, build, scan: one envelope, or a stream of progress ---- */
 
-enum job_kind { JOB_PULL, JOB_PUSH, JOB_BUILD };
+enum job_kind { JOB_PULL, JOB_PUSH, JOB_BUILD, JOB_SCAN };
 
 struct job {
         enum job_kind kind;
@@ -247,14 +242,17 @@ static int job_progress(const struct cms_progress *p, void *ud)
 {
         struct relay *rl = ud;
         json_object *o = json_object_new_object();
-        json_object_object_add(o, "type", json_object_new_string(p->output ? "output" : "progress"));
+        json_object_object_add(o, "type",
+                               json_object_new_string(p->output ? "output" : "progress"));
         if (p->output) {
                 json_object_object_add(o, "text", json_object_new_string(p->status));
         } else {
                 json_object_object_add(o, "id", p->id ? json_object_new_string(p->id) : NULL);
                 json_object_object_add(o, "status", json_object_new_string(p->status));
-                json_object_object_add(o, "current", p->current >= 0 ? json_object_new_int64(p->current) : NULL);
-                json_object_object_add(o, "total", p->total >= 0 ? json_object_new_int64(p->total) : NULL);
+                json_object_object_add(o, "current",
+                                       p->current >= 0 ? json_object_new_int64(p->current) : NULL);
+                json_object_object_add(o, "total",
+                                       p->total >= 0 ? json_object_new_int64(p->total) : NULL);
         }
         return relay_push(rl, p->output ? "output" : "progress", o, p->current > 0 || p->total > 0);
 }
@@ -277,15 +275,19 @@ static int job_run(struct job *j, struct relay *rl, json_object **out, struct cm
                 return cms_images_pull(j->m, j->body, cb, stop, rl, out, err);
         case JOB_PUSH:
                 return cms_images_push(j->m, j->ref, j->body, cb, stop, rl, out, err);
+        case JOB_SCAN:
+                return cms_images_scan_progress(j->m, j->ref, j->body, cb, rl, out, err);
         default:
-                return cms_images_build(j->m, &j->bo, cms_upload_read, j->upload, cb, stop, rl, out, err);
+                return cms_images_build(j->m, &j->bo, cms_upload_read, j->upload, cb, stop, rl, out,
+                                        err);
         }
 }
 
 static json_object *error_event(const struct cms_error *err)
 {
         json_object *e = json_object_new_object(), *o = json_object_new_object();
-        json_object_object_add(e, "code", json_object_new_string(err->code ? err->code : "internal"));
+        json_object_object_add(e, "code",
+                               json_object_new_string(err->code ? err->code : "internal"));
         json_object_object_add(e, "message", json_object_new_string(err->message));
         json_object_object_add(e, "status", json_object_new_int(err->status));
         json_object_object_add(o, "type", json_object_new_string("error"));
@@ -498,4 +500,23 @@ void h_images_build(struct cms_request *r)
         cms_upload_claim(r->upload);
         j->upload = r->upload;
         job_start(r, j);
+}
+
+/* A scan streams its steps (the export read for the SBOM or saved for trivy/grype, in bytes;
+ * the match; the tool's run) and ends with the result typed "done". */
+void h_image_scan(struct cms_request *r)
+{
+        struct cms_error err = {0};
+        if (cms_images_scan_check(r->json, &err) < 0) {
+                cms_reply_error(r, &err);
+                return;
+        }
+        struct job *j = job_new(r, JOB_SCAN);
+        if (j && !(j->ref = strdup(r->params[0]))) {
+                job_free(j);
+                cms_reply_errorf(r, 500, "out of memory");
+                return;
+        }
+        if (j)
+                job_start(r, j);
 }

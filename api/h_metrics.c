@@ -118,6 +118,49 @@ static void prom_unref(void *p)
         }
 }
 
+/* cmsd_image_vulnerabilities{image,severity}: the summary of each image's last scan (the
+ * cached results, images/scan.c), every severity written, zeros too. */
+struct vuln_lines {
+        struct cms_buf *b;
+        int rc;
+};
+
+static void prom_label_value(struct cms_buf *b, const char *s, int *rc)
+{
+        for (; *s && *rc == 0; s++) {
+                const char *esc = *s == '\\'   ? "\\\\"
+                                  : *s == '"'  ? "\\\""
+                                  : *s == '\n' ? "\\n"
+                                               : NULL;
+                *rc = esc ? cms_buf_append(b, esc, 2) : cms_buf_append(b, s, 1);
+        }
+}
+
+static void vuln_image(const char *image, json_object *summary, void *ud)
+{
+        static const char *const sev[] = {"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"};
+        struct vuln_lines *vl = ud;
+        for (size_t i = 0; i < ELEMENTSOF(sev) && vl->rc == 0; i++) {
+                vl->rc = cms_buf_append(vl->b, "cmsd_image_vulnerabilities{image=\"", 34);
+                prom_label_value(vl->b, image, &vl->rc);
+                if (vl->rc == 0)
+                        vl->rc = cms_buf_printf(
+                            vl->b, "\",severity=\"%s\"} %lld\n", sev[i],
+                            (long long)json_object_get_int64(cms_json_get(summary, sev[i])));
+        }
+}
+
+static int prom_vulnerabilities(struct cms_request *r, struct cms_buf *b)
+{
+        struct vuln_lines vl = {.b = b};
+        vl.rc = cms_buf_printf(b, "# HELP cmsd_image_vulnerabilities Findings of the image's last "
+                                  "scan (POST /v1/images/{ref}/scan), by severity.\n"
+                                  "# TYPE cmsd_image_vulnerabilities gauge\n");
+        if (vl.rc == 0)
+                cms_images_scan_each(r->m, vuln_image, &vl);
+        return vl.rc;
+}
+
 static int prom_render(struct cms_request *r, struct cms_sampler *s, struct cms_buf *b)
 {
         struct cms_sampler_ctr **v = NULL;
@@ -149,6 +192,8 @@ static int prom_render(struct cms_request *r, struct cms_sampler *s, struct cms_
                                         .http = http,
                                         .n_http = n_http};
         int rc = infos ? cms_export_prometheus(infos, n, &self, b) : -ENOMEM;
+        if (rc == 0)
+                rc = prom_vulnerabilities(r, b);
         cms_sampler_list_free(v, n); /* held until now: the infos' label strings are theirs */
         free(infos);
         free(http);

@@ -299,12 +299,34 @@ typedef int (*cms_progress_cb)(const struct cms_progress *p, void *userdata);
  * (*cached then true). 404 for an unknown image, 422 for an export that cannot be read. */
 int cms_images_sbom(struct cms_manager *m, const char *ref, json_object **out, bool *cached,
                     struct cms_error *err);
+/* The same telling cb (may be NULL) how much of the export was read ("id": "sbom"). */
+int cms_images_sbom_progress(struct cms_manager *m, const char *ref, cms_progress_cb cb, void *ud,
+                             json_object **out, bool *cached, struct cms_error *err);
+/* The engine's export of image id (a docker-archive tar) written to fd, cb told the bytes
+ * ("id": "export", total: size when > 0); for the external scanners (images/sbom.c). */
+int cms_images_save_fd(struct cms_manager *m, const char *id, int64_t size, int fd,
+                       cms_progress_cb cb, void *ud, struct cms_error *err);
 /* The image scanner (images/scan.c). POST /v1/images/{ref}/scan: body {"severity",
  * "scanner", "ignore_unfixed"}; the builtin scanner matches the SBOM against state_dir/vulndb
- * (409 when nothing was imported), trivy/grype are 501 (no adapter yet); the result is cached
- * per image id for cms_images_scan_get (404 when none). */
+ * (409 when nothing was imported), trivy/grype run the tool on the saved image (501 when it is
+ * not on PATH, 502 scanner_failed with its message when it fails); the result is cached per
+ * image id for cms_images_scan_get (404 when none). cb (may be NULL) hears each step. */
 int cms_images_scan(struct cms_manager *m, const char *ref, json_object *body, json_object **out,
                     struct cms_error *err);
+int cms_images_scan_progress(struct cms_manager *m, const char *ref, json_object *body,
+                             cms_progress_cb cb, void *ud, json_object **out,
+                             struct cms_error *err);
+/* The body's checks alone (400), before a stream starts. */
+int cms_images_scan_check(json_object *body, struct cms_error *err);
+/* deploy's and project up's scan.fail_on (scan/match.h): scans ref and refuses with 409
+ * vulnerabilities_found (the summary in the message) when it has findings at or above it. */
+struct cms_scan_gate;
+int cms_images_scan_gate(struct cms_manager *m, const char *ref, const struct cms_scan_gate *g,
+                         struct cms_error *err);
+/* The cached scan results (state_dir/scan/) for /metrics: calls fn with each result's image
+ * (the name it was last scanned as) and summary, under a lock (fn must not call back). */
+void cms_images_scan_each(struct cms_manager *m,
+                          void (*fn)(const char *image, json_object *summary, void *ud), void *ud);
 int cms_images_scan_get(struct cms_manager *m, const char *ref, json_object **out,
                         struct cms_error *err);
 /* GET /v1/vulndb; POST /v1/vulndb from an archive read from read(ud), or {"path"} on this host

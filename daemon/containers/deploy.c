@@ -1,8 +1,10 @@
-/* deploy_application: pull the image when absent, replace a same-named container when asked,
- * create, start, and optionally wait until the container's health check passes. Everything is
+/* deploy_application: pull the image when absent, refuse it when its scan has findings at or
+ * above scan.fail_on, replace a same-named container when asked, create, start, and optionally
+ * wait until the container's health check passes. Everything is
  * validated before anything changes on the engine. */
 #include <time.h>
 
+#include "../scan/match.h"
 #include "internal.h"
 
 const char *cms_container_health_status(json_object *raw)
@@ -122,13 +124,15 @@ static void restore(struct cms_manager *m, const struct aside *a)
 
 static int deploy_spec(struct cms_manager *m, const struct cms_caller *who,
                        struct cms_create_spec *spec, bool replace, int64_t wait_ms,
-                       json_object **out, struct cms_error *err)
+                       const struct cms_scan_gate *gate, json_object **out, struct cms_error *err)
 {
         _cleanup_json_ json_object *made = NULL, *raw = NULL, *old = NULL;
         struct aside a = {0};
         bool pulled = false;
         /* Denied before anything happens: no pull, nothing set aside. */
         int r = cms_container_ensure_image(m, who, spec, &pulled, err);
+        /* scan.fail_on: the image is judged before anything is set aside or made. */
+        r = r ?: cms_images_scan_gate(m, spec->image, gate, err);
         if (r < 0)
                 return r;
         if (spec->name && (r = find_named(m, spec->name, &old, err)) < 0)
@@ -206,15 +210,17 @@ int cms_deploy(struct cms_manager *m, const struct cms_caller *who, json_object 
         bool replace;
         enum cms_pull_policy pull;
         int r;
+        struct cms_scan_gate gate;
         if ((r = cms_json_get_bool(body, "body", "replace", false, &replace, err)) < 0 ||
-            (r = deploy_pull(body, &pull, err)) < 0)
+            (r = deploy_pull(body, &pull, err)) < 0 ||
+            (r = cms_scan_gate_parse(cms_json_get(body, "scan"), "body.scan", &gate, err)) < 0)
                 return r;
         int64_t wait_ms = 0;
         json_object *w = cms_json_get(body, "wait_healthy");
         if (w && (cms_json_duration_ms(w, &wait_ms) < 0 || wait_ms > 3600 * 1000L))
                 return cms_err(err, 400, "body.wait_healthy: expected a duration up to 1h");
         /* The rest is a ContainerConfig: validate it all before touching the engine. */
-        static const char *const deploy_keys[] = {"replace", "pull", "wait_healthy", NULL};
+        static const char *const deploy_keys[] = {"replace", "pull", "wait_healthy", "scan", NULL};
         struct cms_create_spec spec = {0};
         cms_engine_ready(m->engine, NULL);
         r = cms_container_spec_from_config_ex(body, cms_engine_runtime(m->engine), deploy_keys,
@@ -226,7 +232,7 @@ int cms_deploy(struct cms_manager *m, const struct cms_caller *who, json_object 
                 r = cms_err(err, 400, "pull: \"always\" needs an image reference, not an image id");
         spec.pull = pull;
         if (r == 0)
-                r = deploy_spec(m, who, &spec, replace, wait_ms, out, err);
+                r = deploy_spec(m, who, &spec, replace, wait_ms, &gate, out, err);
         cms_create_spec_done(&spec);
         return r;
 }

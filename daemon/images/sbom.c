@@ -17,17 +17,47 @@
 
 #define EXPORT_TIMEOUT_MS (30L * 60 * 1000)
 
+/* Bytes of an export as progress events ("id": what, current/total), at most one a second. */
+struct export_meter {
+        cms_progress_cb cb;
+        void *ud;
+        const char *what;
+        int64_t done, total, last_ms;
+};
+
+static int meter_add(struct export_meter *mt, size_t n, bool last)
+{
+        mt->done += (int64_t)n;
+        if (!mt->cb)
+                return 0;
+        int64_t now = cms_now_ms();
+        if (!last && now - mt->last_ms < 1000)
+                return 0;
+        mt->last_ms = now;
+        struct cms_progress p = {.id = mt->what,
+                                 .status = last ? "Done"
+                                           : strcmp(mt->what, "sbom")
+                                               ? "Saving the image"
+                                               : "Reading the image's export",
+                                 .current = mt->done,
+                                 .total = mt->total > 0 ? mt->total : -1};
+        return mt->cb(&p, mt->ud);
+}
+
 struct export_pipe {
         struct cms_manager *m;
         const char *path;
         int fd[2];
         int rc;
         struct cms_error err;
+        struct export_meter *meter;
 };
 
 static int pipe_feed(const char *data, size_t len, void *userdata)
 {
         struct export_pipe *x = userdata;
+        if (meter_add(x->meter, len, false))
+                return 1; /* the client of a progress stream left */
         while (len > 0) {
                 ssize_t w = send(x->fd[1], data, len, MSG_NOSIGNAL);
                 if (w < 0 && errno == EINTR)
@@ -67,11 +97,11 @@ static ssize_t pipe_read(char *buf, size_t max, void *userdata)
 }
 
 /* The export of image id read into an inventory. */
-static int read_export(struct cms_manager *m, const char *id, json_object **inv,
-                       struct cms_error *err)
+static int read_export(struct cms_manager *m, const char *id, struct export_meter *mt,
+                       json_object **inv, struct cms_error *err)
 {
         _cleanup_free_ char *path = cms_res_path("/images", id, "/get");
-        struct export_pipe x = {.m = m, .path = path, .fd = {-1, -1}};
+        struct export_pipe x = {.m = m, .path = path, .fd = {-1, -1}, .meter = mt};
         pthread_t t;
         if (!path)
                 return cms_err(err, 500, "out of memory");
@@ -128,6 +158,12 @@ static const char *first_string(json_object *arr)
 int cms_images_sbom(struct cms_manager *m, const char *ref, json_object **out, bool *cached,
                     struct cms_error *err)
 {
+        return cms_images_sbom_progress(m, ref, NULL, NULL, out, cached, err);
+}
+
+int cms_images_sbom_progress(struct cms_manager *m, const char *ref, cms_progress_cb cb, void *ud,
+                             json_object **out, bool *cached, struct cms_error *err)
+{
         _cleanup_json_ json_object *raw = NULL, *inv = NULL;
         *out = NULL;
         *cached = false;
@@ -155,12 +191,72 @@ int cms_images_sbom(struct cms_manager *m, const char *ref, json_object **out, b
                 return 0;
         }
         json_object_put(hit);
-        if ((r = read_export(m, id, &inv, err)) < 0)
+        struct export_meter mt = {.cb = cb,
+                                  .ud = ud,
+                                  .what = "sbom",
+                                  .total = json_object_get_int64(cms_json_get(raw, "Size"))};
+        if ((r = read_export(m, id, &mt, &inv, err)) < 0)
                 return r;
+        meter_add(&mt, 0, true);
         struct cms_sbom_image img = {
             .name = ref, .id = id, .digest = first_string(cms_json_get(raw, "RepoDigests"))};
         if ((r = cms_sbom_cyclonedx(inv, &img, out, err)) < 0)
                 return r;
         cache_store(dir, file, *out);
         return 0;
+}
+
+struct save_file {
+        int fd;
+        int werr;
+        struct export_meter *meter;
+        struct cms_manager *m;
+};
+
+static int save_feed(const char *data, size_t len, void *userdata)
+{
+        struct save_file *sf = userdata;
+        if (meter_add(sf->meter, len, false))
+                return 1;
+        while (len > 0) {
+                ssize_t w = write(sf->fd, data, len);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w <= 0) {
+                        sf->werr = w < 0 ? errno : ENOSPC;
+                        return 1;
+                }
+                data += w;
+                len -= (size_t)w;
+        }
+        return 0;
+}
+
+static int save_should_stop(void *userdata)
+{
+        struct save_file *sf = userdata;
+        return atomic_load(&sf->m->draining);
+}
+
+int cms_images_save_fd(struct cms_manager *m, const char *id, int64_t size, int fd,
+                       cms_progress_cb cb, void *ud, struct cms_error *err)
+{
+        _cleanup_free_ char *path = cms_res_path("/images", id, "/get");
+        struct export_meter mt = {.cb = cb, .ud = ud, .what = "export", .total = size};
+        struct save_file sf = {.fd = fd, .meter = &mt, .m = m};
+        if (!path)
+                return cms_err(err, 500, "out of memory");
+        struct cms_engine_req req = {.path = path, .timeout_ms = EXPORT_TIMEOUT_MS};
+        struct cms_error e = {0};
+        int r = cms_engine_stream(m->engine, &req, save_feed, save_should_stop, &sf, &e);
+        if (sf.werr)
+                return cms_err(err, 500, "writing the image's export: %s", strerror(sf.werr));
+        if (r < 0 && atomic_load(&m->draining))
+                return cms_err(err, 503, "the export of %s stopped: cmsd is shutting down", id);
+        if (r < 0) {
+                *err = e;
+                return r;
+        }
+        meter_add(&mt, 0, true);
+        return fsync(fd) < 0 ? cms_err(err, 500, "fsync: %s", strerror(errno)) : 0;
 }

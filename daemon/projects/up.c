@@ -5,16 +5,18 @@
  * stores the record and brings the engine to the model, telling a progress callback each step.
  * The dry run (POST /v1/projects?dry_run=true) shares the first half. */
 #include "internal.h"
+#include "../scan/match.h"
 #include "../security/policy.h"
 
 static const char *const up_keys[] = {
     "name",           "compose", "env",     "dotenv", "working_dir",
     "profiles",       "build",   "pull",    "scale",  "force_recreate",
-    "remove_orphans", "wait",    "timeout", NULL};
+    "remove_orphans", "wait",    "timeout", "scan",   NULL};
 /* /up and /scale take the options but not the file. */
 static const char *const again_keys[] = {
     "env",   "dotenv",         "working_dir",    "profiles", "build",   "pull",
-    "scale", "force_recreate", "remove_orphans", "wait",     "timeout", NULL};
+    "scale", "force_recreate", "remove_orphans", "wait",     "timeout", "scan",
+    NULL};
 
 struct cms_up_prepared {
         struct cms_manager *m;
@@ -25,6 +27,7 @@ struct cms_up_prepared {
         struct cms_up_opts o;
         struct cms_compose_project *p;
         json_object *warnings;
+        struct cms_scan_gate gate; /* body.scan */
 };
 
 static int dup_str(json_object *body, const char *key, char **out, struct cms_error *err)
@@ -220,6 +223,29 @@ static int prepare(struct cms_manager *m, const struct cms_caller *who,
         return 0;
 }
 
+/* scan.fail_on: each image the up would start (once per image), after the pulls and builds,
+ * before any container is made. */
+static int scan_gate(struct cms_up_prepared *u, struct cms_error *err)
+{
+        _cleanup_json_ json_object *done = json_object_new_object();
+        for (size_t i = 0; u->gate.fail_on && i < u->p->n_services; i++) {
+                const struct cms_compose_service *s = &u->p->services[i];
+                if ((u->o.only && !json_object_object_get_ex(u->o.only, s->name, NULL)) ||
+                    json_object_object_get_ex(done, s->image, NULL))
+                        continue;
+                json_object_object_add(done, s->image, NULL);
+                cms_up_note(&u->o, &(struct cms_up_event){.service = s->name,
+                                                          .image = s->image,
+                                                          .status = "Scanning"});
+                int r = cms_images_scan_gate(u->m, s->image, &u->gate, err);
+                if (r < 0)
+                        return r;
+                cms_up_note(&u->o, &(struct cms_up_event){
+                                       .service = s->name, .image = s->image, .status = "Scanned"});
+        }
+        return 0;
+}
+
 int cms_projects_up_run(struct cms_up_prepared *u, cms_up_progress_cb cb, void *userdata,
                         int *status, json_object **out, struct cms_error *err)
 {
@@ -238,6 +264,7 @@ int cms_projects_up_run(struct cms_up_prepared *u, cms_up_progress_cb cb, void *
         if (r == 0) {
                 r = cms_project_store_save(u->m, rec, err);
                 r = r ?: cms_project_images(u->m, u->p, &u->o, cms_json_get(reply, "images"), err);
+                r = r ?: scan_gate(u, err);
                 r = r ?: cms_project_apply(u->m, u->p, &u->o, rec->scale, reply, &had, err);
                 cms_project_unlock(u->m, u->p->name);
         }
@@ -276,7 +303,10 @@ int cms_projects_up_prepare(struct cms_manager *m, const struct cms_caller *who,
 {
         struct cms_project_record rec = {0};
         struct cms_up_opts o;
-        int r;
+        struct cms_scan_gate gate;
+        int r = cms_scan_gate_parse(cms_json_get(body, "scan"), "body.scan", &gate, err);
+        if (r < 0)
+                return r;
         if (!name) {
                 r = read_new(body, &rec, &o, err);
         } else {
@@ -289,6 +319,8 @@ int cms_projects_up_prepare(struct cms_manager *m, const struct cms_caller *who,
                 r = r ?: cms_project_record_from(body, &rec, err);
         }
         r = r ?: prepare(m, who, &rec, cms_json_get(body, "scale"), &o, out, err);
+        if (r == 0)
+                (*out)->gate = gate;
         cms_project_record_done(&rec);
         return r;
 }
@@ -338,7 +370,9 @@ int cms_projects_config_dry(struct cms_manager *m, const struct cms_caller *who,
         struct cms_compose_project *p = NULL;
         struct cms_up_opts o;
         _cleanup_json_ json_object *warnings = json_object_new_array();
+        struct cms_scan_gate gate;
         int r = read_new(body, &rec, &o, err);
+        r = r ?: cms_scan_gate_parse(cms_json_get(body, "scan"), "body.scan", &gate, err);
         r = r ?: cms_project_parse(m, who, &rec, &p, warnings, err);
         r = r ?: cms_compose_scale_check(p, cms_json_get(body, "scale"), err);
         if (r == 0 && !(*out = cms_compose_project_to_json(p)))

@@ -190,7 +190,7 @@ static int finding_cmp(const void *pa, const void *pb)
         return c;
 }
 
-static json_object *shape(json_object *found, const struct cms_scan_opts *o)
+json_object *cms_scan_shape(json_object *found, const struct cms_scan_opts *o)
 {
         static const enum cms_severity order[] = {CMS_SEV_CRITICAL, CMS_SEV_HIGH, CMS_SEV_MEDIUM,
                                                   CMS_SEV_LOW, CMS_SEV_UNKNOWN};
@@ -239,6 +239,42 @@ int cms_scan_match(struct cms_vulndb *db, json_object *sbom, const struct cms_sc
                 if (r < 0)
                         return r;
         }
-        *out = shape(found, opts);
+        *out = cms_scan_shape(found, opts);
         return *out ? 0 : cms_err(err, 500, "out of memory");
+}
+
+int cms_scan_gate_parse(json_object *scan, const char *what, struct cms_scan_gate *g,
+                        struct cms_error *err)
+{
+        static const char *const keys[] = {"fail_on", "ignore_unfixed", "scanner", NULL};
+        const char *f = NULL, *scanner = NULL;
+        *g = (struct cms_scan_gate){0};
+        if (!scan)
+                return 0;
+        if (!json_object_is_type(scan, json_type_object))
+                return cms_err(err, 400, "%s: expected an object {\"fail_on\": \"CRITICAL\"}",
+                               what);
+        if (cms_json_check_keys(scan, what, keys, err) < 0 ||
+            cms_json_get_string(scan, what, "fail_on", &f, err) < 0 ||
+            cms_json_get_bool(scan, what, "ignore_unfixed", false, &g->ignore_unfixed, err) < 0 ||
+            cms_json_get_string(scan, what, "scanner", &scanner, err) < 0)
+                return -EINVAL;
+        if ((g->scanner = cms_scanner_parse(scanner)) < 0)
+                return cms_err(err, 400,
+                               "%s.scanner: \"%.64s\" is not one of builtin, trivy, grype", what,
+                               scanner);
+        g->fail_on = f ? cms_severity_parse(f) : CMS_SEV_UNKNOWN;
+        if (g->fail_on == CMS_SEV_UNKNOWN)
+                return cms_err(err, 400,
+                               "%s.fail_on: expected CRITICAL, HIGH, MEDIUM or LOW, got \"%.32s\"",
+                               what, f ? f : "");
+        return 0;
+}
+
+int64_t cms_scan_gate_count(const struct cms_scan_gate *g, json_object *summary)
+{
+        int64_t n = 0;
+        for (int s = g->fail_on; g->fail_on != CMS_SEV_UNKNOWN && s <= CMS_SEV_CRITICAL; s++)
+                n += json_object_get_int64(cms_json_get(summary, cms_severity_name(s)));
+        return n;
 }
