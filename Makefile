@@ -15,7 +15,7 @@ LDLIBS_ALL  = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm $(LDL
 # Sources are found by folder: a new folder under daemon/ or api/ needs no edit here.
 DAEMON_SRC := $(sort $(shell find daemon api -name '*.c'))
 DAEMON_SRC := $(filter-out daemon/main.c,$(DAEMON_SRC))
-DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/openapi_blob.o
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/openapi_blob.o $(BUILD)/obj/ui_blob.o
 CLIENT_SRC := $(sort $(wildcard client/*.c))
 CLIENT_OBJ := $(filter-out $(BUILD)/obj/client/main.o,$(CLIENT_SRC:%.c=$(BUILD)/obj/%.o))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)

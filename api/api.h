@@ -260,6 +260,7 @@ long cms_api_requests(struct cms_api *a);
 /* ---- handlers (one file per resource) ---- */
 void h_health(struct cms_request *r);
 void h_openapi(struct cms_request *r);
+void h_ui(struct cms_request *r); /* h_ui.c: the dashboard's files */
 void h_whoami(struct cms_request *r);
 void h_policy_list(struct cms_request *r);
 void h_audit(struct cms_request *r);

@@ -11,6 +11,9 @@
 static const struct cms_route routes[] = {
     OPEN_INLINE("GET", "/v1/health", h_health, "health"),
     OPEN_INLINE("GET", "/openapi.yaml", h_openapi, "openapi"),
+    /* The dashboard's static files; its API calls carry the token like any client's. */
+    OPEN_INLINE("GET", "/ui", h_ui, "ui"),
+    OPEN_INLINE("GET", "/ui/{file*}", h_ui, "ui_file"),
     {"GET", "/v1/auth/whoami", h_whoami, CMS_ROLE_VIEWER, ROUTE_INLINE, "whoami"},
     {"GET", "/v1/policy", h_policy_list, CMS_ROLE_ADMIN, ROUTE_INLINE, "policy_list"},
     {"GET", "/v1/audit", h_audit, CMS_ROLE_ADMIN, 0, "audit"},

@@ -1,0 +1,39 @@
+// A live log view: the route's SSE stream read with fetch (the token goes in a header), lines
+// appended as they come; Pause holds new lines back (they are kept, up to a cap) and Resume
+// shows them. Used by the container page and the project page.
+import { follow } from './api.js';
+import { h, showError } from './dom.js';
+
+const MAX_LINES = 2000;
+
+export function logView(ctx, path, title) {
+  const pre = h('pre', { class: 'logs', tabindex: 0, 'aria-label': title, 'aria-live': 'off' });
+  const state = h('span', { class: 'help', 'aria-live': 'polite' }, 'connecting…');
+  let paused = false, held = [];
+  const btn = h('button', { type: 'button', 'aria-pressed': 'false', onclick: () => {
+    paused = !paused;
+    btn.textContent = paused ? 'Resume' : 'Pause';
+    btn.setAttribute('aria-pressed', String(paused));
+    if (!paused) { held.forEach(add); held = []; }
+    state.textContent = paused ? 'paused: new lines are held back' : 'following';
+  } }, 'Pause');
+  function add(l) {
+    const stick = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 8;
+    pre.append(h('span', { class: 'line ' + (l.stream || '') }, (l.service ? `[${l.service}] ` : '') +
+      (l.time ? l.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z') + ' ' : '') + l.text + '\n'));
+    while (pre.childNodes.length > MAX_LINES) pre.firstChild.remove();
+    if (stick) pre.scrollTop = pre.scrollHeight;
+  }
+  const signal = ctx.signal();
+  follow(path, (ev, l) => {
+    if (ev !== 'log' && !('text' in l)) return;
+    if (paused) { held.push(l); if (held.length > MAX_LINES) held.shift(); } else add(l);
+  }, signal).then(reason => { state.textContent = `stream ended (${reason})`; }, e => {
+    if (e.name === 'AbortError') return;
+    state.textContent = 'stream failed';
+    showError(e);
+  });
+  state.textContent = 'following';
+  return h('section', { class: 'card wide', 'aria-label': title },
+    h('div', { class: 'bar' }, h('h2', {}, title), btn, state), pre);
+}
