@@ -45,7 +45,9 @@ static int load_file(struct cms_cp *c, const struct cms_compose_parse_opts *o, c
                 return cms_cp_fail(c, at, "extends.file",
                                    "'%.100s': files beside the compose file are not read here",
                                    path);
-        int r = o->load(o->load_ud, path, &text, c->err);
+        int r = o->load(o->load_ud, "extends.file", path, &text, c->err);
+        if (r == -ENOENT)
+                r = cms_err(c->err, 400, "extends.file: %.200s not found", path);
         if (r == 0)
                 r = cms_ytree_parse(text, strlen(text), tree, c->err);
         if (r == 0 && (!*tree || (*tree)->kind != CMS_Y_MAP))

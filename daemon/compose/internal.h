@@ -158,6 +158,10 @@ int cms_cp_build(struct cms_cp *c, const struct cms_ynode *v, const char *path,
  * loader) resolved on the tree, merged by the specification's rules; cycles refused. */
 int cms_cp_extends(struct cms_cp *c, const struct cms_compose_parse_opts *o,
                    struct cms_ynode *root);
+/* include.c: the top-level `include` entries loaded through the parse options' loader, each with
+ * its own project directory and env files, their resources copied into root (conflicts refused). */
+int cms_cp_include(struct cms_cp *c, const struct cms_compose_parse_opts *o,
+                   struct cms_ynode *root);
 /* parse_host.c: the runtime keys that reach the host (ulimits, sysctls, devices, security_opt,
  * namespaces, cgroup, blkio_config, logging, volumes_from, ...): field functions for the key
  * table of parse_service.c, looked up by name (NULL: not one of them). */

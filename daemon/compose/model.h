@@ -354,10 +354,12 @@ struct cms_compose_parse_opts {
          * compose specification's rules (see cms_ytree_merge); NULL-terminated, may be NULL. With
          * them, messages name the file: "(file 2, line 3)". */
         const char *const *overrides;
-        /* Reads a file the compose file names (extends.file): path is absolute (relative ones
-         * are joined to working_dir, or to the directory of the file that names them first).
-         * The text is malloc'd. NULL: such files are refused with a 400. */
-        int (*load)(void *ud, const char *path, char **text, struct cms_error *err);
+        /* Reads a file the compose file names (what: "extends.file", "include",
+         * "include.env_file"): path is absolute (relative ones are joined to working_dir, or to
+         * the directory of the file that names them first). The text is malloc'd; -ENOENT with
+         * err untouched when there is no such file. NULL: such files are refused with a 400. */
+        int (*load)(void *ud, const char *what, const char *path, char **text,
+                    struct cms_error *err);
         void *load_ud;
 };
 

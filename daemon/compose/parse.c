@@ -432,8 +432,6 @@ static int top_level(struct cms_cp *c, const struct cms_ynode *root,
         const struct cms_ynode *x;
         if ((x = cms_ymap_get(root, "version")))
                 cms_cp_warn(c, x, "version", "the attribute is obsolete, it was ignored");
-        if ((x = cms_ymap_get(root, "include")) && !x->null)
-                return cms_cp_fail(c, x, "include", "not supported by cmsd (send one file)");
         int r = project_name(c, root, o, p);
         c->project = p->name;
         if (r == 0)
@@ -505,6 +503,8 @@ int cms_compose_parse(const char *yaml, size_t len, const struct cms_compose_par
         c.env = env;
         if (r == 0)
                 r = load_files(&c, yaml, len, o, &root);
+        if (r == 0)
+                r = cms_cp_include(&c, o, root);
         if (r == 0)
                 r = cms_cp_extends(&c, o, root);
         if (r == 0)

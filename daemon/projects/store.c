@@ -278,18 +278,16 @@ static int resolve_env_files(const struct reader *rd, struct cms_compose_project
         return 0;
 }
 
-/* The parser's loader for the files a compose file names (extends.file): read on the daemon's
- * host only where the caller's policy lets cmsd read for them (build_paths, as env_file). */
-static int load_named_file(void *ud, const char *path, char **text, struct cms_error *err)
+/* The parser's loader for the files a compose file names (extends.file, include and its env
+ * files): read on the daemon's host only where the caller's policy lets cmsd read for them
+ * (build_paths, as env_file); -ENOENT for a file that is not there. */
+static int load_named_file(void *ud, const char *what, const char *path, char **text,
+                           struct cms_error *err)
 {
         const struct reader *rd = ud;
-        struct cms_policy_req q = {.kind = CMS_PQ_READ, .path = path, .field = "extends.file"};
+        struct cms_policy_req q = {.kind = CMS_PQ_READ, .path = path, .field = what};
         int r = rd->who ? cms_policy_enforce(rd->m, rd->who, &q, err) : 0;
-        if (r == 0)
-                r = read_small(path, CMS_COMPOSE_MAX_BYTES, text, err);
-        if (r == -ENOENT)
-                r = cms_err(err, 400, "extends.file: %s not found", path);
-        return r;
+        return r ?: read_small(path, CMS_COMPOSE_MAX_BYTES, text, err);
 }
 
 int cms_project_parse(struct cms_manager *m, const struct cms_caller *who,
