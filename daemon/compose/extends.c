@@ -6,7 +6,9 @@
  * target). Done on the interpolated tree before anything is read into the model, so the model,
  * the config output and the hash are those of the service written out by hand. Another file is
  * read through the parse options' loader (the projects layer reads it on the daemon's host, under
- * the caller's policy), relative paths from the directory of the file that names them. */
+ * the caller's policy), relative paths from the directory of the file that names them; a base
+ * service from another file has its own relative paths (bind sources, build context, env_file)
+ * made absolute against its file's directory, as docker compose does. */
 #include "internal.h"
 
 #define MAX_HOPS 16 /* extends chains across files */
@@ -88,6 +90,8 @@ static int from_file(struct cms_cp *c, const struct cms_compose_parse_opts *o,
                 r = cms_cp_oom(c);
         if (r == 0)
                 r = resolve(c, o, &g, k);
+        if (r == 0 && g.dir) /* its paths are relative to its own file, as docker compose has it */
+                r = cms_cp_rebase_service(c, services->kids[2 * k + 1], g.dir);
         if (r == 0) {
                 *base = services->kids[2 * k + 1];
                 (*base)->refs++;

@@ -93,11 +93,11 @@ static struct cms_ynode *scalar_new(const struct cms_ynode *like, char *value)
 }
 
 /* Sets the scalar in *slot to value (consumed); a node shared through an alias is replaced. */
-static int set_scalar(struct inc *x, struct cms_ynode **slot, char *value)
+static int set_scalar(struct cms_cp *c, struct cms_ynode **slot, char *value)
 {
         struct cms_ynode *n = *slot;
         if (!value)
-                return cms_cp_oom(x->c);
+                return cms_cp_oom(c);
         if (n->refs == 1) {
                 free(n->value);
                 n->value = value;
@@ -105,7 +105,7 @@ static int set_scalar(struct inc *x, struct cms_ynode **slot, char *value)
         }
         struct cms_ynode *m = scalar_new(n, value);
         if (!m)
-                return cms_cp_oom(x->c);
+                return cms_cp_oom(c);
         cms_ynode_unref(n);
         *slot = m;
         return 0;
@@ -114,7 +114,7 @@ static int set_scalar(struct inc *x, struct cms_ynode **slot, char *value)
 /* A relative path scalar made absolute against dir; "~" and absolute paths stay. With
  * dot_only, only "./x" and "../x" are paths (a short volume's source; else a volume name), and
  * the text after the first ':' is kept. */
-static int rebase(struct inc *x, struct cms_ynode **slot, const char *dir, bool dot_only)
+static int rebase(struct cms_cp *c, struct cms_ynode **slot, const char *dir, bool dot_only)
 {
         const struct cms_ynode *n = slot ? *slot : NULL;
         if (!n || n->kind != CMS_Y_SCALAR || n->null || !n->value[0] || n->value[0] == '/' ||
@@ -124,19 +124,19 @@ static int rebase(struct inc *x, struct cms_ynode **slot, const char *dir, bool 
         _cleanup_free_ char *src = colon ? strndup(n->value, colon - n->value) : strdup(n->value);
         _cleanup_free_ char *abs = src ? join_clean(dir, src) : NULL;
         if (!abs)
-                return cms_cp_oom(x->c);
-        return set_scalar(x, slot, colon ? cms_strdup_printf("%s%s", abs, colon) : TAKE_PTR(abs));
+                return cms_cp_oom(c);
+        return set_scalar(c, slot, colon ? cms_strdup_printf("%s%s", abs, colon) : TAKE_PTR(abs));
 }
 
 /* A build context that is a path (not a URL, an image or a service). */
-static int rebase_context(struct inc *x, struct cms_ynode **slot, const char *dir)
+static int rebase_context(struct cms_cp *c, struct cms_ynode **slot, const char *dir)
 {
         const struct cms_ynode *n = slot ? *slot : NULL;
         if (!n || n->kind != CMS_Y_SCALAR || n->null || strstr(n->value, "://") ||
             cms_str_has_prefix(n->value, "service:") ||
             cms_str_has_prefix(n->value, "docker-image:"))
                 return 0;
-        return rebase(x, slot, dir, false);
+        return rebase(c, slot, dir, false);
 }
 
 static int map_add(struct cms_ynode *map, struct cms_ynode *key, struct cms_ynode *value)
@@ -159,19 +159,19 @@ static int map_add(struct cms_ynode *map, struct cms_ynode *key, struct cms_ynod
         return 0;
 }
 
-static int rebase_build(struct inc *x, struct cms_ynode **slot, const char *dir)
+static int rebase_build(struct cms_cp *c, struct cms_ynode **slot, const char *dir)
 {
         struct cms_ynode *b = *slot;
         if (b->kind == CMS_Y_SCALAR)
-                return rebase_context(x, slot, dir);
+                return rebase_context(c, slot, dir);
         if (b->kind != CMS_Y_MAP)
                 return 0; /* the parser names the mistake */
         struct cms_ynode **ctx = slot_of(b, "context");
         int r = 0;
         if (ctx) {
-                r = rebase_context(x, ctx, dir);
+                r = rebase_context(c, ctx, dir);
         } else if (b->refs > 1) {
-                return cms_cp_fail(x->c, b, "build",
+                return cms_cp_fail(c, b, "build",
                                    "a build shared through an alias needs a "
                                    "context in an included file");
         } else {
@@ -181,52 +181,52 @@ static int rebase_build(struct inc *x, struct cms_ynode **slot, const char *dir)
                 cms_ynode_unref(k);
                 cms_ynode_unref(v);
                 if (r < 0)
-                        return cms_cp_oom(x->c);
+                        return cms_cp_oom(c);
         }
         struct cms_ynode *ac = r == 0 ? cms_ymap_get(b, "additional_contexts") : NULL;
         for (size_t i = 1; ac && ac->kind == CMS_Y_MAP && r == 0 && i < ac->n; i += 2)
-                r = rebase_context(x, &ac->kids[i], dir);
+                r = rebase_context(c, &ac->kids[i], dir);
         return r;
 }
 
-static int rebase_service(struct inc *x, struct cms_ynode *svc, const char *dir)
+int cms_cp_rebase_service(struct cms_cp *c, struct cms_ynode *svc, const char *dir)
 {
         if (svc->kind != CMS_Y_MAP)
                 return 0;
         struct cms_ynode **b = slot_of(svc, "build"), *v = cms_ymap_get(svc, "volumes");
-        int r = b ? rebase_build(x, b, dir) : 0;
+        int r = b ? rebase_build(c, b, dir) : 0;
         for (size_t i = 0; v && v->kind == CMS_Y_SEQ && r == 0 && i < v->n; i++) {
                 struct cms_ynode *e = v->kids[i];
                 const struct cms_ynode *type = cms_ymap_get(e, "type");
                 if (e->kind == CMS_Y_SCALAR)
-                        r = rebase(x, &v->kids[i], dir, true);
+                        r = rebase(c, &v->kids[i], dir, true);
                 else if (type && type->value && !strcmp(type->value, "bind"))
-                        r = rebase(x, slot_of(e, "source"), dir, false);
+                        r = rebase(c, slot_of(e, "source"), dir, false);
         }
         struct cms_ynode **ef = r == 0 ? slot_of(svc, "env_file") : NULL;
         if (ef && (*ef)->kind == CMS_Y_SCALAR)
-                r = rebase(x, ef, dir, false);
+                r = rebase(c, ef, dir, false);
         for (size_t i = 0; ef && (*ef)->kind == CMS_Y_SEQ && r == 0 && i < (*ef)->n; i++)
                 r = (*ef)->kids[i]->kind == CMS_Y_MAP
-                        ? rebase(x, slot_of((*ef)->kids[i], "path"), dir, false)
-                        : rebase(x, &(*ef)->kids[i], dir, false);
+                        ? rebase(c, slot_of((*ef)->kids[i], "path"), dir, false)
+                        : rebase(c, &(*ef)->kids[i], dir, false);
         struct cms_ynode *ext = r == 0 ? cms_ymap_get(svc, "extends") : NULL;
         if (ext && ext->kind == CMS_Y_MAP)
-                r = rebase(x, slot_of(ext, "file"), dir, false);
+                r = rebase(c, slot_of(ext, "file"), dir, false);
         return r;
 }
 
 /* Every relative path of an included tree made absolute against its project directory. */
-static int rebase_tree(struct inc *x, struct cms_ynode *root, const char *dir)
+static int rebase_tree(struct cms_cp *c, struct cms_ynode *root, const char *dir)
 {
         struct cms_ynode *s = cms_ymap_get(root, "services");
         int r = 0;
         for (size_t i = 1; s && s->kind == CMS_Y_MAP && r == 0 && i < s->n; i += 2)
-                r = rebase_service(x, s->kids[i], dir);
+                r = cms_cp_rebase_service(c, s->kids[i], dir);
         for (int k = 0; k < 2 && r == 0; k++) {
                 struct cms_ynode *defs = cms_ymap_get(root, k ? "configs" : "secrets");
                 for (size_t i = 1; defs && defs->kind == CMS_Y_MAP && r == 0 && i < defs->n; i += 2)
-                        r = rebase(x, slot_of(defs->kids[i], "file"), dir, false);
+                        r = rebase(c, slot_of(defs->kids[i], "file"), dir, false);
         }
         return r;
 }
@@ -498,7 +498,7 @@ static int do_entry(struct inc *x, struct cms_ynode *root, const struct entry *e
         cms_compose_strv_done(&texts);
         cms_compose_env_free(env);
         if (r == 0)
-                r = rebase_tree(x, merged, e->project_dir);
+                r = rebase_tree(x->c, merged, e->project_dir);
         if (r == 0) {
                 x->stack[x->depth++] = e->paths.v[0];
                 r = include_tree(x, merged, e->project_dir, dotenv);

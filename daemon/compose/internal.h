@@ -162,6 +162,9 @@ int cms_cp_extends(struct cms_cp *c, const struct cms_compose_parse_opts *o,
  * its own project directory and env files, their resources copied into root (conflicts refused). */
 int cms_cp_include(struct cms_cp *c, const struct cms_compose_parse_opts *o,
                    struct cms_ynode *root);
+/* The relative paths of a service mapping (bind sources, build context, env_file, extends.file)
+ * made absolute against dir, for a service that comes from another file. */
+int cms_cp_rebase_service(struct cms_cp *c, struct cms_ynode *svc, const char *dir);
 /* parse_host.c: the runtime keys that reach the host (ulimits, sysctls, devices, security_opt,
  * namespaces, cgroup, blkio_config, logging, volumes_from, ...): field functions for the key
  * table of parse_service.c, looked up by name (NULL: not one of them). */

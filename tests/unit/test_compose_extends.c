@@ -1,5 +1,6 @@
 /* Unit tests for daemon/compose/extends.c: a service that extends another (same file, a chain,
- * other files through the loader, relative paths from the naming file's directory) gives the
+ * other files through the loader, relative paths from the naming file's directory, a base
+ * service's own bind sources and build context from its file's directory) gives the
  * same model and the same config hash as the service written out by hand; cycles, missing
  * services and files without a loader are 400s. */
 #include <setjmp.h>
@@ -22,7 +23,9 @@ static const char *const files[][2] = {
                               "    image: busybox\n"
                               "    command: [sleep, \"1\"]\n"
                               "    environment: {LEVEL: root, ROOT: \"1\"}\n"
-                              "    labels: {tier: root}\n"},
+                              "    labels: {tier: root}\n"
+                              "    volumes: [\"./data:/data\"]\n"
+                              "    build: {dockerfile: Dockerfile}\n"},
     {"/srv/app/lib/bad.yml", "services: [\n"},
 };
 static int loads;
@@ -125,6 +128,8 @@ static void test_other_files(void **state)
              "    command: [sleep, \"1\"]\n"
              "    environment: {LEVEL: web, ROOT: \"1\", FROM: me}\n"
              "    labels: {tier: root}\n"
+             "    volumes: [\"/srv/app/lib/data:/data\"]\n"
+             "    build: {context: /srv/app/lib, dockerfile: Dockerfile}\n"
              "    ports: [\"8080:80\"]\n",
              "web");
         assert_int_equal(loads, 2); /* common.yml, then more.yml beside it */
