@@ -152,7 +152,7 @@ static void cache_store(const char *dir, const char *file, json_object *doc)
 
 static const char *first_string(json_object *arr)
 {
-        return json_object_get_string(json_object_array_get_idx(arr, 0));
+        return cms_jlen(arr) ? json_object_get_string(json_object_array_get_idx(arr, 0)) : NULL;
 }
 
 int cms_images_sbom(struct cms_manager *m, const char *ref, json_object **out, bool *cached,

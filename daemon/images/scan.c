@@ -128,7 +128,7 @@ static const char *sbom_prop(json_object *sbom, const char *name)
 {
         json_object *props =
             cms_json_get(cms_json_get(cms_json_get(sbom, "metadata"), "component"), "properties");
-        for (size_t i = 0; i < json_object_array_length(props); i++) {
+        for (size_t i = 0; i < cms_jlen(props); i++) {
                 json_object *p = json_object_array_get_idx(props, i);
                 const char *n = json_object_get_string(cms_json_get(p, "name"));
                 if (n && !strcmp(n, name))
@@ -313,9 +313,11 @@ static int scan_run(struct cms_manager *m, const char *ref, const struct scan_re
                              &res, &db, err);
         if (r < 0)
                 return r;
+        json_object *rd = cms_json_get(raw, "RepoDigests");
         const char *digest = sbom ? sbom_prop(sbom, "cmsd:image:repo_digest")
-                                  : json_object_get_string(json_object_array_get_idx(
-                                        cms_json_get(raw, "RepoDigests"), 0));
+                             : cms_jlen(rd)
+                                 ? json_object_get_string(json_object_array_get_idx(rd, 0))
+                                 : NULL;
         const char *at = digest ? strchr(digest, '@') : NULL;
         char ts[32];
         time_t now = time(NULL);

@@ -118,6 +118,12 @@ static const char *lang_ecosystem(const char *type)
         return NULL;
 }
 
+/* The i-th element of a (possibly absent, possibly not an) array, or NULL. */
+static json_object *nth(json_object *a, size_t i)
+{
+        return json_object_is_type(a, json_type_array) ? json_object_array_get_idx(a, i) : NULL;
+}
+
 static const char *jstr(json_object *o, const char *key)
 {
         json_object *v = cms_json_get(o, key);
@@ -258,13 +264,11 @@ static int grype_findings(json_object *doc, json_object *found, json_object *see
                     .version = jstr(a, "version"),
                     .severity = jstr(v, "severity"),
                     .ecosystem = eco ? eco : type,
-                    .source =
-                        jstr(json_object_array_get_idx(cms_json_get(a, "upstreams"), 0), "name"),
+                    .source = jstr(nth(cms_json_get(a, "upstreams"), 0), "name"),
                     .purl = jstr(a, "purl"),
                 };
                 if (state && !strcmp(state, "fixed"))
-                        f.fixed = json_object_get_string(
-                            json_object_array_get_idx(cms_json_get(fix, "versions"), 0));
+                        f.fixed = json_object_get_string(nth(cms_json_get(fix, "versions"), 0));
                 if (!f.id || !f.package || !f.version)
                         return bad_report("grype",
                                           "a match without vulnerability.id, artifact.name or "
