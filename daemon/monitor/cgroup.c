@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +36,34 @@ enum hot {
         H_IO_OPS,     /* v1 blkio...io_serviced_recursive */
         H_PIDS,       /* pids.current */
         H_NET,        /* /proc/<pid>/net/dev */
+        /* Read with the extras, every few rounds (kept open too: an open is 3-5 us here). */
+        H_MEMSW,     /* v1 memory.memsw.usage_in_bytes, v2 memory.swap.current */
+        H_MEM_PEAK,  /* v1 memory.max_usage_in_bytes, v2 memory.peak */
+        H_PROCS,     /* cgroup.procs */
+        H_TASKS,     /* v1 tasks, v2 cgroup.threads */
+        H_INIT_STAT, /* /proc/<pid>/stat of the container's init */
+        H_INIT_FDS,  /* /proc/<pid>/fd of the container's init (a directory) */
         H_COUNT
+};
+
+/* The memory.stat keys read: the first M_HOT every sample, the others for the extras, all in
+ * the same pass over the file (v1 and v2 names differ; absent keys are flagged, not zeroed). */
+enum mkey {
+        M_INACTIVE_FILE,
+        M_RSS,
+        M_CACHE,
+        M_TOTAL_INACTIVE_FILE,
+        M_TOTAL_RSS,
+        M_TOTAL_CACHE,
+        M_MAPPED_FILE,
+        M_TOTAL_MAPPED_FILE,
+        M_SWAP,
+        M_TOTAL_SWAP,
+        M_PGFAULT,
+        M_PGMAJFAULT,
+        M_TOTAL_PGFAULT,
+        M_TOTAL_PGMAJFAULT,
+        M_COUNT
 };
 
 /* Counters that change rarely (and the process count) or only matter with a limit are re-read every
@@ -53,6 +81,12 @@ struct cms_cgroup {
         unsigned rounds;
         bool quota;                 /* a CPU quota is set: throttling counters move */
         uint64_t kept[CMS_F_COUNT]; /* the slow fields' last values */
+        int pid;                    /* the init whose stat and fd directory are open */
+        /* memory.stat as last read by cms_cgroup_read: the extras reuse it in the same round. */
+        uint64_t mstat[M_COUNT];
+        unsigned mstat_has; /* bit per enum mkey */
+        bool mstat_ok;
+        uint64_t mem_usage; /* memory usage as last read */
 };
 
 /* Fields f[0..n) of s: from the files just read (fresh) or the values kept from the last read. */
@@ -210,6 +244,12 @@ static void open_hot(struct cms_cgroup *cg)
                 if (cg->fd[H_IO_OPS] < 0)
                         cg->fd[H_IO_OPS] = open_in(blk, "blkio.io_serviced_recursive");
                 cg->fd[H_PIDS] = open_in(cg->dir[C_PIDS], "pids.current");
+                cg->fd[H_MEMSW] = open_in(cg->dir[C_MEMORY], "memory.memsw.usage_in_bytes");
+                cg->fd[H_MEM_PEAK] = open_in(cg->dir[C_MEMORY], "memory.max_usage_in_bytes");
+                /* Any controller's directory lists the same tasks; pids is where runc puts them. */
+                const char *t = cg->dir[C_PIDS][0] ? cg->dir[C_PIDS] : cg->dir[C_MEMORY];
+                cg->fd[H_PROCS] = open_in(t, "cgroup.procs");
+                cg->fd[H_TASKS] = open_in(t, "tasks");
                 return;
         }
         const char *d = cg->dir[0];
@@ -219,6 +259,21 @@ static void open_hot(struct cms_cgroup *cg)
         cg->fd[H_MEM_EVENTS] = open_in(d, "memory.events");
         cg->fd[H_IO_BYTES] = open_in(d, "io.stat");
         cg->fd[H_PIDS] = open_in(d, "pids.current");
+        cg->fd[H_MEMSW] = open_in(d, "memory.swap.current");
+        cg->fd[H_MEM_PEAK] = open_in(d, "memory.peak"); /* Linux 5.19 and later */
+        cg->fd[H_PROCS] = open_in(d, "cgroup.procs");
+        cg->fd[H_TASKS] = open_in(d, "cgroup.threads");
+}
+
+/* The init's /proc entries the extras read: its state and its open files. */
+static void open_init(struct cms_cgroup *cg, const char *proc_root, int pid)
+{
+        char p[PATH_MAX];
+        cg->pid = pid;
+        snprintf(p, sizeof(p), "%s/%d/stat", proc_root, pid);
+        cg->fd[H_INIT_STAT] = open(p, O_RDONLY | O_CLOEXEC);
+        snprintf(p, sizeof(p), "%s/%d/fd", proc_root, pid);
+        cg->fd[H_INIT_FDS] = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
 int cms_cgroup_open(const char *sys_root, const char *proc_root, int pid, struct cms_cgroup **out)
@@ -257,6 +312,7 @@ int cms_cgroup_open(const char *sys_root, const char *proc_root, int pid, struct
         }
         snprintf(p, sizeof(p), "%s/%d/net/dev", proc_root, pid);
         cg->fd[H_NET] = open(p, O_RDONLY | O_CLOEXEC);
+        open_init(cg, proc_root, pid);
         *out = cg;
         return 0;
 }
@@ -281,6 +337,20 @@ const char *cms_cgroup_path(const struct cms_cgroup *cg)
         return cg->path;
 }
 
+/* Decimal digits to a number, saturating (strtoull's result for these files, without its
+ * locale and base handling). */
+static uint64_t dec(const char *s)
+{
+        uint64_t v = 0;
+        for (; *s >= '0' && *s <= '9'; s++) {
+                unsigned d = (unsigned)(*s - '0');
+                if (v > (UINT64_MAX - d) / 10)
+                        return UINT64_MAX;
+                v = v * 10 + d;
+        }
+        return v;
+}
+
 static uint64_t to_u64(const char *s)
 {
         while (*s == ' ' || *s == '\t')
@@ -289,21 +359,67 @@ static uint64_t to_u64(const char *s)
                 return UINT64_MAX;
         if (*s == '-')
                 return 0;
-        return strtoull(s, NULL, 10);
+        return dec(s);
 }
 
-/* One pass over "key value" lines: vals[i] gets the value of keys[i] (untouched when absent). */
-static void parse_kv(const char *text, const char *const *keys, uint64_t *vals, size_t n)
+/* One pass over "key value" lines: vals[i] gets the value of keys[i] (untouched when absent);
+ * bit i of the result says keys[i] was there. Each line's key is measured once and compared
+ * only with keys of its length. */
+static unsigned parse_kv(const char *text, const char *const *keys, uint64_t *vals, size_t n)
 {
-        for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
-                for (size_t i = 0; i < n; i++) {
-                        size_t kl = strlen(keys[i]);
-                        if (!strncmp(l, keys[i], kl) && (l[kl] == ' ' || l[kl] == '\t')) {
-                                vals[i] = to_u64(l + kl + 1);
-                                break;
+        size_t kl[32];
+        unsigned seen = 0;
+        n = n < ELEMS(kl) ? n : ELEMS(kl);
+        for (size_t i = 0; i < n; i++)
+                kl[i] = strlen(keys[i]);
+        for (const char *l = text; *l;) {
+                size_t len = strcspn(l, " \t\n");
+                if (len && (l[len] == ' ' || l[len] == '\t')) {
+                        for (size_t i = 0; i < n; i++) {
+                                if (kl[i] == len && !memcmp(l, keys[i], len)) {
+                                        vals[i] = to_u64(l + len + 1);
+                                        seen |= 1u << i;
+                                        break;
+                                }
                         }
                 }
+                const char *nl = strchr(l + len, '\n');
+                if (!nl)
+                        break;
+                l = nl + 1;
         }
+        return seen;
+}
+
+/* memory.stat's keys in enum mkey order, as v1 and v2 name them ("" where a version has none). */
+static const char *const mkeys_v1[M_COUNT] = {"inactive_file", "rss",
+                                              "cache",         "total_inactive_file",
+                                              "total_rss",     "total_cache",
+                                              "mapped_file",   "total_mapped_file",
+                                              "swap",          "total_swap",
+                                              "pgfault",       "pgmajfault",
+                                              "total_pgfault", "total_pgmajfault"};
+static const char *const mkeys_v2[M_COUNT] = {
+    "inactive_file", "anon",       "file", "", "", "", "file_mapped", "", "", "",
+    "pgfault",       "pgmajfault", "",     ""};
+
+/* Parses memory.stat text into cg->mstat (what the hot fields and the extras use). */
+static void parse_mstat(struct cms_cgroup *cg, const char *text)
+{
+        memset(cg->mstat, 0, sizeof(cg->mstat));
+        cg->mstat_has = parse_kv(text, cg->version == 1 ? mkeys_v1 : mkeys_v2, cg->mstat, M_COUNT);
+        cg->mstat_ok = true;
+}
+
+static bool mhas(const struct cms_cgroup *cg, enum mkey k)
+{
+        return cg->mstat_has & (1u << k);
+}
+
+/* The hierarchical (total_) value when the kernel gives it, else the cgroup's own. */
+static uint64_t mtotal(const struct cms_cgroup *cg, enum mkey total, enum mkey own)
+{
+        return mhas(cg, total) ? cg->mstat[total] : cg->mstat[own];
 }
 
 static int read_text(struct cms_cgroup *cg, int h, char *buf)
@@ -394,15 +510,14 @@ static int read_v1(struct cms_cgroup *cg, struct cms_sample *s, char *buf, bool 
         carry(cg, s, cpu_throttle, ELEMS(cpu_throttle), thr);
         if ((r = read_one(cg, H_MEM_USAGE, &s->v[CMS_F_MEM_USAGE])) < 0)
                 return r;
+        cg->mem_usage = s->v[CMS_F_MEM_USAGE];
+        cg->mstat_ok = false;
         if (read_text(cg, H_MEM_STAT, buf) >= 0) {
                 /* The total_ (hierarchical) values when the kernel gives them. */
-                static const char *const k[] = {"total_inactive_file", "total_rss", "total_cache",
-                                                "inactive_file",       "rss",       "cache"};
-                uint64_t v[6] = {UINT64_MAX, UINT64_MAX, UINT64_MAX, 0, 0, 0};
-                parse_kv(buf, k, v, 6);
-                working_set(s, v[0] != UINT64_MAX ? v[0] : v[3]);
-                s->v[CMS_F_MEM_RSS] = v[1] != UINT64_MAX ? v[1] : v[4];
-                s->v[CMS_F_MEM_CACHE] = v[2] != UINT64_MAX ? v[2] : v[5];
+                parse_mstat(cg, buf);
+                working_set(s, mtotal(cg, M_TOTAL_INACTIVE_FILE, M_INACTIVE_FILE));
+                s->v[CMS_F_MEM_RSS] = mtotal(cg, M_TOTAL_RSS, M_RSS);
+                s->v[CMS_F_MEM_CACHE] = mtotal(cg, M_TOTAL_CACHE, M_CACHE);
         }
         if (slow) {
                 read_one(cg, H_MEM_FAIL, &s->v[CMS_F_MEM_FAILCNT]);
@@ -440,13 +555,13 @@ static int read_v2(struct cms_cgroup *cg, struct cms_sample *s, char *buf, bool 
         s->v[CMS_F_CPU_THROTTLED_US] = cv[5];
         if ((r = read_one(cg, H_MEM_USAGE, &s->v[CMS_F_MEM_USAGE])) < 0)
                 return r;
+        cg->mem_usage = s->v[CMS_F_MEM_USAGE];
+        cg->mstat_ok = false;
         if (read_text(cg, H_MEM_STAT, buf) >= 0) {
-                static const char *const k[] = {"inactive_file", "anon", "file"};
-                uint64_t v[3] = {0, 0, 0};
-                parse_kv(buf, k, v, 3);
-                working_set(s, v[0]);
-                s->v[CMS_F_MEM_RSS] = v[1];
-                s->v[CMS_F_MEM_CACHE] = v[2];
+                parse_mstat(cg, buf); /* v2 names: anon and file */
+                working_set(s, cg->mstat[M_INACTIVE_FILE]);
+                s->v[CMS_F_MEM_RSS] = cg->mstat[M_RSS];
+                s->v[CMS_F_MEM_CACHE] = cg->mstat[M_CACHE];
         }
         if (slow && read_text(cg, H_MEM_EVENTS, buf) >= 0) {
                 /* "max": times usage hit the limit, v2's closest to v1's failcnt. */
@@ -542,11 +657,11 @@ static int slurp(const char *dir, const char *name, char *buf, size_t cap)
         return n;
 }
 
-/* A single number from a file of dir; false when the file is not there. */
-static bool slurp_u64(const char *dir, const char *name, uint64_t *out)
+/* A single number from an open file; false when the file is not there or empty. */
+static bool fd_u64(struct cms_cgroup *cg, int h, uint64_t *out)
 {
         char buf[64];
-        if (slurp(dir, name, buf, sizeof(buf)) <= 0)
+        if (cg->fd[h] < 0 || read_fd(cg->fd[h], buf, sizeof(buf)) <= 0)
                 return false;
         *out = to_u64(buf);
         return true;
@@ -555,71 +670,55 @@ static bool slurp_u64(const char *dir, const char *name, uint64_t *out)
 static void mem_extra(struct cms_cgroup *cg, struct cms_ctr_extra *x, char *buf)
 {
         bool v1 = cg->version == 1;
-        const char *dir = v1 ? cg->dir[C_MEMORY] : cg->dir[0];
-        uint64_t usage = 0, memsw = 0;
-        x->has_mem = read_text(cg, H_MEM_STAT, buf) >= 0;
+        /* memory.stat as the sample of this round read it; read here only without one. */
+        if (!cg->mstat_ok && read_text(cg, H_MEM_STAT, buf) >= 0)
+                parse_mstat(cg, buf);
+        x->has_mem = cg->mstat_ok;
         if (x->has_mem && v1) {
                 /* The hierarchical (total_) values when the kernel gives them. */
-                static const char *const k[] = {"total_mapped_file", "mapped_file", "total_swap",
-                                                "swap",  "pgfault", "pgmajfault", "total_pgfault",
-                                                "total_pgmajfault"};
-                uint64_t v[8] = {UINT64_MAX, 0, UINT64_MAX, UINT64_MAX, 0, 0, UINT64_MAX,
-                                 UINT64_MAX};
-                parse_kv(buf, k, v, 8);
-                x->mem_mapped_file = v[0] != UINT64_MAX ? v[0] : v[1];
-                x->has_swap = v[2] != UINT64_MAX || v[3] != UINT64_MAX;
-                x->mem_swap = v[2] != UINT64_MAX ? v[2] : v[3] != UINT64_MAX ? v[3] : 0;
-                x->pgfault = v[4];
-                x->pgmajfault = v[5];
-                x->total_pgfault = v[6] != UINT64_MAX ? v[6] : v[4];
-                x->total_pgmajfault = v[7] != UINT64_MAX ? v[7] : v[5];
+                x->mem_mapped_file = mtotal(cg, M_TOTAL_MAPPED_FILE, M_MAPPED_FILE);
+                x->has_swap = mhas(cg, M_TOTAL_SWAP) || mhas(cg, M_SWAP);
+                x->mem_swap = mtotal(cg, M_TOTAL_SWAP, M_SWAP);
+                x->pgfault = cg->mstat[M_PGFAULT];
+                x->pgmajfault = cg->mstat[M_PGMAJFAULT];
+                x->total_pgfault = mtotal(cg, M_TOTAL_PGFAULT, M_PGFAULT);
+                x->total_pgmajfault = mtotal(cg, M_TOTAL_PGMAJFAULT, M_PGMAJFAULT);
         } else if (x->has_mem) {
-                static const char *const k[] = {"file_mapped", "pgfault", "pgmajfault"};
-                uint64_t v[3] = {0, 0, 0};
-                parse_kv(buf, k, v, 3);
-                x->mem_mapped_file = v[0];
-                x->pgfault = x->total_pgfault = v[1];
-                x->pgmajfault = x->total_pgmajfault = v[2];
+                x->mem_mapped_file = cg->mstat[M_MAPPED_FILE];
+                x->pgfault = x->total_pgfault = cg->mstat[M_PGFAULT];
+                x->pgmajfault = x->total_pgmajfault = cg->mstat[M_PGMAJFAULT];
         }
         /* Swap in use: v1 memory+swap minus memory (as cAdvisor), v2 its own file. */
-        if (v1 && slurp_u64(dir, "memory.memsw.usage_in_bytes", &memsw) &&
-            read_one(cg, H_MEM_USAGE, &usage) == 0) {
-                x->mem_swap = memsw > usage ? memsw - usage : 0;
+        uint64_t memsw = 0;
+        if (v1 && fd_u64(cg, H_MEMSW, &memsw)) {
+                if (!cg->mstat_ok) /* no sample this round: the usage now */
+                        fd_u64(cg, H_MEM_USAGE, &cg->mem_usage);
+                x->mem_swap = memsw > cg->mem_usage ? memsw - cg->mem_usage : 0;
                 x->has_swap = true;
         } else if (!v1) {
-                x->has_swap = slurp_u64(dir, "memory.swap.current", &x->mem_swap);
+                x->has_swap = fd_u64(cg, H_MEMSW, &x->mem_swap);
         }
         /* v2 has a peak only from Linux 5.19 (memory.peak). */
-        x->has_max_usage =
-            slurp_u64(dir, v1 ? "memory.max_usage_in_bytes" : "memory.peak", &x->mem_max_usage);
+        x->has_max_usage = fd_u64(cg, H_MEM_PEAK, &x->mem_max_usage);
 }
 
-/* A cgroup list file (cgroup.procs, tasks) into a malloc'd string; NULL when not readable. */
-static char *list_file(const char *dir, const char *name)
-{
-        size_t cap = CMS_TASKS_MAX * 8 + 1;
-        char *buf = malloc(cap);
-        if (buf && slurp(dir, name, buf, cap) < 0) {
-                free(buf);
-                buf = NULL;
-        }
-        return buf;
-}
+/* The task lists' buffer: one, for the one thread that reads extras at a time (the sampler). */
+static pthread_mutex_t lists_lock = PTHREAD_MUTEX_INITIALIZER;
+static char lists[2][CMS_TASKS_MAX * 8 + 1];
 
 int cms_cgroup_read_extra(struct cms_cgroup *cg, const char *proc_root, struct cms_ctr_extra *x)
 {
         char buf[READ_BUF];
-        bool v1 = cg->version == 1;
         mem_extra(cg, x, buf);
-        /* v1: any controller's directory lists the same tasks; pids is where runc puts them. */
-        const char *dir = !v1                  ? cg->dir[0]
-                          : cg->dir[C_PIDS][0] ? cg->dir[C_PIDS]
-                                               : cg->dir[C_MEMORY];
-        char *procs = list_file(dir, "cgroup.procs");
-        char *tasks = list_file(dir, v1 ? "tasks" : "cgroup.threads");
         x->has_proc = false;
-        if (procs) {
-                cms_proc_scan(proc_root, procs, tasks, x);
+        pthread_mutex_lock(&lists_lock);
+        char *procs = lists[0], *tasks = lists[1];
+        if (cg->fd[H_PROCS] >= 0 && read_fd(cg->fd[H_PROCS], procs, sizeof(lists[0])) >= 0) {
+                if (cg->fd[H_TASKS] < 0 || read_fd(cg->fd[H_TASKS], tasks, sizeof(lists[1])) < 0)
+                        tasks = NULL;
+                struct cms_proc_init init = {
+                    .pid = cg->pid, .stat_fd = cg->fd[H_INIT_STAT], .fd_dir = cg->fd[H_INIT_FDS]};
+                cms_proc_scan(proc_root, procs, tasks, &init, x);
                 /* Threads: pids.current counts every task of the cgroup, as cAdvisor's
                  * container_threads does; without the pids controller, the tasks listed. */
                 uint64_t n = 0;
@@ -629,8 +728,7 @@ int cms_cgroup_read_extra(struct cms_cgroup *cg, const char *proc_root, struct c
                         for (const char *p = tasks; p && *p; p++)
                                 x->threads += *p == '\n';
         }
-        free(procs);
-        free(tasks);
+        pthread_mutex_unlock(&lists_lock);
         return x->has_mem || x->has_proc ? 0 : -ENOENT;
 }
 

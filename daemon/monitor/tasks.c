@@ -24,27 +24,42 @@ static long next_id(const char **p)
         return v > 0 ? v : 0;
 }
 
-static void count_fds(const char *proc_root, long pid, struct cms_ctr_extra *x)
+/* Counts the entries of an open /proc/<pid>/fd directory from its start, and the sockets among
+ * them (their links read "socket:[inode]"). */
+static void count_fds_in(int dfd, struct cms_ctr_extra *x)
 {
-        char path[512], link[32];
+        char buf[4096], link[32];
+        if (lseek(dfd, 0, SEEK_SET) < 0)
+                return;
+        ssize_t n;
+        while ((n = getdents64(dfd, buf, sizeof(buf))) > 0) {
+                for (ssize_t off = 0; off < n;) {
+                        struct dirent64 *de = (struct dirent64 *)(buf + off);
+                        off += de->d_reclen;
+                        if (de->d_name[0] == '.')
+                                continue;
+                        x->fds++;
+                        ssize_t k = readlinkat(dfd, de->d_name, link, sizeof(link) - 1);
+                        if (k >= 7 && !memcmp(link, "socket:", 7))
+                                x->sockets++;
+                }
+        }
+}
+
+static void count_fds(const char *proc_root, long pid, const struct cms_proc_init *init,
+                      struct cms_ctr_extra *x)
+{
+        if (init && init->pid == pid && init->fd_dir >= 0) {
+                count_fds_in(init->fd_dir, x);
+                return;
+        }
+        char path[512];
         snprintf(path, sizeof(path), "%s/%ld/fd", proc_root, pid);
         int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-        if (!d) {
-                if (dfd >= 0)
-                        close(dfd);
+        if (dfd < 0)
                 return; /* gone meanwhile, or not ours to read */
-        }
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (de->d_name[0] == '.')
-                        continue;
-                x->fds++;
-                ssize_t n = readlinkat(dirfd(d), de->d_name, link, sizeof(link) - 1);
-                if (n >= 7 && !memcmp(link, "socket:", 7))
-                        x->sockets++;
-        }
-        closedir(d);
+        count_fds_in(dfd, x);
+        close(dfd);
 }
 
 int cms_task_state_of(const char *stat)
@@ -68,15 +83,21 @@ int cms_task_state_of(const char *stat)
         }
 }
 
-static void task_state(const char *proc_root, long tid, struct cms_ctr_extra *x)
+static void task_state(const char *proc_root, long tid, const struct cms_proc_init *init,
+                       struct cms_ctr_extra *x)
 {
         char path[512], buf[1024];
-        snprintf(path, sizeof(path), "%s/%ld/stat", proc_root, tid);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return;
-        ssize_t n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
+        ssize_t n;
+        if (init && init->pid == tid && init->stat_fd >= 0) {
+                n = pread(init->stat_fd, buf, sizeof(buf) - 1, 0);
+        } else {
+                snprintf(path, sizeof(path), "%s/%ld/stat", proc_root, tid);
+                int fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        return;
+                n = read(fd, buf, sizeof(buf) - 1);
+                close(fd);
+        }
         if (n <= 0)
                 return;
         buf[n] = 0;
@@ -86,7 +107,7 @@ static void task_state(const char *proc_root, long tid, struct cms_ctr_extra *x)
 }
 
 void cms_proc_scan(const char *proc_root, const char *procs, const char *tasks,
-                   struct cms_ctr_extra *x)
+                   const struct cms_proc_init *init, struct cms_ctr_extra *x)
 {
         size_t seen = 0;
         long id;
@@ -94,9 +115,9 @@ void cms_proc_scan(const char *proc_root, const char *procs, const char *tasks,
         memset(x->tasks, 0, sizeof(x->tasks));
         for (const char *p = procs; p && (id = next_id(&p)) > 0 && seen < CMS_TASKS_MAX; seen++) {
                 x->processes++;
-                count_fds(proc_root, id, x);
+                count_fds(proc_root, id, init, x);
         }
         for (const char *p = tasks; p && (id = next_id(&p)) > 0 && seen < CMS_TASKS_MAX; seen++)
-                task_state(proc_root, id, x);
+                task_state(proc_root, id, init, x);
         x->has_proc = true;
 }
