@@ -67,7 +67,10 @@ struct cms_cp {
         const char *project;
         const char *working_dir;
         size_t expanded; /* bytes produced by interpolation so far */
+        size_t ports;    /* ports and exposed ports of all services so far */
 };
+/* Counts n more ports against CMS_COMPOSE_MAX_PORTS_ALL; over it, a 400 at node n. */
+int cms_cp_count_ports(struct cms_cp *c, const struct cms_ynode *n, const char *path, size_t k);
 /* " (line N)" or " (file F, line N)" for messages about n; "" for NULL. */
 void cms_cp_at(const struct cms_ynode *n, char *buf, size_t size);
 

@@ -27,6 +27,8 @@
 #define CMS_COMPOSE_MAX_SERVICES 1000
 #define CMS_COMPOSE_MAX_REPLICAS 1000
 #define CMS_COMPOSE_MAX_PORTS    4096 /* per service, after range expansion */
+#define CMS_COMPOSE_MAX_PORTS_ALL 65536 /* ports and exposed ports summed over the services */
+#define CMS_COMPOSE_MAX_MODEL    (16 * 1024 * 1024) /* scalar bytes with every alias expanded */
 #define CMS_COMPOSE_HASH_LEN     64   /* hex sha256 */
 
 /* A list of strings. */

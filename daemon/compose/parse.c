@@ -423,6 +423,19 @@ static int project_name(struct cms_cp *c, const struct cms_ynode *root,
         return 0;
 }
 
+/* The bytes of every scalar under n as the model will hold them, a node shared through an alias
+ * counted each time it is used: aliases, merges, includes and extends can make a small file
+ * expand to a huge model. Visits at most CMS_COMPOSE_MAX_NODES nodes (the expanded size is
+ * capped before this), stops early past the cap. */
+static size_t expanded_bytes(const struct cms_ynode *n, size_t sum)
+{
+        if (n->kind == CMS_Y_SCALAR)
+                return sum + (n->value ? strlen(n->value) : 0) + 1;
+        for (size_t i = 0; i < n->n && sum <= CMS_COMPOSE_MAX_MODEL; i++)
+                sum = expanded_bytes(n->kids[i], sum);
+        return sum;
+}
+
 static int top_level(struct cms_cp *c, const struct cms_ynode *root,
                      const struct cms_compose_parse_opts *o, struct cms_compose_project *p)
 {
@@ -507,6 +520,11 @@ int cms_compose_parse(const char *yaml, size_t len, const struct cms_compose_par
                 r = cms_cp_include(&c, o, root);
         if (r == 0)
                 r = cms_cp_extends(&c, o, root);
+        if (r == 0 && expanded_bytes(root, 0) > CMS_COMPOSE_MAX_MODEL)
+                r = cms_err(err, 400,
+                            "invalid compose file: it expands to more than %d MiB once aliases, "
+                            "includes and extends are applied",
+                            CMS_COMPOSE_MAX_MODEL >> 20);
         if (r == 0)
                 r = top_level(&c, root, o, p);
         c.project = p ? p->name : NULL;

@@ -35,6 +35,9 @@ static int add_port(struct cms_cp *c, const struct cms_ynode *n, const char *pat
 {
         if (s->n_ports >= CMS_COMPOSE_MAX_PORTS)
                 return cms_cp_fail(c, n, path, "more than %d ports", CMS_COMPOSE_MAX_PORTS);
+        int r = cms_cp_count_ports(c, n, path, 1);
+        if (r < 0)
+                return r;
         struct cms_compose_port *np = realloc(s->ports, (s->n_ports + 1) * sizeof(*np));
         if (!np)
                 return cms_cp_oom(c);
@@ -215,6 +218,7 @@ int cms_cp_expose(struct cms_cp *c, const struct cms_ynode *v, const char *path,
                                         v->kids[i]->value);
                         break;
                 }
+                r = cms_cp_count_ports(c, v->kids[i], path, (size_t)(hi - lo) + 1);
                 for (int p = lo; r == 0 && p <= hi; p++)
                         if (cms_compose_strv_take(&s->expose,
                                                   cms_strdup_printf("%d/%s", p, proto)) < 0)

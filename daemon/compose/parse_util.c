@@ -62,6 +62,17 @@ int cms_cp_need(struct cms_cp *c, const struct cms_ynode *n, const char *path, e
         return cms_cp_fail(c, n, path, "expected %s, got %s", names[kind], cms_ykind_name(n));
 }
 
+int cms_cp_count_ports(struct cms_cp *c, const struct cms_ynode *n, const char *path, size_t k)
+{
+        if (k > CMS_COMPOSE_MAX_PORTS_ALL - c->ports)
+                return cms_cp_fail(c, n, path,
+                                   "the project has more than %d ports once ranges and aliases "
+                                   "are expanded (summed over its services)",
+                                   CMS_COMPOSE_MAX_PORTS_ALL);
+        c->ports += k;
+        return 0;
+}
+
 int cms_cp_str(struct cms_cp *c, const struct cms_ynode *n, const char *path, char **out)
 {
         if (!n || (n->kind == CMS_Y_SCALAR && n->null))

@@ -392,6 +392,51 @@ static void test_size_and_counts(void **state)
         cms_buf_free(&b);
 }
 
+/* Issue 15's amplification: a 12 KB file whose one anchored service publishes a port range,
+ * aliased as 1,000 services, stayed under every cap and expanded to 4.1 million ports (0.65 s
+ * and 494 MB to parse, 5 GB with hashing); a large anchored scalar aliased as many services'
+ * command did the same with bytes. Both are now 400s, refused fast. */
+static void test_amplification(void **state)
+{
+        (void)state;
+        struct cms_buf b;
+        cms_buf_init(&b, 0);
+        cms_buf_printf(&b, "name: p\nx-svc: &svc {image: busybox, ports: [\"1-4096\"]}\n"
+                           "services:\n");
+        for (int i = 0; i < 1000; i++)
+                cms_buf_printf(&b, "  s%d: *svc\n", i);
+        assert_true(b.len < 16 * 1024);
+        expect_refused(b.data, b.len, "more than 65536 ports once ranges and aliases");
+        cms_buf_free(&b);
+        cms_buf_init(&b, 0);
+        cms_buf_printf(&b, "name: p\nx-svc: &svc {image: busybox, expose: [\"1-4000\"]}\n"
+                           "services:\n");
+        for (int i = 0; i < 20; i++)
+                cms_buf_printf(&b, "  s%d: *svc\n", i);
+        expect_refused(b.data, b.len, "more than 65536 ports once ranges and aliases");
+        cms_buf_free(&b);
+        /* 600 KB of text, aliased 100 times: 60 MB of model */
+        cms_buf_init(&b, 0);
+        cms_buf_printf(&b, "name: p\nx-cmd: &cmd \"");
+        for (int i = 0; i < 600 * 1024 / 8; i++)
+                cms_buf_printf(&b, "abcdefgh");
+        cms_buf_printf(&b, "\"\nservices:\n");
+        for (int i = 0; i < 100; i++)
+                cms_buf_printf(&b, "  s%d: {image: busybox, command: *cmd}\n", i);
+        expect_refused(b.data, b.len, "expands to more than 16 MiB once aliases");
+        cms_buf_free(&b);
+        /* under the caps: 15 services of one 4096-port range each */
+        cms_buf_init(&b, 0);
+        cms_buf_printf(&b, "name: p\nx-svc: &svc {image: busybox, ports: [\"1-4096\"]}\n"
+                           "services:\n");
+        for (int i = 0; i < 15; i++)
+                cms_buf_printf(&b, "  s%d: *svc\n", i);
+        struct cms_error err = {0};
+        if (parse_text(b.data, b.len, NULL, &err, NULL) < 0)
+                fail_msg("refused: %s", err.message);
+        cms_buf_free(&b);
+}
+
 static void test_interpolated_size(void **state)
 {
         (void)state;
@@ -569,6 +614,7 @@ int main(void)
             cmocka_unit_test(test_depth),
             cmocka_unit_test(test_size_and_counts),
             cmocka_unit_test(test_interpolated_size),
+            cmocka_unit_test(test_amplification),
             cmocka_unit_test(test_warning_cap),
             cmocka_unit_test(test_name_and_defaults),
             cmocka_unit_test(test_shared_alias_interpolated_once),
