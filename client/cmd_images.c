@@ -1,11 +1,13 @@
-/* cmsctl pull, push and build, with the engine's progress as it comes (client/meter.c). build
- * sends a local directory as a tar (the daemon's own deterministic writer, .dockerignore
- * honoured, streamed in pieces: never the whole context in memory), or a tar read from stdin. */
+/* cmsctl pull, push, build and scan, with the engine's progress as it comes (client/meter.c);
+ * sbom and vulndb. build sends a local directory as a tar (the daemon's own deterministic
+ * writer, .dockerignore honoured, streamed in pieces: never the whole context in memory), or a
+ * tar read from stdin; vulndb import sends an archive of OSV records the same way. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -340,4 +342,197 @@ int cmd_sbom(struct ctl *c, int argc, char **argv)
         }
         json_object_put(doc);
         return r;
+}
+
+/* ---- scan: progress on stderr while it runs, then the findings ---- */
+
+static void print_summary(json_object *sum, FILE *out)
+{
+        static const char *const sev[] = {"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"};
+        json_object *v = NULL;
+        fputs("summary:", out);
+        for (size_t i = 0; i < sizeof(sev) / sizeof(sev[0]); i++)
+                fprintf(out, " %s %lld", sev[i],
+                        json_object_object_get_ex(sum, sev[i], &v)
+                            ? (long long)json_object_get_int64(v)
+                            : 0LL);
+        fputc('\n', out);
+}
+
+static void print_findings(struct ctl *c, json_object *res)
+{
+        static const char *const h[] = {"SEVERITY", "ID",        "PACKAGE", "VERSION",
+                                        "FIXED",    "ECOSYSTEM", "SUMMARY"};
+        json_object *list = NULL, *sum = NULL;
+        json_object_object_get_ex(res, "vulnerabilities", &list);
+        json_object_object_get_ex(res, "summary", &sum);
+        struct ctl_table *t = ctl_table_new(h, 7);
+        size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+        for (size_t i = 0; i < n; i++) {
+                json_object *f = json_object_array_get_idx(list, i);
+                const char *fixed = ctl_str(f, "fixed_version");
+                const char *row[] = {ctl_str(f, "severity"), ctl_str(f, "id"),
+                                     ctl_str(f, "package"),  ctl_str(f, "version"),
+                                     *fixed ? fixed : "-",   ctl_str(f, "ecosystem"),
+                                     ctl_str(f, "summary")};
+                ctl_table_add(t, row);
+        }
+        if (c->format == CTL_QUIET) {
+                for (size_t i = 0; i < n; i++)
+                        printf("%s\n", ctl_safe(ctl_str(json_object_array_get_idx(list, i), "id")));
+        } else {
+                ctl_table_print(t, c->width, stdout);
+                print_summary(sum, stdout);
+        }
+        ctl_table_free(t);
+}
+
+int cmd_scan(struct ctl *c, int argc, char **argv)
+{
+        const char *ref = NULL;
+        json_object *body = json_object_new_object(), *done = NULL;
+        for (int i = 0; i < argc; i++) {
+                const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+                if ((!strcmp(a, "--severity") || !strcmp(a, "--scanner")) && v) {
+                        json_object_object_add(body, a + 2, json_object_new_string(v));
+                        i++;
+                } else if (!strcmp(a, "--ignore-unfixed")) {
+                        json_object_object_add(body, "ignore_unfixed", json_object_new_boolean(1));
+                } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+                        c->format = c->format == CTL_TABLE ? CTL_QUIET : c->format;
+                } else if (a[0] != '-' && !ref) {
+                        ref = a;
+                } else {
+                        ref = NULL;
+                        break;
+                }
+        }
+        if (!ref) {
+                json_object_put(body);
+                return ctl_usage("scan [--severity LIST] [--scanner builtin|trivy|grype] "
+                                 "[--ignore-unfixed] [-q] [--format json|TEMPLATE] IMAGE");
+        }
+        char *e = ctl_ref_path(ref), path[2048];
+        snprintf(path, sizeof(path), "/v1/images/%s/scan", e ? e : "");
+        free(e);
+        const char *js = json_object_to_json_string(body);
+        struct ctl_req q = {.method = "POST", .path = path, .body = js, .body_len = strlen(js)};
+        int r = watched(c, &q, &done);
+        json_object_put(body);
+        if (r == CTL_OK && !ctl_structured(c, done))
+                print_findings(c, done);
+        json_object_put(done);
+        return r;
+}
+
+/* ---- vulndb: import OSV records, say what is loaded ---- */
+
+static size_t file_read(char *buf, size_t n, void *ud)
+{
+        ssize_t k;
+        while ((k = read(*(int *)ud, buf, n)) < 0 && errno == EINTR)
+                ;
+        if (k < 0)
+                fprintf(stderr, "cmsctl: vulndb import: %s\n", strerror(errno));
+        return k < 0 ? (size_t)-1 : (size_t)k;
+}
+
+/* An archive of OSV records (zip, tar, compressed or not) from a file here or stdin, sent as it
+ * is read; or --path DIR, a directory or archive on the daemon's host. */
+int cmd_vulndb_import(struct ctl *c, int argc, char **argv)
+{
+        json_object *data = NULL;
+        int r;
+        if (argc == 2 && !strcmp(argv[0], "--path")) {
+                json_object *body = json_object_new_object();
+                json_object_object_add(body, "path", json_object_new_string(argv[1]));
+                r = ctl_call(c, "POST", "/v1/vulndb", body, &data);
+                json_object_put(body);
+        } else if (argc == 1 && (argv[0][0] != '-' || !strcmp(argv[0], "-"))) {
+                struct stat st;
+                int fd = strcmp(argv[0], "-") ? open(argv[0], O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+                if (fd < 0 || fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
+                        int e = fd < 0 ? errno : 0;
+                        fprintf(stderr, "cmsctl: vulndb import: %s: %s\n", argv[0],
+                                e ? strerror(e)
+                                  : "a directory: send a zip or tar of it, or use --path for a "
+                                    "directory on the daemon's host");
+                        if (fd > STDIN_FILENO)
+                                close(fd);
+                        return e == ENOENT ? CTL_NOT_FOUND : CTL_USAGE;
+                }
+                struct doc d = {0};
+                struct ctl_req q = {.method = "POST",
+                                    .path = "/v1/vulndb",
+                                    .content_type = "application/octet-stream",
+                                    .read = file_read,
+                                    .read_ud = &fd};
+                r = ctl_stream_req(c, &q, collect, &d);
+                if (fd > STDIN_FILENO)
+                        close(fd);
+                json_object *env = r == CTL_OK && d.buf ? json_tokener_parse(d.buf) : NULL;
+                free(d.buf);
+                json_object_object_get_ex(env, "data", &data);
+                data = json_object_get(data);
+                json_object_put(env);
+                if (r == CTL_OK && !data) {
+                        fprintf(stderr, "cmsctl: vulndb import: the reply has no data\n");
+                        r = CTL_ERR;
+                }
+        } else {
+                return ctl_usage("vulndb import FILE|-|--path DIR");
+        }
+        if (r == CTL_OK && !ctl_structured(c, data)) {
+                json_object *v = NULL;
+                printf("imported %lld records (%lld skipped)",
+                       json_object_object_get_ex(data, "records", &v)
+                           ? (long long)json_object_get_int64(v)
+                           : 0LL,
+                       json_object_object_get_ex(data, "skipped", &v)
+                           ? (long long)json_object_get_int64(v)
+                           : 0LL);
+                printf(", newest modified %s\n", ctl_safe(ctl_str(data, "newest_modified")));
+        }
+        json_object_put(data);
+        return r;
+}
+
+int cmd_vulndb_show(struct ctl *c, int argc, char **argv)
+{
+        (void)argv;
+        json_object *data = NULL, *eco = NULL, *v = NULL;
+        if (argc != 0)
+                return ctl_usage("vulndb show [--format json|TEMPLATE]");
+        int r = ctl_call(c, "GET", "/v1/vulndb", NULL, &data);
+        if (r != CTL_OK || ctl_structured(c, data)) {
+                json_object_put(data);
+                return r;
+        }
+        if (!json_object_object_get_ex(data, "loaded", &v) || !json_object_get_boolean(v)) {
+                printf("no vulnerability data loaded (cmsctl vulndb import)\n");
+                json_object_put(data);
+                return CTL_OK;
+        }
+        printf("records:         %lld\n", json_object_object_get_ex(data, "records", &v)
+                                              ? (long long)json_object_get_int64(v)
+                                              : 0LL);
+        printf("skipped:         %lld\n", json_object_object_get_ex(data, "skipped", &v)
+                                              ? (long long)json_object_get_int64(v)
+                                              : 0LL);
+        printf("newest modified: %s\n", ctl_safe(ctl_str(data, "newest_modified")));
+        printf("imported at:     %s\n\n", ctl_safe(ctl_str(data, "imported_at")));
+        static const char *const h[] = {"ECOSYSTEM", "RECORDS"};
+        struct ctl_table *t = ctl_table_new(h, 2);
+        json_object_object_get_ex(data, "ecosystems", &eco);
+        if (json_object_is_type(eco, json_type_object)) {
+                json_object_object_foreach(eco, k, n)
+                {
+                        const char *row[] = {k, json_object_get_string(n)};
+                        ctl_table_add(t, row);
+                }
+        }
+        ctl_table_print(t, c->width, stdout);
+        ctl_table_free(t);
+        json_object_put(data);
+        return CTL_OK;
 }

