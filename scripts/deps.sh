@@ -6,10 +6,12 @@ set -euo pipefail
 pkgs=(build-essential pkg-config libmicrohttpd-dev libgnutls28-dev nettle-dev libarchive-dev libcurl4-openssl-dev libjson-c-dev libyaml-dev
       libsystemd-dev libcmocka-dev jq curl busybox-static docker.io podman uidmap iptables wrk
       systemd docker-registry docker-compose apache2-utils openssl prometheus python3 gzip bzip2
-      xz-utils zstd groff-base zsh python3-apt mmdebstrap)
+      xz-utils zstd groff-base zsh python3-apt mmdebstrap chromium)
 
+# chromium: the dashboard's browser tests (tests/ui/, through playwright-core, which npm ci
+# installs with uplot from package-lock.json: mk/ui.mk) and bench/ui.sh.
 # A newer node/npm installed outside apt (nvm, nodesource, a tarball) is fine for the OpenAPI
-# linter; installing Debian's on top would only fight it over PATH.
+# linter and the dashboard's build; installing Debian's on top would only fight it over PATH.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
         pkgs+=(nodejs npm)
 fi

@@ -36,5 +36,5 @@ export function projectActions(ctx, name, after) {
   return h('span', { class: 'actions', role: 'group', 'aria-label': `Actions on project ${name}` },
     ['up', 'down', 'restart'].map(a => h('button', { type: 'button', class: a === 'down' ? 'danger' : '', dataset: { action: a },
       onclick: () => run(a[0].toUpperCase() + a.slice(1), `project ${name}`,
-        () => api('POST', `/v1/projects/${enc(name)}/${a}`, { body: {} }), after) }, a)));
+        () => api('POST', `/v1/projects/${enc(name)}/${a}`, { body: {} }), after && (() => after(a))) }, a)));
 }

@@ -1,4 +1,4 @@
-// Small DOM helpers: elements are built with h() from text (never innerHTML, so no name or log
+// Small DOM helpers: elements are built with h() from text (never parsed as HTML, so no name or log
 // line can inject markup), sortable tables, formatting, the confirm dialog and the notice bar.
 export function h(tag, attrs, ...kids) {
   const el = document.createElement(tag);

@@ -6,7 +6,7 @@ import { projectActions, containerActions } from '../actions.js';
 import { logView } from '../logs.js';
 
 function upForm(ctx, after) {
-  const name = h('input', { id: 'np-name', required: true, pattern: '[a-z0-9][a-z0-9_-]*', autocomplete: 'off' });
+  const name = h('input', { id: 'np-name', required: true, pattern: '[a-z0-9][a-z0-9_\\-]*', autocomplete: 'off' });
   const yaml = h('textarea', { id: 'np-compose', required: true, rows: 8, spellcheck: 'false' });
   return h('details', { class: 'card wide' }, h('summary', {}, 'Up a new project'),
     h('form', { class: 'stack', onsubmit: async ev => {
@@ -56,7 +56,8 @@ export const p = {
               ctx.can('operator') ? h('td', {}, containerActions(ctx, x, refresh)) : null))))));
       }));
     };
-    ctx.main.append(h('div', { class: 'bar' }, h('h1', {}, `Project ${name}`), projectActions(ctx, name, refresh)), body,
+    ctx.main.append(h('div', { class: 'bar' }, h('h1', {}, `Project ${name}`),
+      projectActions(ctx, name, a => a === 'down' ? ctx.go('#/projects') : refresh())), body,
       logView(ctx, `/v1/projects/${enc(name)}/logs?follow=true&tail=100&timestamps=true`, 'Logs (all services)'));
     ctx.every(5000, refresh);
   },
