@@ -5,6 +5,7 @@
  * gives null, 0 or "" and never a crash. */
 #define CMS_CONTAINER_MODEL_INTERNAL
 #include "model.h"
+#include "list_text.h"
 
 #include <time.h>
 
@@ -79,7 +80,7 @@ static json_object *time_or_null(const char *s)
 }
 
 /* RFC 3339 -> unix seconds (fraction ignored), -1 when unparsable. */
-static int64_t parse_rfc3339(const char *s)
+int64_t cms_rfc3339_unix(const char *s)
 {
         struct tm tm = {0};
         int off_h = 0, off_m = 0;
@@ -101,15 +102,20 @@ static int64_t parse_rfc3339(const char *s)
         return sign == '+' ? t - off : sign == '-' ? t + off : t;
 }
 
-static json_object *unix_to_rfc3339(int64_t t)
+bool cms_unix_rfc3339(int64_t t, char *buf, size_t n)
 {
-        char buf[40];
         struct tm tm;
         time_t tt = (time_t)t;
         if (t <= 0 || !gmtime_r(&tt, &tm))
-                return NULL;
-        strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        return json_object_new_string(buf);
+                return false;
+        strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        return true;
+}
+
+static json_object *unix_to_rfc3339(int64_t t)
+{
+        char buf[40];
+        return cms_unix_rfc3339(t, buf, sizeof(buf)) ? json_object_new_string(buf) : NULL;
 }
 
 /* Docker's wording for a duration ("Up 5 minutes"), so inspect and list read alike. */
@@ -142,7 +148,7 @@ static void human_duration(int64_t secs, char *buf, size_t n)
 
 static const char *ago(const char *when, char *buf, size_t n)
 {
-        int64_t t = parse_rfc3339(when), now = (int64_t)time(NULL);
+        int64_t t = cms_rfc3339_unix(when), now = (int64_t)time(NULL);
         human_duration(t < 0 || now < t ? 0 : now - t, buf, n);
         return buf;
 }
@@ -475,7 +481,7 @@ json_object *cms_container_summary(json_object *inspect)
 }
 
 /* Docker appends the health to the list status ("Up 2 minutes (healthy)"). */
-static const char *health_from_status(const char *status)
+const char *cms_health_from_status(const char *status)
 {
         if (strstr(status, "(healthy)"))
                 return "healthy";
@@ -508,7 +514,7 @@ json_object *cms_container_list_item(json_object *item)
         json_object_object_add(o, "created", unix_to_rfc3339(num(item, "Created")));
         json_object_object_add(o, "ports", ports_from_list(get(item, "Ports")));
         json_object_object_add(o, "labels", string_map(get(item, "Labels")));
-        json_object_object_add(o, "health", json_object_new_string(health_from_status(status)));
+        json_object_object_add(o, "health", json_object_new_string(cms_health_from_status(status)));
         return o;
 }
 
@@ -563,29 +569,36 @@ static json_object *ports_from_libpod(json_object *list)
 }
 
 /* Docker's list status text from libpod's fields (unix times, health word in Status). */
-static json_object *libpod_status(json_object *item, const char *state, const char *health)
+void cms_libpod_status(char *buf, size_t n, const char *state, const char *health, int64_t started,
+                       int64_t exited, int64_t exit_code)
 {
-        char buf[128], d[48];
-        int64_t now = (int64_t)time(NULL), started = num(item, "StartedAt"),
-                exited = num(item, "ExitedAt");
+        char d[48];
+        int64_t now = (int64_t)time(NULL);
         const char *hs = !strcmp(health, "healthy")     ? " (healthy)"
                          : !strcmp(health, "unhealthy") ? " (unhealthy)"
                          : !strcmp(health, "starting")  ? " (health: starting)"
                                                         : "";
         human_duration(started > 0 && now > started ? now - started : 0, d, sizeof(d));
         if (!strcmp(state, "running"))
-                snprintf(buf, sizeof(buf), "Up %s%s", d, hs);
+                snprintf(buf, n, "Up %s%s", d, hs);
         else if (!strcmp(state, "paused"))
-                snprintf(buf, sizeof(buf), "Up %s (Paused)", d);
+                snprintf(buf, n, "Up %s (Paused)", d);
         else if (!strcmp(state, "exited") && exited > 0) {
                 human_duration(now > exited ? now - exited : 0, d, sizeof(d));
-                snprintf(buf, sizeof(buf), "Exited (%" PRId64 ") %s ago", num(item, "ExitCode"), d);
+                snprintf(buf, n, "Exited (%" PRId64 ") %s ago", exit_code, d);
         } else if (!strcmp(state, "exited"))
-                snprintf(buf, sizeof(buf), "Exited (%" PRId64 ")", num(item, "ExitCode"));
+                snprintf(buf, n, "Exited (%" PRId64 ")", exit_code);
         else if (!strcmp(state, "dead"))
-                snprintf(buf, sizeof(buf), "Dead");
+                snprintf(buf, n, "Dead");
         else
-                snprintf(buf, sizeof(buf), "Created");
+                snprintf(buf, n, "Created");
+}
+
+static json_object *libpod_status(json_object *item, const char *state, const char *health)
+{
+        char buf[128];
+        cms_libpod_status(buf, sizeof(buf), state, health, num(item, "StartedAt"),
+                          num(item, "ExitedAt"), num(item, "ExitCode"));
         return json_object_new_string(buf);
 }
 
@@ -609,7 +622,8 @@ json_object *cms_container_list_item_libpod(json_object *item)
         json_object_object_add(o, "image", image_name(str(item, "Image")));
         json_object_object_add(o, "state", json_object_new_string(state));
         json_object_object_add(o, "status", libpod_status(item, state, health));
-        json_object_object_add(o, "created", unix_to_rfc3339(parse_rfc3339(str(item, "Created"))));
+        json_object_object_add(o, "created",
+                               unix_to_rfc3339(cms_rfc3339_unix(str(item, "Created"))));
         json_object_object_add(o, "ports", ports_from_libpod(get(item, "Ports")));
         json_object_object_add(o, "labels", string_map(get(item, "Labels")));
         json_object_object_add(o, "health", json_object_new_string(health));
