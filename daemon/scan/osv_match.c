@@ -21,6 +21,8 @@ static cmp_fn order_of(const char *eco)
                 return cms_ver_cmp_semver;
         if (!strcmp(eco, "PyPI"))
                 return cms_ver_cmp_pep440;
+        if (!strcmp(eco, "RubyGems"))
+                return cms_ver_cmp_gem;
         return NULL;
 }
 
@@ -34,6 +36,8 @@ static bool valid_in(const char *eco, const char *v)
                 return cms_ver_valid_semver(v);
         if (!strcmp(eco, "PyPI"))
                 return cms_ver_valid_pep440(v);
+        if (!strcmp(eco, "RubyGems"))
+                return cms_ver_valid_gem(v);
         return true;
 }
 

@@ -10,8 +10,10 @@
  *   npm's semver.parse does without `loose`: one leading 'v' or '=' and surrounding blanks.
  * - PEP 440 (PyPI): epochs, release, pre/post/dev, local versions, with the PEP's normalization
  *   (alternate spellings, separators, implicit numbers).
- * For SemVer and PEP 440 an invalid version sorts by plain byte order after every valid one:
- * callers check validity first (the matcher does). */
+ * - RubyGems: Gem::Version's (number and letter segments, letters make a pre-release that sorts
+ *   before the release, trailing zeros ignored, "-" as ".pre.").
+ * For SemVer, PEP 440 and RubyGems an invalid version sorts by plain byte order after every valid
+ * one: callers check validity first (the matcher does). */
 #pragma once
 
 #include <stdbool.h>
@@ -40,3 +42,6 @@ bool cms_ver_valid_semver(const char *v);
 
 int cms_ver_cmp_pep440(const char *a, const char *b);
 bool cms_ver_valid_pep440(const char *v);
+
+int cms_ver_cmp_gem(const char *a, const char *b);
+bool cms_ver_valid_gem(const char *v);

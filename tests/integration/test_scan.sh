@@ -14,7 +14,9 @@
 # the saved image and its own error (no vulnerability DB offline) comes back as 502
 # scanner_failed, in an envelope and in a stream. scan.fail_on in deploy and project up: 409
 # vulnerabilities_found with the summary and nothing made; an image without findings passes.
-# /metrics' cmsd_image_vulnerabilities from the cached results.
+# /metrics' cmsd_image_vulnerabilities from the cached results. PyPI, npm and RubyGems matching
+# on the image with language packages (a private cmsd's own data): PEP 503 names, PEP 440 post
+# releases, SemVer pre-releases, last_affected, versions lists, an ecosystem mismatch.
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC2016
 . "$(dirname "$0")/lib.sh"
 
@@ -406,6 +408,48 @@ scan_metrics() {
                 fail "/metrics did not follow the newer scan"
 }
 
+# The language packages of cmsd-test/sbom-lang:1 (PyYAML 6.0, charset-normalizer 3.0.1,
+# docker-compose 1.29.2, left-pad 1.3.0, ms 2.1.3, @types/node 20.11.5, rake 13.0.6) against
+# records in their ecosystems' version orders, with the exact findings.
+lang_findings() {
+        local port conf="$T_TMP/cmsd.yaml" d="$T_TMP/lang" want got
+        mkdir -p "$d"
+        lrec() { rec "CMST-$((100 + $1))" "$2" "$3" "$4" "${5:-}" >"$d/CMST-$((100 + $1)).json"; }
+        semver() { jq -n --arg i "$1" --arg k "$2" --arg v "$3" \
+                '{ranges: [{type: "SEMVER", events: [{introduced: $i}, {($k): $v}]}]}'; }
+        lrec 1 PyPI pyyaml "$(fixed_range 0 fixed 6.0.1)" "$(sev HIGH)"
+        lrec 2 PyPI Charset_Normalizer "$(fixed_range 0 fixed 3.0.1)" "$(sev HIGH)"
+        lrec 3 PyPI docker-compose '{"versions": ["1.29.1", "1.29.2"]}' "$(sev MODERATE)"
+        lrec 4 PyPI Docker.Compose "$(fixed_range 1.29.0 fixed 1.29.2.post1)" "$(sev CRITICAL)"
+        lrec 5 npm left-pad "$(semver 0 fixed 1.3.1-beta.1)" "$(sev LOW)"
+        lrec 6 npm ms "$(semver 2.1.3-rc.1 fixed 2.1.3)" "$(sev CRITICAL)"
+        lrec 7 npm @types/node "$(semver 20.0.0 last_affected 20.11.5)" "$(sev HIGH)"
+        lrec 8 PyPI ms "$(fixed_range 0 fixed 99)" "$(sev HIGH)"
+        lrec 9 RubyGems rake "$(fixed_range 0 fixed 13.0.7)"
+        lrec 10 npm left-pad "$(semver 1.3.1 fixed 2.0.0)" "$(sev HIGH)"
+        tar -C "$d" -czf "$T_TMP/lang.tar.gz" . || fail "tar failed"
+        port=$(free_port) || fail "no free port"
+        write_config "$conf" "$port" "unix://$ENGINE_SOCK"
+        start_cmsd "$conf" "$port" "unix://$ENGINE_SOCK"
+        CMSD_URL=$MY_URL apix -H 'Content-Type: application/gzip' -- POST /v1/vulndb "@$T_TMP/lang.tar.gz" "$TOK_ADMIN"
+        expect_status 200
+        expect_jq '.data.records == 10 and .data.ecosystems == {"PyPI": 5, "npm": 4, "RubyGems": 1}'
+        my_api POST "/v1/images/cmsd-test/sbom-lang:1/scan" '{}' "$TOK_OPERATOR"
+        expect_status 200
+        want="CRITICAL CMST-104 docker-compose 1.29.2 1.29.2.post1 PyPI
+HIGH CMST-101 PyYAML 6.0 6.0.1 PyPI
+HIGH CMST-107 @types/node 20.11.5 null npm
+MEDIUM CMST-103 docker-compose 1.29.2 null PyPI
+LOW CMST-105 left-pad 1.3.0 1.3.1-beta.1 npm
+UNKNOWN CMST-109 rake 13.0.6 13.0.7 RubyGems"
+        expect_findings "$want"
+        expect_jq '.data.summary == {"CRITICAL": 1, "HIGH": 2, "MEDIUM": 1, "LOW": 1, "UNKNOWN": 1}'
+        expect_jq '[.data.vulnerabilities[].purl] | index("pkg:npm/%40types/node@20.11.5") != null' "the purl"
+        my_api POST "/v1/images/cmsd-test/sbom-lang:1/scan" '{"severity": "HIGH", "ignore_unfixed": true}' "$TOK_OPERATOR"
+        expect_findings "HIGH CMST-101 PyYAML 6.0 6.0.1 PyPI"
+        stop_cmsd
+}
+
 t images make_images
 t import import_db
 t findings scan_findings
@@ -415,6 +459,7 @@ t trivy scan_trivy
 t gate_deploy gate_deploy
 t gate_up gate_up
 t metrics scan_metrics
+t lang lang_findings
 t offline offline_import
 rm -rf "$FIX"
 done_file

@@ -3,7 +3,8 @@
  * 5.6.12 and dpkg's behaviour (the full random comparison is test_scan_dpkg.c); apk-tools'
  * test/version.data (alpinelinux/apk-tools, the published test vectors, used as data);
  * semver.org 2.0.0 section 11's precedence examples; PEP 440's "Summary of permitted suffixes
- * and relative ordering" example list and its normalization section. */
+ * and relative ordering" example list and its normalization section; RubyGems' Gem::Version
+ * documentation (its examples and the rules it states). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -408,13 +409,56 @@ static void pep440(void **state)
         assert_true(cms_ver_valid_pep440("1!2.3.4rc5.post6.dev7+local.8"));
 }
 
+/* Gem::Version's documented rules: trailing zeros, letters as pre-releases (1.0.a10 is
+ * 1.0.a.10, above 1.0.a9), "-" as ".pre.", numbers numerically. Every row and validity answer
+ * was checked against Ruby 3.1's Gem::Version (Debian bookworm's ruby), except "": Ruby reads
+ * it as "0", cmsd refuses it (an installed package always has a version). */
+static void gem(void **state)
+{
+        (void)state;
+        static const struct row rows[] = {
+            {"1.0", 0, "1"},
+            {"1.0.0", 0, "1"},
+            {"1.0.a", -1, "1.0"},
+            {"1.0.a9", -1, "1.0.a10"},
+            {"1.0.a.2", -1, "1.0.b1"},
+            {"1.0.b1", -1, "1.0"},
+            {"1.0", -1, "1.0.1"},
+            {"1.9.3", -1, "1.10"},
+            {"2.0.0.rc1", -1, "2.0.0"},
+            {"1.0-rc1", 0, "1.0.pre.rc1"},
+            {"1.0-1", -1, "1.0"},
+            {"13.0.6", -1, "13.0.7"},
+            {"1.0.a", 0, "1.a"},
+            {"01.2", 0, "1.2"},
+            {"1.2.b", -1, "1.2.b.1"},
+            {"1.2.b.0", 0, "1.2.b"},
+            {"1.2.beta", -1, "1.2.rc"},
+            {"1.2.rc", -1, "1.2.0.1"},
+            {" 3.1 ", 0, "3.1.0"},
+            {"10", 1, "9.99.99"},
+            {"1.0.0.0.0.1", 1, "1"},
+        };
+        check_rows("gem", cms_ver_cmp_gem, rows, ELEMENTS(rows));
+        static const char *const valid[] = {"1",        "1.0",     " 1.0 ",     "1.0.a10",
+                                            "1.0-rc.1", "1.0-x-y", "2.0.0.pre3"};
+        static const char *const invalid[] = {"",     "a1",  "1..0", "1.0-",
+                                              "1.0.", "1 0", "-1",   "1.0+build"};
+        for (size_t i = 0; i < ELEMENTS(valid); i++)
+                if (!cms_ver_valid_gem(valid[i]))
+                        fail_msg("gem: '%s' should be valid", valid[i]);
+        for (size_t i = 0; i < ELEMENTS(invalid); i++)
+                if (cms_ver_valid_gem(invalid[i]))
+                        fail_msg("gem: '%s' should be invalid", invalid[i]);
+        /* An invalid version sorts after every valid one. */
+        assert_true(cms_ver_cmp_gem("1..0", "99") > 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(deb),
-            cmocka_unit_test(apk),
-            cmocka_unit_test(semver),
-            cmocka_unit_test(pep440),
+            cmocka_unit_test(deb),    cmocka_unit_test(apk), cmocka_unit_test(semver),
+            cmocka_unit_test(pep440), cmocka_unit_test(gem),
         };
         return cmocka_run_group_tests_name("scan_version", tests, NULL, NULL);
 }
