@@ -9,7 +9,7 @@ import { chromium } from 'playwright-core';
 
 const [mode, url, token, arg, ...ids] = process.argv.slice(2);
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true, args: ['--no-sandbox'] });
+  headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
 
 async function signedIn(ctx) {
   await ctx.addInitScript(t => sessionStorage.setItem('cmsd.token', t), token);
@@ -31,7 +31,8 @@ try {
     await page.waitForFunction(want => {
       const rows = [...document.querySelectorAll('table tbody tr[data-key]')];
       if (rows.length < want) return false;
-      const seen = rows.filter(r => r.getBoundingClientRect().top < innerHeight);
+      const seen = rows.filter(r => r.getBoundingClientRect().top < innerHeight &&
+        r.querySelector('td[data-col=state]').textContent === 'running');
       const s = window.__cmsdCharts.sparks;
       return seen.every(r => (s[r.dataset.key]?.cpu.length || 0) >= 2);
     }, n, { timeout: 60000, polling: 20 });

@@ -33,6 +33,18 @@ async function failure(res) {
   return new ApiError(res.status, code, msg);
 }
 
+// A GET that failed before any answer (the browser saw the network change, a connection was
+// reset) is tried once more: reading is idempotent. Anything else is the caller's to see.
+async function send(path, init) {
+  try {
+    return await fetch(path, init);
+  } catch (e) {
+    if (e.name === 'AbortError' || (init.method && init.method !== 'GET')) throw e;
+    await new Promise(r => setTimeout(r, 250));
+    return fetch(path, init);
+  }
+}
+
 // api('GET', '/v1/containers') -> data; body: an object (JSON) or a string with its type.
 export async function api(method, path, { body, type, token, signal } = {}) {
   const extra = {};
@@ -43,7 +55,7 @@ export async function api(method, path, { body, type, token, signal } = {}) {
   }
   let res;
   try {
-    res = await fetch(path, { method, headers: headers(extra, token), body: payload, signal });
+    res = await send(path, { method, headers: headers(extra, token), body: payload, signal });
   } catch (e) {
     if (e.name === 'AbortError') throw e;
     throw new ApiError(0, 'unreachable', 'cmsd did not answer: ' + e.message);
@@ -56,7 +68,7 @@ export async function api(method, path, { body, type, token, signal } = {}) {
 // A conditional GET: {data, etag} when changed, {notModified: true} on a 304.
 export async function getIfChanged(path, etag, signal) {
   const extra = etag ? { 'If-None-Match': etag } : {};
-  const res = await fetch(path, { headers: headers(extra), signal, cache: 'no-store' });
+  const res = await send(path, { headers: headers(extra), signal, cache: 'no-store' });
   if (res.status === 304) return { notModified: true, etag };
   if (!res.ok) throw await failure(res);
   const doc = await res.json();

@@ -19,6 +19,7 @@ function labelMatch(labels, f) {
 export const containers = {
   async render(ctx) {
     let list = [], since = null, etag = null, asked = '';
+    const skip = new Map(); // id -> until when: running but not (yet, or any more) sampled
     const series = registry.sparks = {};
     const name = h('input', { id: 'f-name', type: 'search', placeholder: 'part of a name' });
     const label = h('input', { id: 'f-label', type: 'search', placeholder: 'key or key=value' });
@@ -56,13 +57,13 @@ export const containers = {
       clear(project, h('option', { value: '' }, 'all'), projects.map(p => h('option', { value: p, selected: p === keep }, p)));
       draw();
     }
-    // The running rows on screen (and a screen below): their ids, in table order.
+    // The running rows on screen: their ids, in table order.
     function inView() {
-      const out = [], limit = innerHeight * 2;
+      const out = [], limit = innerHeight;
       for (const tr of t.el.querySelectorAll('tbody tr[data-key]')) {
         const r = tr.getBoundingClientRect();
         const c = list.find(x => x.id === tr.dataset.key);
-        if (c && c.state === 'running' && r.bottom > 0 && r.top < limit) out.push(c.id);
+        if (c && c.state === 'running' && r.bottom > 0 && r.top < limit && !(skip.get(c.id) > Date.now())) out.push(c.id);
       }
       return out.slice(0, 40);
     }
@@ -74,8 +75,13 @@ export const containers = {
       const q = ids.map(id => 'container=' + enc(id)).join('&') + (since ? '&since=' + enc(since) : `&points=${KEEP}`);
       let r;
       try { r = await getIfChanged('/v1/metrics?' + q, etag); } catch (e) {
-        if (e.status === 404) { asked = ''; return refresh(); } // one stopped meanwhile
-        throw e;
+        // One the sampler does not hold (it just started, or stopped meanwhile): leave it out
+        // for a while and ask again for the others.
+        const gone = e.status === 404 && /no metrics for container (\S+)/.exec(e.message);
+        if (!gone) throw e;
+        skip.set(gone[1], Date.now() + 10000);
+        asked = '';
+        return ids.length > 1 ? poll() : undefined;
       }
       if (r.notModified) return;
       etag = r.etag;
