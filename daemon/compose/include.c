@@ -2,10 +2,10 @@
  * specification says. Each entry (a path, or {path: one or a list, project_directory, env_file})
  * is loaded through the parse options' loader; its files are merged as -f files are, interpolated
  * with its own env files (the including project's environment winning, as docker compose does),
- * its relative paths (bind sources, build contexts, env_file, extends.file, secret and config
- * files) made absolute against its project directory (by default the directory of its first
- * file), and its own includes resolved in turn. Its services, networks, volumes, secrets and
- * configs are then copied into the including tree: a name both define differently is a 400 (the
+ * its relative paths (bind sources, build contexts, env_file, extends.file, seccomp profiles,
+ * secret and config files) made absolute against its project directory (by default the directory of
+ * its first file), and its own includes resolved in turn. Its services, networks, volumes, secrets
+ * and configs are then copied into the including tree: a name both define differently is a 400 (the
  * specification says the resources are not merged), an identical definition is taken once. Done
  * on the tree, before extends and before anything is read into the model, so the model, the
  * config output and the hash are those of the resources written out by hand. */
@@ -139,6 +139,17 @@ static int rebase_context(struct cms_cp *c, struct cms_ynode **slot, const char 
         return rebase(c, slot, dir, false);
 }
 
+/* "seccomp=<relative file>" of security_opt. */
+static int rebase_seccomp(struct cms_cp *c, struct cms_ynode **slot, const char *dir)
+{
+        const struct cms_ynode *n = *slot;
+        if (n->kind != CMS_Y_SCALAR || n->null || !cms_str_has_prefix(n->value, "seccomp=") ||
+            !strcmp(n->value + 8, "unconfined") || strchr("/{~", n->value[8]))
+                return 0;
+        _cleanup_free_ char *abs = join_clean(dir, n->value + 8);
+        return set_scalar(c, slot, abs ? cms_strdup_printf("seccomp=%s", abs) : NULL);
+}
+
 static int map_add(struct cms_ynode *map, struct cms_ynode *key, struct cms_ynode *value)
 {
         if (map->n + 2 > map->cap) {
@@ -210,6 +221,9 @@ int cms_cp_rebase_service(struct cms_cp *c, struct cms_ynode *svc, const char *d
                 r = (*ef)->kids[i]->kind == CMS_Y_MAP
                         ? rebase(c, slot_of((*ef)->kids[i], "path"), dir, false)
                         : rebase(c, &(*ef)->kids[i], dir, false);
+        struct cms_ynode *so = r == 0 ? cms_ymap_get(svc, "security_opt") : NULL;
+        for (size_t i = 0; so && so->kind == CMS_Y_SEQ && r == 0 && i < so->n; i++)
+                r = rebase_seccomp(c, &so->kids[i], dir);
         struct cms_ynode *ext = r == 0 ? cms_ymap_get(svc, "extends") : NULL;
         if (ext && ext->kind == CMS_Y_MAP)
                 r = rebase(c, slot_of(ext, "file"), dir, false);

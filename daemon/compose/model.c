@@ -177,9 +177,17 @@ static void free_links(struct cms_compose_service *s)
 
 void cms_compose_host_done(struct cms_compose_host *h)
 {
-        char **strs[] = {&h->pid,       &h->ipc,           &h->uts,         &h->userns_mode,
-                         &h->cgroup,    &h->cgroup_parent, &h->mac_address, &h->runtime,
-                         &h->isolation, &h->log_driver};
+        char **strs[] = {&h->pid,
+                         &h->ipc,
+                         &h->uts,
+                         &h->userns_mode,
+                         &h->cgroup,
+                         &h->cgroup_parent,
+                         &h->mac_address,
+                         &h->runtime,
+                         &h->isolation,
+                         &h->log_driver,
+                         &h->seccomp_profile};
         struct cms_compose_strv *lists[] = {&h->devices,      &h->device_cgroup_rules,
                                             &h->security_opt, &h->group_add,
                                             &h->volumes_from, &h->external_links};

@@ -164,6 +164,10 @@ struct cms_compose_host {
         struct cms_compose_strv external_links; /* "container:alias" */
         char *pid, *ipc, *uts, *userns_mode, *cgroup, *cgroup_parent;
         char *mac_address, *runtime, *isolation;
+        /* The profile a "seccomp=<file>" entry names (compact JSON), read on the daemon's host by
+         * the projects layer under the caller's policy; not in the normalized JSON, its sha256 in
+         * the config hash. Docker wants it in place of the path, Podman reads the path itself. */
+        char *seccomp_profile;
         int64_t mem_swappiness; /* -1: unset */
         bool oom_kill_disable;
         bool oom_score_adj_set;

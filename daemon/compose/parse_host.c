@@ -204,6 +204,27 @@ static int f_device_cgroup_rules(struct cms_cp *c, const struct cms_ynode *v, co
         return r;
 }
 
+/* "seccomp=<file>": a relative profile path is the project directory's, as other host paths. */
+static int seccomp_path(struct cms_cp *c, const struct cms_ynode *v, const char *path, char **opt)
+{
+        const char *file = *opt + 8;
+        if (!cms_str_has_prefix(*opt, "seccomp=") || !strcmp(file, "unconfined") ||
+            file[0] == '{' || file[0] == '/')
+                return 0;
+        if (!c->working_dir)
+                return cms_cp_fail(c, v, path,
+                                   "the relative seccomp profile '%.100s' needs the project's "
+                                   "working_dir",
+                                   file);
+        char *abs = cms_strdup_printf("seccomp=%s/%s", c->working_dir,
+                                      cms_str_has_prefix(file, "./") ? file + 2 : file);
+        if (!abs)
+                return cms_cp_oom(c);
+        free(*opt);
+        *opt = abs;
+        return 0;
+}
+
 /* "seccomp:unconfined" is the old spelling of "seccomp=unconfined"; the engines take both, the
  * model keeps one. */
 static int f_security_opt(struct cms_cp *c, const struct cms_ynode *v, const char *path,
@@ -221,6 +242,7 @@ static int f_security_opt(struct cms_cp *c, const struct cms_ynode *v, const cha
                 if (!strcmp(l->v[i], "no-new-privileges:true") ||
                     !strcmp(l->v[i], "no-new-privileges=true"))
                         l->v[i][17] = 0;
+                r = seccomp_path(c, v, path, &l->v[i]);
         }
         return r;
 }

@@ -169,6 +169,13 @@ int cms_compose_config_hash(const struct cms_compose_service *s, char out[CMS_CO
          * source: the content's sha256 counts */
         if (s->n_secrets || s->n_configs)
                 json_object_object_add(o, "mounted_content", cms_compose_filerefs_digests(s));
+        if (s->host.seccomp_profile) { /* likewise the seccomp profile a path names */
+                unsigned char d[CMS_SHA256_LEN];
+                char hex[2 * CMS_SHA256_LEN + 1];
+                cms_sha256(s->host.seccomp_profile, strlen(s->host.seccomp_profile), d);
+                cms_sha256_hex(d, hex);
+                json_object_object_add(o, "seccomp_profile", json_object_new_string(hex));
+        }
         const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
                                                                  JSON_C_TO_STRING_NOSLASHESCAPE);
         unsigned char digest[CMS_SHA256_LEN];

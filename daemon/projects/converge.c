@@ -49,6 +49,22 @@ static void merge_extras(json_object *body, json_object *extras)
         }
 }
 
+/* Docker takes a seccomp profile's content in SecurityOpt, not its path (Podman opens the path on
+ * its host, which is this one): the "seccomp=<path>" entry becomes "seccomp=<profile>". */
+static void seccomp_content(json_object *body, const char *profile)
+{
+        json_object *opts = cms_json_get(cms_json_get(body, "HostConfig"), "SecurityOpt");
+        for (size_t i = 0; i < cms_jlen(opts); i++) {
+                const char *o = json_object_get_string(json_object_array_get_idx(opts, i));
+                if (!o || !cms_str_has_prefix(o, "seccomp=/"))
+                        continue;
+                char *v = cms_strdup_printf("seccomp=%s", profile);
+                if (v)
+                        json_object_array_put_idx(opts, i, json_object_new_string(v));
+                free(v);
+        }
+}
+
 static void add_warnings(struct cms_up_run *u, json_object *list)
 {
         pthread_mutex_lock(&u->mu);
@@ -72,6 +88,8 @@ int cms_project_prepare(const struct cms_compose_project *p, enum cms_runtime rt
                 return r;
         }
         merge_extras(spec->body, c->create_extras);
+        if (rt != CMS_RUNTIME_PODMAN && s->host.seccomp_profile)
+                seccomp_content(spec->body, s->host.seccomp_profile);
         cms_compose_engine_notes(s, rt == CMS_RUNTIME_PODMAN, cms_runtime_name(rt), c->warnings);
         return 0;
 }

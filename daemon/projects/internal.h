@@ -81,7 +81,8 @@ int cms_project_parse(struct cms_manager *m, const struct cms_caller *who,
                       json_object *warnings, struct cms_error *err);
 
 /* secrets.c: the `file:` secrets and configs the services use, read on the daemon's host under
- * the caller's policy (field "secrets.<name>.file"); their content and digest into p. */
+ * the caller's policy (field "secrets.<name>.file"); their content and digest into p. Likewise
+ * each "seccomp=<file>" profile (field "services.<s>.security_opt[i]"), into host.seccomp_profile. */
 int cms_project_read_files(struct cms_manager *m, const struct cms_caller *who,
                            struct cms_compose_project *p, struct cms_error *err);
 /* Materializes s's secrets and configs (owner, mode) and adds their read-only binds to the

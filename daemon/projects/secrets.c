@@ -89,6 +89,42 @@ static int read_one(struct cms_manager *m, const struct cms_caller *who,
         return r;
 }
 
+/* A service's "seccomp=<file>" profile, read as secret files are (under the caller's policy) and
+ * kept as compact JSON: Docker needs the content, and a changed profile recreates the service. */
+static int read_seccomp(struct cms_manager *m, const struct cms_caller *who,
+                        struct cms_compose_service *s, struct cms_error *err)
+{
+        const struct cms_compose_strv *l = &s->host.security_opt;
+        for (size_t i = 0; i < l->n; i++) {
+                const char *file = l->v[i] + 8;
+                if (!cms_str_has_prefix(l->v[i], "seccomp=/"))
+                        continue;
+                char field[200];
+                snprintf(field, sizeof(field), "services.%s.security_opt[%zu]", s->name, i);
+                struct cms_policy_req q = {.kind = CMS_PQ_READ, .path = file, .field = field};
+                int r = cms_policy_enforce(m, who, &q, err);
+                _cleanup_free_ char *text = NULL;
+                size_t len = 0;
+                if (r == 0)
+                        r = read_content(file, &text, &len, err);
+                if (r == -ENOENT)
+                        return cms_err(err, 400, "%s: the seccomp profile %s is not there", field,
+                                       file);
+                if (r < 0)
+                        return r;
+                _cleanup_json_ json_object *doc = json_tokener_parse(text);
+                if (!json_object_is_type(doc, json_type_object))
+                        return cms_err(err, 400, "%s: %s is not a JSON seccomp profile", field,
+                                       file);
+                free(s->host.seccomp_profile);
+                s->host.seccomp_profile = strdup(json_object_to_json_string_ext(
+                    doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+                if (!s->host.seccomp_profile)
+                        return cms_err(err, 500, "out of memory");
+        }
+        return 0;
+}
+
 int cms_project_read_files(struct cms_manager *m, const struct cms_caller *who,
                            struct cms_compose_project *p, struct cms_error *err)
 {
@@ -102,6 +138,11 @@ int cms_project_read_files(struct cms_manager *m, const struct cms_caller *who,
                         if (r < 0)
                                 return r;
                 }
+        }
+        for (size_t i = 0; i < p->n_services; i++) {
+                int r = read_seccomp(m, who, &p->services[i], err);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }

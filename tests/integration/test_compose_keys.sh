@@ -290,10 +290,51 @@ EOF
         check_denied extends.file extends.file build_paths
 }
 
+# security_opt seccomp=<file>: the profile, relative to the project directory, is the one the
+# container runs under on both engines (Docker gets its content, Podman its path); the config keeps
+# the path; a changed profile recreates the service; the ci operator may not use one.
+seccomp_profile() {
+        local p wd=$T_TMP/seccomp id id2
+        mkdir -p "$wd"
+        printf '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"],
+                "action": "SCMP_ACT_ERRNO"}]}' >"$wd/nomkdir.json"
+        compose_file seccomp <<EOF
+services:
+  app:
+    image: @IMG@
+    command: @LOOP@
+    security_opt: ["seccomp=nomkdir.json"]
+EOF
+        p=$(pname seccomp)
+        up_project "$p" "$CF" "$(jq -cn --arg wd "$wd" '{working_dir: $wd}')" "$TOK_ADMIN"
+        expect_ok 201
+        id=$(reply_id app)
+        engine_exec "$id" sh -c 'mkdir /tmp/x && echo made || echo refused'
+        [ "$EX_OUT" = refused ] || fail "mkdir under the profile: '$EX_OUT' ($EX_ERR)"
+        api GET "/v1/projects/$p/config" "" "$TOK_VIEWER"
+        expect_ok
+        expect_jq --arg o "seccomp=$wd/nomkdir.json" '.data.services.app.security_opt == [$o]' \
+                "the config keeps the path"
+        printf '{"defaultAction": "SCMP_ACT_ALLOW"}' >"$wd/nomkdir.json"
+        up_project "$p" "$CF" "$(jq -cn --arg wd "$wd" '{working_dir: $wd}')" "$TOK_ADMIN"
+        expect_ok
+        id2=$(reply_id app)
+        [ -n "$id2" ] && [ "$id2" != "$id" ] || fail "a changed profile did not recreate app"
+        engine_exec "$id2" sh -c 'mkdir /tmp/x && echo made || echo refused'
+        [ "$EX_OUT" = made ] || fail "mkdir under the new profile: '$EX_OUT' ($EX_ERR)"
+        api POST "/v1/projects/$p/down" '{}' "$TOK_ADMIN"
+        expect_ok
+        up_project "$(pname seccompci)" "$CF" "$(jq -cn --arg wd "$wd" '{working_dir: $wd}')" \
+                "$TOK_CI"
+        expect_error 403 policy_denied
+        expect_json .error.field "services.app.security_opt[0]" "field"
+}
+
 tp keys_applied keys_applied
 tp extends_by_hand extends_by_hand
 tp storage_opt_refused storage_opt_refused
 tp policy_denied policy_denied
 tp policy_allowed policy_allowed
+tp seccomp_profile seccomp_profile
 cleanup_projects
 done_file

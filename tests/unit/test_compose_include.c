@@ -39,7 +39,8 @@ static const char *const files[][2] = {
     {"/srv/app/nest/top.yml", "include: [inner/in.yml]\n"
                               "services:\n  top:\n    image: busybox\n"},
     {"/srv/app/nest/inner/in.yml", "services:\n  inner:\n    image: busybox\n"
-                                   "    volumes: [\"./d:/d\"]\n"},
+                                   "    volumes: [\"./d:/d\"]\n"
+                                   "    security_opt: [\"seccomp=p.json\"]\n"},
     {"/srv/app/cycle/a.yml", "include: [b.yml]\nservices: {a: {image: busybox}}\n"},
     {"/srv/app/cycle/b.yml", "include: [a.yml]\nservices: {b: {image: busybox}}\n"},
     {"/srv/app/web.yml", "services:\n  web:\n    image: busybox\n    command: [sleep, \"2\"]\n"},
@@ -144,12 +145,14 @@ static void test_nested_and_project_directory(void **state)
         same("include: [nest/top.yml]\n",
              "services:\n  top: {image: busybox}\n"
              "  inner:\n    image: busybox\n"
-             "    volumes: [\"/srv/app/nest/inner/d:/d\"]\n",
+             "    volumes: [\"/srv/app/nest/inner/d:/d\"]\n"
+             "    security_opt: [\"seccomp=/srv/app/nest/inner/p.json\"]\n",
              NULL);
         /* project_directory moves where relative paths point, not where the file is. */
         same("include: [{path: nest/inner/in.yml, project_directory: other}]\n",
              "services:\n  inner:\n    image: busybox\n"
-             "    volumes: [\"/srv/app/other/d:/d\"]\n",
+             "    volumes: [\"/srv/app/other/d:/d\"]\n"
+             "    security_opt: [\"seccomp=/srv/app/other/p.json\"]\n",
              NULL);
         /* An identical definition in both is taken once. */
         same("include: [web.yml]\nservices:\n  web:\n    image: busybox\n"
