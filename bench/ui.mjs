@@ -11,6 +11,18 @@ const [mode, url, token, arg, ...ids] = process.argv.slice(2);
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
 
+// Chromium aborts what is in flight when a network interface comes or goes (ERR_NETWORK_CHANGED:
+// the engines add veths and bridges for every container and network); a navigation cut so is
+// made again.
+async function goto(page, url) {
+  for (let i = 0; ; i++) {
+    try { return await page.goto(url); } catch (e) {
+      if (i >= 5 || !/ERR_NETWORK_CHANGED/.test(e.message)) throw e;
+      await new Promise(r => setTimeout(r, 500));
+    }
+  }
+}
+
 async function signedIn(ctx) {
   await ctx.addInitScript(t => sessionStorage.setItem('cmsd.token', t), token);
   return ctx.newPage();
@@ -27,7 +39,7 @@ try {
     let bytes = 0, requests = 0;
     cdp.on('Network.loadingFinished', e => { bytes += e.encodedDataLength; requests++; });
     const t0 = Date.now();
-    await page.goto(url + '/ui/#/containers');
+    await goto(page, url + '/ui/#/containers');
     await page.waitForFunction(want => {
       const rows = [...document.querySelectorAll('table tbody tr[data-key]')];
       if (rows.length < want) return false;
@@ -48,7 +60,7 @@ try {
     const pages = [];
     for (const id of ids) {
       const p = await signedIn(ctx);
-      await p.goto(`${url}/ui/#/c/${id}`);
+      await goto(p, `${url}/ui/#/c/${id}`);
       pages.push(p);
     }
     await Promise.all(pages.map(p => p.waitForFunction(() => (window.__cmsdCharts.container?.t.length || 0) > 0, null, { timeout: 30000 })));

@@ -84,7 +84,8 @@ sleep 35 # 30 s of history for the sparklines, as on a dashboard opened on a run
 
 bench_log "cold load of the containers page ($N containers), 3 times"
 for i in 1 2 3; do
-	nice -n 10 node "$HERE/ui.mjs" load "$URL" "$TOKEN" "$N" >>"$TMP/load" || bench_die "load run failed"
+	nice -n 10 node "$HERE/ui.mjs" load "$URL" "$TOKEN" "$N" >>"$TMP/load" 2>"$TMP/load.err" ||
+		bench_die "load run failed: $(grep -m 3 -E 'Error|error' "$TMP/load.err")"
 done
 bytes=$(jq -s 'map(.bytes) | max' "$TMP/load")
 render=$(jq -s 'map(.render_ms) | sort | .[1]' "$TMP/load")
@@ -99,7 +100,7 @@ for ((i = 0; i < 120; i++)); do
 	kill -0 "$node_pid" 2>/dev/null || break
 	sleep 0.5
 done
-grep -q polling "$TMP/poll.err" || bench_die "the pages did not start: $(tail -n 3 "$TMP/poll.err")"
+grep -q polling "$TMP/poll.err" || bench_die "the pages did not start: $(grep -m 3 -E 'Error|error' "$TMP/poll.err")"
 c0=$(cpu_ticks "$CMSD_PID")
 sleep "$SECS"
 c1=$(cpu_ticks "$CMSD_PID")

@@ -55,8 +55,20 @@ async function waitFor(what, fn, ms = 20000) {
   throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
 }
 
-const browser = await chromium.launch({ executablePath: E.CHROMIUM, headless: true, args: ['--no-sandbox'] });
-const problems = { console: [], foreign: [], csp: [] };
+// Chromium aborts what is in flight when a network interface comes or goes (ERR_NETWORK_CHANGED:
+// the engines add veths and bridges for every container and network); a navigation cut so is
+// made again.
+async function goto(page, url) {
+  for (let i = 0; ; i++) {
+    try { return await page.goto(url); } catch (e) {
+      if (i >= 5 || !/ERR_NETWORK_CHANGED/.test(e.message)) throw e;
+      await new Promise(r => setTimeout(r, 500));
+    }
+  }
+}
+
+const browser = await chromium.launch({ executablePath: E.CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+const problems = { console: [], foreign: [], csp: [], netChanged: 0 };
 
 // A signed-in page. watch=false for the pages whose checks provoke an error on purpose (a wrong
 // token, a viewer forcing an action, a container stopped under an open page).
@@ -67,7 +79,10 @@ async function open(token, { watch = true, viewport = { width: 1280, height: 800
   if (watch) {
     page.on('console', m => {
       // An image never scanned is a 404 the scan page explains; Chromium logs every 4xx fetch.
+      // ERR_NETWORK_CHANGED: Chromium cut requests because a network interface came or went
+      // (the engines' bridges and veths, other tests'); the page retries those (counted apart).
       if (m.type() !== 'error' || (/\/v1\/images\/.*\/scan$/.test(m.location().url) && /status of 404/.test(m.text()))) return;
+      if (/ERR_NETWORK_CHANGED/.test(m.text())) { problems.netChanged++; return; }
       problems.console.push(`${page.url()}: ${m.text()} (${m.location().url})`);
     });
     page.on('pageerror', e => problems.console.push(`${page.url()}: ${e.message}`));
@@ -75,7 +90,7 @@ async function open(token, { watch = true, viewport = { width: 1280, height: 800
   await page.addInitScript(() => document.addEventListener('securitypolicyviolation', e =>
     console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`)));
   page.on('console', m => { if (m.text().startsWith('CSP violation')) problems.csp.push(m.text()); });
-  const resp = await page.goto(URL0 + '/ui/');
+  const resp = await goto(page, URL0 + '/ui/');
   if (token) {
     await page.fill('#token', token);
     await page.click('form.signin button[type=submit]');
@@ -324,4 +339,5 @@ try {
 } finally {
   await browser.close();
 }
+console.log(`# requests cut by ERR_NETWORK_CHANGED (retried by the page): ${problems.netChanged}`);
 console.log('done');

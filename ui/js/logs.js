@@ -1,6 +1,6 @@
 // A live log view: the route's SSE stream read with fetch (the token goes in a header), lines
 // appended as they come; Pause holds new lines back (they are kept, up to a cap) and Resume
-// shows them. Used by the container page and the project page.
+// shows them; a stream the network cut is taken up again. Used by the container and project pages.
 import { follow } from './api.js';
 import { h, showError } from './dom.js';
 
@@ -25,14 +25,27 @@ export function logView(ctx, path, title) {
     if (stick) pre.scrollTop = pre.scrollHeight;
   }
   const signal = ctx.signal();
-  follow(path, (ev, l) => {
+  let last = '', tries = 0;
+  // A stream cut by the network (not by the server's end, not by leaving the page) is taken up
+  // again from the last line's time, lines at or before it dropped: nothing twice, nothing lost.
+  const connect = () => follow(last ? path.replace(/([?&])tail=[^&]*/, `$1since=${encodeURIComponent(last)}`) : path, (ev, l) => {
     if (ev !== 'log' && !('text' in l)) return;
+    const t = l.time && l.time.replace(/(\.\d+)?Z$/, (m, f) => (f || '.').padEnd(10, '0') + 'Z');
+    if (last && t && t <= last) return;
+    if (t) last = t;
+    tries = 0;
     if (paused) { held.push(l); if (held.length > MAX_LINES) held.shift(); } else add(l);
   }, signal).then(reason => { state.textContent = `stream ended (${reason})`; }, e => {
     if (e.name === 'AbortError') return;
+    if (e.status === undefined && tries++ < 5) {
+      state.textContent = 'reconnecting…';
+      setTimeout(() => { if (!signal.aborted) connect(); }, 1000 * tries);
+      return;
+    }
     state.textContent = 'stream failed';
     showError(e);
   });
+  connect();
   state.textContent = 'following';
   return h('section', { class: 'card wide', 'aria-label': title },
     h('div', { class: 'bar' }, h('h2', {}, title), btn, state), pre);

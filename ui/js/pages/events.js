@@ -18,7 +18,11 @@ export const events = {
         list.prepend(h('li', {}, h('time', { datetime: e.time }, (e.time || '').replace('T', ' ')), ' ',
           h('strong', {}, `${e.type} ${e.action}`), ' ', e.name || (e.id || '').slice(0, 12)));
         while (list.childNodes.length > MAX) list.lastChild.remove();
-      }, ctl.signal).catch(showError);
+      }, ctl.signal).catch(e => {
+        // Cut by the network (no answer from the server): follow again, from now.
+        if (e.status === undefined && e.name !== 'AbortError') setTimeout(() => { if (!ctl.signal.aborted) start(); }, 2000);
+        else showError(e);
+      });
     };
     type.addEventListener('change', start);
     ctx.main.append(h('h1', {}, 'Events'),
