@@ -297,8 +297,8 @@ const struct ctl_command ctl_compose_cmds[] = {
     {"up",
      "[-d] [--build] [--pull missing|always|never] [--scale SERVICE=N]... [--force-recreate] "
      "[--remove-orphans] [--wait]",
-     "create and start the project's containers (without -d, then follow their logs)", cmd_up,
-     NULL},
+     "create and start the project's containers (without -d, follow their logs; Ctrl-C stops them)",
+     cmd_up, NULL},
     {"down", "[-v] [--remove-orphans] [-t SECONDS]",
      "stop and remove the containers and networks (-v: the volumes too)", cmd_down, NULL},
     {"ps", "[-a] [-q]", "the project's containers (-a: stopped ones too)", ctl_compose_ps, NULL},

@@ -262,11 +262,28 @@ int ctl_compose_logs(struct ctl *c, int argc, char **argv)
         return r;
 }
 
+/* As docker compose's attached up: the logs followed until Ctrl-C, which then stops the project
+ * (a second Ctrl-C during the stop leaves the rest running). Ends with 130 after a Ctrl-C. */
 int ctl_compose_attach(struct ctl *c, const char *name)
 {
         struct log_view v = {.c = c};
-        printf("Attaching to project %s (Ctrl-C detaches; the containers keep running)\n", name);
-        return logs_run(c, name, true, NULL, &v);
+        printf("Attaching to project %s (Ctrl-C stops it)\n", name);
+        fflush(stdout);
+        int r = logs_run(c, name, true, NULL, &v);
+        if (r != CTL_INTERRUPTED)
+                return r;
+        fprintf(stderr, "Gracefully stopping... (press Ctrl-C again to leave the containers "
+                        "running)\n");
+        ctl_interrupted = 0;
+        char *path = ctl_compose_path(name, "/stop");
+        json_object *d = NULL, *body = json_object_new_object();
+        r = path && body ? ctl_call(c, "POST", path, body, &d) : CTL_ERR;
+        if (r == CTL_OK)
+                ctl_compose_print_actions(d);
+        json_object_put(d);
+        json_object_put(body);
+        free(path);
+        return r == CTL_OK ? CTL_INTERRUPTED : r;
 }
 
 int ctl_compose_ls(struct ctl *c, int argc, char **argv)

@@ -5,7 +5,7 @@
 # to the API's data; logs; stop/start/restart and scale seen on the engine; config (the dry run);
 # build and build --no-cache; down -v; two -f files merged; the progress redrawn on a
 # pseudo-terminal and plain when piped; a viewer denied (4), a bad file (1, the server's
-# message), usage errors (2).
+# message), usage errors (2); Ctrl-C of an attached up stops the project (exit 130).
 # Every project is named "$NAME_PREFIX-<x>" (lower case), so its containers, networks, volumes
 # and built images carry the run's prefix and the suite's cleanup removes them.
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC2016
@@ -308,6 +308,33 @@ denied_and_usage() {
         expect_rc 3
 }
 
+# compose up without -d follows the logs; Ctrl-C stops the project, as docker compose does (130).
+attached_ctrl_c() {
+        local p pid rc=0 id i
+        p=$(pname att)
+        project_dir "$p"
+        (cd "$DIR" && CMSD_URL=$CMSD_URL CMSD_TOKEN=$TOK_ADMIN exec timeout 120 "$CTL" compose up) \
+                >"$T_TMP/att_out" 2>"$T_TMP/att_err" &
+        pid=$!
+        for i in $(seq 1 150); do
+                grep -q 'hello-from-dotenv' "$T_TMP/att_out" && break
+                sleep 0.2
+        done
+        if ! grep -q 'hello-from-dotenv' "$T_TMP/att_out"; then
+                kill "$pid"
+                fail "no log line while attached: $(short "$(cat "$T_TMP/att_out")")"
+        fi
+        id=$(ctr_of "$p" web)
+        kill -INT "$pid"
+        wait "$pid" || rc=$?
+        [ "$rc" = 130 ] || fail "exit $rc, want 130: $(short "$(cat "$T_TMP/att_err")")"
+        grep -q 'Gracefully stopping' "$T_TMP/att_err" || fail "no stop said: $(cat "$T_TMP/att_err")"
+        engine_inspect "$id"
+        expect_engine '.State.Running == false' "web stopped by the Ctrl-C"
+        ctl -- compose down
+        expect_rc 0
+}
+
 t up_dotenv_relative_bind up_dotenv_relative_bind
 t ps_ls_logs_match_api ps_ls_logs_match_api
 t lifecycle_and_scale lifecycle_and_scale
@@ -315,4 +342,5 @@ t config_and_merge config_and_merge
 t build_no_cache build_no_cache
 t progress_tty_and_piped progress_tty_and_piped
 t denied_and_usage denied_and_usage
+t attached_ctrl_c attached_ctrl_c
 done_file
