@@ -1,4 +1,7 @@
 /* The manager's housekeeping thread, once a second:
+ * - give the engine client limits.request_timeout as its default call timeout (at start, and
+ *   within a second of a reload that changes it), so that an engine that accepts and never
+ *   answers costs a request that long and no longer;
  * - while the engine is down, probe it (every 2 s) so that cmsd notices the engine's return, and
  *   a new runtime or API version, without waiting for a request;
  * - run Podman's health checks where nobody else does. Podman schedules a container's health
@@ -62,7 +65,8 @@ static struct tracked *track(struct cms_housekeeping *h, const char *id)
 
 static void tick(struct cms_housekeeping *h)
 {
-        static const char path[] = "/libpod/containers/json?filters=%7B%22status%22%3A%5B%22running%22%5D%7D";
+        static const char path[] =
+            "/libpod/containers/json?filters=%7B%22status%22%3A%5B%22running%22%5D%7D";
         _cleanup_json_ json_object *list = NULL;
         if (cms_engine_json(h->m->engine, "GET", path, NULL, &list, NULL) < 0 ||
             !json_object_is_type(list, json_type_array))
@@ -75,7 +79,8 @@ static void tick(struct cms_housekeeping *h)
                 const char *id = json_object_get_string(cms_json_get(c, "Id"));
                 const char *st = json_object_get_string(cms_json_get(c, "Status"));
                 /* libpod's list puts the health word in Status for containers that have a check. */
-                if (!id || !st || (strcmp(st, "starting") && strcmp(st, "healthy") && strcmp(st, "unhealthy")))
+                if (!id || !st ||
+                    (strcmp(st, "starting") && strcmp(st, "healthy") && strcmp(st, "unhealthy")))
                         continue;
                 struct tracked *t = track(h, id);
                 if (!t)
@@ -96,6 +101,14 @@ static void tick(struct cms_housekeeping *h)
         h->n = k;
 }
 
+static void apply_timeout(struct cms_manager *m)
+{
+        const struct cms_config *c = cms_manager_config_rdlock(m);
+        long timeout = (long)c->request_timeout_ms;
+        cms_manager_config_unlock(m);
+        cms_engine_set_timeout(m->engine, timeout);
+}
+
 static void *run(void *arg)
 {
         struct cms_housekeeping *h = arg;
@@ -103,12 +116,14 @@ static void *run(void *arg)
         while (!h->stop) {
                 pthread_mutex_unlock(&h->lock);
                 atomic_store(&h->last_tick_ms, cms_now_ms());
+                apply_timeout(h->m);
                 struct cms_engine *e = h->m->engine;
                 if (!cms_engine_is_up(e) && cms_now_ms() - h->last_probe_ms >= 2000) {
                         h->last_probe_ms = cms_now_ms();
                         cms_engine_probe(e, NULL);
                 }
-                if (h->podman_checks && cms_engine_runtime(e) == CMS_RUNTIME_PODMAN && cms_engine_is_up(e))
+                if (h->podman_checks && cms_engine_runtime(e) == CMS_RUNTIME_PODMAN &&
+                    cms_engine_is_up(e))
                         tick(h);
                 pthread_mutex_lock(&h->lock);
                 struct timespec ts;
@@ -131,7 +146,9 @@ int cms_housekeeping_start(struct cms_manager *m, struct cms_housekeeping **out)
                 return -ENOMEM;
         }
         h->m = m;
-        h->podman_checks = stat("/run/systemd/system", &st) != 0; /* else systemd's timers run them */
+        apply_timeout(m);
+        h->podman_checks =
+            stat("/run/systemd/system", &st) != 0; /* else systemd's timers run them */
         h->last_probe_ms = cms_now_ms();
         atomic_store(&h->last_tick_ms, h->last_probe_ms);
         pthread_mutex_init(&h->lock, NULL);

@@ -75,15 +75,20 @@ int cms_eng_detect(bool libpod_hdr, const char *api_hdr, json_object *doc, enum 
         return 0;
 }
 
-/* One unversioned GET on the probe's own terms: default timeout, small reply cap. */
-static int probe_get(struct cms_engine *e, const char *path, struct cms_buf *body,
+static long probe_timeout(struct cms_engine *e)
+{
+        long timeout = atomic_load(&e->timeout_ms);
+        return timeout < CMS_ENG_PROBE_TIMEOUT_MS ? timeout : CMS_ENG_PROBE_TIMEOUT_MS;
+}
+
+/* One unversioned GET on the probe's own terms: what is left of the probe's time, small reply
+ * cap. */
+static int probe_get(struct cms_engine *e, const char *path, int64_t deadline, struct cms_buf *body,
                      struct cms_eng_result *res, struct cms_error *err)
 {
-        /* Short: calls that wait for a probe should not wait a whole call timeout for it. */
-        long timeout =
-            e->timeout_ms < CMS_ENG_PROBE_TIMEOUT_MS ? e->timeout_ms : CMS_ENG_PROBE_TIMEOUT_MS;
+        long left = (long)(deadline - cms_now_ms());
         struct cms_engine_req req = {
-            .method = "GET", .path = path, .max_reply = 1 << 20, .timeout_ms = timeout};
+            .method = "GET", .path = path, .max_reply = 1 << 20, .timeout_ms = left > 0 ? left : 1};
         cms_buf_init(body, req.max_reply);
         int r = cms_eng_transfer(e, &req, path, body, NULL, NULL, NULL, res, NULL, err);
         if (r < 0)
@@ -91,20 +96,19 @@ static int probe_get(struct cms_engine *e, const char *path, struct cms_buf *bod
         return cms_eng_map_status(res->status, body->data, body->len, err);
 }
 
-int cms_eng_probe_locked(struct cms_engine *e, struct cms_error *err)
+static int probe_run(struct cms_engine *e, struct cms_error *err)
 {
-        pthread_mutex_lock(&e->lock);
-        e->last_probe_ms = cms_now_ms();
-        pthread_mutex_unlock(&e->lock);
-
+        /* Short, and both GETs within it: calls that wait for a probe should not wait a whole
+         * call timeout for it, let alone two. */
+        int64_t deadline = cms_now_ms() + probe_timeout(e);
         _cleanup_buf_ struct cms_buf ping = {0};
         struct cms_eng_result pres = {0};
-        int r = probe_get(e, "/_ping", &ping, &pres, err);
+        int r = probe_get(e, "/_ping", deadline, &ping, &pres, err);
         if (r < 0)
                 return r;
         _cleanup_buf_ struct cms_buf ver = {0};
         struct cms_eng_result vres = {0};
-        r = probe_get(e, "/version", &ver, &vres, err);
+        r = probe_get(e, "/version", deadline, &ver, &vres, err);
         if (r < 0)
                 return r;
         _cleanup_json_ json_object *doc = NULL;
@@ -127,10 +131,60 @@ int cms_eng_probe_locked(struct cms_engine *e, struct cms_error *err)
         return 0;
 }
 
+/* Re-detect after an outage (it may be an upgraded or another engine now). While it is down,
+ * probe at most once a second; once a call got through, probe right away. */
+static bool wanted_locked(struct cms_engine *e, int64_t now)
+{
+        int64_t since = now - e->last_probe_ms;
+        return (e->runtime == CMS_RUNTIME_UNKNOWN || e->stale || !e->up) &&
+               (e->probing || since >= CMS_ENG_REPROBE_MS || (e->up && since >= 50));
+}
+
+/* The running probe's verdict; e->lock held. Waits at most the probe's timeout (and a little:
+ * the probe ends by its own timeout first). */
+static int await_verdict(struct cms_engine *e, struct cms_error *perr)
+{
+        uint64_t gen = e->probe_gen;
+        long timeout = probe_timeout(e);
+        struct timespec ts = cms_deadline(CLOCK_REALTIME, timeout + 250);
+        while (e->probing && e->probe_gen == gen)
+                if (pthread_cond_timedwait(&e->probe_cv, &e->lock, &ts) == ETIMEDOUT)
+                        break;
+        if (e->probe_gen == gen)
+                return cms_err(perr, 504, "engine did not answer within %ld ms", timeout);
+        *perr = e->probe_err;
+        return e->probe_rc;
+}
+
+int cms_eng_probe(struct cms_engine *e, bool force, struct cms_error *err)
+{
+        struct cms_error perr = {0};
+        int r = 0;
+        pthread_mutex_lock(&e->lock);
+        if (e->probing && (force || wanted_locked(e, cms_now_ms()))) {
+                r = await_verdict(e, &perr);
+                pthread_mutex_unlock(&e->lock);
+        } else if (force || wanted_locked(e, cms_now_ms())) {
+                e->probing = true;
+                e->last_probe_ms = cms_now_ms();
+                pthread_mutex_unlock(&e->lock);
+                r = probe_run(e, &perr);
+                pthread_mutex_lock(&e->lock);
+                e->probing = false;
+                e->probe_gen++;
+                e->probe_rc = r;
+                e->probe_err = perr;
+                pthread_cond_broadcast(&e->probe_cv);
+                pthread_mutex_unlock(&e->lock);
+        } else {
+                pthread_mutex_unlock(&e->lock);
+        }
+        if (err && r < 0)
+                *err = perr;
+        return r;
+}
+
 int cms_engine_probe(struct cms_engine *e, struct cms_error *err)
 {
-        pthread_mutex_lock(&e->probe_lock);
-        int r = cms_eng_probe_locked(e, err);
-        pthread_mutex_unlock(&e->probe_lock);
-        return r;
+        return cms_eng_probe(e, true, err);
 }

@@ -103,8 +103,8 @@ int cms_engine_new(const char *url, long timeout_ms, struct cms_engine **out, st
         if (!e)
                 return cms_err(err, 500, "out of memory");
         pthread_mutex_init(&e->lock, NULL);
-        pthread_mutex_init(&e->probe_lock, NULL);
-        e->timeout_ms = timeout_ms > 0 ? timeout_ms : CMS_ENG_DEFAULT_TIMEOUT_MS;
+        pthread_cond_init(&e->probe_cv, NULL);
+        atomic_init(&e->timeout_ms, timeout_ms > 0 ? timeout_ms : CMS_ENG_DEFAULT_TIMEOUT_MS);
         e->last_probe_ms = INT64_MIN / 2;
         if (!url || !*url || !strcmp(url, "auto"))
                 e->url = resolve_auto_url();
@@ -123,31 +123,25 @@ int cms_engine_new(const char *url, long timeout_ms, struct cms_engine **out, st
         return 0;
 }
 
+void cms_engine_set_timeout(struct cms_engine *e, long timeout_ms)
+{
+        if (timeout_ms > 0)
+                atomic_store(&e->timeout_ms, timeout_ms);
+}
+
 void cms_engine_free(struct cms_engine *e)
 {
         if (!e)
                 return;
         cms_eng_pool_free(e);
         pthread_mutex_destroy(&e->lock);
-        pthread_mutex_destroy(&e->probe_lock);
+        pthread_cond_destroy(&e->probe_cv);
         free(e->url);
         free(e->socket_path);
         free(e->base);
         free(e->host);
         free(e->port);
         free(e);
-}
-
-static bool probe_wanted(struct cms_engine *e, int64_t now)
-{
-        pthread_mutex_lock(&e->lock);
-        /* Re-detect after an outage (it may be an upgraded or another engine now). While it is
-         * down, probe at most once a second; once a call got through, probe right away. */
-        int64_t since = now - e->last_probe_ms;
-        bool want = (e->runtime == CMS_RUNTIME_UNKNOWN || e->stale || !e->up) &&
-                    (since >= CMS_ENG_REPROBE_MS || (e->up && since >= 50));
-        pthread_mutex_unlock(&e->lock);
-        return want;
 }
 
 int cms_eng_begin(struct cms_engine *e, const struct cms_engine_req *req, char **path,
@@ -170,20 +164,11 @@ int cms_engine_ready(struct cms_engine *e, struct cms_error *err)
 
 int cms_eng_ensure_ready(struct cms_engine *e, struct cms_error *err)
 {
-        if (!probe_wanted(e, cms_now_ms()))
-                return 0;
-        pthread_mutex_lock(&e->probe_lock);
-        /* Another caller may have probed while this one waited for the lock. */
-        int64_t now = cms_now_ms();
-        if (!probe_wanted(e, now)) {
-                pthread_mutex_unlock(&e->probe_lock);
-                return 0;
-        }
         struct cms_error perr = {0};
-        int r = cms_eng_probe_locked(e, &perr);
-        pthread_mutex_unlock(&e->probe_lock);
-        /* Only "unreachable" stops the call; an odd /version still lets it run with defaults. */
-        if (r < 0 && perr.status == 503) {
+        int r = cms_eng_probe(e, false, &perr);
+        /* "Unreachable" and "does not answer" stop the call (it would only wait the same time
+         * again); an odd /version still lets it run with defaults. */
+        if (r < 0 && (perr.status == 503 || perr.status == 504)) {
                 if (err)
                         *err = perr;
                 return r;

@@ -19,8 +19,11 @@ struct cms_engine;
  * order of DESIGN.md (DOCKER_HOST, /var/run/docker.sock, /run/podman/podman.sock,
  * $XDG_RUNTIME_DIR/podman/podman.sock). Does no I/O beyond stat(); never fails because the engine
  * is down. timeout_ms is the default per-call timeout. */
-int cms_engine_new(const char *url, long timeout_ms, struct cms_engine **out, struct cms_error *err);
+int cms_engine_new(const char *url, long timeout_ms, struct cms_engine **out,
+                   struct cms_error *err);
 void cms_engine_free(struct cms_engine *e);
+/* The default per-call timeout from now on (limits.request_timeout; a reload may change it). */
+void cms_engine_set_timeout(struct cms_engine *e, long timeout_ms);
 
 /* The resolved URL, e.g. "unix:///var/run/docker.sock". */
 const char *cms_engine_url(const struct cms_engine *e);
@@ -45,14 +48,14 @@ void cms_engine_versions(struct cms_engine *e, char *version, size_t vlen, char 
  * "/v1.41/containers/json?all=1". A path starting with "/libpod/" is sent to Podman's native API
  * ("/v4.0.0/libpod/..."). A path starting with "//" is sent verbatim without the prefix. */
 struct cms_engine_req {
-        const char *method;       /* "GET" when NULL */
+        const char *method; /* "GET" when NULL */
         const char *path;
-        const char *body;         /* may be NULL */
+        const char *body; /* may be NULL */
         size_t body_len;
-        const char *content_type; /* "application/json" when body is set and this is NULL */
+        const char *content_type;   /* "application/json" when body is set and this is NULL */
         const char *const *headers; /* extra "Name: value" lines, NULL-terminated, may be NULL */
-        long timeout_ms;          /* 0: the engine's default; -1: no total timeout (streams) */
-        size_t max_reply;         /* 0: 64 MiB */
+        long timeout_ms;            /* 0: the engine's default; -1: no total timeout (streams) */
+        size_t max_reply;           /* 0: 64 MiB */
 };
 
 struct cms_engine_reply {

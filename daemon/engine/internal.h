@@ -4,6 +4,7 @@
 #pragma once
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "engine.h"
 
@@ -24,7 +25,7 @@ struct cms_engine {
         char *base;        /* what curl's URL starts with: "http://localhost" or "http://h:p" */
         char *host;        /* tcp:// only, for the raw hijack socket */
         char *port;
-        long timeout_ms;
+        _Atomic long timeout_ms; /* the default call timeout (cms_engine_set_timeout) */
 
         pthread_mutex_t lock; /* pool and state below; never held across I/O */
         struct cms_eng_handle *pool[CMS_ENG_POOL_MAX];
@@ -34,9 +35,17 @@ struct cms_engine {
         char version[64];
         char api[16];
         int64_t last_probe_ms; /* last automatic probe attempt */
-        bool stale;            /* went down since the last successful probe: may be another engine now */
+        bool stale; /* went down since the last successful probe: may be another engine now */
 
-        pthread_mutex_t probe_lock; /* one probe at a time; held across the probe's I/O */
+        /* One probe at a time (probing, under lock). A caller that finds one running waits
+         * for its verdict, never longer than the probe's own timeout, instead of probing again
+         * after it: against an engine that accepts and never answers, 20 callers serialized on
+         * a probe lock answered one probe timeout after the other. */
+        pthread_cond_t probe_cv;
+        bool probing;
+        uint64_t probe_gen; /* probes finished */
+        int probe_rc;       /* the last probe's verdict */
+        struct cms_error probe_err;
 };
 
 /* What one transfer observed, besides the body. */
@@ -72,7 +81,7 @@ int cms_eng_global_init(void);
 void cms_eng_set_up(struct cms_engine *e, bool up);
 /* The path to send: versioned, libpod or verbatim (see engine.h). Owned by the caller. */
 char *cms_eng_build_path(struct cms_engine *e, const char *path);
-long cms_eng_timeout(const struct cms_engine *e, const struct cms_engine_req *req);
+long cms_eng_timeout(struct cms_engine *e, const struct cms_engine_req *req);
 
 /* engine.c */
 /* Probes first when the runtime is unknown or the engine was marked down (rate-limited). Fails
@@ -82,8 +91,10 @@ int cms_eng_ensure_ready(struct cms_engine *e, struct cms_error *err);
 int cms_eng_begin(struct cms_engine *e, const struct cms_engine_req *req, char **path,
                   struct cms_error *err);
 
-/* detect.c: cms_engine_probe's body; the caller holds probe_lock. */
-int cms_eng_probe_locked(struct cms_engine *e, struct cms_error *err);
+/* detect.c: probes, or waits for the verdict of the probe already running. force: probe (or
+ * wait) even when the state does not call for it (cms_engine_probe); else only when the runtime
+ * is unknown or the engine was down (rate-limited), returning 0 at once otherwise. */
+int cms_eng_probe(struct cms_engine *e, bool force, struct cms_error *err);
 
 /* errors.c: an engine HTTP error status and body -> err, keeping the engine's message. Returns
  * 0 for 1xx/2xx/3xx. */

@@ -70,9 +70,9 @@ char *cms_eng_build_path(struct cms_engine *e, const char *path)
         return cms_strdup_printf("/v%s%s", api, path);
 }
 
-long cms_eng_timeout(const struct cms_engine *e, const struct cms_engine_req *req)
+long cms_eng_timeout(struct cms_engine *e, const struct cms_engine_req *req)
 {
         if (req->timeout_ms < 0)
                 return -1;
-        return req->timeout_ms > 0 ? req->timeout_ms : e->timeout_ms;
+        return req->timeout_ms > 0 ? req->timeout_ms : atomic_load(&e->timeout_ms);
 }

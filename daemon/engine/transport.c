@@ -21,8 +21,9 @@ struct xfer {
         void *userdata;
         struct cms_eng_result *res;
         bool status_known, pass_through, too_big, oom, cb_stopped;
+        bool headers_in; /* the status line came (on_header) */
+        bool no_headers; /* a stream gave up waiting for it */
 };
-
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc = CURLE_FAILED_INIT;
@@ -141,6 +142,7 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *ud)
         struct xfer *x = ud;
         size_t n = size * nmemb;
         char tmp[64];
+        x->headers_in = true;
         if (header_value(line, n, "Libpod-Api-Version", tmp, sizeof(tmp)))
                 x->res->libpod = true;
         header_value(line, n, "Api-Version", x->res->api_hdr, sizeof(x->res->api_hdr));
@@ -243,14 +245,18 @@ static int setup(struct cms_engine *e, CURL *h, const struct cms_engine_req *req
 }
 
 /* Runs the transfer (curl's verdict in *rc); -1 when should_stop ended it early, which is
- * asked at once and then every STOP_POLL_MS however quiet the connection is. */
-static int drive(struct cms_eng_handle *h, cms_engine_stop_cb should_stop, void *ud, CURLcode *rc)
+ * asked at once and then every STOP_POLL_MS however quiet the connection is. A stream has no
+ * total timeout, but its reply header must come within head_ms (> 0): an engine that accepts
+ * and never answers would otherwise hold the stream, its thread and its connection for ever. */
+static int drive(struct cms_eng_handle *h, struct xfer *x, long head_ms,
+                 cms_engine_stop_cb should_stop, void *ud, CURLcode *rc)
 {
         *rc = CURLE_OK;
         if (curl_multi_add_handle(h->multi, h->easy) != CURLM_OK)
                 return -ENOMEM;
         int ret = 0, running = 1;
         int64_t next_check = cms_now_ms();
+        int64_t head_deadline = head_ms > 0 ? next_check + head_ms : 0;
         bool done = false;
         while (!done) {
                 if (curl_multi_perform(h->multi, &running) != CURLM_OK) {
@@ -265,6 +271,11 @@ static int drive(struct cms_eng_handle *h, cms_engine_stop_cb should_stop, void 
                         }
                 if (done || !running)
                         break;
+                if (head_deadline && !x->headers_in && cms_now_ms() >= head_deadline) {
+                        x->no_headers = true;
+                        ret = -ETIMEDOUT;
+                        break;
+                }
                 if (should_stop && cms_now_ms() >= next_check) {
                         if (should_stop(ud)) {
                                 ret = -1;
@@ -323,9 +334,9 @@ static int map_curl(struct cms_engine *e, CURL *h, CURLcode rc, long timeout, co
 }
 
 int cms_eng_transfer(struct cms_engine *e, const struct cms_engine_req *req, const char *path,
-                    struct cms_buf *body, cms_engine_data_cb on_data,
-                    cms_engine_stop_cb should_stop, void *userdata, struct cms_eng_result *res,
-                    struct cms_eng_upload *up, struct cms_error *err)
+                     struct cms_buf *body, cms_engine_data_cb on_data,
+                     cms_engine_stop_cb should_stop, void *userdata, struct cms_eng_result *res,
+                     struct cms_eng_upload *up, struct cms_error *err)
 {
         struct cms_eng_handle *h = handle_get(e);
         if (!h)
@@ -336,13 +347,17 @@ int cms_eng_transfer(struct cms_engine *e, const struct cms_engine_req *req, con
         char errbuf[CURL_ERROR_SIZE] = "";
         CURLcode rc = CURLE_OK;
         int r = setup(e, h->easy, req, path, &x, up, &hdrs, errbuf);
+        /* A stream (no total timeout): its reply header within the default call timeout. */
+        long head_ms = cms_eng_timeout(e, req) < 0 ? atomic_load(&e->timeout_ms) : 0;
         if (r == 0)
-                r = drive(h, should_stop, userdata, &rc);
+                r = drive(h, &x, head_ms, should_stop, userdata, &rc);
         curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &res->status);
         if (r == -ENOMEM)
                 r = cms_err(err, 500, "out of memory");
         else if (r == -EIO)
                 r = cms_err(err, 500, "libcurl multi interface failed");
+        else if (r == -ETIMEDOUT)
+                r = cms_err(err, 504, "engine sent no reply header within %ld ms", head_ms);
         else if (r == -1 || x.cb_stopped)
                 r = 0; /* the caller ended it */
         else if (up && up->aborted)
