@@ -6,10 +6,17 @@
 //   node bench/ui.mjs poll URL TOKEN SECS ID...   one container page per ID, polling as the
 //       dashboard does (every second), for SECS seconds; prints the requests they made.
 import { chromium } from 'playwright-core';
+import { relayOut } from '../tests/ui/netns.mjs';
 
 const [mode, url, token, arg, ...ids] = process.argv.slice(2);
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+// As in the tests: the browser in a network namespace of its own, cmsd through a relay.
+const relay = relayOut(Number(new URL(url).port));
+await relay.ready;
+const browser = await chromium.launch({
+  executablePath: new URL('../tests/ui/chromium-netns.sh', import.meta.url).pathname, headless: true,
+  args: ['--no-sandbox', '--disable-dev-shm-usage'],
+  env: { ...process.env, RELAY_PORT: new URL(url).port, RELAY_SOCK: relay.sock },
+});
 
 // Chromium aborts what is in flight when a network interface comes or goes (ERR_NETWORK_CHANGED:
 // the engines add veths and bridges for every container and network); a navigation cut so is
@@ -54,11 +61,13 @@ try {
     console.log(JSON.stringify({ bytes, requests, render_ms: ms, first_byte_ms: Math.round(nav) }));
   } else if (mode === 'poll') {
     const secs = Number(arg);
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     let requests = 0;
-    ctx.on('request', r => { if (r.url().includes('/v1/')) requests++; });
     const pages = [];
+    // A context per page, as separate browsers would be: each page holds a log stream open, and
+    // a browser keeps at most 6 HTTP/1.1 connections per origin across its tabs.
     for (const id of ids) {
+      const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      ctx.on('request', r => { if (r.url().includes('/v1/')) requests++; });
       const p = await signedIn(ctx);
       await goto(p, `${url}/ui/#/c/${id}`);
       pages.push(p);
@@ -73,4 +82,5 @@ try {
   }
 } finally {
   await browser.close();
+  relay.close();
 }

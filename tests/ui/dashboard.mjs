@@ -9,6 +9,7 @@
 import { chromium } from 'playwright-core';
 import http from 'node:http';
 import fs from 'node:fs';
+import { relayOut } from './netns.mjs';
 
 const E = process.env;
 const URL0 = E.CMSD_URL.replace(/\/$/, '');
@@ -67,7 +68,14 @@ async function goto(page, url) {
   }
 }
 
-const browser = await chromium.launch({ executablePath: E.CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+// The browser runs in a network namespace of its own, cmsd reached through a relay (netns.mjs).
+const relay = relayOut(Number(new URL(URL0).port));
+await relay.ready;
+const browser = await chromium.launch({
+  executablePath: new URL('./chromium-netns.sh', import.meta.url).pathname, headless: true,
+  args: ['--no-sandbox', '--disable-dev-shm-usage'],
+  env: { ...process.env, RELAY_PORT: new URL(URL0).port, RELAY_SOCK: relay.sock },
+});
 const problems = { console: [], foreign: [], csp: [], netChanged: 0 };
 
 // A signed-in page. watch=false for the pages whose checks provoke an error on purpose (a wrong
@@ -338,6 +346,7 @@ try {
   });
 } finally {
   await browser.close();
+  relay.close();
 }
 console.log(`# requests cut by ERR_NETWORK_CHANGED (retried by the page): ${problems.netChanged}`);
 console.log('done');

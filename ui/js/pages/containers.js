@@ -101,8 +101,9 @@ export const containers = {
     all.addEventListener('change', refresh);
     ctx.main.append(h('h1', {}, 'Containers'),
       h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter containers', onsubmit: e => e.preventDefault() },
-        h('label', { for: 'f-name' }, 'Name'), name, h('label', { for: 'f-label' }, 'Label'), label,
-        h('label', { for: 'f-project' }, 'Project'), project,
+        h('span', { class: 'field' }, h('label', { for: 'f-name' }, 'Name'), name),
+        h('span', { class: 'field' }, h('label', { for: 'f-label' }, 'Label'), label),
+        h('span', { class: 'field' }, h('label', { for: 'f-project' }, 'Project'), project),
         h('label', { class: 'check' }, all, ' Show stopped')),
       count, t.el);
     await refresh();
