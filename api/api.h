@@ -129,6 +129,12 @@ int cms_logs_query(struct cms_request *r, struct cms_logs_opts *o);
 const char *cms_query(struct cms_request *r, const char *key);
 /* All values of a repeatable query key, NULL-terminated; free the array (not the strings). */
 const char **cms_query_all(struct cms_request *r, const char *key);
+/* Replies 400 and returns -EINVAL when the query has a key not in keys (NULL-terminated): for
+ * routes where a misspelt filter would widen what they do (prunes). */
+int cms_query_known(struct cms_request *r, const char *const *keys);
+/* The volume and network prunes: only ?label= filters, no body (or {}): else 400, since a
+ * filter the prune did not read would remove everything. */
+int cms_prune_args(struct cms_request *r);
 /* Parses a boolean query parameter; replies 400 and returns -EINVAL when malformed. */
 int cms_query_bool(struct cms_request *r, const char *key, bool def, bool *out);
 int cms_query_int(struct cms_request *r, const char *key, int64_t min, int64_t max, int64_t def,

@@ -49,6 +49,8 @@ void h_network_connect(struct cms_request *r)
 
 void h_networks_prune(struct cms_request *r)
 {
+        if (cms_prune_args(r) < 0)
+                return;
         const char **labels = cms_query_all(r, "label");
         struct cms_error err = {0};
         json_object *out = NULL;

@@ -46,6 +46,44 @@ const char **cms_query_all(struct cms_request *r, const char *key)
         return c.vals;
 }
 
+struct known {
+        const char *const *keys;
+        const char *bad;
+};
+
+static enum MHD_Result known_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+        struct known *k = cls;
+        for (size_t i = 0; k->keys[i]; i++)
+                if (!strcmp(key, k->keys[i]))
+                        return MHD_YES;
+        k->bad = key;
+        return MHD_NO;
+}
+
+int cms_query_known(struct cms_request *r, const char *const *keys)
+{
+        struct known k = {.keys = keys};
+        MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, known_cb, &k);
+        if (!k.bad)
+                return 0;
+        cms_reply_errorf(r, 400, "unknown query parameter '%.64s'", k.bad);
+        return -EINVAL;
+}
+
+int cms_prune_args(struct cms_request *r)
+{
+        static const char *const keys[] = {"label", NULL};
+        if (r->json && (!json_object_is_type(r->json, json_type_object) ||
+                        json_object_object_length(r->json) > 0)) {
+                cms_reply_errorf(r, 400,
+                                 "this prune takes no body: filter with ?label=KEY[=VALUE]");
+                return -EINVAL;
+        }
+        return cms_query_known(r, keys);
+}
+
 int cms_query_bool(struct cms_request *r, const char *key, bool def, bool *out)
 {
         const char *v = cms_query(r, key);

@@ -284,7 +284,11 @@ static void request_dispatch(struct cms_request *r)
                 enum json_tokener_error je = json_tokener_get_error(tok);
                 size_t off = json_tokener_get_parse_end(tok);
                 json_tokener_free(tok);
-                if (je != json_tokener_success || !r->json) {
+                if (je == json_tokener_success && !r->json) {
+                        cms_reply_errorf(r, 400, "the JSON body is null: send an object");
+                        return;
+                }
+                if (je != json_tokener_success) {
                         cms_reply_errorf(r, 400, "malformed JSON body: %s (at byte %zu)",
                                          json_tokener_error_desc(je), off);
                         return;

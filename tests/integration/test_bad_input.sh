@@ -26,6 +26,11 @@ bad_token|GET|/v1/containers||bad|401|unauthorized
 viewer_post|POST|/v1/containers|{"image": "{IMG}"}|viewer|403|forbidden
 viewer_kill|POST|/v1/containers/{C}/kill||viewer|403|forbidden
 operator_prune|POST|/v1/system/prune|{}|operator|403|forbidden
+volume_prune_body_filter|POST|/v1/volumes/prune|{"filters": {"label": ["cmsdt-x"]}}|admin|400|bad_request
+volume_prune_misspelt|POST|/v1/volumes/prune?lable=cmsdt-x|{}|admin|400|bad_request
+network_prune_body|POST|/v1/networks/prune|{"all": true}|admin|400|bad_request
+network_prune_misspelt|POST|/v1/networks/prune?labels=cmsdt-x||admin|400|bad_request
+null_body|POST|/v1/containers|null|admin|400|bad_request
 wrong_method_collection|PUT|/v1/containers|{}|admin|405|method_not_allowed
 wrong_method_item|PATCH|/v1/containers/{C}|{}|admin|405|method_not_allowed
 unknown_route|GET|/v1/no-such-route||admin|404|not_found
