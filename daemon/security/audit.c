@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 #define MAX_READ  ((size_t)256 << 20)
 
@@ -229,7 +228,15 @@ int cms_audit_write(struct cms_audit *a, json_object *rec)
                 line[n] = '\n';
                 if (a->size > 0 && a->size + (int64_t)n + 1 > a->max_size)
                         rotate(a);
-                r = a->fd >= 0 ? cms_write_all(a->fd, line, n + 1) : -EBADF;
+                if (a->fd < 0) /* a rotation that could not make the new file: again */
+                        a->fd = open(a->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+                r = a->fd >= 0 ? cms_write_all(a->fd, line, n + 1) : -errno;
+                /* A full disk takes part of the line: cut it off, or the next record (once
+                 * there is room) would be glued to it and break the chain for good. */
+                if (r < 0 && a->fd >= 0 && ftruncate(a->fd, (off_t)a->size) < 0) {
+                        close(a->fd); /* reopened by the next write */
+                        a->fd = -1;
+                }
         }
         if (r == 0) {
                 hash_hex(line, n, a->prev);
@@ -301,7 +308,8 @@ int cms_audit_verify(const char *path, char *msg, size_t n)
                 char *nl = memchr(text + start, '\n', len - start);
                 line++;
                 if (!nl) {
-                        snprintf(msg, n, "%s: %" PRId64 " records chained; line %" PRId64
+                        snprintf(msg, n,
+                                 "%s: %" PRId64 " records chained; line %" PRId64
                                  " is a partial record (a write cut short), not counted",
                                  path, count, line);
                         return 0;
@@ -313,7 +321,8 @@ int cms_audit_verify(const char *path, char *msg, size_t n)
                 bool linked = p && (count ? !strcmp(p, prev) && seq == last_seq + 1
                                           : seq > 1 || !strcmp(p, ZERO_HASH));
                 if (!o || !linked) {
-                        snprintf(msg, n, "%s: record %" PRId64 " (line %" PRId64 ", seq %" PRId64
+                        snprintf(msg, n,
+                                 "%s: record %" PRId64 " (line %" PRId64 ", seq %" PRId64
                                  ") is broken: %s",
                                  path, count + 1, line, seq,
                                  !o ? "not JSON" : "it does not follow from the record before it");
