@@ -480,10 +480,11 @@ static int blkio_list(struct cms_cp *c, const struct cms_ynode *v, const char *p
                         break;
                 cms_cp_check_keys(c, e, sub, which ? rkeys : wkeys, NULL);
                 cms_cp_sub(sub2, sizeof(sub2), "%s.path", sub);
-                r = cms_cp_str_req(c, cms_ymap_get(e, "path"), sub2, &d->path);
+                if ((r = cms_cp_str_req(c, cms_ymap_get(e, "path"), sub2, &d->path)) < 0)
+                        break; /* a device without a path reached translation as NULL */
                 cms_cp_sub(sub2, sizeof(sub2), "%s.%s", sub, vk);
                 x = cms_ymap_get(e, vk);
-                if (r == 0 && (r = cms_cp_need(c, x, sub2, CMS_Y_SCALAR)) < 0)
+                if ((r = cms_cp_need(c, x, sub2, CMS_Y_SCALAR)) < 0)
                         break;
                 if (which == CMS_COMPOSE_BLKIO_WEIGHT_DEVICE)
                         r = cms_cp_int(c, x, sub2, 10, 1000, &d->value);

@@ -157,7 +157,7 @@ static int num_cmp(struct span a, struct span b)
                 b.p++, b.n--;
         if (a.n != b.n)
                 return a.n < b.n ? -1 : 1;
-        int c = memcmp(a.p, b.p, a.n);
+        int c = a.n ? memcmp(a.p, b.p, a.n) : 0; /* an empty span may have no pointer */
         return c < 0 ? -1 : c > 0;
 }
 

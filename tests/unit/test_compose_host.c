@@ -280,6 +280,11 @@ static void test_refused(void **state)
         parse_fails("services: {s: {image: b, uts: private}}", "the only uts mode is host");
         parse_fails("services: {s: {image: b, cgroup: other}}", "is not host or private");
         parse_fails("services: {s: {image: b, blkio_config: {weight: 5}}}", "out of range");
+        /* found by fuzzing: an entry without path parsed and crashed translation */
+        parse_fails("services: {s: {image: b, blkio_config: {weight_device: [{}]}}}",
+                    "weight_device[0].path");
+        parse_fails("services: {s: {image: b, blkio_config: {device_read_bps: [{rate: 1}]}}}",
+                    "device_read_bps[0].path");
         parse_fails("services: {s: {image: b, device_cgroup_rules: [\"x 1:3 r\"]}}",
                     "not a device cgroup rule");
         parse_fails("services: {s: {image: b, volumes_from: [nothere]}}", "undefined service");
