@@ -7,6 +7,7 @@
 # fault_engine.py (pretending to be the engine under test); the rest runs on the real engine.
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC2016
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/projects_lib.sh"
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 TIMEOUT_S=2 # limits.request_timeout of the private cmsd
@@ -170,7 +171,118 @@ stream_no_header() {
         [ "$MY_RC" -eq 0 ] || fail "cmsd exited $MY_RC on SIGTERM"
 }
 
+# A small project whose file differs only in a comment: every up stores the file again (the
+# comment is kept, the model and so the containers stay as they are).
+small_project() { # small_project MARK
+        compose_file small <<EOF
+# version $1
+services:
+  a:
+    image: @IMG@
+    command: @LOOP@
+EOF
+}
+
+# store_cmsd: a private cmsd on the real engine; STATE: its state_dir.
+store_cmsd() {
+        local port
+        port=$(free_port) || fail "no free port"
+        write_config "$T_TMP/cmsd.yaml" "$port" "unix://$ENGINE_SOCK"
+        STATE="$T_TMP/state"
+        start_cmsd "$T_TMP/cmsd.yaml" "$port" "unix://$ENGINE_SOCK"
+}
+
+# kill -9 while ups of one project rewrite its stored record: after the restart the record is
+# one of the versions sent, whole (never torn), and the project can be brought down.
+kill9_project_store() {
+        store_cmsd
+        local CMSD_URL=$MY_URL p i stored writer
+        p=$(pname store)
+        small_project 0
+        up_project "$p" "$CF"
+        expect_status 201
+        (
+                for i in $(seq 1 400); do
+                        small_project "$i"
+                        jq -n --arg n "$p" --rawfile c "$CF" '{name: $n, compose: $c}' >"$T_TMP/up$i.json"
+                        curl -s -o /dev/null --max-time 30 -X POST -H "Authorization: Bearer $TOK_OPERATOR" \
+                                -H 'Content-Type: application/json' --data-binary "@$T_TMP/up$i.json" \
+                                "$MY_URL/v1/projects" || break
+                done
+        ) &
+        writer=$!
+        echo "$writer" >>"$T_TMP/pids"
+        sleep 3
+        kill -KILL "$MY_PID"
+        wait "$writer" 2>/dev/null
+        stored="$STATE/projects/$p.json"
+        jq -e --arg n "$p" '.name == $n and (.compose | test("^# version [0-9]+\n"))' "$stored" >/dev/null ||
+                fail "stored record torn or wrong after kill -9: $(short "$(cat "$stored")")"
+        i=$(jq -r '.compose | capture("^# version (?<v>[0-9]+)").v' "$stored")
+        [ "$i" -ge 1 ] || fail "no up got through in 3 s (stored version $i)"
+        start_cmsd "$T_TMP/cmsd.yaml" "${MY_URL##*:}" "unix://$ENGINE_SOCK"
+        api GET "/v1/projects/$p/config"
+        expect_ok
+        api POST "/v1/projects/$p/down" '{}'
+        expect_ok
+        stop_cmsd
+        [ "$MY_RC" -eq 0 ] || fail "cmsd exited $MY_RC on SIGTERM"
+        echo "killed after version $i was stored"
+}
+
+# state_dir on a 1 MiB tmpfs that is then filled: a compose up fails with a clear error naming
+# the full disk, audited requests get a log line saying their record was not written, nothing
+# stored before is damaged; once there is room again both work and the audit chain verifies.
+state_dir_full() {
+        local CMSD_URL p i out
+        mkdir -p "$T_TMP/state"
+        mount -t tmpfs -o size=1m,mode=0700 tmpfs "$T_TMP/state" ||
+                fail "cannot mount a tmpfs (the test needs root)"
+        trap 'kill -KILL "${MY_PID:-0}" 2>/dev/null; sleep 0.5; umount -l "$T_TMP/state"' EXIT
+        store_cmsd
+        CMSD_URL=$MY_URL
+        p=$(pname full)
+        small_project 1
+        up_project "$p" "$CF"
+        expect_status 201
+        cp "$STATE/projects/$p.json" "$T_TMP/stored.before"
+        dd if=/dev/zero of="$STATE/filler" bs=64k 2>/dev/null
+        dd if=/dev/zero of="$STATE/filler2" bs=4k 2>/dev/null
+        small_project 2
+        up_project "$p" "$CF"
+        expect_status 500
+        expect_jq '.error.message | test("No space left on device")' "an error naming the full disk"
+        cmp -s "$T_TMP/stored.before" "$STATE/projects/$p.json" ||
+                fail "the stored record changed while the disk was full"
+        # Failed authentications are audited; a page's worth of them must hit the full disk.
+        for i in $(seq 1 40); do
+                api GET /v1/containers "" bad-token
+        done
+        grep -q 'audit: .* could not be recorded' "$MY_LOG" ||
+                fail "no log line about the audit records that were not written"
+        kill -0 "$MY_PID" || fail "cmsd died on the full disk"
+        rm -f "$STATE/filler" "$STATE/filler2"
+        up_project "$p" "$CF"
+        expect_ok
+        jq -e '.compose | test("^# version 2")' "$STATE/projects/$p.json" >/dev/null ||
+                fail "the record was not stored once there was room"
+        api GET /v1/containers "" bad-token
+        api POST "/v1/projects/$p/down" '{}'
+        expect_ok
+        stop_cmsd
+        [ "$MY_RC" -eq 0 ] || fail "cmsd exited $MY_RC on SIGTERM"
+        out=$("$CMSD_BIN" --verify-audit "$STATE/audit.log") || fail "audit after the full disk: $out"
+        [[ "$out" == *"chain intact"* ]] || fail "audit after the full disk: $out"
+        if ls -a "$STATE" "$STATE/projects" | grep -q '\.tmp$'; then
+                fail "temporary files left behind: $(ls -a "$STATE" "$STATE/projects" | tr '\n' ' ')"
+        fi
+        umount "$T_TMP/state" || umount -l "$T_TMP/state"
+        trap - EXIT
+}
+
 t hang_20_concurrent_each_504_in_time hang_concurrent
 t partial_reply_each_504_in_time partial_reply
 t stream_without_header_504 stream_no_header
+tp kill9_during_project_store_writes kill9_project_store
+tp state_dir_full state_dir_full
 done_file
