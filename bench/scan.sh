@@ -13,8 +13,9 @@
 #  - vulnerability data: BENCH_RECORDS generated OSV records (1 in 50 on a source package the
 #    image has, the rest spread over Debian, Alpine, PyPI and npm names it has not) imported
 #    with POST /v1/vulndb (a tar.gz body) and from a directory on the host: records per second;
-#    then POST /v1/images/{ref}/scan with the SBOM cached, BENCH_SCANS times: p50/p95 (target
-#    p50 < 100 ms).
+#    then POST /v1/images/{ref}/scan with the SBOM cached, BENCH_SCANS times: wall p50/p95 and
+#    cmsd's own CPU time per scan (target < 100 ms; on a loaded machine the wall time mostly
+#    measures the wait for a core, the CPU time does not). A cmsd of its own for this part.
 # Usage: bench/scan.sh CMSD_BIN. Needs the images of tests/sbom/make-sbom-images.sh. Everything
 # it starts it stops by recorded PID; it removes only the image it built and its temp directory.
 set -uo pipefail
@@ -169,11 +170,18 @@ bench_db() { # bench_db ENGINE
 	api POST "/v1/images/$IMAGE/scan" -H 'Content-Type: application/json' -d '{}' 3>/dev/null >"$TMP/scan.json"
 	found=$(jq '.data.vulnerabilities | length' "$TMP/scan.json")
 	[ "$found" -gt 0 ] || bench_die "the scan found nothing in $RECORDS records"
+	# Wall time (what a client waits, the machine's load included) and cmsd's own CPU time
+	# (utime + stime of the process over the runs, from /proc: the load does not inflate it).
+	local cpu0 cpu1 tck
+	tck=$(getconf CLK_TCK)
+	cpu0=$(awk '{ print $14 + $15 }' "/proc/$CMSD_PID/stat")
 	for ((i = 0; i < SCANS; i++)); do
 		api POST "/v1/images/$IMAGE/scan" -H 'Content-Type: application/json' -d '{}' 3>&1 >/dev/null
 	done | awk '{ print $1 * 1000 }' >"$TMP/scan-ms"
-	printf '%-7s scan with %d records loaded (SBOM cached, %d findings, %d runs)  p50 %.1f ms  p95 %.1f ms\n' \
-		"$1" "$n" "$found" "$SCANS" $(pctl "$TMP/scan-ms" 50 95)
+	cpu1=$(awk '{ print $14 + $15 }' "/proc/$CMSD_PID/stat")
+	printf '%-7s scan with %d records loaded (SBOM cached, %d findings, %d runs)  wall p50 %.1f ms  p95 %.1f ms  cmsd CPU %.1f ms/scan\n' \
+		"$1" "$n" "$found" "$SCANS" $(pctl "$TMP/scan-ms" 50 95) \
+		"$(awk -v a="$cpu0" -v b="$cpu1" -v t="$tck" -v n="$SCANS" 'BEGIN { print (b - a) * 1000 / t / n }')"
 }
 
 # A bigger image: IMAGE plus a random layer of BIG_MB MiB, built through the engine.
@@ -203,6 +211,15 @@ for spec in $ENGINES; do
 	engine_up "$CUR_SOCK" || { bench_log "$engine: no engine at $CUR_SOCK, skipped"; continue; }
 	engine_call "$CUR_SOCK" GET "/images/$(jq -rn --arg t "$IMAGE" '$t|@uri')/json" >/dev/null ||
 		bench_die "$engine: no image $IMAGE (tests/sbom/make-sbom-images.sh makes it)"
+	bench_log "$engine: $RECORDS records"
+	start_cmsd "$CUR_SOCK" "$engine-db"
+	api GET "/v1/images/$IMAGE/sbom" 3>/dev/null >"$TMP/cmsd-sbom.json"
+	[ -s "$TMP/records.tar.gz" ] || make_records
+	bench_db "$engine" | tee -a "$RESULTS"
+	[ "${PIPESTATUS[0]}" = 0 ] || exit 1
+	stop_cmsd
+	printf '%-7s peak RSS of that cmsd (SBOM, two imports, %d scans): %d KiB\n' "$engine" \
+		$((SCANS + 1)) "$(peak_kib "$TMP/time-$engine-db.txt")" | tee -a "$RESULTS"
 	big=$(build_big "$CUR_SOCK") || exit 1
 	BUILT=$(jq -rn --arg t "$big" '$t|@uri')
 	for which in debian big; do
@@ -213,12 +230,6 @@ for spec in $ENGINES; do
 		start_cmsd "$CUR_SOCK" "$engine-$which"
 		c=$(cmsd_sbom "$ref") || exit 1
 		cp "$TMP/cmsd-sbom.json" "$TMP/cmsd-sbom-$which.json"
-		if [ "$which" = debian ]; then
-			bench_log "$engine: $RECORDS records"
-			[ -s "$TMP/records.tar.gz" ] || make_records
-			bench_db "$engine" | tee -a "$RESULTS"
-			[ "${PIPESTATUS[0]}" = 0 ] || exit 1
-		fi
 		stop_cmsd
 		rss=$(peak_kib "$TMP/time-$engine-$which.txt")
 		bench_log "$engine $which: trivy through the engine"

@@ -17,7 +17,8 @@ struct pkg {
 };
 
 struct scan {
-        struct pkg *p;
+        struct pkg *p; /* the packages looked up together (one source, one version) */
+        size_t np;
         json_object *found; /* all findings */
         json_object *seen;  /* "id\x1fpackage\x1fversion" */
 };
@@ -93,9 +94,9 @@ static void os_ecosystem(json_object *sbom, const char **eco, char *release, siz
         }
 }
 
-static void add_finding(struct scan *s, const struct cms_osv *rec, const char *fixed)
+static void add_finding(struct scan *s, const struct pkg *p, const struct cms_osv *rec,
+                        const char *fixed)
 {
-        const struct pkg *p = s->p;
         char key[1024];
         snprintf(key, sizeof(key), "%s\x1f%s\x1f%s", rec->id, p->name, p->version);
         if (json_object_object_get_ex(s->seen, key, NULL))
@@ -142,8 +143,8 @@ static int on_record(const struct cms_osv *rec, void *ud)
         }
         const char *fixed = NULL;
         int r = cms_osv_affects(rec, p->ecosystem, p->release, name, p->qversion, &fixed);
-        if (r == 1)
-                add_finding(s, rec, fixed);
+        for (size_t i = 0; r == 1 && i < s->np; i++)
+                add_finding(s, &s->p[i], rec, fixed);
         return 0; /* a version the ecosystem's order refuses, or no order: not a finding */
 }
 
@@ -216,6 +217,22 @@ json_object *cms_scan_shape(json_object *found, const struct cms_scan_opts *o)
         return out;
 }
 
+static int nz_cmp(const char *a, const char *b)
+{
+        return strcmp(a ? a : "", b ? b : "");
+}
+
+/* Packages that are looked up and compared alike (binary packages of one source package at one
+ * version) sort together, so that their records are read and judged once. */
+static int lookup_cmp(const void *pa, const void *pb)
+{
+        const struct pkg *a = pa, *b = pb;
+        int c = nz_cmp(a->ecosystem, b->ecosystem);
+        c = c ? c : nz_cmp(a->release, b->release);
+        c = c ? c : nz_cmp(a->qname, b->qname);
+        return c ? c : nz_cmp(a->qversion, b->qversion);
+}
+
 int cms_scan_match(struct cms_vulndb *db, json_object *sbom, const struct cms_scan_opts *opts,
                    json_object **out, struct cms_error *err)
 {
@@ -223,19 +240,26 @@ int cms_scan_match(struct cms_vulndb *db, json_object *sbom, const struct cms_sc
         char os_rel[64];
         *out = NULL;
         os_ecosystem(sbom, &os_eco, os_rel, sizeof(os_rel));
+        json_object *comps = cms_json_get(sbom, "components");
+        size_t n = 0, ncomps = cms_jlen(comps);
         _cleanup_json_ json_object *found = json_object_new_array();
         _cleanup_json_ json_object *seen = json_object_new_object();
-        if (!found || !seen)
+        _cleanup_free_ struct pkg *pkgs = calloc(ncomps ? ncomps : 1, sizeof(*pkgs));
+        if (!found || !seen || !pkgs)
                 return cms_err(err, 500, "out of memory");
-        json_object *comps = cms_json_get(sbom, "components");
-        for (size_t i = 0; i < json_object_array_length(comps); i++) {
+        for (size_t i = 0; i < ncomps; i++) {
                 json_object *c = json_object_array_get_idx(comps, i);
                 const char *type = json_object_get_string(cms_json_get(c, "type"));
-                struct pkg p;
-                if (!type || strcmp(type, "library") || !package_of(c, os_eco, os_rel, &p))
-                        continue;
-                struct scan s = {.p = &p, .found = found, .seen = seen};
-                int r = cms_vulndb_lookup(db, p.ecosystem, p.release, p.qname, on_record, &s, err);
+                if (type && !strcmp(type, "library") && package_of(c, os_eco, os_rel, &pkgs[n]))
+                        n++;
+        }
+        qsort(pkgs, n, sizeof(*pkgs), lookup_cmp);
+        for (size_t i = 0, k; i < n; i = k) {
+                for (k = i + 1; k < n && !lookup_cmp(&pkgs[i], &pkgs[k]);)
+                        k++;
+                struct scan s = {.p = &pkgs[i], .np = k - i, .found = found, .seen = seen};
+                int r = cms_vulndb_lookup(db, pkgs[i].ecosystem, pkgs[i].release, pkgs[i].qname,
+                                          on_record, &s, err);
                 if (r < 0)
                         return r;
         }
