@@ -111,6 +111,7 @@ api_requests=$(jq .api_requests "$TMP/poll")
 bench_log "$PAGES clients polling the engine's stats API for $SECS s"
 engine_pid=$(pgrep -xo dockerd)
 [ -n "$engine_pid" ] || bench_die "no dockerd process to measure"
+clients=()
 for id in "${ids_poll[@]}"; do
 	(
 		end=$((SECONDS + SECS))
@@ -120,11 +121,12 @@ for id in "${ids_poll[@]}"; do
 			sleep 1
 		done
 	) &
+	clients+=($!)
 done
 e0=$(cpu_ticks "$engine_pid")
 sleep "$SECS"
 e1=$(cpu_ticks "$engine_pid")
-wait
+wait "${clients[@]}"
 engine_pct=$(awk -v d=$((e1 - e0)) -v hz="$HZ" -v s="$SECS" 'BEGIN { printf "%.2f", 100 * d / hz / s }')
 stats_calls=$(cat "$TMP"/stats.* | wc -l)
 ratio=$(awk -v a="$cmsd_pct" -v b="$engine_pct" 'BEGIN { printf (b > 0 ? "%.3f" : "n/a"), a / b }')

@@ -25,28 +25,37 @@ export function logView(ctx, path, title) {
     if (stick) pre.scrollTop = pre.scrollHeight;
   }
   const signal = ctx.signal();
-  let last = '', tries = 0;
+  let last = '', tries = 0, cut = null;
   // A stream cut by the network (not by the server's end, not by leaving the page) is taken up
   // again from the last line's time, lines at or before it dropped: nothing twice, nothing lost.
-  const connect = () => follow(last ? path.replace(/([?&])tail=[^&]*/, `$1since=${encodeURIComponent(last)}`) : path, (ev, l) => {
-    if (ev !== 'log' && !('text' in l)) return;
-    const t = l.time && l.time.replace(/(\.\d+)?Z$/, (m, f) => (f || '.').padEnd(10, '0') + 'Z');
-    if (last && t && t <= last) return;
-    if (t) last = t;
-    tries = 0;
-    if (paused) { held.push(l); if (held.length > MAX_LINES) held.shift(); } else add(l);
-  }, signal).then(reason => { state.textContent = `stream ended (${reason})`; }, e => {
-    if (e.name === 'AbortError') return;
-    if (e.status === undefined && tries++ < 5) {
-      state.textContent = 'reconnecting…';
-      setTimeout(() => { if (!signal.aborted) connect(); }, 1000 * tries);
-      return;
-    }
-    state.textContent = 'stream failed';
-    showError(e);
-  });
+  // A hidden tab lets its stream go (a browser has 6 connections per origin for all its tabs)
+  // and takes it up the same way when it shows again.
+  const connect = () => {
+    cut = new AbortController();
+    const from = last ? path.replace(/([?&])tail=[^&]*/, `$1since=${encodeURIComponent(last)}`) : path;
+    state.textContent = 'following';
+    follow(from, (ev, l) => {
+      if (ev !== 'log' && !('text' in l)) return;
+      const t = l.time && l.time.replace(/(\.\d+)?Z$/, (m, f) => (f || '.').padEnd(10, '0') + 'Z');
+      if (last && t && t <= last) return;
+      if (t) last = t;
+      tries = 0;
+      if (paused) { held.push(l); if (held.length > MAX_LINES) held.shift(); } else add(l);
+    }, AbortSignal.any([signal, cut.signal])).then(reason => { state.textContent = `stream ended (${reason})`; }, e => {
+      if (e.name === 'AbortError') return;
+      if (e.status === undefined && tries++ < 5) {
+        state.textContent = 'reconnecting…';
+        setTimeout(() => { if (!signal.aborted && !document.hidden) connect(); }, 1000 * tries);
+        return;
+      }
+      state.textContent = 'stream failed';
+      showError(e);
+    });
+  };
+  document.addEventListener('visibilitychange', () => {
+    if (document.hidden) { cut.abort(); state.textContent = 'let go while the tab is hidden'; } else connect();
+  }, { signal });
   connect();
-  state.textContent = 'following';
   return h('section', { class: 'card wide', 'aria-label': title },
     h('div', { class: 'bar' }, h('h2', {}, title), btn, state), pre);
 }

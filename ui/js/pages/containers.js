@@ -9,6 +9,7 @@ import { containerActions } from '../actions.js';
 
 const PROJECT = 'com.docker.compose.project';
 const KEEP = 30; // points per sparkline
+const FIRST = 12; // points asked for a row new in view (each is ~270 bytes of JSON)
 
 function labelMatch(labels, f) {
   if (!f) return true;
@@ -72,7 +73,7 @@ export const containers = {
       if (!ids.length) return;
       const key = ids.join(',');
       if (key !== asked || ids.some(id => !series[id])) { since = null; etag = null; asked = key; }
-      const q = ids.map(id => 'container=' + enc(id)).join('&') + (since ? '&since=' + enc(since) : `&points=${KEEP}`);
+      const q = ids.map(id => 'container=' + enc(id)).join('&') + (since ? '&since=' + enc(since) : `&points=${FIRST}`);
       let r;
       try { r = await getIfChanged('/v1/metrics?' + q, etag); } catch (e) {
         // One the sampler does not hold (it just started, or stopped meanwhile): leave it out
