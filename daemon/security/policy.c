@@ -495,10 +495,25 @@ int cms_policy_check_create(const struct cms_policy *p, const struct cms_policy_
         if (p->unrestricted)
                 return 0;
         int n = 0;
+        if (!json_object_is_type(body, json_type_object)) {
+                deny(denials, "unknown_field", prefix, "", "the create body is not an object");
+                return 1;
+        }
         json_object_object_foreach(body, k, v)
         {
                 if (in_list(body_safe, k))
                         continue;
+                /* The members walked below must be objects; the model never writes another type,
+                 * and what the evaluator cannot walk it refuses. */
+                bool walked = !strcmp(k, "HostConfig") || !strcmp(k, "NetworkingConfig");
+                if (walked && !json_object_is_type(v, json_type_object)) {
+                        if (v) {
+                                deny(denials, "unknown_field", prefix, k,
+                                     "%s is not an object, so it is refused", k);
+                                n++;
+                        }
+                        continue;
+                }
                 if (!strcmp(k, "Image")) {
                         char field[256];
                         snprintf(field, sizeof(field), "%simage", prefix);
@@ -508,6 +523,14 @@ int cms_policy_check_create(const struct cms_policy *p, const struct cms_policy_
                             check_host_member(p, env, v, hk, hv, prefix, denials);
                 } else if (!strcmp(k, "NetworkingConfig")) {
                         json_object *eps = cms_json_get(v, "EndpointsConfig");
+                        if (eps && !json_object_is_type(eps, json_type_object)) {
+                                deny(denials, "unknown_field", prefix, "network",
+                                     "NetworkingConfig.EndpointsConfig is not an object");
+                                n++;
+                                continue;
+                        }
+                        if (!eps)
+                                continue;
                         json_object_object_foreach(eps, net, ep)
                         {
                                 (void)ep;

@@ -61,11 +61,31 @@ static const char *jstr(json_object *o, const char *k)
         return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 }
 
+/* A member of the wrong JSON type (the container model and compose never write one, but the
+ * evaluator must not walk an object that is not one): refused as a whole, named by its compose
+ * key. JSON null and absence are nothing to judge. */
+static int wrong_type(json_object *v, const char *what, const char *field, const char *prefix,
+                      json_object *denials)
+{
+        if (!v || json_object_is_type(v, json_type_null))
+                return 0;
+        deny(denials, "unknown_field", prefix, field,
+             "%s is not %s: the policy cannot judge it, so it is refused", field, what);
+        return 1;
+}
+
+static bool is_obj(json_object *v)
+{
+        return json_object_is_type(v, json_type_object);
+}
+
 /* One denial per entry of a list member, each named key[i]. */
 static int each_entry(const struct cms_policy *p, json_object *v, const char *key,
                       bool (*ok)(const struct cms_policy_env *, const char *),
                       const struct cms_policy_env *env, const char *prefix, json_object *denials)
 {
+        if (!json_object_is_type(v, json_type_array))
+                return wrong_type(v, "a list", key, prefix, denials);
         int n = 0;
         for (size_t i = 0; i < cms_jlen(v); i++) {
                 json_object *e = json_object_array_get_idx(v, i);
@@ -181,7 +201,10 @@ static int check_log(const struct cms_policy *p, json_object *v, const char *pre
                      type);
                 n++;
         }
-        json_object_object_foreach(cms_json_get(v, "Config"), k, val)
+        json_object *cfg = cms_json_get(v, "Config");
+        if (!is_obj(cfg))
+                return n + wrong_type(cfg, "an object", "logging.options", prefix, denials);
+        json_object_object_foreach(cfg, k, val)
         {
                 (void)val;
                 if (in(opts, k))
@@ -211,11 +234,14 @@ int cms_policy_check_host_key(const struct cms_policy *p, const struct cms_polic
         if (in(safe, k))
                 return 0;
         if (!strcmp(k, "Sysctls"))
-                return check_sysctls(hc, v, prefix, denials);
+                return is_obj(v) ? check_sysctls(hc, v, prefix, denials)
+                                 : wrong_type(v, "an object", "sysctls", prefix, denials);
         if (!strcmp(k, "Annotations"))
-                return check_annotations(p, v, prefix, denials);
+                return is_obj(v) ? check_annotations(p, v, prefix, denials)
+                                 : wrong_type(v, "an object", "annotations", prefix, denials);
         if (!strcmp(k, "LogConfig"))
-                return check_log(p, v, prefix, denials);
+                return is_obj(v) ? check_log(p, v, prefix, denials)
+                                 : wrong_type(v, "an object", "logging", prefix, denials);
         if (!strcmp(k, "Devices"))
                 return each_entry(p, v, "devices", NULL, env, prefix, denials);
         if (!strcmp(k, "DeviceCgroupRules"))
