@@ -20,7 +20,7 @@ $(BUILD)/obj/ui_blob.o: $(UI_SRC) $(NPM_STAMP) scripts/embed-ui.sh api/ui_assets
 	@scripts/embed-ui.sh $(BUILD)/obj/ui_blob.c $(UI_SRC) $(UI_VENDOR)
 	@$(CC) $(CFLAGS_ALL) -c $(BUILD)/obj/ui_blob.c -o $@
 
-ui-shots: all $(NPM_STAMP) ## the dashboard's browser test alone against a docker cmsd (screenshots in BUILD/ui-shots)
+ui-shots: all $(NPM_STAMP) ## the dashboard's browser test alone on docker (shots: BUILD/ui-shots)
 	@T_ONLY='^ui\.' CMSD_TEST_ENGINES=docker tests/integration/run.sh $(BUILD)/cmsd
 
 TEST_EXTRA += $(NPM_STAMP)

@@ -27,17 +27,21 @@ assets_equal_sources() {
                 path=${pair%%=*} src="$ROOT/${pair#*=}"
                 curl -sS --max-time 10 -o "$T_TMP/plain" "$CMSD_URL/ui/$path" ||
                         fail "GET /ui/$path failed"
-                cmp -s "$T_TMP/plain" "$src" || fail "/ui/$path differs from ${pair#*=} (stale build?)"
+                cmp -s "$T_TMP/plain" "$src" ||
+                        fail "/ui/$path differs from ${pair#*=} (stale build?)"
                 curl -sS --max-time 10 -H 'Accept-Encoding: gzip' -D "$T_TMP/h" -o "$T_TMP/gz" \
                         "$CMSD_URL/ui/$path" || fail "GET /ui/$path (gzip) failed"
-                grep -qi '^content-encoding: gzip' "$T_TMP/h" || fail "/ui/$path: no gzip when asked"
-                gzip -dc "$T_TMP/gz" | cmp -s - "$src" || fail "/ui/$path gzip differs from its source"
+                grep -qi '^content-encoding: gzip' "$T_TMP/h" ||
+                        fail "/ui/$path: no gzip when asked"
+                gzip -dc "$T_TMP/gz" | cmp -s - "$src" ||
+                        fail "/ui/$path gzip differs from its source"
                 n=$((n + 1))
         done < <(ui_files)
         [ "$n" -ge 10 ] || fail "only $n files checked"
         # And nothing served that is not a source: the index names only files checked above.
         api GET /ui/ "" -
-        grep -oE '(src|href)="[^"#]+"' <<<"$BODY" | sed -E 's/^[a-z]+="(.*)"$/\1/' | while read -r ref; do
+        grep -oE '(src|href)="[^"#]+"' <<<"$BODY" | sed -E 's/^[a-z]+="(.*)"$/\1/' |
+                while read -r ref; do
                 ui_files | grep -q "^$ref=" || fail "index.html refers to $ref, which is no source"
         done || exit 1
 }
@@ -48,7 +52,8 @@ headers() {
         expect_header Content-Type 'text/html; charset=utf-8'
         expect_header Content-Encoding gzip
         expect_header Content-Security-Policy "default-src 'self'"
-        header_value Content-Security-Policy | grep -qE "unsafe-inline|unsafe-eval" && fail "CSP allows inline or eval"
+        header_value Content-Security-Policy | grep -qE "unsafe-inline|unsafe-eval" &&
+                fail "CSP allows inline or eval"
         expect_header X-Content-Type-Options nosniff
         expect_header Cache-Control no-cache
         expect_header Vary Accept-Encoding
@@ -81,8 +86,9 @@ headers() {
         expect_error 405 method_not_allowed
         # What the policy forbids, the sources do not need: no eval, no Function(), no inline
         # handlers or styles in markup made from strings.
-        grep -rnE '\beval\(|new Function|setTimeout\(["'"'"'`]|innerHTML|insertAdjacentHTML|document\.write' \
+        grep -rnE '\beval\(|new Function|setTimeout\(["'"'"'`]|innerHTML|insertAdjacentHTML' \
                 "$ROOT/ui" && fail "the sources use eval or build markup from strings"
+        grep -rn 'document\.write' "$ROOT/ui" && fail "the sources use document.write"
         # The files are open; the API behind them is not.
         api GET /v1/containers "" -
         expect_error 401 unauthorized
@@ -95,9 +101,11 @@ page_weight() {
                 n=$(curl -sS --max-time 10 -H 'Accept-Encoding: gzip' "$CMSD_URL/ui/$f" | wc -c)
                 total=$((total + n))
         done
-        n=$(curl -sS --max-time 10 -H 'Accept-Encoding: gzip' "$CMSD_URL/ui/vendor/uPlot.iife.min.js" | wc -c)
+        n=$(curl -sS --max-time 10 -H 'Accept-Encoding: gzip' \
+                "$CMSD_URL/ui/vendor/uPlot.iife.min.js" | wc -c)
         total=$((total + n))
-        [ "$total" -lt $((150 * 1024)) ] || fail "the whole page is $total bytes compressed (limit 150 KB)"
+        [ "$total" -lt $((150 * 1024)) ] ||
+                fail "the whole page is $total bytes compressed (limit 150 KB)"
         echo "page: $total bytes compressed"
 }
 
@@ -106,9 +114,11 @@ browser() {
         command -v node >/dev/null || fail "node missing (scripts/deps.sh installs it)"
         chromium=$(command -v chromium || command -v chromium-browser) ||
                 fail "chromium missing (scripts/deps.sh installs it)"
-        [ -d "$ROOT/node_modules/playwright-core" ] || fail "node_modules/playwright-core missing (npm ci)"
+        [ -d "$ROOT/node_modules/playwright-core" ] ||
+                fail "node_modules/playwright-core missing (npm ci)"
         log=$(unique uilog)
-        run_c "$log" '{"command": ["sh", "-c", "while true; do echo tick $(date +%s); sleep 1; done"]}'
+        run_c "$log" \
+                '{"command": ["sh", "-c", "while true; do echo tick $(date +%s); sleep 1; done"]}'
         stop=$(unique uistop)
         run_c "$stop"
         rm -rf "$SHOTS"
@@ -118,14 +128,16 @@ browser() {
                 timeout 400 node "$ROOT/tests/ui/dashboard.mjs" >"$UI_OUT" 2>"$T_TMP/node.err"
         local rc=$?
         grep -q '^done$' "$UI_OUT" ||
-                fail "tests/ui/dashboard.mjs did not finish (exit $rc): $(short "$(tail -n 5 "$T_TMP/node.err")")"
+                fail "tests/ui/dashboard.mjs did not finish (exit $rc):" \
+                        "$(short "$(tail -n 5 "$T_TMP/node.err")")"
 }
 
 # One row per check of the browser run.
 from_browser() {
         local line
         [ -f "$UI_OUT" ] || fail "the browser run did not happen"
-        line=$(grep -E "^(ok|not ok) $1(:|$)" "$UI_OUT") || fail "no result for $1 in the browser run"
+        line=$(grep -E "^(ok|not ok) $1(:|$)" "$UI_OUT") ||
+                fail "no result for $1 in the browser run"
         [[ "$line" == "ok $1" ]] || fail "${line#not ok $1: }"
 }
 
@@ -134,7 +146,8 @@ t headers headers
 t page_weight page_weight
 t browser browser
 for check in signin_wrong_token signin_roles csp_no_inline containers_table_equals_api \
-        viewer_no_actions_and_403 chart_last_values_equal_metrics window_picker logs_follow_new_line \
+        viewer_no_actions_and_403 chart_last_values_equal_metrics window_picker \
+        logs_follow_new_line \
         operator_stops_container operator_ups_and_downs_project screenshots_each_page \
         keyboard_navigation visibility_stops_polling no_console_errors same_origin_only; do
         eval "b_$check() { from_browser $check; }"

@@ -20,12 +20,21 @@ fs.mkdirSync(SHOTS, { recursive: true });
 const results = [];
 function report(name, ok, why = '') {
   results.push(name);
-  console.log(ok ? `ok ${name}` : `not ok ${name}: ${String(why).replace(/\s+/g, ' ').slice(0, 1500)}`);
+  console.log(
+    ok ? `ok ${name}` : `not ok ${name}: ${String(why).replace(/\s+/g, ' ').slice(0, 1500)}`,
+  );
 }
 async function check(name, fn) {
-  try { await fn(); report(name, true); } catch (e) { report(name, false, e && e.message ? e.message : e); }
+  try {
+    await fn();
+    report(name, true);
+  } catch (e) {
+    report(name, false, e && e.message ? e.message : e);
+  }
 }
-function assert(cond, msg) { if (!cond) throw new Error(msg); }
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
 const sleep = ms => new Promise(r => setTimeout(r, ms));
 
 // cmsd's API and the engine's, outside the browser.
@@ -40,7 +49,13 @@ function engine(path) {
     const req = http.request({ socketPath: E.ENGINE_SOCK, path: '/v1.41' + path }, res => {
       let b = '';
       res.on('data', d => (b += d));
-      res.on('end', () => { try { resolve({ status: res.statusCode, body: JSON.parse(b) }); } catch (e) { reject(e); } });
+      res.on('end', () => {
+        try {
+          resolve({ status: res.statusCode, body: JSON.parse(b) });
+        } catch (e) {
+          reject(e);
+        }
+      });
     });
     req.on('error', reject);
     req.end();
@@ -50,7 +65,12 @@ async function waitFor(what, fn, ms = 20000) {
   const end = Date.now() + ms;
   let last;
   while (Date.now() < end) {
-    try { last = await fn(); if (last) return last; } catch (e) { last = e.message; }
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e.message;
+    }
     await sleep(250);
   }
   throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
@@ -61,7 +81,9 @@ async function waitFor(what, fn, ms = 20000) {
 // made again.
 async function goto(page, url) {
   for (let i = 0; ; i++) {
-    try { return await page.goto(url); } catch (e) {
+    try {
+      return await page.goto(url);
+    } catch (e) {
       if (i >= 5 || !/ERR_NETWORK_CHANGED/.test(e.message)) throw e;
       await new Promise(r => setTimeout(r, 500));
     }
@@ -72,7 +94,8 @@ async function goto(page, url) {
 const relay = relayOut(Number(new URL(URL0).port));
 await relay.ready;
 const browser = await chromium.launch({
-  executablePath: new URL('./chromium-netns.sh', import.meta.url).pathname, headless: true,
+  executablePath: new URL('./chromium-netns.sh', import.meta.url).pathname,
+  headless: true,
   args: ['--no-sandbox', '--disable-dev-shm-usage'],
   env: { ...process.env, RELAY_PORT: new URL(URL0).port, RELAY_SOCK: relay.sock },
 });
@@ -83,21 +106,36 @@ const problems = { console: [], foreign: [], csp: [], netChanged: 0 };
 async function open(token, { watch = true, viewport = { width: 1280, height: 800 } } = {}) {
   const ctx = await browser.newContext({ viewport });
   const page = await ctx.newPage();
-  page.on('request', r => { const u = r.url(); if (!u.startsWith(ORIGIN + '/') && !u.startsWith('data:')) problems.foreign.push(u); });
+  page.on('request', r => {
+    const u = r.url();
+    if (!u.startsWith(ORIGIN + '/') && !u.startsWith('data:')) problems.foreign.push(u);
+  });
   if (watch) {
     page.on('console', m => {
       // An image never scanned is a 404 the scan page explains; Chromium logs every 4xx fetch.
       // ERR_NETWORK_CHANGED: Chromium cut requests because a network interface came or went
       // (the engines' bridges and veths, other tests'); the page retries those (counted apart).
-      if (m.type() !== 'error' || (/\/v1\/images\/.*\/scan$/.test(m.location().url) && /status of 404/.test(m.text()))) return;
-      if (/ERR_NETWORK_CHANGED/.test(m.text())) { problems.netChanged++; return; }
+      if (
+        m.type() !== 'error' ||
+        (/\/v1\/images\/.*\/scan$/.test(m.location().url) && /status of 404/.test(m.text()))
+      )
+        return;
+      if (/ERR_NETWORK_CHANGED/.test(m.text())) {
+        problems.netChanged++;
+        return;
+      }
       problems.console.push(`${page.url()}: ${m.text()} (${m.location().url})`);
     });
     page.on('pageerror', e => problems.console.push(`${page.url()}: ${e.message}`));
   }
-  await page.addInitScript(() => document.addEventListener('securitypolicyviolation', e =>
-    console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`)));
-  page.on('console', m => { if (m.text().startsWith('CSP violation')) problems.csp.push(m.text()); });
+  await page.addInitScript(() =>
+    document.addEventListener('securitypolicyviolation', e =>
+      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`),
+    ),
+  );
+  page.on('console', m => {
+    if (m.text().startsWith('CSP violation')) problems.csp.push(m.text());
+  });
   const resp = await goto(page, URL0 + '/ui/');
   if (token) {
     await page.fill('#token', token);
@@ -106,7 +144,12 @@ async function open(token, { watch = true, viewport = { width: 1280, height: 800
   }
   return { page, ctx, resp };
 }
-const go = async (page, hash) => { await page.evaluate(h => { location.hash = h; }, hash); await page.waitForTimeout(50); };
+const go = async (page, hash) => {
+  await page.evaluate(h => {
+    location.hash = h;
+  }, hash);
+  await page.waitForTimeout(50);
+};
 const shot = (page, name) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
 
 try {
@@ -127,13 +170,24 @@ try {
   const op = await open(E.TOK_OPERATOR);
   const viewer = await open(E.TOK_VIEWER);
   await check('signin_roles', async () => {
-    for (const [s, role] of [[admin, 'admin'], [op, 'operator'], [viewer, 'viewer']]) {
+    for (const [s, role] of [
+      [admin, 'admin'],
+      [op, 'operator'],
+      [viewer, 'viewer'],
+    ]) {
       const who = await s.page.textContent('#who');
       assert(who.includes(`(${role})`), `${role}: header says ${who}`);
       const audit = await s.page.isVisible('#nav-audit');
       assert(audit === (role === 'admin'), `${role}: audit link ${audit ? 'shown' : 'hidden'}`);
-      const stored = await s.page.evaluate(() => ({ cookie: document.cookie, url: location.href, n: sessionStorage.length }));
-      assert(!stored.cookie && !/t-/.test(stored.url) && stored.n === 1, `token kept outside sessionStorage: ${JSON.stringify(stored)}`);
+      const stored = await s.page.evaluate(() => ({
+        cookie: document.cookie,
+        url: location.href,
+        n: sessionStorage.length,
+      }));
+      assert(
+        !stored.cookie && !/t-/.test(stored.url) && stored.n === 1,
+        `token kept outside sessionStorage: ${JSON.stringify(stored)}`,
+      );
     }
   });
 
@@ -148,7 +202,9 @@ try {
     assert(!/<style|\sstyle=|\son[a-z]+=/i.test(html), 'inline style or handler in index.html');
     const dom = await admin.page.evaluate(() => ({
       inline: [...document.scripts].filter(s => !s.src).length,
-      handlers: [...document.querySelectorAll('*')].filter(e => [...e.attributes].some(a => a.name.startsWith('on'))).length,
+      handlers: [...document.querySelectorAll('*')].filter(e =>
+        [...e.attributes].some(a => a.name.startsWith('on')),
+      ).length,
     }));
     assert(dom.inline === 0 && dom.handlers === 0, `DOM: ${JSON.stringify(dom)}`);
     // The policy has no 'unsafe-eval' (checked above); page.evaluate runs through the debugger,
@@ -161,19 +217,34 @@ try {
     for (const all of [true, false]) {
       if ((await p.isChecked('#f-all')) !== all) await p.click('#f-all');
       const api = (await cmsd('/v1/containers' + (all ? '?all=true' : ''))).map(c => c.id).sort();
-      const rows = await waitFor(`table rows (all=${all})`, async () => {
-        const ids = (await p.$$eval('table tbody tr[data-key]', trs => trs.map(t => t.dataset.key))).sort();
-        return JSON.stringify(ids) === JSON.stringify(api) ? ids : null;
-      }, 8000);
+      const rows = await waitFor(
+        `table rows (all=${all})`,
+        async () => {
+          const ids = (
+            await p.$$eval('table tbody tr[data-key]', trs => trs.map(t => t.dataset.key))
+          ).sort();
+          return JSON.stringify(ids) === JSON.stringify(api) ? ids : null;
+        },
+        8000,
+      );
       assert(rows.length === api.length, `rows ${rows.length} vs api ${api.length}`);
     }
     await p.click('#f-all');
     const n = await p.$$eval('table tbody tr[data-key]', t => t.length);
     assert(n > 0, 'empty table');
-    // Sparklines of running rows come from /v1/metrics: wait until the log container has points.
-    const id = (await cmsd(`/v1/containers/${E.C_LOG}`)).id;
-    await waitFor('sparkline points', () => p.evaluate(i => (window.__cmsdCharts.sparks[i]?.cpu.length || 0) >= 2, id), 10000);
     await shot(p, 'containers');
+    // Sparklines of the running rows on screen come from /v1/metrics: filter down to the log
+    // container (other tests' containers may push it below the fold) and wait for its points.
+    const id = (await cmsd(`/v1/containers/${E.C_LOG}`)).id;
+    await p.fill('#f-name', E.C_LOG);
+    const shown = await p.$$eval('table tbody tr[data-key]', t => t.map(r => r.dataset.key));
+    assert(shown.length === 1 && shown[0] === id, `name filter shows ${JSON.stringify(shown)}`);
+    await waitFor(
+      'sparkline points',
+      () => p.evaluate(i => (window.__cmsdCharts.sparks[i]?.cpu.length || 0) >= 2, id),
+      10000,
+    );
+    await p.fill('#f-name', '');
   });
 
   await check('viewer_no_actions_and_403', async () => {
@@ -195,25 +266,45 @@ try {
     // logged on the console there, on purpose).
     const f = await open(E.TOK_VIEWER, { watch: false });
     const forced = await f.page.evaluate(async id => {
-      const r = await fetch(`/v1/containers/${id}/stop`, { method: 'POST', headers: { Authorization: 'Bearer ' + sessionStorage.getItem('cmsd.token') } });
+      const r = await fetch(`/v1/containers/${id}/stop`, {
+        method: 'POST',
+        headers: { Authorization: 'Bearer ' + sessionStorage.getItem('cmsd.token') },
+      });
       return { status: r.status, body: await r.json() };
     }, E.C_STOP);
     await f.ctx.close();
-    assert(forced.status === 403 && forced.body.error.code === 'forbidden', `forced stop: ${JSON.stringify(forced)}`);
+    assert(
+      forced.status === 403 && forced.body.error.code === 'forbidden',
+      `forced stop: ${JSON.stringify(forced)}`,
+    );
     const st = await engine(`/containers/${E.C_STOP}/json`);
-    assert(st.body.State.Status === 'running', `the viewer's stop reached the engine: ${st.body.State.Status}`);
+    assert(
+      st.body.State.Status === 'running',
+      `the viewer's stop reached the engine: ${st.body.State.Status}`,
+    );
   });
 
   await check('chart_last_values_equal_metrics', async () => {
     const p = admin.page;
     await go(p, `#/c/${E.C_LOG}`);
-    await waitFor('chart points', () => p.evaluate(() => (window.__cmsdCharts.container?.t.length || 0) >= 3), 15000);
-    const drawn = await p.evaluate(() => { const c = window.__cmsdCharts.container; const i = c.t.length - 1; return { id: c.id, t: c.t[i], cpu: c.cpu[i], mem: c.mem[i] }; });
+    await waitFor(
+      'chart points',
+      () => p.evaluate(() => (window.__cmsdCharts.container?.t.length || 0) >= 3),
+      15000,
+    );
+    const drawn = await p.evaluate(() => {
+      const c = window.__cmsdCharts.container;
+      const i = c.t.length - 1;
+      return { id: c.id, t: c.t[i], cpu: c.cpu[i], mem: c.mem[i] };
+    });
     const m = await cmsd(`/v1/metrics?container=${drawn.id}&since=0`);
     const pt = m.containers[0].points.find(x => Date.parse(x.time) === drawn.t);
     assert(pt, `no /v1/metrics point at ${new Date(drawn.t).toISOString()}`);
-    assert(pt.cpu_percent === drawn.cpu && pt.memory_bytes === drawn.mem,
-      `drawn cpu ${drawn.cpu} mem ${drawn.mem}, API cpu ${pt.cpu_percent} mem ${pt.memory_bytes} at ${pt.time}`);
+    assert(
+      pt.cpu_percent === drawn.cpu && pt.memory_bytes === drawn.mem,
+      `drawn cpu ${drawn.cpu} mem ${drawn.mem}, ` +
+        `API cpu ${pt.cpu_percent} mem ${pt.memory_bytes} at ${pt.time}`,
+    );
     // The uPlot chart holds the same arrays it was given.
     await shot(p, 'container');
   });
@@ -222,9 +313,16 @@ try {
     const p = admin.page;
     for (const w of ['1h', 'all', '5m']) {
       await p.check(`input[name=win][value="${w}"]`);
-      await waitFor(`points for ${w}`, () => p.evaluate(() => window.__cmsdCharts.container.t.length > 0), 8000);
+      await waitFor(
+        `points for ${w}`,
+        () => p.evaluate(() => window.__cmsdCharts.container.t.length > 0),
+        8000,
+      );
     }
-    const span = await p.evaluate(() => { const t = window.__cmsdCharts.container.t; return t[t.length - 1] - t[0]; });
+    const span = await p.evaluate(() => {
+      const t = window.__cmsdCharts.container.t;
+      return t[t.length - 1] - t[0];
+    });
     assert(span <= 300e3 + 2000, `5 min window spans ${span} ms`);
   });
 
@@ -232,8 +330,16 @@ try {
     const p = admin.page;
     await p.waitForSelector('pre.logs');
     const opened = Math.floor(Date.now() / 1000);
-    const seen = await waitFor('a log line written after the page opened', () => p.$$eval('pre.logs span.line',
-      (ls, t0) => ls.map(l => +(/tick (\d+)/.exec(l.textContent) || [])[1]).find(x => x > t0), opened + 1), 20000);
+    const seen = await waitFor(
+      'a log line written after the page opened',
+      () =>
+        p.$$eval(
+          'pre.logs span.line',
+          (ls, t0) => ls.map(l => +(/tick (\d+)/.exec(l.textContent) || [])[1]).find(x => x > t0),
+          opened + 1,
+        ),
+      20000,
+    );
     assert(seen > opened, `line ${seen}`);
     // Paused: new lines are held back; resumed: they show.
     await p.click('section[aria-label=Logs] button[aria-pressed]');
@@ -242,7 +348,11 @@ try {
     const n1 = await p.$$eval('pre.logs span.line', l => l.length);
     assert(n1 === n0, `lines added while paused (${n0} -> ${n1})`);
     await p.click('section[aria-label=Logs] button[aria-pressed]');
-    await waitFor('held lines shown', () => p.$$eval('pre.logs span.line', (l, n) => l.length > n, n0), 5000);
+    await waitFor(
+      'held lines shown',
+      () => p.$$eval('pre.logs span.line', (l, n) => l.length > n, n0),
+      5000,
+    );
   });
 
   await check('operator_stops_container', async () => {
@@ -252,10 +362,14 @@ try {
     await p.waitForSelector('dialog#confirm[open]');
     await shot(p, 'confirm-stop');
     await p.click('dialog#confirm button[value=ok]');
-    await waitFor('the engine reports it stopped', async () => {
-      const r = await engine(`/containers/${E.C_STOP}/json`);
-      return r.body.State.Status === 'exited' ? true : r.body.State.Status;
-    }, 40000);
+    await waitFor(
+      'the engine reports it stopped',
+      async () => {
+        const r = await engine(`/containers/${E.C_STOP}/json`);
+        return r.body.State.Status === 'exited' ? true : r.body.State.Status;
+      },
+      40000,
+    );
     await p.waitForSelector('button[data-action=start]', { timeout: 30000 });
     await ctx.close();
   });
@@ -266,13 +380,26 @@ try {
     await p.click('details.card summary');
     await p.fill('#np-name', E.PROJECT);
     const [k, v] = E.RUN_LABEL.split('=');
-    await p.fill('#np-compose', `services:\n  web:\n    image: ${E.IMG}\n    command: ["sleep", "600"]\n    labels: {"${k}": "${v}"}\n`);
+    const compose = [
+      'services:',
+      '  web:',
+      `    image: ${E.IMG}`,
+      '    command: ["sleep", "600"]',
+      `    labels: {"${k}": "${v}"}`,
+      '',
+    ].join('\n');
+    await p.fill('#np-compose', compose);
     await p.click('details.card button[type=submit]');
-    const q = enc => `/containers/json?filters=${encodeURIComponent(JSON.stringify({ label: [`com.docker.compose.project=${E.PROJECT}`] }))}`;
-    await waitFor('the project container running on the engine', async () => {
-      const r = await engine(q());
-      return r.body.length === 1 && r.body[0].State === 'running';
-    }, 60000);
+    const byProject = { label: [`com.docker.compose.project=${E.PROJECT}`] };
+    const q = () => `/containers/json?filters=${encodeURIComponent(JSON.stringify(byProject))}`;
+    await waitFor(
+      'the project container running on the engine',
+      async () => {
+        const r = await engine(q());
+        return r.body.length === 1 && r.body[0].State === 'running';
+      },
+      60000,
+    );
     await p.waitForSelector(`tr[data-key="${E.PROJECT}"]`, { timeout: 10000 });
     await shot(p, 'projects');
     await go(p, `#/p/${E.PROJECT}`);
@@ -280,20 +407,34 @@ try {
     await shot(p, 'project');
     await p.click('.bar button[data-action=down]');
     await p.click('dialog#confirm button[value=ok]');
-    await waitFor('the project gone from the engine', async () => (await engine(q() + '&all=1')).body.length === 0, 60000);
+    await waitFor(
+      'the project gone from the engine',
+      async () => (await engine(q() + '&all=1')).body.length === 0,
+      60000,
+    );
   });
 
   await check('screenshots_each_page', async () => {
     const p = admin.page;
-    for (const [hash, name] of [['#/overview', 'overview'], ['#/images', 'images'], ['#/networks', 'networks'],
-      ['#/volumes', 'volumes'], ['#/events', 'events'], ['#/audit', 'audit'], ['#/scan/' + E.IMG, 'scan']]) {
+    for (const [hash, name] of [
+      ['#/overview', 'overview'],
+      ['#/images', 'images'],
+      ['#/networks', 'networks'],
+      ['#/volumes', 'volumes'],
+      ['#/events', 'events'],
+      ['#/audit', 'audit'],
+      ['#/scan/' + E.IMG, 'scan'],
+    ]) {
       await go(p, hash);
       await p.waitForSelector('main h1');
       await p.waitForTimeout(600);
       await shot(p, name);
     }
     const phone = await open(E.TOK_ADMIN, { viewport: { width: 390, height: 844 } });
-    for (const [hash, name] of [['#/containers', 'phone-containers'], [`#/c/${E.C_LOG}`, 'phone-container']]) {
+    for (const [hash, name] of [
+      ['#/containers', 'phone-containers'],
+      [`#/c/${E.C_LOG}`, 'phone-container'],
+    ]) {
       await go(phone.page, hash);
       await phone.page.waitForTimeout(1500);
       const wide = await phone.page.evaluate(() => document.documentElement.scrollWidth);
@@ -315,7 +456,11 @@ try {
     assert(f === 'nav-containers', `Tab from Overview went to ${f}`);
     await p.keyboard.press('Enter');
     await p.waitForSelector('#f-name');
-    const label = await p.evaluate(() => [...document.querySelectorAll('input, select, textarea')].filter(e => !e.labels?.length && !e.getAttribute('aria-label')).map(e => e.id));
+    const label = await p.evaluate(() =>
+      [...document.querySelectorAll('input, select, textarea')]
+        .filter(e => !e.labels?.length && !e.getAttribute('aria-label'))
+        .map(e => e.id),
+    );
     assert(label.length === 0, `inputs without a label: ${label}`);
   });
 
@@ -324,14 +469,22 @@ try {
     await go(p, `#/c/${E.C_LOG}`);
     await p.waitForSelector('#chart-cpu');
     let n = 0;
-    const count = r => { if (r.url().includes('/v1/metrics')) n++; };
+    const count = r => {
+      if (r.url().includes('/v1/metrics')) n++;
+    };
     p.on('request', count);
-    await p.evaluate(() => { Object.defineProperty(document, 'hidden', { configurable: true, get: () => true }); document.dispatchEvent(new Event('visibilitychange')); });
+    await p.evaluate(() => {
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
     await p.waitForTimeout(1500);
     n = 0;
     await p.waitForTimeout(3000);
     const hidden = n;
-    await p.evaluate(() => { Object.defineProperty(document, 'hidden', { configurable: true, get: () => false }); document.dispatchEvent(new Event('visibilitychange')); });
+    await p.evaluate(() => {
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => false });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
     await p.waitForTimeout(3000);
     p.off('request', count);
     assert(hidden === 0 && n >= 2, `metrics requests: ${hidden} while hidden, ${n} after shown`);
@@ -341,7 +494,10 @@ try {
     assert(problems.console.length === 0, problems.console.join(' | '));
   });
   await check('same_origin_only', async () => {
-    assert(problems.foreign.length === 0, 'requests to other origins: ' + problems.foreign.join(' '));
+    assert(
+      problems.foreign.length === 0,
+      'requests to other origins: ' + problems.foreign.join(' '),
+    );
     assert(problems.csp.length === 0, problems.csp.join(' | '));
   });
 } finally {

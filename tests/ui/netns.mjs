@@ -17,8 +17,14 @@ import { fileURLToPath } from 'node:url';
 function pipe(a, b) {
   a.pipe(b);
   b.pipe(a);
-  const end = () => { a.destroy(); b.destroy(); };
-  a.on('error', end); b.on('error', end); a.on('close', end); b.on('close', end);
+  const end = () => {
+    a.destroy();
+    b.destroy();
+  };
+  a.on('error', end);
+  b.on('error', end);
+  a.on('close', end);
+  b.on('close', end);
 }
 
 export function relayOut(port) {
@@ -29,7 +35,10 @@ export function relayOut(port) {
   return {
     sock,
     ready: new Promise(r => server.on('listening', r)),
-    close() { server.close(); fs.rmSync(dir, { recursive: true, force: true }); },
+    close() {
+      server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -38,6 +47,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === 'i
   const [port, sock] = process.argv.slice(3);
   const ppid = process.ppid;
   net.createServer(c => pipe(c, net.connect(sock))).listen(Number(port), '127.0.0.1');
-  setInterval(() => { if (process.ppid !== ppid) process.exit(0); }, 1000).unref();
+  setInterval(() => {
+    if (process.ppid !== ppid) process.exit(0);
+  }, 1000).unref();
   setInterval(() => {}, 1 << 30);
 }

@@ -4,8 +4,13 @@
 const KEY = 'cmsd.token';
 
 export const session = {
-  get token() { return sessionStorage.getItem(KEY); },
-  set token(t) { if (t) sessionStorage.setItem(KEY, t); else sessionStorage.removeItem(KEY); },
+  get token() {
+    return sessionStorage.getItem(KEY);
+  },
+  set token(t) {
+    if (t) sessionStorage.setItem(KEY, t);
+    else sessionStorage.removeItem(KEY);
+  },
 };
 
 export class ApiError extends Error {
@@ -14,7 +19,9 @@ export class ApiError extends Error {
     this.status = status;
     this.code = code;
   }
-  toString() { return `${this.status} ${this.code}: ${this.message}`; }
+  toString() {
+    return `${this.status} ${this.code}: ${this.message}`;
+  }
 }
 
 function headers(extra, token) {
@@ -25,11 +32,17 @@ function headers(extra, token) {
 }
 
 async function failure(res) {
-  let code = 'http_' + res.status, msg = res.statusText || 'request failed';
+  let code = 'http_' + res.status,
+    msg = res.statusText || 'request failed';
   try {
     const doc = await res.json();
-    if (doc && doc.error) { code = doc.error.code; msg = doc.error.message; }
-  } catch { /* not an envelope */ }
+    if (doc && doc.error) {
+      code = doc.error.code;
+      msg = doc.error.message;
+    }
+  } catch {
+    /* not an envelope */
+  }
   return new ApiError(res.status, code, msg);
 }
 
@@ -91,16 +104,22 @@ export async function follow(path, onEvent, signal) {
     while ((cut = buf.indexOf('\n\n')) >= 0) {
       const block = buf.slice(0, cut);
       buf = buf.slice(cut + 2);
-      let name = 'message', data = '';
+      let name = 'message',
+        data = '';
       for (const line of block.split('\n')) {
         if (line.startsWith('event:')) name = line.slice(6).trim();
         else if (line.startsWith('data:')) data += line.slice(5).trimStart();
       }
       if (!data) continue;
       let parsed;
-      try { parsed = JSON.parse(data); } catch { parsed = data; }
+      try {
+        parsed = JSON.parse(data);
+      } catch {
+        parsed = data;
+      }
       if (name === 'end') return parsed.reason || 'end';
-      if (name === 'error') throw new ApiError(500, parsed.reason || 'stream_error', parsed.message || 'stream failed');
+      if (name === 'error')
+        throw new ApiError(500, parsed.reason || 'stream_error', parsed.message || 'stream failed');
       onEvent(name, parsed);
     }
   }

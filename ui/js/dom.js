@@ -30,7 +30,10 @@ export function bytes(n) {
   if (n === null || n === undefined || !isFinite(n)) return '–';
   const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
-  while (Math.abs(n) >= 1024 && i < u.length - 1) { n /= 1024; i++; }
+  while (Math.abs(n) >= 1024 && i < u.length - 1) {
+    n /= 1024;
+    i++;
+  }
   return (i ? n.toFixed(1) : String(Math.round(n))) + ' ' + u[i];
 }
 
@@ -44,51 +47,102 @@ export function ago(iso) {
   return Math.round(s / 86400) + ' d ago';
 }
 
+// "0.0.0.0:8080→80/tcp", or "80/tcp" for a port exposed without a binding.
+function port(p) {
+  const host = p.host_port ? `${p.host_ip ? p.host_ip + ':' : ''}${p.host_port}→` : '';
+  return `${host}${p.container_port ?? ''}/${p.protocol || 'tcp'}`;
+}
+
 export function ports(list) {
-  return (list || []).map(p => typeof p === 'string' ? p
-    : `${p.host_ip ? p.host_ip + ':' : ''}${p.host_port ?? ''}${p.host_port ? '→' : ''}${p.container_port ?? p.private_port ?? ''}/${p.protocol || 'tcp'}`).join(', ');
+  return (list || []).map(p => (typeof p === 'string' ? p : port(p))).join(', ');
 }
 
 export function badge(state) {
-  return h('span', { class: 'badge s-' + String(state || 'none').replace(/[^a-z]/g, '') }, state || 'none');
+  return h(
+    'span',
+    { class: 'badge s-' + String(state || 'none').replace(/[^a-z]/g, '') },
+    state || 'none',
+  );
 }
 
 // A table with a caption and sortable columns. cols: [{key, label, value(row) for sorting,
 // cell(row) -> Node|string}]. Returns {el, update(rows)}; the sort survives updates.
 export function table(caption, cols, rowKey, { onRow, desc } = {}) {
-  let sortBy = cols[0].key, dir = desc ? -1 : 1, rows = [];
+  let sortBy = cols[0].key,
+    dir = desc ? -1 : 1,
+    rows = [];
   const tbody = h('tbody');
   const ths = cols.map(c => {
-    const btn = h('button', { type: 'button', class: 'sort', onclick: () => {
-      dir = sortBy === c.key ? -dir : 1; sortBy = c.key; draw();
-    } }, c.label);
+    const btn = h(
+      'button',
+      {
+        type: 'button',
+        class: 'sort',
+        onclick: () => {
+          dir = sortBy === c.key ? -dir : 1;
+          sortBy = c.key;
+          draw();
+        },
+      },
+      c.label,
+    );
     return h('th', { scope: 'col', dataset: { key: c.key } }, c.sort === false ? c.label : btn);
   });
-  const el = h('div', { class: 'scroll' }, h('table', {},
-    h('caption', {}, caption), h('thead', {}, h('tr', {}, ths)), tbody));
-  function val(c, r) { return c.value ? c.value(r) : r[c.key]; }
+  const el = h(
+    'div',
+    { class: 'scroll' },
+    h('table', {}, h('caption', {}, caption), h('thead', {}, h('tr', {}, ths)), tbody),
+  );
+  function val(c, r) {
+    return c.value ? c.value(r) : r[c.key];
+  }
   function draw() {
     const c = cols.find(x => x.key === sortBy);
     const sorted = [...rows].sort((a, b) => {
-      const x = val(c, a), y = val(c, b);
-      return (typeof x === 'number' && typeof y === 'number' ? x - y : String(x ?? '').localeCompare(String(y ?? ''))) * dir;
+      const x = val(c, a),
+        y = val(c, b);
+      return (
+        (typeof x === 'number' && typeof y === 'number'
+          ? x - y
+          : String(x ?? '').localeCompare(String(y ?? ''))) * dir
+      );
     });
-    ths.forEach((th, i) => th.setAttribute('aria-sort', cols[i].key === sortBy ? (dir > 0 ? 'ascending' : 'descending') : 'none'));
-    tbody.replaceChildren(...sorted.map(r => {
-      const tr = h('tr', { dataset: { key: rowKey(r) } }, cols.map(cc => h('td', { dataset: { col: cc.key } }, cc.cell ? cc.cell(r) : String(r[cc.key] ?? ''))));
-      if (onRow) onRow(tr, r);
-      return tr;
-    }));
-    if (!sorted.length) tbody.append(h('tr', {}, h('td', { colspan: cols.length, class: 'empty' }, 'Nothing here.')));
+    ths.forEach((th, i) =>
+      th.setAttribute(
+        'aria-sort',
+        cols[i].key === sortBy ? (dir > 0 ? 'ascending' : 'descending') : 'none',
+      ),
+    );
+    tbody.replaceChildren(
+      ...sorted.map(r => {
+        const tr = h(
+          'tr',
+          { dataset: { key: rowKey(r) } },
+          cols.map(cc =>
+            h('td', { dataset: { col: cc.key } }, cc.cell ? cc.cell(r) : String(r[cc.key] ?? '')),
+          ),
+        );
+        if (onRow) onRow(tr, r);
+        return tr;
+      }),
+    );
+    if (!sorted.length)
+      tbody.append(h('tr', {}, h('td', { colspan: cols.length, class: 'empty' }, 'Nothing here.')));
   }
   // Redrawn only when what the columns show changed (a redraw would move the keyboard focus);
   // columns marked live update their own cells.
   let sig = null;
-  return { el, update(r) {
-    const s = JSON.stringify(r.map(x => cols.filter(c => !c.live).map(c => val(c, x))));
-    rows = r;
-    if (s !== sig) { sig = s; draw(); }
-  } };
+  return {
+    el,
+    update(r) {
+      const s = JSON.stringify(r.map(x => cols.filter(c => !c.live).map(c => val(c, x))));
+      rows = r;
+      if (s !== sig) {
+        sig = s;
+        draw();
+      }
+    },
+  };
 }
 
 // The one confirmation dialog (a modal <dialog>: focus stays in it, Escape cancels).
@@ -98,7 +152,9 @@ export function confirmAction(text) {
   dlg.returnValue = '';
   dlg.showModal();
   dlg.querySelector('button[value=cancel]').focus();
-  return new Promise(resolve => dlg.addEventListener('close', () => resolve(dlg.returnValue === 'ok'), { once: true }));
+  return new Promise(resolve =>
+    dlg.addEventListener('close', () => resolve(dlg.returnValue === 'ok'), { once: true }),
+  );
 }
 
 // The notice bar: errors carry the server's status, code and message.
