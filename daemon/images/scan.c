@@ -232,9 +232,10 @@ static int tool_failed(const char *tool, const struct cms_tool_result *t, struct
 {
         char line[400];
         one_line(t->err, line, sizeof(line));
-        if (t->timed_out)
-                cms_err(err, 504, "%s did not finish within %d minutes", tool, TOOL_TIMEOUT_MIN);
-        else if (t->out_too_big)
+        if (t->timed_out) /* 504 keeps its own code, timeout */
+                return cms_err(err, 504, "%s did not finish within %d minutes", tool,
+                               TOOL_TIMEOUT_MIN);
+        if (t->out_too_big)
                 cms_err(err, 502, "%s's report is larger than %d MiB", tool, TOOL_MAX_OUT_MIB);
         else
                 cms_err(err, 502, "%s exited with status %d: %s", tool, t->exit_status,
