@@ -13,7 +13,8 @@ const [mode, url, token, arg, ...ids] = process.argv.slice(2);
 const relay = relayOut(Number(new URL(url).port));
 await relay.ready;
 const browser = await chromium.launch({
-  executablePath: new URL('../tests/ui/chromium-netns.sh', import.meta.url).pathname, headless: true,
+  executablePath: new URL('../tests/ui/chromium-netns.sh', import.meta.url).pathname,
+  headless: true,
   args: ['--no-sandbox', '--disable-dev-shm-usage'],
   env: { ...process.env, RELAY_PORT: new URL(url).port, RELAY_SOCK: relay.sock },
 });
@@ -23,7 +24,9 @@ const browser = await chromium.launch({
 // made again.
 async function goto(page, url) {
   for (let i = 0; ; i++) {
-    try { return await page.goto(url); } catch (e) {
+    try {
+      return await page.goto(url);
+    } catch (e) {
       if (i >= 5 || !/ERR_NETWORK_CHANGED/.test(e.message)) throw e;
       await new Promise(r => setTimeout(r, 500));
     }
@@ -43,20 +46,33 @@ try {
     const cdp = await ctx.newCDPSession(page);
     await cdp.send('Network.enable');
     await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
-    let bytes = 0, requests = 0;
-    cdp.on('Network.loadingFinished', e => { bytes += e.encodedDataLength; requests++; });
+    let bytes = 0,
+      requests = 0;
+    cdp.on('Network.loadingFinished', e => {
+      bytes += e.encodedDataLength;
+      requests++;
+    });
     const t0 = Date.now();
     await goto(page, url + '/ui/#/containers');
-    await page.waitForFunction(want => {
-      const rows = [...document.querySelectorAll('table tbody tr[data-key]')];
-      if (rows.length < want) return false;
-      const seen = rows.filter(r => r.getBoundingClientRect().top < innerHeight &&
-        r.querySelector('td[data-col=state]').textContent === 'running');
-      const s = window.__cmsdCharts.sparks;
-      return seen.every(r => (s[r.dataset.key]?.cpu.length || 0) >= 2);
-    }, n, { timeout: 60000, polling: 20 });
+    await page.waitForFunction(
+      want => {
+        const rows = [...document.querySelectorAll('table tbody tr[data-key]')];
+        if (rows.length < want) return false;
+        const seen = rows.filter(
+          r =>
+            r.getBoundingClientRect().top < innerHeight &&
+            r.querySelector('td[data-col=state]').textContent === 'running',
+        );
+        const s = window.__cmsdCharts.sparks;
+        return seen.every(r => (s[r.dataset.key]?.cpu.length || 0) >= 2);
+      },
+      n,
+      { timeout: 60000, polling: 20 },
+    );
     const ms = Date.now() - t0;
-    const nav = await page.evaluate(() => performance.getEntriesByType('navigation')[0].responseStart);
+    const nav = await page.evaluate(
+      () => performance.getEntriesByType('navigation')[0].responseStart,
+    );
     await page.waitForTimeout(300); // let the last loadingFinished events arrive
     console.log(JSON.stringify({ bytes, requests, render_ms: ms, first_byte_ms: Math.round(nav) }));
   } else if (mode === 'poll') {
@@ -67,12 +83,20 @@ try {
     // a browser keeps at most 6 HTTP/1.1 connections per origin across its tabs.
     for (const id of ids) {
       const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-      ctx.on('request', r => { if (r.url().includes('/v1/')) requests++; });
+      ctx.on('request', r => {
+        if (r.url().includes('/v1/')) requests++;
+      });
       const p = await signedIn(ctx);
       await goto(p, `${url}/ui/#/c/${id}`);
       pages.push(p);
     }
-    await Promise.all(pages.map(p => p.waitForFunction(() => (window.__cmsdCharts.container?.t.length || 0) > 0, null, { timeout: 30000 })));
+    await Promise.all(
+      pages.map(p =>
+        p.waitForFunction(() => (window.__cmsdCharts.container?.t.length || 0) > 0, null, {
+          timeout: 30000,
+        }),
+      ),
+    );
     console.error(`${pages.length} container pages open and polling`);
     requests = 0;
     await new Promise(r => setTimeout(r, secs * 1000));

@@ -148,7 +148,8 @@ t browser browser
 for check in signin_wrong_token signin_roles csp_no_inline containers_table_equals_api \
         viewer_no_actions_and_403 chart_last_values_equal_metrics window_picker \
         logs_follow_new_line \
-        operator_stops_container operator_ups_and_downs_project screenshots_each_page \
+        operator_stops_container policy_denied_shown operator_ups_and_downs_project \
+        screenshots_each_page \
         keyboard_navigation visibility_stops_polling no_console_errors same_origin_only; do
         eval "b_$check() { from_browser $check; }"
         t "$check" "b_$check"

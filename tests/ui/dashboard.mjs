@@ -374,6 +374,27 @@ try {
     await ctx.close();
   });
 
+  await check('policy_denied_shown', async () => {
+    // A page of its own: the refusal is logged on its console, on purpose.
+    const { page: p, ctx } = await open(E.TOK_OPERATOR, { watch: false });
+    await go(p, '#/projects');
+    await p.click('details.card summary');
+    await p.fill('#np-name', E.PROJECT + '-denied');
+    const compose = ['services:', '  web:', `    image: ${E.IMG}`, '    privileged: true', ''];
+    await p.fill('#np-compose', compose.join('\n'));
+    await p.click('details.card button[type=submit]');
+    const msg = await p.waitForSelector('#notice.error').then(e => e.textContent());
+    assert(/^403 policy_denied: .*privileged/.test(msg), `notice: ${msg}`);
+    const r = await engine(
+      `/containers/json?all=1&filters=${encodeURIComponent(
+        JSON.stringify({ label: [`com.docker.compose.project=${E.PROJECT}-denied`] }),
+      )}`,
+    );
+    assert(r.body.length === 0, `${r.body.length} containers made despite the refusal`);
+    await shot(p, 'policy-denied');
+    await ctx.close();
+  });
+
   await check('operator_ups_and_downs_project', async () => {
     const p = op.page;
     await go(p, '#/projects');
