@@ -60,6 +60,9 @@ int cmd_pull(struct ctl *c, int argc, char **argv);
 int cmd_push(struct ctl *c, int argc, char **argv);
 int cmd_build(struct ctl *c, int argc, char **argv);
 int cmd_sbom(struct ctl *c, int argc, char **argv);
+int cmd_scan(struct ctl *c, int argc, char **argv);
+int cmd_vulndb_import(struct ctl *c, int argc, char **argv);
+int cmd_vulndb_show(struct ctl *c, int argc, char **argv);
 
 /* cmd_objects.c */
 /* An image reference for a path: '/', ':' and '@' stay, anything outside the reference

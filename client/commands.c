@@ -17,11 +17,6 @@
         "[--read-only] [--pull MODE] IMAGE [CMD...]"
 #define RUN_ARGS "[-d] [--rm] " CREATE_ARGS
 
-/* cmd_images.c's scan and vulndb (their prototypes belong in cmd.h beside cmd_sbom's). */
-int cmd_scan(struct ctl *c, int argc, char **argv);
-int cmd_vulndb_import(struct ctl *c, int argc, char **argv);
-int cmd_vulndb_show(struct ctl *c, int argc, char **argv);
-
 static const struct ctl_command vulndb_cmds[] = {
     {"import", "FILE|-|--path DIR", "import OSV records: a zip or tar, or --path on cmsd's host",
      cmd_vulndb_import, NULL},
