@@ -95,6 +95,13 @@ static int up_flag(struct up_flags *f, int argc, char **argv, int *i)
                 ++*i;
                 return 0;
         }
+        if (!strcmp(a, "--scan-fail-on") && v) { /* scanned first, refused at or above it */
+                json_object *scan = json_object_new_object();
+                json_object_object_add(scan, "fail_on", json_object_new_string(v));
+                json_object_object_add(f->body, "scan", scan);
+                ++*i;
+                return 0;
+        }
         if (!strcmp(a, "--scale") && v) {
                 json_object *scale = NULL;
                 if (!json_object_object_get_ex(f->body, "scale", &scale)) {
@@ -122,7 +129,7 @@ static int cmd_up(struct ctl *c, int argc, char **argv)
 {
         static const char usage[] = "compose up [-d] [--build] [--pull missing|always|never] "
                                     "[--scale SERVICE=N]... [--force-recreate] "
-                                    "[--remove-orphans] [--wait]";
+                                    "[--remove-orphans] [--wait] [--scan-fail-on SEVERITY]";
         struct ctl_compose_project p;
         struct up_flags f = {0};
         int r = ctl_compose_project(&p, true);
@@ -296,7 +303,7 @@ static int compose_images(struct ctl *c, int argc, char **argv)
 const struct ctl_command ctl_compose_cmds[] = {
     {"up",
      "[-d] [--build] [--pull missing|always|never] [--scale SERVICE=N]... [--force-recreate] "
-     "[--remove-orphans] [--wait]",
+     "[--remove-orphans] [--wait] [--scan-fail-on SEVERITY]",
      "create and start the project's containers (without -d, follow their logs; Ctrl-C stops them)",
      cmd_up, NULL},
     {"down", "[-v] [--remove-orphans] [-t SECONDS]",

@@ -70,7 +70,7 @@ const struct ctl_command ctl_commands[] = {
     {"run", RUN_ARGS, "create and start a container; without -d, follow it to its end", cmd_run,
      NULL},
     {"create", CREATE_ARGS, "create a container", cmd_run, NULL},
-    {"deploy", "[--replace] [--wait-healthy DURATION] " CREATE_ARGS,
+    {"deploy", "[--replace] [--wait-healthy DURATION] [--scan-fail-on SEVERITY] " CREATE_ARGS,
      "pull if absent, replace a same-named container, start, wait for health", cmd_run, NULL},
     {"inspect", "[-f FORMAT] CONTAINER...", "a container's full document, as JSON", cmd_inspect,
      NULL},

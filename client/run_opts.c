@@ -295,6 +295,17 @@ static int wait_healthy(json_object *cfg, const char *v, struct ctl_run_flags *f
         return CTL_OK;
 }
 
+/* deploy's scan gate: the image is scanned first, refused at or above this severity (409). */
+static int scan_fail_on(json_object *cfg, const char *v, struct ctl_run_flags *f)
+{
+        if (!f->deploy)
+                return bad("--scan-fail-on", v, "only for deploy");
+        json_object *scan = json_object_new_object();
+        json_object_object_add(scan, "fail_on", json_object_new_string(v));
+        json_object_object_add(cfg, "scan", scan);
+        return CTL_OK;
+}
+
 static const struct ropt opts[] = {
     {"--name", NULL, "name", K_STR, NULL},
     {"--hostname", NULL, "hostname", K_STR, NULL},
@@ -321,6 +332,7 @@ static const struct ropt opts[] = {
     {"--cap-add", NULL, "capabilities.add", K_LIST, NULL},
     {"--cap-drop", NULL, "capabilities.drop", K_LIST, NULL},
     {"--wait-healthy", NULL, NULL, K_FN, wait_healthy},
+    {"--scan-fail-on", NULL, NULL, K_FN, scan_fail_on},
     {"--env", "-e", NULL, K_FN, env_one},
     {"--env-file", NULL, NULL, K_FN, env_file},
     {"--label", "-l", NULL, K_FN, label},

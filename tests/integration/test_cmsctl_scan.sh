@@ -6,7 +6,8 @@
 # line for the Debian test image (one made-up record on its zlib source package), --severity
 # (the list filtered, the summary whole), --ignore-unfixed, -q (ids), --format json equal to the
 # route's result, a template; --scanner trivy without trivy (501: exit 1 and cmsd's message);
-# an unknown image (exit 3), a viewer (exit 4), bad usage (exit 2).
+# an unknown image (exit 3), a viewer (exit 4), bad usage (exit 2); deploy --scan-fail-on and
+# compose up --scan-fail-on refused (exit 1, vulnerabilities_found) with nothing made.
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC2016
 . "$(dirname "$0")/lib.sh"
 
@@ -136,6 +137,23 @@ ctl_vulndb() {
         ctl "$TOK_OPERATOR" -- scan --severity SEVERE "$BASE_IMG"
         expect_rc 1
         grep -q 'unknown severity "SEVERE"' <<<"$ERR" || fail "bad severity: $(short "$ERR")"
+        # deploy's and compose up's gate: the image has a CRITICAL finding, nothing is made
+        ctl "$TOK_OPERATOR" -- deploy --scan-fail-on critical --name "$NAME_PREFIX-gate" \
+                "$BASE_IMG" sleep 60
+        expect_rc 1
+        grep -q 'vulnerabilities_found' <<<"$ERR" || fail "deploy gate: $(short "$ERR")"
+        engine_api GET "/containers/$NAME_PREFIX-gate/json"
+        [ "$ESTATUS" = 404 ] || fail "deploy gate made a container ($ESTATUS)"
+        printf 'services:\n  app:\n    image: %s\n    command: ["sleep", "60"]\n' "$BASE_IMG" \
+                >"$T_TMP/gate.yml"
+        ctl "$TOK_OPERATOR" -- compose -f "$T_TMP/gate.yml" -p "$NAME_PREFIX-gate" up -d \
+                --scan-fail-on HIGH
+        expect_rc 1
+        grep -q 'vulnerabilities_found' <<<"$ERR" || fail "compose up gate: $(short "$ERR")"
+        engine_api GET "/containers/$NAME_PREFIX-gate-app-1/json"
+        [ "$ESTATUS" = 404 ] || fail "compose up gate made a container ($ESTATUS)"
+        ctl "$TOK_OPERATOR" -- run --scan-fail-on HIGH "$BASE_IMG" true
+        expect_rc 2
         # sbom (cmsctl sbom's own rows are in test_cmsctl.sh): the same packages scan matched.
         ctl "$TOK_VIEWER" -- sbom "$BASE_IMG"
         expect_rc 0
