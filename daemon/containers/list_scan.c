@@ -68,7 +68,7 @@ static void put_utf8(struct cms_buf *b, unsigned cp)
                 u[3] = (char)(0x80 | (cp & 0x3f));
                 n = 4;
         }
-        cms_buf_append(b, u, n);
+        cms_jp_append(b, u, n);
 }
 
 /* A \uXXXX escape (pairs joined) at j->p (after the backslash and 'u'). */
@@ -105,11 +105,14 @@ bool cms_jp_string(struct cms_jp *j, struct cms_buf *b)
                        (unsigned char)*j->p >= 0x20)
                         j->p++;
                 if (b && j->p > run)
-                        cms_buf_append(b, run, (size_t)(j->p - run));
+                        cms_jp_append(b, run, (size_t)(j->p - run));
                 if (j->p >= j->end || (unsigned char)*j->p < 0x20)
                         return cms_jp_fail(j);
-                if (*j->p++ == '"')
-                        return !b || cms_buf_append(b, "", 1) == 0 || cms_jp_fail(j);
+                if (*j->p++ == '"') {
+                        if (b)
+                                cms_jp_append(b, "", 1);
+                        return !b || !cms_jp_oom(b) || cms_jp_fail(j);
+                }
                 if (j->p >= j->end)
                         return cms_jp_fail(j);
                 char c = *j->p++, out;
@@ -142,7 +145,7 @@ bool cms_jp_string(struct cms_jp *j, struct cms_buf *b)
                         return cms_jp_fail(j);
                 }
                 if (b)
-                        cms_buf_append(b, &out, 1);
+                        cms_jp_append(b, &out, 1);
         }
         return cms_jp_fail(j);
 }

@@ -6,6 +6,18 @@
 
 #define CMS_JP_MAX_DEPTH 30 /* json-c's tokener refuses more than 32 levels */
 
+/* Appends to b; a failure (out of memory) is sticky: b refuses every later append and
+ * cms_jp_oom(b) tells, so a caller checks once at the end. */
+static inline void cms_jp_append(struct cms_buf *b, const void *p, size_t n)
+{
+        if (cms_buf_append(b, p, n) < 0)
+                b->max = 0;
+}
+static inline bool cms_jp_oom(const struct cms_buf *b)
+{
+        return b->max == 0;
+}
+
 struct cms_jp {
         const char *p, *end;
         bool bad; /* set by any refusal: the caller gives up on the text */

@@ -81,7 +81,7 @@ static bool label_member(struct cms_jp *j, const char *key, void *ud, int depth)
                 it->cap_labels = cap;
         }
         size_t koff = it->a.len;
-        cms_buf_append(&it->a, key, strlen(key) + 1);
+        cms_jp_append(&it->a, key, strlen(key) + 1);
         size_t voff = keep_string(j, it);
         it->labels[2 * it->n_labels] = koff;
         it->labels[2 * it->n_labels + 1] = voff;
@@ -276,19 +276,19 @@ static bool item_member(struct cms_jp *j, const char *key, void *ud, int depth)
 
 static void put(struct cms_buf *b, const char *s)
 {
-        cms_buf_append(b, s, strlen(s));
+        cms_jp_append(b, s, strlen(s));
 }
 
 static void put_str(struct cms_buf *b, const char *s)
 {
         static const char hex[] = "0123456789abcdef";
-        cms_buf_append(b, "\"", 1);
+        cms_jp_append(b, "\"", 1);
         const char *run = s;
         for (; *s; s++) {
                 unsigned char c = (unsigned char)*s;
                 if (c >= 0x20 && c != '"' && c != '\\')
                         continue;
-                cms_buf_append(b, run, (size_t)(s - run));
+                cms_jp_append(b, run, (size_t)(s - run));
                 run = s + 1;
                 char e[7] = {'\\', 0};
                 switch (c) {
@@ -320,23 +320,23 @@ static void put_str(struct cms_buf *b, const char *s)
                 }
                 put(b, e);
         }
-        cms_buf_append(b, run, (size_t)(s - run));
-        cms_buf_append(b, "\"", 1);
+        cms_jp_append(b, run, (size_t)(s - run));
+        cms_jp_append(b, "\"", 1);
 }
 
 static void put_key(struct cms_buf *b, const char *key, bool first)
 {
         if (!first)
-                cms_buf_append(b, ",", 1);
+                cms_jp_append(b, ",", 1);
         put_str(b, key);
-        cms_buf_append(b, ":", 1);
+        cms_jp_append(b, ":", 1);
 }
 
 static void put_int(struct cms_buf *b, int64_t v)
 {
         char n[24];
         int len = snprintf(n, sizeof(n), "%" PRId64, v);
-        cms_buf_append(b, n, (size_t)len);
+        cms_jp_append(b, n, (size_t)len);
 }
 
 /* The host IP as the port item holds it: null without a binding. */
@@ -367,7 +367,7 @@ static void put_ports(struct cms_buf *b, struct item *it)
 {
         if (it->n_ports > 1)
                 qsort_r(it->ports, it->n_ports, sizeof(*it->ports), port_cmp, it);
-        cms_buf_append(b, "[", 1);
+        cms_jp_append(b, "[", 1);
         for (size_t i = 0; i < it->n_ports; i++) {
                 const struct port *p = &it->ports[i];
                 const char *proto = at(it, p->proto), *ip = port_ip(it, p);
@@ -386,9 +386,9 @@ static void put_ports(struct cms_buf *b, struct item *it)
                         put_int(b, p->hport);
                 else
                         put(b, "null");
-                cms_buf_append(b, "}", 1);
+                cms_jp_append(b, "}", 1);
         }
-        cms_buf_append(b, "]", 1);
+        cms_jp_append(b, "]", 1);
 }
 
 static void put_item(struct cms_buf *b, struct item *it, bool libpod, bool viewer)
@@ -432,7 +432,7 @@ static void put_item(struct cms_buf *b, struct item *it, bool libpod, bool viewe
         put_key(b, "ports", false);
         put_ports(b, it);
         put_key(b, "labels", false);
-        cms_buf_append(b, "{", 1);
+        cms_jp_append(b, "{", 1);
         for (size_t i = 0; i < it->n_labels; i++) {
                 const char *k = at(it, it->labels[2 * i]);
                 put_key(b, k, i == 0);
@@ -440,10 +440,10 @@ static void put_item(struct cms_buf *b, struct item *it, bool libpod, bool viewe
                 put_str(b, viewer && !strcmp(k, "dotenv") ? "<redacted>"
                                                           : at(it, it->labels[2 * i + 1]));
         }
-        cms_buf_append(b, "}", 1);
+        cms_jp_append(b, "}", 1);
         put_key(b, "health", false);
         put_str(b, health);
-        cms_buf_append(b, "}", 1);
+        cms_jp_append(b, "}", 1);
 }
 
 static void item_reset(struct item *it)
@@ -473,7 +473,7 @@ int cms_container_list_text(const char *body, size_t len, bool libpod, bool view
                         if (!cms_jp_members(&j, 1, item_member, &c))
                                 break;
                         if (!first)
-                                cms_buf_append(out, ",", 1);
+                                cms_jp_append(out, ",", 1);
                         first = false;
                         put_item(out, &it, libpod, viewer);
                 } while (cms_jp_eat(&j, ','));
@@ -484,9 +484,12 @@ int cms_container_list_text(const char *body, size_t len, bool libpod, bool view
         if (j.p != j.end)
                 cms_jp_fail(&j);
         put(out, "]}");
+        bool oom = cms_jp_oom(out) || cms_jp_oom(&it.a);
         cms_buf_free(&it.a);
         free(it.ports);
         free(it.labels);
+        if (oom)
+                return -ENOMEM;
         if (j.bad || !out->data)
                 return -EAGAIN;
         return 0;
@@ -529,5 +532,5 @@ int cms_containers_list_text(struct cms_manager *m, const struct cms_list_opts *
                 r = cms_container_list_text(reply.body ? reply.body : "", reply.len,
                                             cms_str_has_prefix(path, "/libpod"), viewer, out);
         cms_engine_reply_free(&reply);
-        return r;
+        return r == -ENOMEM ? cms_err(err, 500, "out of memory") : r;
 }

@@ -13,7 +13,7 @@ int cms_containers_list_text(struct cms_manager *m, const struct cms_list_opts *
                              struct cms_buf *out, struct cms_error *err);
 
 /* The engine's reply text of a list (Docker's /containers/json, or libpod's with libpod) into
- * out as above; -EAGAIN for what it does not take. Pure; exposed for the unit tests. */
+ * out as above; -EAGAIN for what it does not take, -ENOMEM. Pure; exposed for the unit tests. */
 int cms_container_list_text(const char *body, size_t len, bool libpod, bool viewer,
                             struct cms_buf *out);
 
