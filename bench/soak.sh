@@ -210,6 +210,7 @@ print("5xx and failures (first %d):" % len(errors))
 for e in errors:
     print("  " + e)
 PY
+LOAD_END=$SECONDS
 kill "$HUPPER" 2>/dev/null
 sleep 10
 kill "$SAMPLER" 2>/dev/null
@@ -224,10 +225,16 @@ wait "$SAMPLER" 2>/dev/null
         echo
         echo "cmsd every 10 s:  t(s)  RSS(kB)  fds  threads"
         awk '{ printf "                  %4d  %7d  %4d  %4d\n", $1, $2, $3, $4 }' "$TMP/samples"
-        awk -v w="$WARMUP_S" '$1 >= w && !f { f = 1; r0 = $2; d0 = $3; t0 = $4 } END {
-                if (!f) { print "no sample after the warm-up"; exit }
-                printf "after warm-up (first sample at >= %d s) to the end: RSS %+.1f%%, fds %+d, threads %+d\n",
-                        w, (r0 ? ($2 - r0) / r0 * 100 : 0), $3 - d0, $4 - t0 }' "$TMP/samples"
+        # Under load only (the samples after LOAD_END are the idle cmsd): the mean of the first
+        # three samples after the warm-up against the mean of the last three.
+        awk -v w="$WARMUP_S" -v e="$((LOAD_END - 10))" 'BEGIN { n = 0 } $1 >= w && $1 <= e { t[n] = $1; r[n] = $2; d[n] = $3; h[n] = $4; n++ }
+                END {
+                        if (n < 6) { print "too few samples after the warm-up to compare"; exit }
+                        for (i = 0; i < 3; i++) { r0 += r[i]; d0 += d[i]; h0 += h[i]
+                                r1 += r[n-1-i]; d1 += d[n-1-i]; h1 += h[n-1-i] }
+                        printf "under load, after warm-up (t %d-%d s vs %d-%d s, means of 3 samples): RSS %+.1f%%, fds %+.1f%%, threads %+.1f%%\n",
+                                t[0], t[2], t[n-3], t[n-1], (r1 - r0) / r0 * 100, (d1 - d0) / d0 * 100, (h1 - h0) / h0 * 100 }' "$TMP/samples"
+        echo "(fds follow the engine's container count: the sampler keeps each container's cgroup files open)"
         echo "reloads: $(grep -c 'configuration reloaded' "$TMP/cmsd-docker.log"), cmsd warn/error lines: $(grep -cE ' (warn|error) ' "$TMP/cmsd-docker.log")"
         grep -E ' (warn|error) ' "$TMP/cmsd-docker.log" | cut -c26-160 | sort | uniq -c | sort -rn | head -n 8
         kill -0 "$CMSD_PID" 2>/dev/null && echo "cmsd still up at the end" || echo "cmsd DIED"
