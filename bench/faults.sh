@@ -75,6 +75,15 @@ cleanup() {
         if [ -n "$cpid" ] && grep -q "$DD" "/proc/$cpid/cmdline" 2>/dev/null; then
                 stop_pid "$cpid" containerd
         fi
+        # The shims of containers a killed dockerd left behind: theirs is our containerd's address.
+        local c pid
+        for c in /proc/[0-9]*/cmdline; do
+                pid=${c#/proc/}
+                pid=${pid%/cmdline}
+                if { tr '\0' ' ' <"$c"; } 2>/dev/null | grep -q "containerd-shim.* -address $DD/x/"; then
+                        stop_pid "$pid" containerd-shim
+                fi
+        done
         ip link del "$BRIDGE" 2>/dev/null
         grep " $DD" /proc/mounts | cut -d' ' -f2 | sort -r | xargs -r -n1 umount -l 2>/dev/null
         cp "$TMP/report" "$TMP/../cmsd-faults-report.$$" 2>/dev/null
