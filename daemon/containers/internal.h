@@ -20,6 +20,10 @@ int cms_container_post(struct cms_manager *m, const char *id, const char *suffix
  * that cannot be a container name, id or id prefix. */
 int cms_container_inspect_raw(struct cms_manager *m, const char *id, json_object **out,
                               struct cms_error *err);
+/* The engine path of a container list (filters from o; label filters checked: a 400 for an empty
+ * key), /libpod's native list on Podman: one place for cms_containers_list and list_text.c. */
+int cms_containers_list_path(struct cms_manager *m, const struct cms_list_opts *o, char **path,
+                             struct cms_error *err);
 /* The health status in an inspect document: healthy, unhealthy, starting or "none". */
 const char *cms_container_health_status(json_object *raw);
 /* Gets spec->image onto the engine as spec->pull says (with spec->registry_auth), after the

@@ -55,8 +55,8 @@ int cms_container_inspect_raw(struct cms_manager *m, const char *id, json_object
         return 0;
 }
 
-int cms_containers_list(struct cms_manager *m, const struct cms_list_opts *o, json_object **out,
-                        struct cms_error *err)
+int cms_containers_list_path(struct cms_manager *m, const struct cms_list_opts *o, char **path,
+                             struct cms_error *err)
 {
         _cleanup_json_ json_object *filters = json_object_new_object();
         if (o->name && *o->name) {
@@ -76,16 +76,25 @@ int cms_containers_list(struct cms_manager *m, const struct cms_list_opts *o, js
         }
         _cleanup_free_ char *f =
             cms_url_escape(json_object_to_json_string_ext(filters, JSON_C_TO_STRING_PLAIN));
-        _cleanup_free_ char *path =
-            f ? cms_strdup_printf("/containers/json?all=%d&filters=%s", o->all ? 1 : 0, f) : NULL;
-        if (!path)
-                return cms_err(err, 500, "out of memory");
         /* Podman's compat list has no health in its status text; its native list has it and
          * is faster to produce, so on Podman that is the one to ask. */
         bool podman = cms_engine_runtime(m->engine) == CMS_RUNTIME_PODMAN;
-        _cleanup_free_ char *native = podman ? cms_strdup_printf("/libpod%s", path) : NULL;
+        *path = f ? cms_strdup_printf("%s/containers/json?all=%d&filters=%s",
+                                      podman ? "/libpod" : "", o->all ? 1 : 0, f)
+                  : NULL;
+        return *path ? 0 : cms_err(err, 500, "out of memory");
+}
+
+int cms_containers_list(struct cms_manager *m, const struct cms_list_opts *o, json_object **out,
+                        struct cms_error *err)
+{
+        _cleanup_free_ char *path = NULL;
+        int r = cms_containers_list_path(m, o, &path, err);
+        if (r < 0)
+                return r;
+        bool native = cms_str_has_prefix(path, "/libpod");
         _cleanup_json_ json_object *list = NULL;
-        int r = cms_engine_json(m->engine, "GET", native ? native : path, NULL, &list, err);
+        r = cms_engine_json(m->engine, "GET", path, NULL, &list, err);
         if (r < 0)
                 return r;
         if (!json_object_is_type(list, json_type_array))

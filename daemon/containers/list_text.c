@@ -499,35 +499,13 @@ int cms_containers_list_text(struct cms_manager *m, const struct cms_list_opts *
                              struct cms_buf *out, struct cms_error *err)
 {
         /* The same engine call as cms_containers_list. */
-        _cleanup_json_ json_object *filters = json_object_new_object();
-        if (o->name && *o->name) {
-                json_object *a = json_object_new_array();
-                json_object_array_add(a, json_object_new_string(o->name));
-                json_object_object_add(filters, "name", a);
-        }
-        if (o->labels && o->labels[0]) {
-                json_object *a = json_object_new_array();
-                json_object_object_add(filters, "label", a);
-                for (size_t i = 0; o->labels[i]; i++) {
-                        if (!*o->labels[i] || o->labels[i][0] == '=')
-                                return cms_err(err, 400, "label filter '%s': expected k or k=v",
-                                               o->labels[i]);
-                        json_object_array_add(a, json_object_new_string(o->labels[i]));
-                }
-        }
-        _cleanup_free_ char *f =
-            cms_url_escape(json_object_to_json_string_ext(filters, JSON_C_TO_STRING_PLAIN));
-        _cleanup_free_ char *path =
-            f ? cms_strdup_printf("%s/containers/json?all=%d&filters=%s",
-                                  cms_engine_runtime(m->engine) == CMS_RUNTIME_PODMAN ? "/libpod"
-                                                                                      : "",
-                                  o->all ? 1 : 0, f)
-              : NULL;
-        if (!path)
-                return cms_err(err, 500, "out of memory");
+        _cleanup_free_ char *path = NULL;
+        int r = cms_containers_list_path(m, o, &path, err);
+        if (r < 0)
+                return r;
         struct cms_engine_req req = {.method = "GET", .path = path};
         struct cms_engine_reply reply = {0};
-        int r = cms_engine_call(m->engine, &req, &reply, err);
+        r = cms_engine_call(m->engine, &req, &reply, err);
         if (r == 0)
                 r = cms_container_list_text(reply.body ? reply.body : "", reply.len,
                                             cms_str_has_prefix(path, "/libpod"), viewer, out);
