@@ -121,6 +121,8 @@ bench: all ## run the benchmarks in bench/ (ratios against a peer, printed)
 	@bench/sampler.sh $(BUILD)/cmsd
 	@bench/compose.sh $(BUILD)/cmsd
 	@bench/cli.sh $(BUILD)/cmsd $(BUILD)/cmsctl
+	@bench/scan.sh $(BUILD)/cmsd
+	@bench/ui.sh $(BUILD)/cmsd
 
 format: ## clang-format every C file in place
 	clang-format -i $(shell git ls-files '*.c' '*.h')
