@@ -57,12 +57,27 @@ if [ "${1:-}" = "--merge" ]; then
                 bin=$build/fuzzer/$h
                 new=$build/merged/$h
                 rm -rf "$new" && mkdir -p "$new" "tests/fuzz/corpus/$h"
+                # Edges, not hit counts (-use_counters=0): a few hundred inputs per harness.
                 # shellcheck disable=SC2046
-                "$bin" -merge=1 $(opts "$h") "$new" "tests/fuzz/corpus/$h" "$build/corpus/$h" \
+                "$bin" -merge=1 -use_counters=0 $(opts "$h") "$new" "tests/fuzz/corpus/$h" \
+                        "$build/corpus/$h" \
                         >"$build/merge-$h.log" 2>&1 || {
                         echo "merge $h failed: $build/merge-$h.log"
                         continue
                 }
+                # An input the sanitizer build's replay does not survive is a reproducer of an open
+                # defect, not corpus: make test (and make asan) must pass on the corpus.
+                mkdir -p "$build/crashes/$h"
+                held=0
+                for f in "$new"/*; do
+                        [ -f "$f" ] || continue
+                        if ! timeout 20 "$build/fuzz/$h" "$f" >/dev/null 2>&1; then
+                                mv "$f" "$build/crashes/$h/"
+                                held=$((held + 1))
+                        fi
+                done
+                [ "$held" -gt 0 ] && echo "$h: $held inputs fail the sanitizer replay," \
+                        "moved to $build/crashes/$h/"
                 rm -rf "tests/fuzz/corpus/$h" && mv "$new" "tests/fuzz/corpus/$h"
                 echo "$h: $(find "tests/fuzz/corpus/$h" -type f | wc -l) inputs," \
                         "$(du -sk "tests/fuzz/corpus/$h" | cut -f1) KiB"
