@@ -411,6 +411,9 @@ static void sums_reset(const char *dir)
 
 static void sums_update(int dfd, const char *file, const struct stat *st)
 {
+        size_t flen = strlen(file);
+        if (flen >= sizeof(((struct summary_entry *)0)->file))
+                return; /* not a name cmsd writes ("<digest>.json") */
         struct summary_entry *e = NULL;
         for (size_t i = 0; i < n_sums && !e; i++)
                 if (!strcmp(sums[i].file, file))
@@ -439,7 +442,7 @@ static void sums_update(int dfd, const char *file, const struct stat *st)
                 sums = n;
                 e = &sums[n_sums++];
                 *e = (struct summary_entry){0};
-                snprintf(e->file, sizeof(e->file), "%s", file);
+                memcpy(e->file, file, flen + 1);
         }
         free(e->image);
         json_object_put(e->summary);
