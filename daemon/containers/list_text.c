@@ -53,7 +53,7 @@ static int64_t num_field(struct cms_jp *j, int depth)
 {
         char c = cms_jp_peek(j);
         if (c == '-' || (c >= '0' && c <= '9')) {
-                int64_t v;
+                int64_t v = 0;
                 bool integral;
                 if (cms_jp_number(j, &v, &integral) && !integral)
                         cms_jp_fail(j);
@@ -66,12 +66,11 @@ static int64_t num_field(struct cms_jp *j, int depth)
 static bool label_member(struct cms_jp *j, const char *key, void *ud, int depth)
 {
         struct item *it = ud;
-        if (cms_jp_peek(j) != '"')
-                return cms_jp_skip(j, depth);
+        /* Every key is remembered, one whose value is not a string too (as NONE): json-c keeps
+         * the last of duplicate keys whatever its type, so any duplicate goes to the tree path. */
         for (size_t i = 0; i < it->n_labels; i++)
                 if (!strcmp(at(it, it->labels[2 * i]), key))
-                        return cms_jp_fail(
-                            j); /* duplicate: json-c's keeps one; the tree path decides */
+                        return cms_jp_fail(j);
         if (it->n_labels == it->cap_labels) {
                 size_t cap = it->cap_labels ? it->cap_labels * 2 : 16;
                 size_t *v = realloc(it->labels, cap * 2 * sizeof(*v));
@@ -82,11 +81,14 @@ static bool label_member(struct cms_jp *j, const char *key, void *ud, int depth)
         }
         size_t koff = it->a.len;
         cms_jp_append(&it->a, key, strlen(key) + 1);
-        size_t voff = keep_string(j, it);
+        bool is_str = cms_jp_peek(j) == '"';
+        size_t voff = is_str ? keep_string(j, it) : NONE;
+        if (!is_str && !cms_jp_skip(j, depth))
+                return false;
         it->labels[2 * it->n_labels] = koff;
         it->labels[2 * it->n_labels + 1] = voff;
         it->n_labels++;
-        return voff != NONE;
+        return !is_str || voff != NONE;
 }
 
 static struct port *add_port(struct item *it)
@@ -156,7 +158,11 @@ static bool ports(struct cms_jp *j, struct item *it, bool libpod, int depth)
                 } else if (!cms_jp_skip(j, depth + 1)) {
                         return false;
                 }
-                int64_t n = !libpod || in.range < 1 || in.range > 65535 ? 1 : in.range;
+                /* ports past 65535 are not expanded: cport + k could overflow (as summary.c) */
+                int64_t n = !libpod || in.range < 1 || in.range > 65535 || in.cport > 65535 ||
+                                    in.hport > 65535
+                                ? 1
+                                : in.range;
                 for (int64_t k = 0; k < n; k++) {
                         struct port *p = add_port(it);
                         if (!p)
@@ -351,16 +357,16 @@ static int port_cmp(const void *a, const void *b, void *ud)
 {
         const struct item *sort_item = ud;
         const struct port *x = a, *y = b;
-        int64_t d = x->cport - y->cport;
-        if (d)
-                return d < 0 ? -1 : 1;
+        if (x->cport != y->cport) /* compared, not subtracted: any int64 may come */
+                return x->cport < y->cport ? -1 : 1;
         const char *px = at(sort_item, x->proto), *py = at(sort_item, y->proto);
         int c = strcmp(*px ? px : "tcp", *py ? py : "tcp");
         if (c)
                 return c;
         const char *ix = port_ip(sort_item, x), *iy = port_ip(sort_item, y);
         c = strcmp(ix ? ix : "", iy ? iy : "");
-        return c ? c : (int)((x->hport > 0 ? x->hport : 0) - (y->hport > 0 ? y->hport : 0));
+        int64_t hx = x->hport > 0 ? x->hport : 0, hy = y->hport > 0 ? y->hport : 0;
+        return c ? c : (hx > hy) - (hx < hy);
 }
 
 static void put_ports(struct cms_buf *b, struct item *it)
@@ -433,9 +439,13 @@ static void put_item(struct cms_buf *b, struct item *it, bool libpod, bool viewe
         put_ports(b, it);
         put_key(b, "labels", false);
         cms_jp_append(b, "{", 1);
+        bool first = true;
         for (size_t i = 0; i < it->n_labels; i++) {
+                if (it->labels[2 * i + 1] == NONE)
+                        continue; /* not a string: the tree path's string map leaves it out */
                 const char *k = at(it, it->labels[2 * i]);
-                put_key(b, k, i == 0);
+                put_key(b, k, first);
+                first = false;
                 /* What the viewer redaction walk does to a string under the key "dotenv". */
                 put_str(b, viewer && !strcmp(k, "dotenv") ? "<redacted>"
                                                           : at(it, it->labels[2 * i + 1]));

@@ -231,14 +231,15 @@ static json_object *port_item(int64_t cport, const char *proto, const char *ip, 
 static int port_cmp(const void *a, const void *b)
 {
         json_object *x = *(json_object *const *)a, *y = *(json_object *const *)b;
-        int64_t d = num(x, "container_port") - num(y, "container_port");
-        if (d)
-                return d < 0 ? -1 : 1;
+        int64_t cx = num(x, "container_port"), cy = num(y, "container_port");
+        if (cx != cy) /* compared, not subtracted: any int64 may come */
+                return cx < cy ? -1 : 1;
         int c = strcmp(str(x, "protocol"), str(y, "protocol"));
         if (c)
                 return c;
         c = strcmp(str(x, "host_ip"), str(y, "host_ip"));
-        return c ? c : (int)(num(x, "host_port") - num(y, "host_port"));
+        int64_t hx = num(x, "host_port"), hy = num(y, "host_port");
+        return c ? c : (hx > hy) - (hx < hy);
 }
 
 /* NetworkSettings.Ports {"80/tcp": [{"HostIp","HostPort"}] | null} -> port items, sorted.
@@ -551,11 +552,11 @@ static json_object *ports_from_libpod(json_object *list)
         size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
         for (size_t i = 0; i < n; i++) {
                 json_object *p = json_object_array_get_idx(list, i);
-                int64_t range = num(p, "range");
-                if (range < 1 || range > 65535)
+                int64_t range = num(p, "range"), hp = num(p, "host_port");
+                /* ports past 65535 are not expanded: port + k could overflow int64 */
+                if (range < 1 || range > 65535 || num(p, "container_port") > 65535 || hp > 65535)
                         range = 1;
                 for (int64_t k = 0; k < range; k++) {
-                        int64_t hp = num(p, "host_port");
                         json_object_array_add(
                             arr, port_item(num(p, "container_port") + k,
                                            *str(p, "protocol") ? str(p, "protocol") : "tcp",

@@ -135,6 +135,10 @@ static void edited_docker_items(void **state)
             "{\"State\":\"weird\"}",
             "{\"Status\":\"Up 2 hours (unhealthy)\"}",
             "{\"Status\":\"Up (health: starting)\"}",
+            /* found by fuzz_list: ports at the ends of int64 (the sort subtracted them) */
+            "{\"Ports\":[{\"PrivatePort\":9223372036854775807},{\"PrivatePort\":"
+            "-9223372036854775807},{\"PrivatePort\":1,\"PublicPort\":3000000000},"
+            "{\"PrivatePort\":1,\"PublicPort\":1}]}",
         };
         for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
                 char text[2048];
@@ -159,6 +163,9 @@ static void edited_libpod_items(void **state)
             "{\"State\":\"dead\"}",
             "{\"State\":\"created\",\"Status\":\"starting\"}",
             "{\"Names\":null,\"Labels\":null,\"Ports\":null,\"Created\":5}",
+            /* found by fuzz_list: a range from a port past 65535 is not expanded (overflow) */
+            "{\"Ports\":[{\"container_port\":9223372036854775807,\"host_port\":1,"
+            "\"range\":2},{\"container_port\":1,\"host_port\":70000,\"range\":2}]}",
         };
         for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
                 char text[2048];
@@ -172,6 +179,7 @@ static void shapes_left_to_the_tree_path(void **state)
         static const char *const bad[] = {
             "[{\"Id\":\"a\",\"Id\":\"b\"}]",            /* duplicate key */
             "[{\"Labels\":{\"k\":\"1\",\"k\":\"2\"}}]", /* duplicate label */
+            "[{\"Labels\":{\"k\":\"v\",\"k\":1}}]",     /* json-c keeps the 1 (fuzz_list) */
             "[{\"Names\":[5]}]",                        /* json-c would print 5 */
             "[{\"Created\":1.5}]",                      /* a fraction where a number is used */
             "[{\"Created\":99999999999999999999}]",     /* past int64 */
