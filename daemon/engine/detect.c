@@ -75,10 +75,13 @@ int cms_eng_detect(bool libpod_hdr, const char *api_hdr, json_object *doc, enum 
         return 0;
 }
 
-static long probe_timeout(struct cms_engine *e)
+/* A call's probe may take the call's whole time: an engine starting up (a Podman service's first
+ * answer on a loaded host) answers late but answers, and the call would have waited that long.
+ * cmsd's own probes (start-up, housekeeping: forced) stay short. */
+static long probe_timeout(struct cms_engine *e, bool forced)
 {
         long timeout = atomic_load(&e->timeout_ms);
-        return timeout < CMS_ENG_PROBE_TIMEOUT_MS ? timeout : CMS_ENG_PROBE_TIMEOUT_MS;
+        return !forced || timeout < CMS_ENG_PROBE_TIMEOUT_MS ? timeout : CMS_ENG_PROBE_TIMEOUT_MS;
 }
 
 /* One unversioned GET on the probe's own terms: what is left of the probe's time, small reply
@@ -96,11 +99,10 @@ static int probe_get(struct cms_engine *e, const char *path, int64_t deadline, s
         return cms_eng_map_status(res->status, body->data, body->len, err);
 }
 
-static int probe_run(struct cms_engine *e, struct cms_error *err)
+static int probe_run(struct cms_engine *e, long timeout, struct cms_error *err)
 {
-        /* Short, and both GETs within it: calls that wait for a probe should not wait a whole
-         * call timeout for it, let alone two. */
-        int64_t deadline = cms_now_ms() + probe_timeout(e);
+        /* Both GETs within one timeout: a call that waits for a probe must not wait two. */
+        int64_t deadline = cms_now_ms() + timeout;
         _cleanup_buf_ struct cms_buf ping = {0};
         struct cms_eng_result pres = {0};
         int r = probe_get(e, "/_ping", deadline, &ping, &pres, err);
@@ -140,12 +142,11 @@ static bool wanted_locked(struct cms_engine *e, int64_t now)
                (e->probing || since >= CMS_ENG_REPROBE_MS || (e->up && since >= 50));
 }
 
-/* The running probe's verdict; e->lock held. Waits at most the probe's timeout (and a little:
- * the probe ends by its own timeout first). */
-static int await_verdict(struct cms_engine *e, struct cms_error *perr)
+/* The running probe's verdict; e->lock held. Waits at most the waiter's own probe timeout (and a
+ * little: a probe of the same kind ends by its own timeout first). */
+static int await_verdict(struct cms_engine *e, long timeout, struct cms_error *perr)
 {
         uint64_t gen = e->probe_gen;
-        long timeout = probe_timeout(e);
         struct timespec ts = cms_deadline(CLOCK_REALTIME, timeout + 250);
         while (e->probing && e->probe_gen == gen)
                 if (pthread_cond_timedwait(&e->probe_cv, &e->lock, &ts) == ETIMEDOUT)
@@ -159,16 +160,17 @@ static int await_verdict(struct cms_engine *e, struct cms_error *perr)
 int cms_eng_probe(struct cms_engine *e, bool force, struct cms_error *err)
 {
         struct cms_error perr = {0};
+        long timeout = probe_timeout(e, force);
         int r = 0;
         pthread_mutex_lock(&e->lock);
         if (e->probing && (force || wanted_locked(e, cms_now_ms()))) {
-                r = await_verdict(e, &perr);
+                r = await_verdict(e, timeout, &perr);
                 pthread_mutex_unlock(&e->lock);
         } else if (force || wanted_locked(e, cms_now_ms())) {
                 e->probing = true;
                 e->last_probe_ms = cms_now_ms();
                 pthread_mutex_unlock(&e->lock);
-                r = probe_run(e, &perr);
+                r = probe_run(e, timeout, &perr);
                 pthread_mutex_lock(&e->lock);
                 e->probing = false;
                 e->probe_gen++;
