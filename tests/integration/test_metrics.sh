@@ -353,8 +353,10 @@ ROWS
         stop_cmsd
         write_config "$conf" "$port" "unix://$ENGINE_SOCK" "sampler: {container_labels: false}"
         start_cmsd "$conf" "$port" "unix://$ENGINE_SOCK"
-        wait_for "scrape '$MY_URL' && [ -n \"\$(series_value container_memory_usage_bytes '$web')\" ]" 20 ||
-                fail "$web not in the scrape"
+        # the host facts come from the engine's info on a thread of their own: wait for them too
+        wait_for "scrape '$MY_URL' && [ -n \"\$(series_value container_memory_usage_bytes '$web')\" ] &&
+                grep -qE '^machine_cpu_cores' \"\$T_TMP/metrics\"" 20 ||
+                fail "$web or machine_cpu_cores not in the scrape"
         ! grep -q 'container_label_' "$T_TMP/metrics" || fail "container_label_* with container_labels: false"
         grep -qE '^machine_cpu_cores(\{[^}]*\})? [1-9]' "$T_TMP/metrics" || fail "no machine_cpu_cores"
         stop_cmsd
