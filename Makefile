@@ -104,7 +104,7 @@ lint-layers: all ## check DESIGN.md's layering on the objects: no circles betwee
 integration: all ## run the integration suite against real Docker and real Podman, side by side (CMSD_TEST_SERIAL=1: one after the other)
 	@tests/integration/run.sh $(BUILD)/cmsd
 
-test: deps ## everything CI runs: deps, build, unit, layer and openapi lints, integration on both engines
+test: deps ## everything CI runs: deps, build, unit, layer and openapi lints, the fuzz corpora replay, integration (the dashboard in chromium too) on both engines
 	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(TEST_EXTRA)
 	@scripts/test.sh $(BUILD) $(UNIT_BIN)
 
