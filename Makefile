@@ -52,16 +52,21 @@ $(BUILD)/libcmsd.a: $(DAEMON_OBJ)
 	@rm -f $@
 	@ar rcs $@ $^
 
+# cmsd does not link libarchive: daemon/archive_dl.c opens it when first used (a build, an upload
+# or a scan), so that it and its dependencies cost nothing until then.
+DAEMON_LDLIBS = $(shell pkg-config --libs $(filter-out libarchive,$(PKGS)) 2>/dev/null) -lpthread -lm -ldl \
+		$(LDLIBS)
+
 $(BUILD)/cmsd: $(BUILD)/obj/daemon/main.o $(BUILD)/libcmsd.a
 	@echo "  LD      $@"
-	@$(CC) $(SAN) -o $@ $^ $(LDLIBS_ALL)
+	@$(CC) $(SAN) -o $@ $^ $(DAEMON_LDLIBS)
 
 # cmsctl links libcurl, json-c and libyaml, and of the daemon only the pure helpers it shares:
 # the build-context tar writer (.dockerignore) and the string/buffer utilities. libarchive, which
-# the tar writer calls, is opened when first used (client/dl/archive_dl.c): linked, it and its
+# the tar writer calls, is opened when first used (daemon/archive_dl.c): linked, it and its
 # dependencies cost every command a third of its start.
-CLIENT_SHARED := $(addprefix $(BUILD)/obj/daemon/,images/tar_dir.o images/dockerignore.o archive.o util.o) \
-		 $(BUILD)/obj/client/dl/archive_dl.o
+CLIENT_SHARED := $(addprefix $(BUILD)/obj/daemon/,images/tar_dir.o images/dockerignore.o archive.o \
+		 util.o archive_dl.o)
 CLIENT_LIBS   := libcurl json-c yaml-0.1 nettle
 
 $(BUILD)/libcmsctl.a: $(CLIENT_OBJ)

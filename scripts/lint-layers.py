@@ -18,7 +18,8 @@ import sys
 
 # Higher folders may call lower ones, never the reverse. daemon/ itself holds two layers: the
 # process and the managers (TOP) above every domain, and the shared helpers (BASE) below them.
-BASE = {"daemon/util.c", "daemon/log.c", "daemon/archive.c", "daemon/config.c",
+BASE = {"daemon/util.c", "daemon/log.c", "daemon/archive.c", "daemon/archive_dl.c",
+        "daemon/config.c",
         "daemon/config_load.c", "daemon/config_yaml.c", "daemon/config_live.c",
         "daemon/config_policy.c", "daemon/sdnotify.c",
         "daemon/security/policy.c"}  # the pure evaluator: below everything that creates
