@@ -313,7 +313,10 @@ attached_ctrl_c() {
         local p pid rc=0 id i
         p=$(pname att)
         project_dir "$p"
-        (cd "$DIR" && CMSD_URL=$CMSD_URL CMSD_TOKEN=$TOK_ADMIN exec timeout 120 "$CTL" compose up) \
+        # --foreground: timeout passes the one SIGINT on to cmsctl only (without it, it signals its
+        # whole group as well, a second Ctrl-C that leaves the stop half done)
+        (cd "$DIR" && CMSD_URL=$CMSD_URL CMSD_TOKEN=$TOK_ADMIN exec timeout --foreground 120 \
+                "$CTL" compose up) \
                 >"$T_TMP/att_out" 2>"$T_TMP/att_err" &
         pid=$!
         for i in $(seq 1 150); do
