@@ -442,14 +442,10 @@ void h_images_pull(struct cms_request *r)
                 job_start(r, j);
 }
 
-void h_image_push(struct cms_request *r)
+/* A job on the image the route names ({ref}: push, scan). */
+static void ref_job_start(struct cms_request *r, enum job_kind kind)
 {
-        struct cms_error err = {0};
-        if (cms_images_push_check(r->m, r->params[0], r->json, &err) < 0) {
-                cms_reply_error(r, &err);
-                return;
-        }
-        struct job *j = job_new(r, JOB_PUSH);
+        struct job *j = job_new(r, kind);
         if (j && !(j->ref = strdup(r->params[0]))) {
                 job_free(j);
                 cms_reply_errorf(r, 500, "out of memory");
@@ -457,6 +453,16 @@ void h_image_push(struct cms_request *r)
         }
         if (j)
                 job_start(r, j);
+}
+
+void h_image_push(struct cms_request *r)
+{
+        struct cms_error err = {0};
+        if (cms_images_push_check(r->m, r->params[0], r->json, &err) < 0) {
+                cms_reply_error(r, &err);
+                return;
+        }
+        ref_job_start(r, JOB_PUSH);
 }
 
 void h_images_build(struct cms_request *r)
@@ -511,12 +517,5 @@ void h_image_scan(struct cms_request *r)
                 cms_reply_error(r, &err);
                 return;
         }
-        struct job *j = job_new(r, JOB_SCAN);
-        if (j && !(j->ref = strdup(r->params[0]))) {
-                job_free(j);
-                cms_reply_errorf(r, 500, "out of memory");
-                return;
-        }
-        if (j)
-                job_start(r, j);
+        ref_job_start(r, JOB_SCAN);
 }
