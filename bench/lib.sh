@@ -131,3 +131,28 @@ bench_start_cmsd() {
 	tail -n 20 "$TMP/cmsd-$eng.log" >&2
 	return 1
 }
+
+# bench_timed_cmsd SOCK LABEL [fresh]: a cmsd on the engine at SOCK under /usr/bin/time -v (its
+# figures in $TMP/time-LABEL.txt, its log in $TMP/cmsd-LABEL.log), one admin token ($TOKEN),
+# state_dir $TMP/state ("fresh": emptied first); sets TIME_PID, CMSD_PID (cmsd itself, time's
+# child) and CMSD_URL. Needs CMSD_BIN, TMP, TOKEN.
+# shellcheck disable=SC2153 # those are the caller's
+bench_timed_cmsd() {
+	local port i
+	port=$(free_port) || bench_die "no free port"
+	[ "${3-}" = fresh ] && rm -rf "$TMP/state"
+	mkdir -p "$TMP/state"
+	printf '%s\n' "listen: [\"127.0.0.1:$port\"]" "tokens:" \
+		"  - {name: bench, role: admin, token: \"$TOKEN\"}" "state_dir: \"$TMP/state\"" \
+		"log_level: warn" >"$TMP/cmsd.yaml"
+	/usr/bin/time -v -o "$TMP/time-$2.txt" "$CMSD_BIN" --config "$TMP/cmsd.yaml" --engine "unix://$1" \
+		>"$TMP/cmsd-$2.log" 2>&1 &
+	TIME_PID=$!
+	CMSD_URL=http://127.0.0.1:$port
+	for ((i = 0; i < 50; i++)); do
+		CMSD_PID=$(awk '{ print $1 }' "/proc/$TIME_PID/task/$TIME_PID/children" 2>/dev/null)
+		[ -n "$CMSD_PID" ] && break
+		sleep 0.1
+	done
+	wait_http "$CMSD_URL/v1/health" 20 || bench_die "cmsd did not start: $(tail -n 3 "$TMP/cmsd-$2.log")"
+}

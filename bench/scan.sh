@@ -57,25 +57,7 @@ finish() {
 trap finish EXIT
 trap 'exit 130' INT TERM
 
-start_cmsd() { # start_cmsd SOCK LABEL: a cmsd with an empty state_dir under /usr/bin/time -v
-	local port i
-	port=$(free_port) || bench_die "no free port"
-	rm -rf "$TMP/state"
-	mkdir -p "$TMP/state"
-	printf '%s\n' "listen: [\"127.0.0.1:$port\"]" "tokens:" \
-		"  - {name: bench, role: admin, token: \"$TOKEN\"}" "state_dir: \"$TMP/state\"" \
-		"log_level: warn" >"$TMP/cmsd.yaml"
-	/usr/bin/time -v -o "$TMP/time-$2.txt" "$CMSD_BIN" --config "$TMP/cmsd.yaml" --engine "unix://$1" \
-		>"$TMP/cmsd-$2.log" 2>&1 &
-	TIME_PID=$!
-	CMSD_URL=http://127.0.0.1:$port
-	for ((i = 0; i < 50; i++)); do
-		CMSD_PID=$(cat "/proc/$TIME_PID/task/$TIME_PID/children" 2>/dev/null | awk '{ print $1 }')
-		[ -n "$CMSD_PID" ] && break
-		sleep 0.1
-	done
-	wait_http "$CMSD_URL/v1/health" 20 || bench_die "cmsd did not start: $(tail -n 3 "$TMP/cmsd-$2.log")"
-}
+start_cmsd() { bench_timed_cmsd "$1" "$2" fresh; } # SOCK LABEL
 
 stop_cmsd() {
 	stop_pid "$CMSD_PID" cmsd
