@@ -638,3 +638,33 @@ int cms_write_all(int fd, const char *p, size_t n)
         }
         return 0;
 }
+
+int cms_read_file(const char *path, size_t max, char **out, size_t *len, struct cms_error *err)
+{
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return errno == ENOENT
+                           ? -ENOENT
+                           : cms_err(err, 400, "cannot read %s: %s", path, strerror(errno));
+        struct cms_buf b;
+        cms_buf_init(&b, max);
+        char chunk[4096];
+        ssize_t n;
+        int r = 0;
+        while (r == 0 && (n = read(fd, chunk, sizeof(chunk))) > 0)
+                r = cms_buf_append(&b, chunk, (size_t)n);
+        if (r == 0 && n < 0)
+                r = cms_err(err, 400, "cannot read %s: %s", path, strerror(errno));
+        else if (r < 0)
+                r = cms_err(err, 400, "%s: larger than %zu bytes", path, max);
+        explicit_bzero(chunk, sizeof(chunk)); /* it may have held a secret */
+        close(fd);
+        if (len)
+                *len = b.len;
+        if (r == 0 && !(*out = cms_buf_take(&b)))
+                r = cms_err(err, 500, "out of memory");
+        if (r < 0 && b.data)
+                explicit_bzero(b.data, b.len);
+        cms_buf_free(&b);
+        return r;
+}

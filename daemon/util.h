@@ -83,6 +83,10 @@ static inline void cms_buf_freep(struct cms_buf *b)
         cms_buf_free(b);
 }
 #define _cleanup_buf_ __attribute__((cleanup(cms_buf_freep)))
+/* A whole file of at most max bytes into *out (NUL-terminated; *len its length, len may be
+ * NULL): -ENOENT (err untouched) when it is not there, else a 400 naming the file when it cannot
+ * be read or is larger. The buffers it used are wiped (a file may hold a secret). */
+int cms_read_file(const char *path, size_t max, char **out, size_t *len, struct cms_error *err);
 
 /* Go-style durations ("1m30s", "500ms", "2h") or a bare integer (seconds) -> milliseconds. */
 int cms_parse_duration_ms(const char *s, int64_t *out_ms);

@@ -22,35 +22,6 @@
 
 #define MAX_FILE_CONTENT (1024 * 1024)
 
-static int read_content(const char *path, char **out, size_t *len, struct cms_error *err)
-{
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return errno == ENOENT
-                           ? -ENOENT
-                           : cms_err(err, 400, "cannot read %s: %s", path, strerror(errno));
-        struct cms_buf b;
-        cms_buf_init(&b, MAX_FILE_CONTENT);
-        char chunk[4096];
-        ssize_t n;
-        int r = 0;
-        while (r == 0 && (n = read(fd, chunk, sizeof(chunk))) > 0)
-                r = cms_buf_append(&b, chunk, (size_t)n);
-        if (r == 0 && n < 0)
-                r = cms_err(err, 400, "cannot read %s: %s", path, strerror(errno));
-        else if (r < 0)
-                r = cms_err(err, 400, "%s: larger than %d bytes", path, MAX_FILE_CONTENT);
-        explicit_bzero(chunk, sizeof(chunk));
-        close(fd);
-        *len = b.len;
-        if (r == 0 && !(*out = cms_buf_take(&b)))
-                r = cms_err(err, 500, "out of memory");
-        if (r < 0 && b.data)
-                explicit_bzero(b.data, b.len);
-        cms_buf_free(&b);
-        return r;
-}
-
 static bool used(const struct cms_compose_project *p, bool config, const char *key)
 {
         for (size_t i = 0; i < p->n_services; i++) {
@@ -81,7 +52,7 @@ static int read_one(struct cms_manager *m, const struct cms_caller *who,
         char *data = NULL;
         size_t len = 0;
         if (r == 0)
-                r = read_content(d->file, &data, &len, err);
+                r = cms_read_file(d->file, MAX_FILE_CONTENT, &data, &len, err);
         if (r == -ENOENT)
                 return cms_err(err, 400, "%s: %s not found", field, d->file);
         if (r == 0)
@@ -106,7 +77,7 @@ static int read_seccomp(struct cms_manager *m, const struct cms_caller *who,
                 _cleanup_free_ char *text = NULL;
                 size_t len = 0;
                 if (r == 0)
-                        r = read_content(file, &text, &len, err);
+                        r = cms_read_file(file, MAX_FILE_CONTENT, &text, &len, err);
                 if (r == -ENOENT)
                         return cms_err(err, 400, "%s: the seccomp profile %s is not there", field,
                                        file);

@@ -185,31 +185,6 @@ void cms_project_unlock(struct cms_manager *m, const char *name)
         pthread_mutex_unlock(&m->projects_mu);
 }
 
-/* Reads a whole (small) file; -ENOENT when it is not there. */
-static int read_small(const char *path, size_t max, char **out, struct cms_error *err)
-{
-        _cleanup_fclose_ FILE *f = fopen(path, "re");
-        if (!f)
-                return errno == ENOENT
-                           ? -ENOENT
-                           : cms_err(err, 400, "cannot read %s: %s", path, strerror(errno));
-        struct cms_buf b;
-        cms_buf_init(&b, max);
-        char chunk[4096];
-        size_t n;
-        int r = 0;
-        while (r == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-                r = cms_buf_append(&b, chunk, n);
-        if (r == 0 && ferror(f))
-                r = cms_err(err, 400, "cannot read %s", path);
-        else if (r < 0)
-                r = cms_err(err, 400, "%s: larger than %zu bytes", path, max);
-        if (r == 0 && !(*out = cms_buf_take(&b)))
-                r = cms_err(err, 500, "out of memory");
-        cms_buf_free(&b);
-        return r;
-}
-
 /* Who reads env files: the caller, whose policy decides which host files cmsd reads for them. */
 struct reader {
         struct cms_manager *m;
@@ -237,7 +212,7 @@ static int env_file_into(const struct reader *rd, struct cms_compose_service *s,
         int r = cms_policy_enforce(rd->m, rd->who, &q, err);
         if (r < 0)
                 return r;
-        r = read_small(path, CMS_COMPOSE_MAX_BYTES, &text, err);
+        r = cms_read_file(path, CMS_COMPOSE_MAX_BYTES, &text, NULL, err);
         if (r == -ENOENT && !f->required)
                 return 0;
         if (r == -ENOENT)
@@ -287,7 +262,7 @@ static int load_named_file(void *ud, const char *what, const char *path, char **
         const struct reader *rd = ud;
         struct cms_policy_req q = {.kind = CMS_PQ_READ, .path = path, .field = what};
         int r = rd->who ? cms_policy_enforce(rd->m, rd->who, &q, err) : 0;
-        return r ?: read_small(path, CMS_COMPOSE_MAX_BYTES, text, err);
+        return r ?: cms_read_file(path, CMS_COMPOSE_MAX_BYTES, text, NULL, err);
 }
 
 int cms_project_parse(struct cms_manager *m, const struct cms_caller *who,
