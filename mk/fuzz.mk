@@ -8,6 +8,9 @@ FUZZ_SECONDS   ?= 60
 FUZZ_BUILD     ?= build-fuzz
 FUZZ_CC        ?= clang
 FUZZ_ONLY      ?= $(FUZZ_HARNESSES)
+# 1: libFuzzer's fork mode, one job; 0: one process, started again after a crash (more
+# executions per second: no job start-ups and merges; tests/fuzz/run.sh).
+FUZZ_FORK      ?= 1
 FUZZ_OPT       := -O1 -g -fno-omit-frame-pointer
 FUZZ_SAN       := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
@@ -41,8 +44,8 @@ fuzz-build: fuzz-clang
 		CFLAGS="-Wno-error -Wno-unknown-warning-option $(CFLAGS)" \
 		$(FUZZ_ONLY:%=$(FUZZ_BUILD)/fuzzer/%) $(FUZZ_ONLY:%=$(FUZZ_BUILD)/fuzz/%)
 
-fuzz: fuzz-build ## run every libFuzzer harness for FUZZ_SECONDS (60) each, niced (FUZZ_ONLY="compose config" picks some); figures in build-fuzz/results.md
-	@nice -n 10 tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_ONLY)
+fuzz: fuzz-build ## run every libFuzzer harness for FUZZ_SECONDS (60) each, niced (FUZZ_ONLY="compose config" picks some, FUZZ_FORK=0 one process); figures in build-fuzz/results.md
+	@FUZZ_FORK=$(FUZZ_FORK) nice -n 10 tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_ONLY)
 
 fuzz-merge: fuzz-build ## minimize what make fuzz found into tests/fuzz/corpus/ (libFuzzer -merge=1)
 	@nice -n 10 tests/fuzz/run.sh --merge $(FUZZ_BUILD) $(FUZZ_ONLY)
