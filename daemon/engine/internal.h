@@ -35,6 +35,9 @@ struct cms_engine {
         char version[64];
         char api[16];
         int64_t last_probe_ms; /* last automatic probe attempt */
+        /* When a call last got a whole reply (cms_now_ms): a quiet stream asks the engine's
+         * /_ping only when nothing else has heard from the engine for a while. */
+        _Atomic int64_t alive_ms;
         bool stale; /* went down since the last successful probe: may be another engine now */
 
         /* One probe at a time (probing, under lock). A caller that finds one running waits

@@ -1,7 +1,13 @@
 /* libcurl transport: a small pool of handles (each an easy handle driven by its own multi
  * handle, whose connection cache survives between calls, so keep-alive connections to the
  * engine are reused), a timeout on every call, a hard cap on gathered replies, and a driving loop
- * that wakes at least every 200 ms so a stream can be stopped even when no bytes flow. */
+ * that wakes at least every 200 ms so a stream can be stopped even when no bytes flow.
+ *
+ * A stream's bytes cannot tell a quiet engine from a hung one (an events stream is quiet most of
+ * the time). So when a stream has had nothing for the default call timeout and no other call has
+ * heard from the engine meanwhile, the driving loop sends GET /_ping beside it, on the same multi
+ * handle, with that timeout: an answer keeps the stream open, no answer ends it with 504 (a
+ * refused or reset connection: 503), so a hung engine ends every stream within two timeouts. */
 #include "internal.h"
 
 #include <curl/curl.h>
@@ -21,8 +27,17 @@ struct xfer {
         void *userdata;
         struct cms_eng_result *res;
         bool status_known, pass_through, too_big, oom, cb_stopped;
-        bool headers_in; /* the status line came (on_header) */
-        bool no_headers; /* a stream gave up waiting for it */
+        bool headers_in;    /* the status line came (on_header) */
+        bool no_headers;    /* a stream gave up waiting for it */
+        int64_t last_rx_ms; /* when a header line or body bytes last came */
+        CURLcode ping_rc;   /* the failed liveness /_ping's verdict (drive() returned -EPIPE) */
+        char ping_err[CURL_ERROR_SIZE];
+};
+
+/* The liveness /_ping of a quiet stream, run beside it on the stream's multi handle. */
+struct ping {
+        CURL *easy;
+        char errbuf[CURL_ERROR_SIZE];
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -98,6 +113,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
 {
         struct xfer *x = ud;
         size_t n = size * nmemb;
+        x->last_rx_ms = cms_now_ms();
         if (!x->status_known) {
                 long code = 0;
                 curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
@@ -143,6 +159,7 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *ud)
         size_t n = size * nmemb;
         char tmp[64];
         x->headers_in = true;
+        x->last_rx_ms = cms_now_ms();
         if (header_value(line, n, "Libpod-Api-Version", tmp, sizeof(tmp)))
                 x->res->libpod = true;
         header_value(line, n, "Api-Version", x->res->api_hdr, sizeof(x->res->api_hdr));
@@ -244,12 +261,84 @@ static int setup(struct cms_engine *e, CURL *h, const struct cms_engine_req *req
         return 0;
 }
 
+static size_t ping_discard(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+        (void)ptr;
+        (void)ud;
+        return size * nmemb;
+}
+
+/* Starts the liveness /_ping on the stream's multi handle; false when it could not start (the
+ * stream then goes on as before and tries again after the next quiet period). */
+static bool ping_start(struct cms_engine *e, struct cms_eng_handle *h, struct ping *p, long ms)
+{
+        _cleanup_free_ char *url = cms_strdup_printf("%s/_ping", e->base);
+        p->easy = url ? curl_easy_init() : NULL;
+        if (!p->easy)
+                return false;
+        p->errbuf[0] = 0;
+        curl_easy_setopt(p->easy, CURLOPT_URL, url);
+        if (e->socket_path)
+                curl_easy_setopt(p->easy, CURLOPT_UNIX_SOCKET_PATH, e->socket_path);
+        curl_easy_setopt(p->easy, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(p->easy, CURLOPT_ERRORBUFFER, p->errbuf);
+        curl_easy_setopt(p->easy, CURLOPT_CONNECTTIMEOUT_MS,
+                         ms < CMS_ENG_CONNECT_TIMEOUT_MS ? ms : CMS_ENG_CONNECT_TIMEOUT_MS);
+        curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS, ms);
+        curl_easy_setopt(p->easy, CURLOPT_USERAGENT, "cmsd/" CMS_VERSION);
+        curl_easy_setopt(p->easy, CURLOPT_WRITEFUNCTION, ping_discard);
+        if (curl_multi_add_handle(h->multi, p->easy) != CURLM_OK) {
+                curl_easy_cleanup(p->easy);
+                p->easy = NULL;
+                return false;
+        }
+        return true;
+}
+
+static void ping_stop(struct cms_eng_handle *h, struct ping *p)
+{
+        if (!p->easy)
+                return;
+        curl_multi_remove_handle(h->multi, p->easy);
+        curl_easy_cleanup(p->easy);
+        p->easy = NULL;
+}
+
+/* The ping finished with rc: true when the engine answered (any HTTP status). */
+static bool ping_done(struct cms_engine *e, struct cms_eng_handle *h, struct ping *p, CURLcode rc,
+                      struct xfer *x)
+{
+        long code = 0;
+        curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &code);
+        bool alive = rc == CURLE_OK && code > 0;
+        if (alive) {
+                atomic_store(&e->alive_ms, cms_now_ms());
+        } else {
+                x->ping_rc = rc;
+                snprintf(x->ping_err, sizeof(x->ping_err), "%s",
+                         *p->errbuf ? p->errbuf : curl_easy_strerror(rc));
+        }
+        ping_stop(h, p);
+        return alive;
+}
+
+/* A watched stream is quiet: nothing on it and no call's reply for quiet_ms. */
+static bool quiet_for(struct cms_engine *e, const struct xfer *x, long quiet_ms, int64_t now)
+{
+        int64_t heard = atomic_load(&e->alive_ms);
+        if (x->last_rx_ms > heard)
+                heard = x->last_rx_ms;
+        return now - heard >= quiet_ms;
+}
+
 /* Runs the transfer (curl's verdict in *rc); -1 when should_stop ended it early, which is
  * asked at once and then every STOP_POLL_MS however quiet the connection is. A stream has no
  * total timeout, but its reply header must come within head_ms (> 0): an engine that accepts
- * and never answers would otherwise hold the stream, its thread and its connection for ever. */
-static int drive(struct cms_eng_handle *h, struct xfer *x, long head_ms,
-                 cms_engine_stop_cb should_stop, void *ud, CURLcode *rc)
+ * and never answers would otherwise hold the stream, its thread and its connection for ever.
+ * quiet_ms > 0: the stream is watched (see the top of this file); -EPIPE when the engine did
+ * not answer the liveness /_ping (its verdict in x). */
+static int drive(struct cms_engine *e, struct cms_eng_handle *h, struct xfer *x, long head_ms,
+                 long quiet_ms, cms_engine_stop_cb should_stop, void *ud, CURLcode *rc)
 {
         *rc = CURLE_OK;
         if (curl_multi_add_handle(h->multi, h->easy) != CURLM_OK)
@@ -257,20 +346,28 @@ static int drive(struct cms_eng_handle *h, struct xfer *x, long head_ms,
         int ret = 0, running = 1;
         int64_t next_check = cms_now_ms();
         int64_t head_deadline = head_ms > 0 ? next_check + head_ms : 0;
+        x->last_rx_ms = next_check;
+        struct ping p = {0};
         bool done = false;
-        while (!done) {
+        while (!done && ret == 0) {
                 if (curl_multi_perform(h->multi, &running) != CURLM_OK) {
                         ret = -EIO;
                         break;
                 }
                 int q;
-                for (CURLMsg *m; (m = curl_multi_info_read(h->multi, &q));)
+                for (CURLMsg *m; (m = curl_multi_info_read(h->multi, &q));) {
                         if (m->msg == CURLMSG_DONE && m->easy_handle == h->easy) {
                                 *rc = m->data.result;
                                 done = true;
+                        } else if (m->msg == CURLMSG_DONE && p.easy && m->easy_handle == p.easy &&
+                                   !ping_done(e, h, &p, m->data.result, x)) {
+                                ret = -EPIPE;
                         }
-                if (done || !running)
+                }
+                if (done || ret < 0 || !running)
                         break;
+                if (quiet_ms > 0 && !p.easy && quiet_for(e, x, quiet_ms, cms_now_ms()))
+                        ping_start(e, h, &p, quiet_ms);
                 if (head_deadline && !x->headers_in && cms_now_ms() >= head_deadline) {
                         x->no_headers = true;
                         ret = -ETIMEDOUT;
@@ -288,8 +385,24 @@ static int drive(struct cms_eng_handle *h, struct xfer *x, long head_ms,
                         break;
                 }
         }
+        ping_stop(h, &p);
         curl_multi_remove_handle(h->multi, h->easy);
         return ret;
+}
+
+/* The liveness /_ping got no answer: 504 when it timed out (a hung engine), else the engine is
+ * gone (503, marked down). */
+static int map_ping(struct cms_engine *e, const struct xfer *x, long quiet_ms,
+                    struct cms_error *err)
+{
+        if (x->ping_rc == CURLE_OPERATION_TIMEDOUT)
+                return cms_err(err, 504,
+                               "engine stopped answering: nothing on this stream for %ld ms and "
+                               "/_ping got no answer within %ld ms",
+                               quiet_ms, quiet_ms);
+        cms_eng_set_up(e, false);
+        return cms_eng_unavailable(err, "engine unavailable at %s: /_ping failed: %s", e->url,
+                                   x->ping_err);
 }
 
 static int map_curl(struct cms_engine *e, CURL *h, CURLcode rc, long timeout, const char *errbuf,
@@ -347,10 +460,13 @@ int cms_eng_transfer(struct cms_engine *e, const struct cms_engine_req *req, con
         char errbuf[CURL_ERROR_SIZE] = "";
         CURLcode rc = CURLE_OK;
         int r = setup(e, h->easy, req, path, &x, up, &hdrs, errbuf);
-        /* A stream (no total timeout): its reply header within the default call timeout. */
-        long head_ms = cms_eng_timeout(e, req) < 0 ? atomic_load(&e->timeout_ms) : 0;
+        /* A stream (no total timeout): its reply header within the default call timeout. A
+         * stream that may outlast that timeout is watched for an engine that hangs. */
+        long def_ms = atomic_load(&e->timeout_ms), total_ms = cms_eng_timeout(e, req);
+        long head_ms = total_ms < 0 ? def_ms : 0;
+        long quiet_ms = on_data && def_ms > 0 && (total_ms < 0 || total_ms > def_ms) ? def_ms : 0;
         if (r == 0)
-                r = drive(h, &x, head_ms, should_stop, userdata, &rc);
+                r = drive(e, h, &x, head_ms, quiet_ms, should_stop, userdata, &rc);
         curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &res->status);
         if (r == -ENOMEM)
                 r = cms_err(err, 500, "out of memory");
@@ -358,6 +474,8 @@ int cms_eng_transfer(struct cms_engine *e, const struct cms_engine_req *req, con
                 r = cms_err(err, 500, "libcurl multi interface failed");
         else if (r == -ETIMEDOUT)
                 r = cms_err(err, 504, "engine sent no reply header within %ld ms", head_ms);
+        else if (r == -EPIPE)
+                r = map_ping(e, &x, quiet_ms, err);
         else if (r == -1 || x.cb_stopped)
                 r = 0; /* the caller ended it */
         else if (up && up->aborted)
@@ -368,8 +486,10 @@ int cms_eng_transfer(struct cms_engine *e, const struct cms_engine_req *req, con
                 r = cms_err(err, 500, "out of memory");
         else if (rc != CURLE_OK)
                 r = map_curl(e, h->easy, rc, cms_eng_timeout(e, req), errbuf, err);
-        if (res->status > 0 && r != -ECONNREFUSED)
+        if (res->status > 0 && r != -ECONNREFUSED && x.ping_rc == CURLE_OK)
                 cms_eng_set_up(e, true);
+        if (rc == CURLE_OK && res->status > 0 && r == 0)
+                atomic_store(&e->alive_ms, cms_now_ms());
         curl_easy_setopt(h->easy, CURLOPT_ERRORBUFFER, NULL);
         curl_easy_setopt(h->easy, CURLOPT_HTTPHEADER, NULL);
         curl_slist_free_all(hdrs);

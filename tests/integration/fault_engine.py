@@ -8,27 +8,38 @@ usage: fault_engine.py SOCKET MODE KIND STATUS_FILE
                  status line, headers and the first bytes of a body, and nothing more
         nohead   answers /_ping, /version and a container inspect; sends nothing for any other
                  request (a log stream whose reply header never comes)
+        stall    a working engine that goes quiet: answers /_ping, /version and lists ("[]");
+                 an /events request gets its header and then nothing (a quiet engine), and one
+                 whose filters name the label "fault=stall" also gets one event, after which the
+                 whole engine hangs: every open connection and every later request (/_ping
+                 included) is silent for good
   KIND  docker | podman: what /_ping and /version claim to be
-  STATUS_FILE  rewritten with "open=N accepted=M" each time a connection opens or closes
+  STATUS_FILE  rewritten with "open=N accepted=M pings=P" each time a connection opens or
+               closes or a /_ping is answered
 """
 import json
 import os
 import socket
 import sys
 import threading
+import time
+import urllib.parse
 
 sock_path, mode, kind, status_path = sys.argv[1:5]
 lock = threading.Lock()
-counts = {"open": 0, "accepted": 0}
+counts = {"open": 0, "accepted": 0, "pings": 0}
+stalled = threading.Event()  # stall mode: the engine hangs from now on
 
 
-def report(delta_open, delta_accepted):
+def report(delta_open, delta_accepted, delta_pings=0):
     with lock:
         counts["open"] += delta_open
         counts["accepted"] += delta_accepted
+        counts["pings"] += delta_pings
         tmp = status_path + ".tmp"
         with open(tmp, "w") as f:
-            f.write("open=%d accepted=%d\n" % (counts["open"], counts["accepted"]))
+            f.write("open=%d accepted=%d pings=%d\n" % (counts["open"], counts["accepted"],
+                                                          counts["pings"]))
         os.replace(tmp, status_path)
 
 
@@ -53,16 +64,47 @@ def inspect_doc(cid):
                        "State": {"Status": "running", "Running": True}}).encode()
 
 
+def events_head(conn):
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nApi-Version: 1.41\r\n"
+                 b"Transfer-Encoding: chunked\r\n\r\n")
+
+
+def chunk(conn, body):
+    conn.sendall(b"%x\r\n%s\r\n" % (len(body), body))
+
+
+def stall_answer(conn, path):
+    """stall mode: a quiet but answering engine until an /events request asks it to hang."""
+    if path.endswith("/events") or "/events?" in path:
+        events_head(conn)
+        if "fault=stall" in urllib.parse.unquote(path):
+            now = time.time()
+            chunk(conn, json.dumps({
+                "Type": "container", "Action": "start", "time": int(now),
+                "timeNano": int(now * 1e9),
+                "Actor": {"ID": "f" * 64, "Attributes": {"name": "fault", "fault": "stall"}}
+            }).encode() + b"\n")
+            stalled.set()
+        return False
+    if path.split("?")[0].endswith("/json"):
+        reply(conn, b"[]")
+        return True
+    return False
+
+
 def answer(conn, path):
     """True when answered; False: stay silent (the fault)."""
-    if mode == "hang":
+    if mode == "hang" or stalled.is_set():
         return False
     if path.endswith("/_ping"):
         reply(conn, b"OK", "text/plain")
+        report(0, 0, 1)
         return True
     if path.endswith("/version"):
         reply(conn, version_doc())
         return True
+    if mode == "stall":
+        return stall_answer(conn, path)
     if mode == "partial":
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                      b"Content-Length: 100000\r\n\r\n[{\"Id\": \"")
