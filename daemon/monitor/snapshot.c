@@ -4,6 +4,9 @@
  * count, a SHA-256 of the whole content, bounded lengths, and every ring's records decoding to
  * exactly their length. Anything else is refused as a whole.
  *
+ * A kill -9 during a save leaves the previous snapshot whole and, at most, the temp file,
+ * which the next start removes.
+ *
  * Layout (little-endian): "CMSDSNAP" u32 version u32 fields i64 interval_ms i64 saved_ms
  * u32 containers, then per container: id name image project service cg_path (u16 length +
  * bytes each), i64 started_at, i32 health, u32 samples, i64 base time, fields x u64 base
@@ -338,10 +341,14 @@ int cms_sampler_snapshot_load(struct cms_sampler *s, size_t *loaded, struct cms_
         if (!s->state_dir[0])
                 return 0;
         _cleanup_free_ char *path = cms_strdup_printf("%s/%s", s->state_dir, FILE_NAME);
+        _cleanup_free_ char *tmp = cms_strdup_printf("%s/%s.tmp", s->state_dir, FILE_NAME);
         _cleanup_free_ unsigned char *p = NULL;
         size_t len = 0;
-        if (!path)
+        if (!path || !tmp)
                 return cms_err(err, 500, "out of memory");
+        /* What a save killed before its rename left behind (up to the size of a snapshot): never
+         * read, only removed; the snapshot beside it is the previous whole one. */
+        unlink(tmp);
         int r = read_file(path, &p, &len, err);
         if (r != 0)
                 return r > 0 ? 0 : r;

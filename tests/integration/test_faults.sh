@@ -171,6 +171,90 @@ stream_no_header() {
         [ "$MY_RC" -eq 0 ] || fail "cmsd exited $MY_RC on SIGTERM"
 }
 
+# follow_events NAME ACCEPT [QUERY]: a /v1/events follow in the background; its body in
+# $T_TMP/ev.NAME, the time it ended (ms) in $T_TMP/ev.NAME.end, its PID in EV_PID.
+follow_events() {
+        (
+                curl -sN --max-time 60 -H "Authorization: Bearer $TOK_ADMIN" -H "Accept: $2" \
+                        -o "$T_TMP/ev.$1" "$MY_URL/v1/events${3-}"
+                date +%s%3N >"$T_TMP/ev.$1.end"
+        ) &
+        EV_PID=$!
+        echo "$EV_PID" >>"$T_TMP/pids"
+}
+
+# events_error NAME T0_MS LIMIT_MS WORDS: the stream NAME ended with an error event whose message
+# matches WORDS, within LIMIT_MS of T0_MS; in SSE an "event: error" line, in NDJSON the last line
+# {"reason": "error", ...}.
+events_error() {
+        local f="$T_TMP/ev.$1" end ms
+        wait_for "[ -s '$f.end' ]" 60 || fail "stream $1 still open after 60 s: $(short "$(cat "$f")")"
+        end=$(cat "$f.end")
+        ms=$((end - $2))
+        if grep -q '^event: ' "$f"; then
+                grep -A1 '^event: error' "$f" | grep -q "$4" ||
+                        fail "stream $1 (SSE) ended after $ms ms without an error event naming '$4': $(short "$(cat "$f")")"
+        else
+                tail -n 1 "$f" | jq -e --arg w "$4" '.reason == "error" and (.message | test($w))' \
+                        >/dev/null ||
+                        fail "stream $1 (NDJSON) ended after $ms ms without an error line naming '$4': $(short "$(cat "$f")")"
+        fi
+        [ "$ms" -le "$3" ] || fail "stream $1 ended after $ms ms (limit $3 ms): $(short "$(cat "$f")")"
+        echo "stream $1: error event after $ms ms"
+}
+
+# An events follow whose reply header never comes: like a log stream, each ends with an error
+# event within the timeout, SSE and NDJSON alike.
+events_no_header() {
+        fault_cmsd nohead
+        local base_tasks t0 max=$((TIMEOUT_S * 1000 + SLACK_MS))
+        sleep 0.5
+        base_tasks=$(tasks)
+        health_during $((TIMEOUT_S + 3))
+        t0=$(date +%s%3N)
+        follow_events sse text/event-stream
+        follow_events nd application/x-ndjson '?type=container'
+        events_error sse "$t0" "$max" 'no reply header within'
+        events_error nd "$t0" "$max" 'no reply header within'
+        health_check
+        settled "$base_tasks"
+        stop_cmsd
+        [ "$MY_RC" -eq 0 ] || fail "cmsd exited $MY_RC on SIGTERM"
+}
+
+# An events follow when the engine goes quiet: bytes alone cannot tell a quiet engine from a hung
+# one, so a quiet stream asks the engine's /_ping. While the engine answers it, a quiet stream
+# stays open (an events stream is quiet most of the time); once the engine hangs (here: mid-way
+# through a stream, after one event) every follower ends with an error event within two
+# timeouts (request_timeout of quiet, then a /_ping given request_timeout), /v1/health answering.
+events_engine_hangs() {
+        fault_cmsd stall
+        local base_tasks t0 max=$((2 * TIMEOUT_S * 1000 + SLACK_MS))
+        sleep 0.5
+        base_tasks=$(tasks)
+        follow_events quiet text/event-stream '?type=container'
+        local quiet_pid=$EV_PID
+        sleep $((3 * TIMEOUT_S + 1))
+        kill -0 "$quiet_pid" 2>/dev/null ||
+                fail "a quiet events stream on an answering engine ended: $(short "$(cat "$T_TMP/ev.quiet")")"
+        grep -q '^event: error' "$T_TMP/ev.quiet" &&
+                fail "error event on an answering engine: $(short "$(cat "$T_TMP/ev.quiet")")"
+        health_during $((3 * TIMEOUT_S + 2))
+        t0=$(date +%s%3N)
+        follow_events nd application/x-ndjson '?label=fault%3Dstall'
+        events_error nd "$t0" "$max" 'engine stopped answering'
+        head -n 1 "$T_TMP/ev.nd" | jq -e '.action == "start" and .name == "fault"' >/dev/null ||
+                fail "the event sent before the engine hung did not come first: $(short "$(cat "$T_TMP/ev.nd")")"
+        events_error quiet "$t0" "$max" 'engine stopped answering'
+        health_check
+        # The followers' threads are gone (the engine's hung connections are closed by cmsd:
+        # the sampler's own events stream and list may still be waiting on theirs).
+        wait_for "[ \"\$(tasks)\" -le $base_tasks ]" 10 ||
+                fail "left behind: $(tasks) threads (were $base_tasks)"
+        stop_cmsd
+        [ "$MY_RC" -eq 0 ] || fail "cmsd exited $MY_RC on SIGTERM"
+}
+
 # A small project whose file differs only in a comment: every up stores the file again (the
 # comment is kept, the model and so the containers stay as they are).
 small_project() { # small_project MARK
@@ -230,6 +314,73 @@ kill9_project_store() {
         echo "killed after version $i was stored"
 }
 
+# snap_state FILE: "none", or the SHA-256 of a whole snapshot (its trailer is the SHA-256 of the
+# rest: checked here without cmsd), or "torn".
+snap_state() {
+        [ -e "$1" ] || { echo none; return; }
+        local body trailer
+        body=$(head -c -32 "$1" | sha256sum | cut -d' ' -f1)
+        trailer=$(tail -c 32 "$1" | xxd -p -c 64)
+        if [ "$(head -c 8 "$1")" = CMSDSNAP ] && [ "$body" = "$trailer" ]; then
+                sha256sum "$1" | cut -d' ' -f1
+        else
+                echo torn
+        fi
+}
+
+# kill -9 during the metrics snapshot's write (at shutdown, after SIGTERM), at offsets spread over
+# the time a clean shutdown takes, KILLS times: the snapshot is each time the old or the new
+# version, never torn; a temp file the kill left is removed at the next start, which restores the
+# history (the first run's first point is still there at the end).
+kill9_snapshot() {
+        local port conf="$T_TMP/cmsd.yaml" snap="$T_TMP/state/metrics.snapshot" a b first
+        local i t0 t1 down_ms off prev now old=0 new=0 mid=0 kills=${SNAP_KILLS:-12}
+        command -v xxd >/dev/null || fail "xxd is needed (package xxd)"
+        port=$(free_port) || fail "no free port"
+        write_config "$conf" "$port" "unix://$ENGINE_SOCK" "sampler: {interval: 100ms, history: 10m}"
+        start_cmsd "$conf" "$port" "unix://$ENGINE_SOCK"
+        a=$(unique snapa)
+        run_c "$a"
+        b=$(unique snapb)
+        run_c "$b"
+        wait_for "my_api GET '/v1/containers/$a/stats?points=100' '' '$TOK_VIEWER'; jq -e '(.data.history | length) >= 20' <<<\"\$BODY\" >/dev/null" 20 ||
+                fail "no history for $a: $(short "$BODY")"
+        first=$(jq -r '.data.history[0].time' <<<"$BODY")
+        t0=$(date +%s%3N)
+        stop_cmsd
+        t1=$(date +%s%3N)
+        [ "$MY_RC" -eq 0 ] || fail "cmsd exited $MY_RC on SIGTERM"
+        down_ms=$((t1 - t0))
+        prev=$(snap_state "$snap")
+        [ "$prev" != none ] && [ "$prev" != torn ] || fail "no whole snapshot after SIGTERM ($prev)"
+        for ((i = 0; i < kills; i++)); do
+                start_cmsd "$conf" "$port" "unix://$ENGINE_SOCK"
+                sleep 0.5
+                off=$((RANDOM % (down_ms + 20)))
+                kill -TERM "$MY_PID"
+                sleep "$(awk -v m="$off" 'BEGIN { printf "%.3f", m / 1000 }')"
+                kill -KILL "$MY_PID" 2>/dev/null
+                wait "$MY_PID" 2>/dev/null
+                now=$(snap_state "$snap")
+                [ "$now" = torn ] && fail "kill -9 after $off ms left a torn snapshot (kill $i)"
+                [ "$now" = none ] && fail "kill -9 after $off ms: no snapshot at all (kill $i)"
+                if [ "$now" = "$prev" ]; then old=$((old + 1)); else new=$((new + 1)); fi
+                [ -e "$snap.tmp" ] && mid=$((mid + 1))
+                prev=$now
+        done
+        start_cmsd "$conf" "$port" "unix://$ENGINE_SOCK"
+        ! grep -q 'snapshot refused' "$MY_LOG" ||
+                fail "a snapshot was refused: $(grep 'snapshot refused' "$MY_LOG" | head -n 1)"
+        [ ! -e "$snap.tmp" ] || fail "the temp file a kill left is still there after a start"
+        my_api GET "/v1/containers/$a/stats?points=6000" "" "$TOK_VIEWER"
+        expect_ok
+        expect_jq --arg t "$first" 'any(.data.history[]; .time == $t)' \
+                "the first run's first point ($first) kept through $kills kills"
+        stop_cmsd
+        [ "$MY_RC" -eq 0 ] || fail "cmsd exited $MY_RC on SIGTERM"
+        echo "clean shutdown ${down_ms} ms; $kills kills: old kept $old, new $new, temp file left $mid"
+}
+
 # state_dir on a 1 MiB tmpfs that is then filled: a compose up fails with a clear error naming
 # the full disk, audited requests get a log line saying their record was not written, nothing
 # stored before is damaged; once there is room again both work and the audit chain verifies.
@@ -283,6 +434,9 @@ state_dir_full() {
 t hang_20_concurrent_each_504_in_time hang_concurrent
 t partial_reply_each_504_in_time partial_reply
 t stream_without_header_504 stream_no_header
+t events_without_header_error_event events_no_header
+t events_engine_hangs_error_event events_engine_hangs
 tp kill9_during_project_store_writes kill9_project_store
+t kill9_during_snapshot_write kill9_snapshot
 tp state_dir_full state_dir_full
 done_file
