@@ -1,7 +1,7 @@
 /* api/: the HTTP layer and nothing else. It may call the managers declared in daemon/manager.h
  * (and read the sampler for metrics), never the engine; only daemon/main.c calls into it. Inside:
- * counters.c < reply.c < request.c < auth.c, stream.c, upload.c, workers.c < h_*.c < router.c <
- * server.c.
+ * counters.c < reply.c < request.c < auth.c, stream.c, upload.c, workers.c < fanout.c < h_*.c <
+ * router.c < server.c.
  *
  * This header: the HTTP layer's shared types: the per-request context, the route table entry,
  * replies and streams. Only files in api/ include it. */
@@ -26,6 +26,8 @@ enum {
         ROUTE_INLINE = 1 << 3,    /* cheap, never blocks: runs on the server thread */
         ROUTE_METRICS = 1 << 4,   /* no token needed when the config says metrics_public */
         ROUTE_YAML_BODY = 1 << 5, /* with ROUTE_JSON_BODY: a YAML body is taken as is (r->body) */
+        ROUTE_GLOBAL = 1 << 6,    /* not about one engine: ?engine= is refused */
+        ROUTE_FANOUT = 1 << 7,    /* a list that takes ?engine=* (every engine the token may use) */
 };
 
 struct cms_route {
@@ -72,6 +74,11 @@ struct cms_request {
         char deny_rule[32];     /* a policy_denied reply: its rule and field, for the audit */
         char deny_field[256];
         char allow[128];        /* the Allow header of a 405 */
+        /* ?engine=: r->m is the named engine's manager (the default's without it); engine=*
+         * on a ROUTE_FANOUT route sets fanout, and engines_ok says which of the root's
+         * managers (bit i: all[i]) the token may use. */
+        bool fanout;
+        uint32_t engines_ok;
 };
 
 /* ---- router.c ---- */
@@ -81,12 +88,31 @@ int cms_router_match(const char *method, const char *path, const struct cms_rout
                      char **params, size_t *n_params, char *allow, size_t allow_len);
 const struct cms_route *cms_router_table(size_t *n);
 
+/* ---- auth.c (more below) ---- */
+/* After cms_auth_check: ?engine= picks r->m (400 on a route that is not per engine or for *
+ * where a list is not, 404 for an unknown engine, 403 for one the token may not use). */
+int cms_auth_engine(struct cms_request *r);
+
+/* ---- fanout.c: engine=* lists ---- */
+/* One engine's part of a list: its items (a JSON array) or an error. ud: the list's options,
+ * parsed by the handler beforehand (the parts run in threads of their own). */
+typedef int (*cms_fanout_fn)(struct cms_manager *m, void *ud, json_object **out,
+                             struct cms_error *err);
+/* Asks every engine the token may use at once (a thread each; each call bounded by the engine
+ * timeout) and replies 200 with the items of all (with mark, each gets "engine": its name),
+ * and the envelope's "warnings": [{engine, status, code, message}] for each engine that
+ * failed. */
+void cms_fanout_reply(struct cms_request *r, cms_fanout_fn fn, void *ud, bool mark);
+
 /* ---- reply.c ---- */
 /* Queues resp now, or, for a request running in its own thread, keeps it for the resume. Takes
  * over resp. */
 void cms_reply_queue(struct cms_request *r, int status, struct MHD_Response *resp);
 void cms_reply_json(struct cms_request *r, int status, json_object *data); /* steals data */
 void cms_reply_error(struct cms_request *r, const struct cms_error *err);
+/* cms_reply_json with the envelope's "warnings" (an array; steals both). */
+void cms_reply_json_warnings(struct cms_request *r, int status, json_object *data,
+                             json_object *warnings);
 /* A manager call's outcome: rc < 0 replies err (and drops out), else status with out. */
 void cms_reply_result(struct cms_request *r, int rc, int status, json_object *out,
                       const struct cms_error *err);
@@ -129,8 +155,8 @@ int cms_logs_query(struct cms_request *r, struct cms_logs_opts *o);
 const char *cms_query(struct cms_request *r, const char *key);
 /* All values of a repeatable query key, NULL-terminated; free the array (not the strings). */
 const char **cms_query_all(struct cms_request *r, const char *key);
-/* Replies 400 and returns -EINVAL when the query has a key not in keys (NULL-terminated): for
- * routes where a misspelt filter would widen what they do (prunes). */
+/* Replies 400 and returns -EINVAL when the query has a key not in keys (NULL-terminated; engine
+ * is always known): for routes where a misspelt filter would widen what they do (prunes). */
 int cms_query_known(struct cms_request *r, const char *const *keys);
 /* The volume and network prunes: only ?label= filters, no body (or {}): else 400, since a
  * filter the prune did not read would remove everything. */
@@ -268,6 +294,7 @@ void h_health(struct cms_request *r);
 void h_openapi(struct cms_request *r);
 void h_ui(struct cms_request *r); /* h_ui.c: the dashboard's files */
 void h_whoami(struct cms_request *r);
+void h_engines(struct cms_request *r);
 void h_policy_list(struct cms_request *r);
 void h_audit(struct cms_request *r);
 void h_policy_check(struct cms_request *r);

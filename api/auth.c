@@ -34,6 +34,7 @@ int cms_auth_check(struct cms_request *r)
         enum cms_peer_cert peer = cms_tls_peer(r->conn, fp);
         if (client_cert_gate(r, peer) < 0)
                 return -EACCES;
+        r->engines_ok = UINT32_MAX; /* no token: every engine (open routes, public metrics) */
         if (r->route->flags & ROUTE_OPEN)
                 return 0;
         if (r->route->flags & ROUTE_METRICS) {
@@ -57,6 +58,11 @@ int cms_auth_check(struct cms_request *r)
                 snprintf(r->token_name, sizeof(r->token_name), "%s", t->name);
                 snprintf(r->policy, sizeof(r->policy), "%s", cms_token_policy(t));
                 r->role = t->role;
+                const struct cms_manager *root = r->m->root;
+                r->engines_ok = 0;
+                for (size_t i = 0; i < root->n_all; i++)
+                        if (cms_token_may_use_engine(t, root->all[i]->name))
+                                r->engines_ok |= 1u << i;
         }
         cms_manager_config_unlock(r->m);
         if (!bearer && !t) {
@@ -73,5 +79,50 @@ int cms_auth_check(struct cms_request *r)
                                  r->method, r->url, cms_role_name(r->route->role));
                 return -EPERM;
         }
+        return 0;
+}
+
+int cms_auth_engine(struct cms_request *r)
+{
+        struct cms_manager *root = r->m->root;
+        const char *q = cms_query(r, "engine");
+        if (r->route->flags & ROUTE_OPEN)
+                return 0;
+        if (q && !*q) {
+                cms_reply_errorf(r, 400, "engine: empty (name an engine, or * on a list)");
+                return -EINVAL;
+        }
+        if (r->route->flags & ROUTE_GLOBAL) {
+                if (!q)
+                        return 0;
+                cms_reply_errorf(r, 400, "%s %s is not about one engine: drop ?engine=",
+                                 r->method, r->route->pattern);
+                return -EINVAL;
+        }
+        if (q && !strcmp(q, "*")) {
+                if (!(r->route->flags & ROUTE_FANOUT)) {
+                        cms_reply_errorf(r, 400,
+                                         "engine=* is for the lists (GET /v1/containers, "
+                                         "/v1/images, /v1/networks, /v1/volumes, /v1/projects): "
+                                         "name one engine here");
+                        return -EINVAL;
+                }
+                r->fanout = true;
+                return 0;
+        }
+        size_t i = 0;
+        while (i < root->n_all && q && strcmp(root->all[i]->name, q))
+                i++;
+        if (i == root->n_all) {
+                cms_reply_errorf(r, 404, "no engine named '%.64s' (GET /v1/engines lists them)", q);
+                return -ENOENT;
+        }
+        if (!(r->engines_ok & (1u << i))) {
+                cms_reply_errorf(r, 403, "token %s may not use engine %s%s", r->token_name,
+                                 root->all[i]->name,
+                                 q ? "" : " (the default): name one of its engines with ?engine=");
+                return -EPERM;
+        }
+        r->m = root->all[i];
         return 0;
 }

@@ -6,6 +6,11 @@
 #include "daemon/containers/list_text.h"
 #include "daemon/log.h"
 
+static int list_part(struct cms_manager *m, void *ud, json_object **out, struct cms_error *err)
+{
+        return cms_containers_list(m, ud, out, err);
+}
+
 void h_containers_list(struct cms_request *r)
 {
         struct cms_list_opts o = {0};
@@ -15,6 +20,11 @@ void h_containers_list(struct cms_request *r)
         const char **labels = cms_query_all(r, "label");
         o.labels = labels;
         struct cms_error err = {0};
+        if (r->fanout) {
+                cms_fanout_reply(r, list_part, &o, true);
+                free(labels);
+                return;
+        }
         /* The list written as text from the engine's text (the same bytes as the tree path, at a
          * fraction of its CPU). While draining the reply carries Connection: close, which only
          * the tree path's reply adds; a reply shape the text path does not take goes that way

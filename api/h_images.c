@@ -7,6 +7,11 @@
 
 #include "api.h"
 
+static int list_part(struct cms_manager *m, void *ud, json_object **out, struct cms_error *err)
+{
+        return cms_images_list(m, ud, out, err);
+}
+
 void h_images_list(struct cms_request *r)
 {
         struct cms_images_list_opts o = {.dangling = -1};
@@ -21,6 +26,11 @@ void h_images_list(struct cms_request *r)
         o.reference = cms_query(r, "reference");
         const char **labels = cms_query_all(r, "label");
         o.labels = labels;
+        if (r->fanout) {
+                cms_fanout_reply(r, list_part, &o, true);
+                free(labels);
+                return;
+        }
         struct cms_error err = {0};
         json_object *out = NULL;
         int rc = cms_images_list(r->m, &o, &out, &err);

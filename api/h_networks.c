@@ -2,9 +2,19 @@
  * work. */
 #include "api.h"
 
+static int list_part(struct cms_manager *m, void *ud, json_object **out, struct cms_error *err)
+{
+        return cms_networks_list(m, ud, out, err);
+}
+
 void h_networks_list(struct cms_request *r)
 {
         const char **labels = cms_query_all(r, "label");
+        if (r->fanout) {
+                cms_fanout_reply(r, list_part, labels, true);
+                free(labels);
+                return;
+        }
         struct cms_error err = {0};
         json_object *out = NULL;
         int rc = cms_networks_list(r->m, labels, &out, &err);

@@ -6,8 +6,18 @@
 #include "api.h"
 #include "daemon/projects/projects.h"
 
+static int list_part(struct cms_manager *m, void *ud, json_object **out, struct cms_error *err)
+{
+        (void)ud;
+        return cms_projects_list(m, out, err);
+}
+
 void h_projects_list(struct cms_request *r)
 {
+        if (r->fanout) {
+                cms_fanout_reply(r, list_part, NULL, true);
+                return;
+        }
         struct cms_error err = {0};
         json_object *out = NULL;
         int rc = cms_projects_list(r->m, &out, &err);

@@ -2,12 +2,29 @@
  * work. */
 #include "api.h"
 
+struct list_opts {
+        const char **labels;
+        bool dangling;
+};
+
+static int list_part(struct cms_manager *m, void *ud, json_object **out, struct cms_error *err)
+{
+        const struct list_opts *o = ud;
+        return cms_volumes_list(m, o->labels, o->dangling, out, err);
+}
+
 void h_volumes_list(struct cms_request *r)
 {
         bool dangling;
         if (cms_query_bool(r, "dangling", false, &dangling) < 0)
                 return;
         const char **labels = cms_query_all(r, "label");
+        if (r->fanout) {
+                struct list_opts o = {labels, dangling};
+                cms_fanout_reply(r, list_part, &o, true);
+                free(labels);
+                return;
+        }
         struct cms_error err = {0};
         json_object *out = NULL;
         int rc = cms_volumes_list(r->m, labels, dangling, &out, &err);

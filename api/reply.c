@@ -92,6 +92,10 @@ static void audit(struct cms_request *r, int status)
         json_object_object_add(o, "peer", json_object_new_string(r->peer));
         json_object_object_add(o, "method", json_object_new_string(r->method));
         json_object_object_add(o, "route", str_or_null(r->route ? r->route->name : NULL));
+        /* The engine it went to ("*": every engine the token may use); none for global routes. */
+        bool per_engine = r->route && !(r->route->flags & (ROUTE_GLOBAL | ROUTE_OPEN));
+        json_object_object_add(o, "engine", str_or_null(per_engine ? r->fanout ? "*" : r->m->name
+                                                                   : NULL));
         /* What it acted on: the path's {id}/{name}/{ref}, else the name a create gives. */
         const char *target = r->n_params ? r->params[0] : NULL;
         json_object *named = cms_json_get(r->json, "name");
@@ -193,6 +197,23 @@ void cms_reply_json(struct cms_request *r, int status, json_object *data)
         json_object *doc = json_object_new_object();
         json_object_object_add(doc, "success", json_object_new_boolean(1));
         json_object_object_add(doc, "data", data ? data : json_object_new_object());
+        reply_doc(r, status, doc, NULL);
+}
+
+void cms_reply_json_warnings(struct cms_request *r, int status, json_object *data,
+                             json_object *warnings)
+{
+        if (r->replied) {
+                json_object_put(data);
+                json_object_put(warnings);
+                return;
+        }
+        if (data && r->role < CMS_ROLE_OPERATOR)
+                cms_redact_for_viewer(data);
+        json_object *doc = json_object_new_object();
+        json_object_object_add(doc, "success", json_object_new_boolean(1));
+        json_object_object_add(doc, "data", data ? data : json_object_new_object());
+        json_object_object_add(doc, "warnings", warnings ? warnings : json_object_new_array());
         reply_doc(r, status, doc, NULL);
 }
 

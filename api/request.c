@@ -55,6 +55,8 @@ static enum MHD_Result known_cb(void *cls, enum MHD_ValueKind kind, const char *
                                 const char *value)
 {
         struct known *k = cls;
+        if (!strcmp(key, "engine")) /* every per-engine route's (auth.c read it) */
+                return MHD_YES;
         for (size_t i = 0; k->keys[i]; i++)
                 if (!strcmp(key, k->keys[i]))
                         return MHD_YES;

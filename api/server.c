@@ -219,7 +219,7 @@ static void request_begin(struct cms_request *r)
                                  r->url, r->allow);
                 return;
         }
-        if (cms_auth_check(r) < 0)
+        if (cms_auth_check(r) < 0 || cms_auth_engine(r) < 0)
                 return;
         /* A route taking an archive or JSON (POST /v1/vulndb): JSON is read as usual. */
         if ((r->route->flags & ROUTE_RAW_BODY) &&

@@ -119,7 +119,7 @@ static int engine_bad(char *msg, size_t n)
         return -EINVAL;
 }
 
-static int check_engine(const char *v, char *msg, size_t n)
+int cms_cfg_check_engine(const char *v, char *msg, size_t n)
 {
         if (!strcmp(v, "auto"))
                 return 0;
@@ -181,7 +181,7 @@ const struct cms_cfg_key cms_cfg_keys[] = {
      .max = MAX_STRING,
      .env = "DOCKER_HOST",
      .flag = "--engine",
-     .check = check_engine},
+     .check = cms_cfg_check_engine},
     {.key = "tokens",
      .type = CMS_CFG_TOKENS,
      .offset = OFF(tokens),
@@ -196,6 +196,13 @@ const struct cms_cfg_key cms_cfg_keys[] = {
      .def = "",
      .min = 0,
      .max = CMS_POLICY_MAX_LIST},
+    {.key = "engines",
+     .type = CMS_CFG_ENGINES,
+     .offset = OFF(engines),
+     .count_offset = OFF(n_engines),
+     .def = "",
+     .min = 0,
+     .max = CMS_MAX_ENGINES},
     {.key = "metrics_public", .type = CMS_CFG_BOOL, .offset = OFF(metrics_public), .def = "false"},
     {.key = "cors_origins",
      .type = CMS_CFG_STRING_LIST,
@@ -384,6 +391,8 @@ const char *cms_cfg_expected(enum cms_cfg_type t)
                 return "a list of {name, role, token | sha256, policy} mappings";
         case CMS_CFG_POLICIES:
                 return "a mapping of policy names to their rules";
+        case CMS_CFG_ENGINES:
+                return "a list of {name, url, default, tls} mappings";
         }
         return "a value";
 }
@@ -527,6 +536,7 @@ int cms_cfg_set(struct cms_cfg_ctx *x, const struct cms_cfg_key *k, const char *
                 return set_list(x, k, text, errkey, line);
         case CMS_CFG_TOKENS:
         case CMS_CFG_POLICIES:
+        case CMS_CFG_ENGINES:
                 if (*text)
                         return cms_cfg_fail(x, line, errkey, "%s are set in the config file only",
                                             k->key);
@@ -557,11 +567,24 @@ void cms_cfg_list_clear(struct cms_config *c, const struct cms_cfg_key *k)
                 for (size_t i = 0; i < *count; i++) {
                         free(t[i].name);
                         free(t[i].policy);
+                        for (size_t j = 0; t[i].engines && t[i].engines[j]; j++)
+                                free(t[i].engines[j]);
+                        free(t[i].engines);
                         if (t[i].plain) {
                                 explicit_bzero(t[i].plain, strlen(t[i].plain));
                                 free(t[i].plain);
                         }
                         explicit_bzero(&t[i], sizeof(t[i]));
+                }
+        } else if (k->type == CMS_CFG_ENGINES) {
+                struct cms_engine_conf *e = (struct cms_engine_conf *)((char *)c + k->offset);
+                for (size_t i = 0; i < *count; i++) {
+                        free(e[i].name);
+                        free(e[i].url);
+                        free(e[i].tls_ca);
+                        free(e[i].tls_cert);
+                        free(e[i].tls_key);
+                        memset(&e[i], 0, sizeof(e[i]));
                 }
         } else if (k->type == CMS_CFG_POLICIES) {
                 struct cms_policy ***v = (struct cms_policy ***)((char *)c + k->offset);

@@ -25,16 +25,32 @@ struct cms_token {
         bool cert_bound;
         unsigned char cert_sha256[32];
         char *plain;
+        char **engines;         /* engines it may use, NULL-terminated; NULL: every engine */
+        int engines_line;
+};
+
+/* One engine of `engines:` (or the one `engine:` names, as "default"). */
+struct cms_engine_conf {
+        char *name;
+        char *url;
+        char *tls_ca, *tls_cert, *tls_key; /* tcp:// with TLS client certificates; NULL: none */
+        bool is_default;
+        int line;
 };
 
 #define CMS_MAX_LISTEN 16
 #define CMS_MAX_TOKENS 256
+#define CMS_MAX_ENGINES 16
 
 struct cms_config {
         char *config_path;      /* the file it came from; NULL when none */
         char *listen[CMS_MAX_LISTEN];
         size_t n_listen;
         char *engine;           /* "auto" or an engine URL */
+        /* The engines cmsd drives, the default first once loaded: `engines:`, or one entry named
+         * "default" made from `engine` (which a --engine flag then sets for the default). */
+        struct cms_engine_conf engines[CMS_MAX_ENGINES];
+        size_t n_engines;
         struct cms_token tokens[CMS_MAX_TOKENS];
         size_t n_tokens;
         struct cms_policy **policies; /* the file's, beside the built-ins */
@@ -103,6 +119,9 @@ void cms_config_error_format(const struct cms_config_error *e, char *buf, size_t
 const struct cms_policy *cms_config_policy(const struct cms_config *c, const char *name);
 /* The name of the policy a token works under. */
 const char *cms_token_policy(const struct cms_token *t);
+
+/* Whether a token may use the engine of that name (its `engines:` list, or every engine). */
+bool cms_token_may_use_engine(const struct cms_token *t, const char *engine);
 
 /* True while a token of that name is configured (streams of a removed token end). */
 bool cms_config_has_token(const struct cms_config *c, const char *name);

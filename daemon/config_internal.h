@@ -16,6 +16,7 @@ enum cms_cfg_type {
         CMS_CFG_LISTEN_LIST, /* char *[CMS_MAX_LISTEN] + size_t count */
         CMS_CFG_TOKENS,      /* struct cms_token[CMS_MAX_TOKENS] + size_t count; file only */
         CMS_CFG_POLICIES,    /* struct cms_policy ** + size_t count; file only */
+        CMS_CFG_ENGINES,     /* struct cms_engine_conf[CMS_MAX_ENGINES] + size_t count; file only */
 };
 
 struct cms_cfg_key {
@@ -93,6 +94,18 @@ int cms_cfg_parse_policies(struct cms_cfg_ctx *x, const struct cms_cfg_key *e,
                            const struct cms_cfg_node *v);
 /* Every token's policy names a policy (after the whole file was read). */
 int cms_cfg_check_token_policies(struct cms_cfg_ctx *x);
+
+/* An engine URL: auto, unix:///path or tcp://host[:port] (msg says what is wrong). */
+int cms_cfg_check_engine(const char *v, char *msg, size_t n);
+/* engines: [{name, url, default, tls: {ca, cert, key}}] (config_engines.c). */
+int cms_cfg_parse_engines(struct cms_cfg_ctx *x, const struct cms_cfg_key *e,
+                          const struct cms_cfg_node *v);
+/* A token's `engines: [names]` (config_engines.c). */
+int cms_cfg_parse_token_engines(struct cms_cfg_ctx *x, const struct cms_cfg_node *v, const char *key,
+                                struct cms_token *t);
+/* After every layer: the engine list (made from `engine` when `engines:` is absent; a --engine
+ * flag sets the default's URL), the default first, and every token's engines named there. */
+int cms_cfg_check_engines(struct cms_cfg_ctx *x);
 
 /* Parses a YAML document (at most CMS_CFG_MAX_DOC bytes) into x->c through the table. */
 int cms_cfg_load_yaml(struct cms_cfg_ctx *x, const char *yaml, size_t len);

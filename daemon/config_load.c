@@ -103,7 +103,8 @@ static int finish(struct cms_cfg_ctx *x)
                                     "needs tls.cert and tls.key");
         if (!c->cors_origins && !(c->cors_origins = calloc(1, sizeof(char *))))
                 return fail_oom(x, "cors_origins");
-        return cms_cfg_check_token_policies(x);
+        int r = cms_cfg_check_engines(x);
+        return r < 0 ? r : cms_cfg_check_token_policies(x);
 }
 
 static int fail_file(struct cms_cfg_ctx *x, const char *path, int r, const char *what)

@@ -266,9 +266,9 @@ static int hex_digest(const char *s, unsigned char out[CMS_SHA256_LEN])
         return 0;
 }
 
-enum { TF_NAME, TF_ROLE, TF_TOKEN, TF_SHA256, TF_POLICY, TF_CERT, TF_COUNT };
-static const char *const token_fields[TF_COUNT] = {"name",   "role",  "token",
-                                                   "sha256", "policy", "client_cert_sha256"};
+enum { TF_NAME, TF_ROLE, TF_TOKEN, TF_SHA256, TF_POLICY, TF_CERT, TF_ENGINES, TF_COUNT };
+static const char *const token_fields[TF_COUNT] = {
+    "name", "role", "token", "sha256", "policy", "client_cert_sha256", "engines"};
 
 /* Picks out the fields of one token mapping, refusing unknown, repeated or non-scalar ones. */
 static int token_fields_get(struct cms_cfg_ctx *x, const struct cms_cfg_node *item, const char *key,
@@ -285,14 +285,14 @@ static int token_fields_get(struct cms_cfg_ctx *x, const struct cms_cfg_node *it
                 snprintf(fk, sizeof(fk), "%s.%.64s", key, k->value);
                 if (j == TF_COUNT)
                         return cms_cfg_fail(x, k->line, fk,
-                                            "unknown key (expected name, role, token, sha256, policy or "
-                                            "client_cert_sha256)");
+                                            "unknown key (expected name, role, token, sha256, "
+                                            "policy, client_cert_sha256 or engines)");
                 for (size_t p = 0; p < i; p += 2)
                         if (!strcmp(item->kids[p]->value, k->value))
                                 return cms_cfg_fail(x, k->line, fk, "duplicate key");
                 if (cms_cfg_is_null(v))
                         continue;
-                if (v->kind != YAML_SCALAR_NODE)
+                if (v->kind != YAML_SCALAR_NODE && j != TF_ENGINES)
                         return cms_cfg_fail(x, v->line, fk, "expected a string, got %s",
                                             cms_cfg_kind_name(v));
                 f[j] = v;
@@ -372,6 +372,11 @@ static int parse_token(struct cms_cfg_ctx *x, const struct cms_cfg_node *item, s
                         return oom(x);
                 t->policy_line = f[TF_POLICY]->line;
         }
+        if (f[TF_ENGINES]) {
+                snprintf(fk, sizeof(fk), "%s.engines", key);
+                if ((r = cms_cfg_parse_token_engines(x, f[TF_ENGINES], fk, t)) < 0)
+                        return r;
+        }
         if (!(t->name = strdup(f[TF_NAME]->value)))
                 return oom(x);
         return 0;
@@ -422,6 +427,8 @@ static int apply(struct cms_cfg_ctx *x, const struct cms_cfg_key *e, const struc
                 r = parse_tokens(x, e, v);
         else if (e->type == CMS_CFG_POLICIES)
                 r = cms_cfg_parse_policies(x, e, v);
+        else if (e->type == CMS_CFG_ENGINES)
+                r = cms_cfg_parse_engines(x, e, v);
         else if (e->type == CMS_CFG_STRING_LIST || e->type == CMS_CFG_LISTEN_LIST)
                 r = apply_list(x, e, v, path);
         else if (v->kind != YAML_SCALAR_NODE)

@@ -187,7 +187,7 @@ static bool drain(struct cms_manager *m, struct cms_api *api, struct cms_watchdo
         const struct cms_config *c = cms_manager_config_rdlock(m);
         int64_t budget = c->request_timeout_ms;
         cms_manager_config_unlock(m);
-        atomic_store(&m->draining, true);
+        cms_manager_drain(m);
         cms_api_quiesce(api);
         int64_t deadline = cms_now_ms() + budget;
         int left;

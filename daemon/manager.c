@@ -1,37 +1,96 @@
-/* struct cms_manager: owns the engine client, the housekeeping and sampler threads and the live
- * configuration (which SIGHUP swaps through config_live.c). */
+/* struct cms_manager: one per engine of the config, each owning its engine client, housekeeping
+ * and sampler threads; the default engine's (the root) also owns the live configuration (which
+ * SIGHUP swaps through config_live.c) and the audit trail, which the others share. */
 #include "manager.h"
 
 #include "log.h"
 #include "monitor/sampler.h"
 #include "security/audit.h"
 
-int cms_manager_new(struct cms_config *cfg, struct cms_manager **out, struct cms_error *err)
+static void one_free(struct cms_manager *m)
 {
+        /* First: its threads use the engine, and its rings go to state_dir on the way out. */
+        cms_sampler_stop(m->sampler);
+        cms_housekeeping_stop(m->housekeeping);
+        cms_engine_free(m->engine);
+        pthread_mutex_destroy(&m->projects_mu);
+        json_object_put(m->projects_busy);
+        free(m);
+}
+
+/* The manager of cfg->engines[i]; root is NULL for the first (which becomes the root). */
+static int one_new(struct cms_config *cfg, size_t i, struct cms_manager *root,
+                   struct cms_manager **out, struct cms_error *err)
+{
+        const struct cms_engine_conf *ec = &cfg->engines[i];
         struct cms_manager *m = calloc(1, sizeof(*m));
         if (!m)
                 return cms_err(err, 500, "out of memory");
-        int r = cms_engine_new(cfg->engine, 30000, &m->engine, err);
+        if (ec->tls_ca) {
+                free(m);
+                return cms_err(err, 400,
+                               "engine %s: TLS connections to an engine are not "
+                               "supported yet",
+                               ec->name);
+        }
+        int r = cms_engine_new(ec->url, 30000, &m->engine, err);
         if (r < 0) {
                 free(m);
+                if (cfg->n_engines > 1)
+                        cms_err(err, err->status, "engine %s: %.400s", ec->name, err->message);
                 return r;
         }
-        pthread_rwlock_init(&m->cfg_lock, NULL);
+        m->name = ec->name;
+        m->is_default = i == 0;
+        m->root = root ? root : m;
         pthread_mutex_init(&m->projects_mu, NULL);
         m->projects_busy = json_object_new_object();
-        m->cfg = cfg;
         m->started_ms = cms_now_ms();
         m->started_at = time(NULL);
+        *out = m;
+        return 0;
+}
+
+/* The threads, once every manager exists (the housekeeping reads the root's config). */
+static void one_start(struct cms_manager *m, const struct cms_config *cfg)
+{
         if (cms_housekeeping_start(m, &m->housekeeping) < 0)
-                log_warn("cannot start the housekeeping thread");
+                log_warn("engine %s: cannot start the housekeeping thread", m->name);
         struct cms_error serr = {0};
-        if (cms_sampler_start(m->engine, cfg, &m->sampler, &serr) < 0)
-                log_warn("metrics sampler not running: %s", serr.message);
+        _cleanup_free_ char *dir = cms_manager_state_dir(m);
+        if (!dir || cms_sampler_start(m->engine, cfg, dir, &m->sampler, &serr) < 0)
+                log_warn("engine %s: metrics sampler not running: %s", m->name,
+                         dir ? serr.message : "out of memory");
+}
+
+int cms_manager_new(struct cms_config *cfg, struct cms_manager **out, struct cms_error *err)
+{
+        struct cms_manager *root = NULL;
+        if (cfg->n_engines == 0)
+                return cms_err(err, 500, "no engine configured");
+        for (size_t i = 0; i < cfg->n_engines; i++) {
+                struct cms_manager *m = NULL;
+                int r = one_new(cfg, i, root, &m, err);
+                if (r < 0) {
+                        for (size_t j = root ? root->n_all : 0; j-- > 0;)
+                                one_free(root->all[j]);
+                        return r;
+                }
+                if (!root)
+                        root = m;
+                root->all[root->n_all++] = m;
+        }
+        pthread_rwlock_init(&root->cfg_lock, NULL);
+        root->cfg = cfg;
         struct cms_error aerr = {0};
-        if (cms_audit_open(cfg->state_dir, cfg->audit_max_size, (int)cfg->audit_keep, &m->audit,
+        if (cms_audit_open(cfg->state_dir, cfg->audit_max_size, (int)cfg->audit_keep, &root->audit,
                            &aerr) < 0)
                 log_error("no audit trail: %s", aerr.message);
-        *out = m;
+        for (size_t i = 0; i < root->n_all; i++) {
+                root->all[i]->audit = root->audit;
+                one_start(root->all[i], cfg);
+        }
+        *out = root;
         return 0;
 }
 
@@ -39,16 +98,31 @@ void cms_manager_free(struct cms_manager *m)
 {
         if (!m)
                 return;
-        /* First: its threads use the engine, and its rings go to state_dir on the way out. */
-        cms_sampler_stop(m->sampler);
-        cms_housekeeping_stop(m->housekeeping);
-        cms_engine_free(m->engine);
-        cms_audit_close(m->audit);
-        cms_config_free(m->cfg);
-        pthread_rwlock_destroy(&m->cfg_lock);
-        pthread_mutex_destroy(&m->projects_mu);
-        json_object_put(m->projects_busy);
-        free(m);
+        m = m->root;
+        struct cms_audit *audit = m->audit;
+        struct cms_config *cfg = m->cfg;
+        pthread_rwlock_t lock = m->cfg_lock;
+        for (size_t i = m->n_all; i-- > 0;)
+                one_free(m->all[i]);
+        cms_audit_close(audit);
+        cms_config_free(cfg);
+        pthread_rwlock_destroy(&lock);
+}
+
+struct cms_manager *cms_manager_by_name(struct cms_manager *m, const char *name)
+{
+        m = m->root;
+        for (size_t i = 0; i < m->n_all; i++)
+                if (!strcmp(m->all[i]->name, name))
+                        return m->all[i];
+        return NULL;
+}
+
+void cms_manager_drain(struct cms_manager *m)
+{
+        m = m->root;
+        for (size_t i = 0; i < m->n_all; i++)
+                atomic_store(&m->all[i]->draining, true);
 }
 
 bool cms_manager_engine_up(struct cms_manager *m)

@@ -30,13 +30,22 @@ struct cms_caller {
         const char *policy;
 };
 
+/* One per engine of the config. The default engine's manager is the root: it holds the live
+ * configuration and the list of every engine's manager; the others point to it for the config
+ * (cms_manager_config_rdlock) and share its audit trail. The api layer picks the manager a
+ * request's `?engine=` names; below it, code sees one engine as before. */
 struct cms_manager {
         struct cms_engine *engine;
+        const char *name;                      /* the engine's name in the config */
+        bool is_default;
+        struct cms_manager *root;              /* the default engine's manager (itself there) */
+        struct cms_manager *all[CMS_MAX_ENGINES]; /* root only: every engine's, default first */
+        size_t n_all;
         struct cms_housekeeping *housekeeping; /* engine re-probes, Podman's health checks */
         struct cms_sampler *sampler;           /* stats rings (monitor/); NULL if it failed */
-        struct cms_audit *audit;               /* state_dir/audit.log; NULL if it failed */
-        pthread_rwlock_t cfg_lock;
-        struct cms_config *cfg; /* swapped on reload, under cfg_lock */
+        struct cms_audit *audit;               /* state_dir/audit.log (the root's); NULL if it failed */
+        pthread_rwlock_t cfg_lock;             /* root only */
+        struct cms_config *cfg; /* root only: swapped on reload, under cfg_lock */
         int64_t started_ms;     /* monotonic */
         time_t started_at;
         atomic_bool draining;   /* shutting down: long operations and streams end early */
@@ -44,8 +53,18 @@ struct cms_manager {
         json_object *projects_busy; /* {name: true}: compose projects with an operation running */
 };
 
+/* Makes every engine's manager (cfg->engines, the default first) and returns the root, which
+ * takes over cfg. */
 int cms_manager_new(struct cms_config *cfg, struct cms_manager **out, struct cms_error *err);
 void cms_manager_free(struct cms_manager *m);
+/* The manager of the engine of that name, or NULL. */
+struct cms_manager *cms_manager_by_name(struct cms_manager *m, const char *name);
+/* Sets draining on every engine's manager (SIGTERM). */
+void cms_manager_drain(struct cms_manager *m);
+/* Where this engine's own state lives (compose projects, their materialized files, the metrics
+ * snapshot): state_dir for the default engine, state_dir/engines/<name> for the others; to free.
+ * NULL on OOM. */
+char *cms_manager_state_dir(struct cms_manager *m);
 
 /* The housekeeping thread (housekeeping.c): re-probes a down engine, runs Podman's health
  * checks where systemd does not. */
@@ -66,6 +85,12 @@ bool cms_manager_engine_up(struct cms_manager *m);
 /* Borrow the config for a short read (tokens, limits): lock, read, unlock. */
 const struct cms_config *cms_manager_config_rdlock(struct cms_manager *m);
 void cms_manager_config_unlock(struct cms_manager *m);
+
+/* ---- engines (engines.c) ---- */
+/* GET /v1/engines' entry for m's engine: {name, url, default, runtime, version, api_version,
+ * state: "up"|"down", last_error, counts (as system info's, null when down)}. Never fails on
+ * the engine's account. */
+int cms_engine_describe(struct cms_manager *m, json_object **out, struct cms_error *err);
 
 /* ---- system ---- */
 json_object *cms_system_health(struct cms_manager *m);

@@ -317,12 +317,12 @@ static void init_sync(struct cms_sampler *s)
         pthread_condattr_destroy(&ca);
 }
 
-int cms_sampler_start(struct cms_engine *e, const struct cms_config *cfg, struct cms_sampler **out,
-                      struct cms_error *err)
+int cms_sampler_start(struct cms_engine *e, const struct cms_config *cfg, const char *state_dir,
+                      struct cms_sampler **out, struct cms_error *err)
 {
         struct cms_sampler *s = calloc(1, sizeof(*s));
         if (!s || !(s->queue = calloc(CMS_SAMPLER_QUEUE, sizeof(*s->queue))) ||
-            !(s->state_dir = strdup(cfg->state_dir ? cfg->state_dir : ""))) {
+            !(s->state_dir = strdup(state_dir ? state_dir : ""))) {
                 if (s)
                         free(s->queue);
                 free(s);

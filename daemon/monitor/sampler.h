@@ -19,10 +19,10 @@
 struct cms_sampler;
 struct cms_sampler_ctr; /* a counted reference to one container's record */
 
-/* Starts the threads (they do the engine calls; this does none). A snapshot in state_dir is
- * loaded first; a refused one is named in the log. */
-int cms_sampler_start(struct cms_engine *e, const struct cms_config *cfg, struct cms_sampler **out,
-                      struct cms_error *err);
+/* Starts the threads (they do the engine calls; this does none). A snapshot in state_dir (the
+ * engine's: cms_manager_state_dir) is loaded first; a refused one is named in the log. */
+int cms_sampler_start(struct cms_engine *e, const struct cms_config *cfg, const char *state_dir,
+                      struct cms_sampler **out, struct cms_error *err);
 /* Stops and joins the threads, then writes the snapshot (temp file, fsync, rename). */
 void cms_sampler_stop(struct cms_sampler *s);
 /* Writes the snapshot now, with the threads still running: for an exit that cannot stop them. */

@@ -22,13 +22,11 @@ void cms_project_record_done(struct cms_project_record *r)
         memset(r, 0, sizeof(*r));
 }
 
-/* <state_dir>/projects, or NULL on OOM. */
+/* <the engine's state dir>/projects, or NULL on OOM. */
 static char *store_dir(struct cms_manager *m)
 {
-        const struct cms_config *c = cms_manager_config_rdlock(m);
-        char *d = cms_strdup_printf("%s/projects", c->state_dir ? c->state_dir : "");
-        cms_manager_config_unlock(m);
-        return d;
+        _cleanup_free_ char *base = cms_manager_state_dir(m);
+        return base ? cms_strdup_printf("%s/projects", base) : NULL;
 }
 
 static void put_str(json_object *o, const char *k, const char *v)

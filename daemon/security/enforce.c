@@ -27,13 +27,11 @@ static char *resolve(const char *path)
 
 char *cms_policy_compose_files_dir(struct cms_manager *m, const char *project, const char *service)
 {
-        const struct cms_config *c = cms_manager_config_rdlock(m);
-        char *d = service ? cms_strdup_printf("%s/compose-files/%s/%s",
-                                              c->state_dir ? c->state_dir : "", project, service)
-                          : cms_strdup_printf("%s/compose-files/%s",
-                                              c->state_dir ? c->state_dir : "", project);
-        cms_manager_config_unlock(m);
-        return d;
+        _cleanup_free_ char *base = cms_manager_state_dir(m);
+        if (!base)
+                return NULL;
+        return service ? cms_strdup_printf("%s/compose-files/%s/%s", base, project, service)
+                       : cms_strdup_printf("%s/compose-files/%s", base, project);
 }
 
 /* A compose service's container (prefix "services.<name>.", the project in its labels): the

@@ -415,7 +415,8 @@ static void test_bad_tokens(void **state)
              "  - {name: b, role: viewer, token: abc}\n",
              "cmsd.yaml:3: tokens[1]: same secret as tokens[0]"},
             {"tokens: [{name: a, role: admin, secret: x}]\n",
-             "cmsd.yaml:1: tokens[0].secret: unknown key (expected name, role, token, sha256, policy or client_cert_sha256)"},
+             "cmsd.yaml:1: tokens[0].secret: unknown key (expected name, role, token, sha256, policy, "
+             "client_cert_sha256 or engines)"},
             {"tokens: [{name: a, name: b, role: admin, token: x}]\n",
              "cmsd.yaml:1: tokens[0].name: duplicate key"},
             {"tokens: [{name: [a], role: admin, token: x}]\n",

@@ -1,0 +1,315 @@
+#!/usr/bin/env bash
+# Several engines behind one cmsd (engines: in the config, ?engine= on the routes, engine=* on
+# the lists, GET /v1/engines, a token's engines): a private cmsd drives this run's engine and the
+# other real engine of the suite (Docker and Podman), plus engines that are down or stop
+# mid-test. Every claim is checked on the engines' own sockets.
+# shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC2016
+. "$(dirname "$0")/lib.sh"
+
+if [ "$ENGINE" = docker ]; then
+        OTHER=podman OTHER_SOCK=/run/podman/podman.sock
+else
+        OTHER=docker OTHER_SOCK=/var/run/docker.sock
+fi
+TOK_ONE="t-one-engine"
+
+other_pings() {
+        [ "$(curl -sS --max-time 5 --unix-socket "$OTHER_SOCK" http://engine/_ping 2>/dev/null)" = OK ]
+}
+
+# other_api METHOD PATH [BODY]: engine_api against the other engine.
+other_api() {
+        local ENGINE_SOCK=$OTHER_SOCK
+        engine_api "$@"
+}
+
+# Removes what a test made on the other engine (the suite's cleanup covers only its own).
+other_cleanup() {
+        local ENGINE_SOCK=$OTHER_SOCK
+        cleanup_engine all
+}
+
+# engines_cmsd [EXTRA_ENGINES_YAML] [EXTRA_YAML]: a private cmsd with this run's engine as
+# "mine" (the default) and the other as "other"; sets MY_* as start_cmsd does.
+engines_cmsd() {
+        local port admin_sha
+        port=$(free_port) || fail "no free port"
+        admin_sha=$(printf '%s' "$TOK_ADMIN" | sha256sum | cut -d' ' -f1)
+        mkdir -p "$T_TMP/state"
+        cat >"$T_TMP/cmsd.yaml" <<EOF
+listen: ["127.0.0.1:$port"]
+engines:
+  - {name: mine, url: "unix://$ENGINE_SOCK", default: true}
+  - {name: other, url: "unix://$OTHER_SOCK"}
+${1-}
+tokens:
+  - {name: admin, role: admin, sha256: "$admin_sha"}
+  - {name: operator, role: operator, token: "$TOK_OPERATOR"}
+  - {name: viewer, role: viewer, token: "$TOK_VIEWER"}
+  - {name: one, role: operator, token: "$TOK_ONE", engines: [other]}
+state_dir: "$T_TMP/state"
+log_level: debug
+limits: {request_timeout: 5s}
+${2-}
+EOF
+        start_cmsd "$T_TMP/cmsd.yaml" "$port" "unix://$ENGINE_SOCK"
+}
+
+# my_create ENGINE NAME: creates and starts NAME on that engine through the private cmsd.
+my_create() {
+        my_api POST "/v1/containers?engine=$1&start=true" "$(cfg "$2")"
+        expect_ok 201
+        CID=$(jq -r .data.id <<<"$BODY")
+}
+
+need_other() {
+        other_pings || fail "the $OTHER engine does not answer at $OTHER_SOCK (scripts/engines.sh up starts both)"
+}
+
+engines_list() {
+        need_other
+        engines_cmsd '  - {name: gone, url: "unix://'"$T_TMP"'/no-engine.sock"}'
+        my_api GET /v1/engines "" "$TOK_VIEWER"
+        expect_ok
+        expect_jq '[.data[].name] == ["mine", "other", "gone"]' "the three engines in config order"
+        expect_jq --arg r "$ENGINE" '.data[0] | .runtime == $r and .default == true and .state == "up"
+                and .last_error == null and (.counts.containers.running | type) == "number"' \
+                "mine: $ENGINE, default, up, with counts"
+        expect_jq --arg r "$OTHER" '.data[1] | .runtime == $r and .default == false and .state == "up"' \
+                "other: $OTHER, up"
+        engine_api GET /version
+        expect_json .data[0].version "$(jq -r .Version <<<"$EBODY")"
+        other_api GET /version
+        expect_json .data[1].version "$(jq -r .Version <<<"$EBODY")"
+        expect_jq '.data[2] | .state == "down" and (.last_error | test("no-engine.sock"))
+                and .counts == null' "gone: down with the reason"
+        # A token limited to one engine sees that one only.
+        my_api GET /v1/engines "" "$TOK_ONE"
+        expect_ok
+        expect_jq '[.data[].name] == ["other"]' "only the token's engine"
+        stop_cmsd
+}
+
+# The same lists asked of both engines at once, each item saying where it lives.
+engines_fanout() {
+        local a b mine_id other_id
+        need_other
+        engines_cmsd
+        a=$(unique fan-a) b=$(unique fan-b)
+        my_create mine "$a"
+        mine_id=$CID
+        my_create other "$b"
+        other_id=$CID
+        engine_inspect "$mine_id"
+        other_api GET "/containers/$other_id/json"
+        [ "$ESTATUS" = 200 ] || fail "$b is not on the $OTHER engine ($ESTATUS)"
+        engine_api GET "/containers/$other_id/json"
+        [ "$ESTATUS" = 404 ] || fail "$b is also on the $ENGINE engine"
+        my_api GET "/v1/containers?engine=*&all=true&label=cmsd-test-run=$RUN_ID" "" "$TOK_VIEWER"
+        expect_ok
+        expect_jq '.warnings == []' "no warnings"
+        expect_jq --arg m "$mine_id" --arg o "$other_id" \
+                '(.data | map({id, engine}) | sort_by(.engine)) == [{id: $m, engine: "mine"}, {id: $o, engine: "other"}]' \
+                "both containers, each with its engine"
+        # Without engine=: the default only; ?engine=other: that one only.
+        my_api GET "/v1/containers?all=true&label=cmsd-test-run=$RUN_ID"
+        expect_jq --arg m "$mine_id" '[.data[].id] == [$m] and (.data[0] | has("engine") | not)' \
+                "the default's container alone, no engine field"
+        my_api GET "/v1/containers?engine=other&all=true&label=cmsd-test-run=$RUN_ID"
+        expect_jq --arg o "$other_id" '[.data[].id] == [$o]' "the other's container alone"
+        # Routes on one container go to the engine named.
+        my_api POST "/v1/containers/$b/stop?engine=other" '{"timeout": 1}'
+        expect_ok
+        [ "$(ENGINE_SOCK=$OTHER_SOCK engine_state "$other_id")" = exited ] ||
+                fail "stop ?engine=other did not stop $b on $OTHER"
+        my_api POST "/v1/containers/$b/stop" '{"timeout": 1}'
+        expect_error 404 not_found
+        for list in images networks volumes projects; do
+                my_api GET "/v1/$list?engine=*" "" "$TOK_VIEWER"
+                expect_ok
+                expect_jq '(.data | all(.engine == "mine" or .engine == "other")) and .warnings == []' \
+                        "$list: every item with its engine"
+        done
+        my_api GET "/v1/images?engine=*"
+        expect_jq '([.data[] | select(.engine == "mine")] | length) > 0 and
+                ([.data[] | select(.engine == "other")] | length) > 0' "images of both engines"
+        my_api DELETE "/v1/containers/$b?engine=other&force=true"
+        expect_ok
+        stop_cmsd
+        other_cleanup
+}
+
+# An engine that stops while cmsd runs: lists give what the others have plus a warning, in
+# bounded time, and the engine comes back by itself when it returns.
+engines_partial() {
+        local sock="$T_TMP/late.sock" ppid a t0 took
+        need_other
+        command -v podman >/dev/null || fail "podman is not installed"
+        podman system service --time=0 "unix://$sock" >"$T_TMP/late.log" 2>&1 &
+        ppid=$!
+        echo "$ppid" >>"$T_TMP/pids"
+        wait_for "[ -S '$sock' ] && curl -sf --max-time 2 --unix-socket '$sock' http://e/_ping >/dev/null" 30 ||
+                fail "private podman service did not start: $(tail -n 3 "$T_TMP/late.log")"
+        engines_cmsd '  - {name: late, url: "unix://'"$sock"'"}'
+        a=$(unique part)
+        my_create mine "$a"
+        my_api GET "/v1/containers?engine=*&all=true&label=cmsd-test-run=$RUN_ID"
+        expect_ok
+        expect_jq '.warnings == [] and ([.data[].engine] | index("mine")) != null' "all three up"
+        kill -9 "$ppid"
+        wait "$ppid" 2>/dev/null
+        t0=$SECONDS
+        my_api GET "/v1/containers?engine=*&all=true&label=cmsd-test-run=$RUN_ID"
+        took=$((SECONDS - t0))
+        expect_ok
+        expect_jq --arg n "$a" '[.data[] | select(.engine == "mine") | .name] == [$n]' \
+                "the default's container still listed"
+        expect_jq '[.warnings[].engine] == ["late"] and (.warnings[0].status == 503 or .warnings[0].status == 504)
+                and (.warnings[0].message | length) > 0' "one warning naming the stopped engine"
+        [ "$took" -le 8 ] || fail "the partial list took ${took}s (request_timeout 5s)"
+        my_api GET /v1/engines
+        expect_jq '.data[] | select(.name == "late") | .state == "down"' "late: down"
+        # It comes back: same socket, a new service.
+        rm -f "$sock"
+        podman system service --time=0 "unix://$sock" >>"$T_TMP/late.log" 2>&1 &
+        ppid=$!
+        echo "$ppid" >>"$T_TMP/pids"
+        wait_for "my_api GET /v1/engines; jq -e '.data[] | select(.name == \"late\") | .state == \"up\"' <<<\"\$BODY\" >/dev/null" 30 ||
+                fail "late did not come back up: $(short "$BODY")"
+        my_api GET "/v1/containers?engine=*&all=true&label=cmsd-test-run=$RUN_ID"
+        expect_jq '.warnings == []' "no warning once it is back"
+        stop_cmsd
+        kill -TERM "$ppid"
+        wait "$ppid" 2>/dev/null
+}
+
+# A token limited to some engines: 403 elsewhere (the default included), engine=* lists only
+# its engines, and what it does is audited with the engine.
+engines_token() {
+        local b
+        need_other
+        engines_cmsd
+        my_api GET /v1/containers "" "$TOK_ONE"
+        expect_error 403 forbidden
+        expect_jq '.error.message | test("engine=")' "the message says how to name an engine"
+        my_api GET "/v1/containers?engine=mine" "" "$TOK_ONE"
+        expect_error 403 forbidden
+        b=$(unique tok)
+        my_api POST "/v1/containers?engine=mine" "$(cfg "$b")" "$TOK_ONE"
+        expect_error 403 forbidden
+        engine_api GET "/containers/$b/json"
+        [ "$ESTATUS" = 404 ] || fail "the refused create made $b on $ENGINE anyway"
+        my_api POST "/v1/containers?engine=other" "$(cfg "$b")" "$TOK_ONE"
+        expect_ok 201
+        my_api GET "/v1/containers?engine=*&all=true&label=cmsd-test-run=$RUN_ID" "" "$TOK_ONE"
+        expect_ok
+        expect_jq '(.data | map(.engine) | unique) == ["other"] and .warnings == []' \
+                "only the token's engine asked"
+        my_api GET "/v1/audit?route=containers_create&token=one"
+        expect_ok
+        expect_jq '[.data.records[] | {engine, status}] | (index({engine: "other", status: 201}) != null
+                and index({engine: "mine", status: 403}) != null)' \
+                "the audit trail names the engine of each create"
+        stop_cmsd
+        other_cleanup
+}
+
+# Bad ?engine= values and bad engines: configs; nothing reaches an engine.
+engines_bad_input() {
+        need_other
+        engines_cmsd
+        my_api GET "/v1/containers?engine="
+        expect_error 400 bad_request
+        my_api GET "/v1/containers?engine=nope"
+        expect_error 404 not_found
+        expect_jq '.error.message | test("/v1/engines")' "the message points to GET /v1/engines"
+        my_api GET "/v1/containers/x?engine=*"
+        expect_error 400 bad_request
+        my_api POST "/v1/containers?engine=*" "$(cfg "$(unique star)")"
+        expect_error 400 bad_request
+        my_api GET "/v1/audit?engine=mine"
+        expect_error 400 bad_request
+        my_api POST "/v1/volumes/prune?engine=other" ''
+        expect_ok
+        stop_cmsd
+        local base="listen: [\"127.0.0.1:1\"]"$'\n' bad
+        for bad in \
+                'engines: []|at least one' \
+                'engines: [{name: a, url: "unix:///x"}, {name: a, url: "unix:///y"}]|duplicate engine name' \
+                'engines: [{name: a, url: "unix:///x", default: true}, {name: b, url: "unix:///y", default: true}]|more than one' \
+                'engines: [{name: a}]|engines\[0\].url: missing' \
+                'engines: [{name: a, url: "auto"}]|name the engine' \
+                'engines: [{name: a, url: "ftp://x"}]|expected' \
+                'engines: [{name: "a b", url: "unix:///x"}]|engines\[0\].name' \
+                'engines: [{name: a, url: "unix:///x", tls: {ca: /ca.pem}}]|only for a tcp' \
+                'engines: [{name: a, url: "tcp://h:2376", tls: {ca: rel.pem}}]|absolute' \
+                'engines: [{name: a, url: "unix:///x", color: red}]|unknown key' \
+                'engine: "unix:///x"
+engines: [{name: a, url: "unix:///y"}]|not both' \
+                'engines: [{name: a, url: "unix:///x"}]
+tokens: [{name: t, role: viewer, token: x, engines: [b]}]|no engine named .b.' \
+                'tokens: [{name: t, role: viewer, token: x, engines: []}]|empty list'; do
+                printf '%s%s\n' "$base" "${bad%%|*}" >"$T_TMP/bad.yaml"
+                if "$CMSD_BIN" --config "$T_TMP/bad.yaml" --check-config >"$T_TMP/check.out" 2>&1; then
+                        fail "--check-config accepted: ${bad%%|*}"
+                fi
+                grep -Eq "${bad##*|}" "$T_TMP/check.out" ||
+                        fail "--check-config on '${bad%%|*}' said: $(short "$(cat "$T_TMP/check.out")")"
+        done
+}
+
+# Compose projects of the same name on two engines are two projects, each stored apart.
+engines_projects() {
+        local p
+        need_other
+        engines_cmsd
+        p="eng$RANDOM$RANDOM"
+        printf 'services:\n  web:\n    image: %s\n    command: ["sleep", "600"]\n    labels: {cmsd-test: "1", cmsd-test-run: "%s"}\n' \
+                "$IMG" "$RUN_ID" >"$T_TMP/c.yml"
+        for e in mine other; do
+                my_api POST "/v1/projects?engine=$e" "$(jq -n --arg n "$p" --rawfile c "$T_TMP/c.yml" '{name: $n, compose: $c}')"
+                expect_ok 201
+        done
+        my_api GET "/v1/projects?engine=*"
+        expect_jq --arg p "$p" '[.data[] | select(.name == $p) | .engine] | sort == ["mine", "other"]' \
+                "the project on both engines"
+        [ -f "$T_TMP/state/projects/$p.json" ] || fail "the default engine's record is not in state_dir/projects"
+        [ -f "$T_TMP/state/engines/other/projects/$p.json" ] ||
+                fail "the other engine's record is not in state_dir/engines/other/projects"
+        my_api POST "/v1/projects/$p/down?engine=other" '{}'
+        expect_ok
+        other_api GET "/containers/json?all=1&filters=$(jq -rn --arg p "com.docker.compose.project=$p" '{label: [$p]} | tojson | @uri')"
+        [ "$(jq length <<<"$EBODY")" = 0 ] || fail "down ?engine=other left containers on $OTHER"
+        my_api GET "/v1/projects/$p"
+        expect_ok
+        expect_jq '[.data.services[].containers[]] | length == 1' \
+                "the default engine's project still up after the other's down"
+        my_api POST "/v1/projects/$p/down" '{}'
+        expect_ok
+        stop_cmsd
+        other_cleanup
+}
+
+# The sampler runs per engine: a container on the other engine gets its series there.
+engines_metrics() {
+        local b
+        need_other
+        engines_cmsd
+        b=$(unique met)
+        my_create other "$b"
+        wait_for "my_api GET '/v1/metrics?engine=other&container=$b'; [ \"\$STATUS\" = 200 ]" 20 ||
+                fail "no series for $b on engine other: $STATUS $(short "$BODY")"
+        my_api GET "/v1/metrics?container=$b"
+        [ "$STATUS" = 404 ] || fail "the default engine's sampler has $b: $STATUS $(short "$BODY")"
+        stop_cmsd
+        other_cleanup
+}
+
+t engines_list engines_list
+t engines_fanout engines_fanout
+t engines_partial engines_partial
+t engines_token engines_token
+t engines_bad_input engines_bad_input
+t engines_projects engines_projects
+t engines_metrics engines_metrics
+done_file
