@@ -80,6 +80,7 @@ int cmd_images(struct ctl *c, int argc, char **argv);
 int cmd_network_ls(struct ctl *c, int argc, char **argv);
 int cmd_volume_ls(struct ctl *c, int argc, char **argv);
 int cmd_version(struct ctl *c, int argc, char **argv);
+int cmd_engine_ls(struct ctl *c, int argc, char **argv);
 int cmd_whoami(struct ctl *c, int argc, char **argv);
 
 /* cmd_compose.c: compose's own options, then its subcommands (ctl_compose_cmds) */

@@ -56,9 +56,11 @@ int cmd_ps(struct ctl *c, int argc, char **argv)
                 json_object_put(list);
                 return CTL_OK;
         }
-        static const char *const h[] = {"CONTAINER ID", "IMAGE", "CREATED",
-                                        "STATUS",       "PORTS", "NAMES"};
-        struct ctl_table *t = ctl_table_new(h, 6);
+        static const char *const h[] = {"ENGINE", "CONTAINER ID", "IMAGE", "CREATED",
+                                        "STATUS", "PORTS",        "NAMES"};
+        /* engine=*: an ENGINE column first */
+        bool all = c->engine && !strcmp(c->engine, "*");
+        struct ctl_table *t = ctl_table_new(h + !all, 6 + all);
         int64_t now = (int64_t)time(NULL);
         size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
         for (size_t i = 0; i < n; i++) {
@@ -72,10 +74,10 @@ int cmd_ps(struct ctl *c, int argc, char **argv)
                 ctl_human_age(ctl_str(it, "created"), now, age, sizeof(age));
                 json_object_object_get_ex(it, "ports", &ports);
                 ports_text(ports, pt, sizeof(pt));
-                const char *row[] = {id, ctl_str(it, "image"), age, ctl_str(it, "status"),
-                                     pt, ctl_str(it, "name")};
-                const char *colours[] = {NULL, NULL, NULL, status_colour(c, it), NULL, NULL};
-                ctl_table_add_coloured(t, row, colours);
+                const char *row[] = {ctl_str(it, "engine"), id, ctl_str(it, "image"), age,
+                                     ctl_str(it, "status"), pt, ctl_str(it, "name")};
+                const char *colours[] = {NULL, NULL, NULL, NULL, status_colour(c, it), NULL, NULL};
+                ctl_table_add_coloured(t, row + !all, colours + !all);
         }
         if (c->format != CTL_QUIET)
                 ctl_table_print(t, c->width, stdout);

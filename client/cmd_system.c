@@ -1,5 +1,6 @@
 /* cmsctl's other read commands: images, network ls, volume ls (create, inspect and rm are in
- * cmd_objects.c), version, whoami. */
+ * cmd_objects.c), version, whoami, engine ls. */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,6 +23,14 @@ static int list(struct ctl *c, const char *path, const char *const *heads, const
         if (ctl_structured(c, d)) {
                 json_object_put(d);
                 return CTL_OK;
+        }
+        /* engine=*: the engine first. */
+        const char *eh[8], *ek[8];
+        if (c->engine && !strcmp(c->engine, "*") && ncols < 8) {
+                eh[0] = "ENGINE", ek[0] = "engine";
+                memcpy(eh + 1, heads, ncols * sizeof(*heads));
+                memcpy(ek + 1, keys, ncols * sizeof(*keys));
+                heads = eh, keys = ek, ncols++;
         }
         struct ctl_table *t = ctl_table_new(heads, ncols);
         int64_t now = (int64_t)time(NULL);
@@ -153,6 +162,57 @@ int cmd_whoami(struct ctl *c, int argc, char **argv)
         if (!ctl_structured(c, d))
                 printf("%s (%s, policy %s)\n", ctl_safe(ctl_str(d, "name")),
                        ctl_safe(ctl_str(d, "role")), ctl_safe(ctl_str(d, "policy")));
+        json_object_put(d);
+        return CTL_OK;
+}
+
+int cmd_engine_ls(struct ctl *c, int argc, char **argv)
+{
+        (void)argv;
+        if (argc > 0)
+                return ctl_usage("engine ls");
+        json_object *d = NULL;
+        int r = ctl_call(c, "GET", "/v1/engines", NULL, &d);
+        if (r != CTL_OK)
+                return r;
+        if (ctl_structured(c, d)) {
+                json_object_put(d);
+                return CTL_OK;
+        }
+        static const char *const h[] = {"NAME",  "DEFAULT",    "RUNTIME",    "VERSION",
+                                        "STATE", "CONTAINERS", "URL / ERROR"};
+        struct ctl_table *t = ctl_table_new(h, 7);
+        size_t n = json_object_is_type(d, json_type_array) ? json_object_array_length(d) : 0;
+        for (size_t i = 0; i < n; i++) {
+                json_object *it = json_object_array_get_idx(d, i), *cnt = NULL, *ctr = NULL;
+                char ctrs[64] = "-";
+                if (json_object_object_get_ex(it, "counts", &cnt) &&
+                    json_object_object_get_ex(cnt, "containers", &ctr)) {
+                        int64_t run = 0, all = 0;
+                        json_object_object_foreach(ctr, k, v)
+                        {
+                                all += json_object_get_int64(v);
+                                if (!strcmp(k, "running"))
+                                        run = json_object_get_int64(v);
+                        }
+                        snprintf(ctrs, sizeof(ctrs), "%" PRId64 " running / %" PRId64, run, all);
+                }
+                bool up = !strcmp(ctl_str(it, "state"), "up");
+                json_object *dflt = NULL;
+                json_object_object_get_ex(it, "default", &dflt);
+                const char *row[] = {ctl_str(it, "name"),
+                                     json_object_get_boolean(dflt) ? "*" : "",
+                                     ctl_str(it, "runtime"),
+                                     ctl_str(it, "version"),
+                                     ctl_str(it, "state"),
+                                     ctrs,
+                                     up ? ctl_str(it, "url") : ctl_str(it, "last_error")};
+                const char *colours[] = {
+                    NULL, NULL, NULL, NULL, c->color ? (up ? "32" : "31") : NULL, NULL, NULL};
+                ctl_table_add_coloured(t, row, colours);
+        }
+        ctl_table_print(t, c->width, stdout);
+        ctl_table_free(t);
         json_object_put(d);
         return CTL_OK;
 }

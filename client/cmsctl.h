@@ -32,6 +32,7 @@ struct ctl {
         const char *cacert; /* https: a CA bundle, a client certificate and key */
         const char *cert, *key;
         const char *context; /* --context or CMSD_CONTEXT; NULL: the config file's current one */
+        const char *engine;  /* --engine or CMSD_ENGINE: ?engine= on per-engine routes ("*": all) */
         enum ctl_format format;
         const char *tmpl;        /* --format '{{.Name}}': the template (format CTL_TEMPLATE) */
         bool all;                /* -a on list commands */

@@ -57,6 +57,11 @@ static const struct ctl_command system_cmds[] = {
     {0},
 };
 
+static const struct ctl_command engine_cmds[] = {
+    {"ls", "", "the engines cmsd drives: runtime, version, state, containers", cmd_engine_ls, NULL},
+    {0},
+};
+
 static const struct ctl_command policy_cmds[] = {
     {"ls", "", "the policies and which token has which (admin)", cmd_policy_ls, NULL},
     {"check", "[--compose FILE] | [run's options] IMAGE [CMD...]",
@@ -111,6 +116,7 @@ const struct ctl_command ctl_commands[] = {
     {"network", "COMMAND", "manage networks", NULL, network_cmds},
     {"volume", "COMMAND", "manage volumes", NULL, volume_cmds},
     {"system", "COMMAND", "engine and host facts, disk use, prune", NULL, system_cmds},
+    {"engine", "COMMAND", "the engines behind cmsd (--engine NAME picks one)", NULL, engine_cmds},
     {"audit", "[--since T] [--until T] [--token NAME] [--route R] [--status N] [--limit N]",
      "the audit trail, newest first (admin)", cmd_audit, NULL},
     {"policy", "COMMAND", "policies: list them, check a container or compose file", NULL,

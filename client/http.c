@@ -49,8 +49,22 @@ static int tick(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d
         return ctl_interrupted ? 1 : 0;
 }
 
+/* Whether path is about one engine (cmsd refuses ?engine= on the others). */
+static bool per_engine(const char *path)
+{
+        static const char *const global[] = {"/v1/engines", "/v1/auth/",  "/v1/audit",
+                                             "/v1/vulndb",  "/v1/health", "/openapi.yaml",
+                                             "/ui"};
+        if (!strncmp(path, "/v1/policy", 10))
+                return !strncmp(path, "/v1/policy/check", 16);
+        for (size_t i = 0; i < sizeof(global) / sizeof(global[0]); i++)
+                if (!strncmp(path, global[i], strlen(global[i])))
+                        return false;
+        return true;
+}
+
 /* A handle aimed at c's cmsd for path, with the token and TLS files set; NULL after saying why
- * (a token that cannot go in a header). */
+ * (a token that cannot go in a header). --engine adds ?engine= where cmsd takes it. */
 static CURL *handle(struct ctl *c, const char *path, struct curl_slist **hdrs)
 {
         if (c->token && (strlen(c->token) > 1024 || strpbrk(c->token, "\r\n"))) {
@@ -61,8 +75,19 @@ static CURL *handle(struct ctl *c, const char *path, struct curl_slist **hdrs)
         CURL *h = curl_easy_init();
         if (!h)
                 return NULL;
-        char *url = NULL;
+        char *url = NULL, *with = NULL;
         int k;
+        if (c->engine && per_engine(path)) {
+                char *e = curl_easy_escape(h, c->engine, 0);
+                k = e ? asprintf(&with, "%s%cengine=%s", path, strchr(path, '?') ? '&' : '?', e)
+                      : -1;
+                curl_free(e);
+                if (k < 0) {
+                        curl_easy_cleanup(h);
+                        return NULL;
+                }
+                path = with;
+        }
         if (!strncmp(c->url, "unix:", 5)) {
                 curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->url + 5);
                 k = asprintf(&url, "http://localhost%s", path);
@@ -71,6 +96,7 @@ static CURL *handle(struct ctl *c, const char *path, struct curl_slist **hdrs)
                 k = asprintf(&url, "%.*s%s", (int)(n && c->url[n - 1] == '/' ? n - 1 : n), c->url,
                              path);
         }
+        free(with);
         if (k < 0) {
                 curl_easy_cleanup(h);
                 return NULL;
@@ -146,6 +172,16 @@ static int envelope(struct ctl *c, long status, const struct reply *r, json_obje
                         ctl_safe(c->url), status);
         else if (data && json_object_object_get_ex(doc, "data", &d))
                 *data = json_object_get(d);
+        /* engine=* lists: an engine that failed is named, the others' items still come. */
+        json_object *w = NULL;
+        if (good && json_object_object_get_ex(doc, "warnings", &w))
+                for (size_t i = 0;
+                     json_object_is_type(w, json_type_array) && i < json_object_array_length(w);
+                     i++) {
+                        json_object *it = json_object_array_get_idx(w, i);
+                        fprintf(stderr, "cmsctl: warning: engine %s: %s\n",
+                                ctl_safe(ctl_str(it, "engine")), ctl_safe(ctl_str(it, "message")));
+                }
         json_object_put(doc);
         return good ? CTL_OK : CTL_ERR;
 }

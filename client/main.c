@@ -14,7 +14,7 @@
 
 static void help(FILE *out)
 {
-        fputs("usage: cmsctl [--context NAME] [--url URL] [--token-file FILE]\n"
+        fputs("usage: cmsctl [--context NAME] [--url URL] [--token-file FILE] [--engine NAME|*]\n"
               "              [--cacert F --cert F --key F] [--format table|json|TEMPLATE]\n"
               "              COMMAND [ARGS]\n\n"
               "Commands:\n",
@@ -27,7 +27,9 @@ static void help(FILE *out)
               "then CMSD_URL, CMSD_TOKEN; then the context named by --context or CMSD_CONTEXT,\n"
               "else the current one, in $XDG_CONFIG_HOME/cmsctl/config.yaml (mode 0600);\n"
               "then http://127.0.0.1:8080 without a token. unix:/path reaches a unix socket.\n"
-              "A token is never taken as an argument: ps shows arguments to every user.\n\n"
+              "A token is never taken as an argument: ps shows arguments to every user.\n"
+              "--engine (or CMSD_ENGINE) names one of cmsd's engines (engine ls lists them);\n"
+              "'*' makes ps, images, network ls, volume ls and compose ls ask all of them.\n\n"
               "--format json prints the API's data; --format '{{.name}} {{.state}}' prints\n"
               "one line per item with its fields filled in ({{json .labels}} for JSON).\n"
               "Colour only on a terminal, never with NO_COLOR set.\n\n"
@@ -75,6 +77,8 @@ static int globals(struct ctl *c, int argc, char **argv)
                         exit(CTL_USAGE);
                 else if (!strcmp(o, "--context"))
                         c->context = v;
+                else if (!strcmp(o, "--engine"))
+                        c->engine = v;
                 else if (!strcmp(o, "--cacert"))
                         c->cacert = v;
                 else if (!strcmp(o, "--cert"))
@@ -116,6 +120,8 @@ int main(int argc, char **argv)
         }
         if (!c.url && getenv("CMSD_URL") && *getenv("CMSD_URL"))
                 c.url = getenv("CMSD_URL");
+        if (!c.engine && getenv("CMSD_ENGINE") && *getenv("CMSD_ENGINE"))
+                c.engine = getenv("CMSD_ENGINE");
         if (!c.token && getenv("CMSD_TOKEN") && *getenv("CMSD_TOKEN"))
                 c.token = strdup(getenv("CMSD_TOKEN"));
         /* Completion stays silent whatever happens; the commands that manage the config file

@@ -305,7 +305,36 @@ engines_metrics() {
         other_cleanup
 }
 
+# cmsctl: engine ls, --engine NAME and --engine '*' (an ENGINE column, a warning on stderr for
+# an engine that is down, the others' rows still printed).
+engines_cmsctl() {
+        local ctl b out
+        ctl="$(dirname "$CMSD_BIN")/cmsctl"
+        need_other
+        engines_cmsd '  - {name: gone, url: "unix://'"$T_TMP"'/no-engine.sock"}'
+        printf '%s' "$TOK_ADMIN" >"$T_TMP/tok"
+        export CMSD_URL=$MY_URL
+        out=$("$ctl" --token-file "$T_TMP/tok" engine ls) || fail "engine ls failed: $out"
+        grep -Eq "^mine +\* +$ENGINE +[^ ]+ +up " <<<"$out" || fail "engine ls, mine: $out"
+        grep -Eq "^other +$OTHER +[^ ]+ +up " <<<"$out" || fail "engine ls, other: $out"
+        grep -Eq "^gone +unknown +down .*no-engine.sock" <<<"$out" || fail "engine ls, gone: $out"
+        b=$(unique ctl)
+        my_create other "$b"
+        out=$("$ctl" --token-file "$T_TMP/tok" --engine other ps) || fail "ps --engine other: $out"
+        grep -q "$b" <<<"$out" || fail "ps --engine other does not show $b: $out"
+        out=$("$ctl" --token-file "$T_TMP/tok" ps) || fail "ps: $out"
+        ! grep -q "$b" <<<"$out" || fail "ps on the default engine shows $b of the other: $out"
+        out=$("$ctl" --token-file "$T_TMP/tok" --engine '*' ps 2>"$T_TMP/err") || fail "ps --engine '*': $out"
+        grep -Eq "^other +[0-9a-f]{12} .*$b\$" <<<"$out" || fail "ps --engine '*': no ENGINE column with $b: $out"
+        grep -q "warning: engine gone:" "$T_TMP/err" || fail "no warning for the engine that is down: $(cat "$T_TMP/err")"
+        "$ctl" --token-file "$T_TMP/tok" --engine nope ps >/dev/null 2>&1
+        [ $? = 3 ] || fail "an unknown engine did not exit 3 (not found)"
+        stop_cmsd
+        other_cleanup
+}
+
 t engines_list engines_list
+t engines_cmsctl engines_cmsctl
 t engines_fanout engines_fanout
 t engines_partial engines_partial
 t engines_token engines_token
