@@ -8,10 +8,23 @@
 #             back and the next up must converge the project to its file
 #   followers N clients (default 1000) following a busy container's logs and reading slowly:
 #             cmsd's memory per stream, and whether other requests are still served
+#   pull      POST /v1/images/pull (as SSE and as one envelope) of a 48 MB image from a local
+#             registry (Debian's docker-registry on 127.0.0.1) through a relay slowed to
+#             RELAY_KBPS, dockerd killed mid-download; then the engine back and the pull again
+#   deploy    POST /v1/deploy killed under twice: while it pulls (another 48 MB image through
+#             the relay) and while it waits for health (wait_healthy); then the deploy again
+#   snapshot  cmsd killed (-9) during the metrics snapshot's write at shutdown: SNAP_KILLS kills
+#             at random offsets of the shutdown with SNAP_CONTAINERS containers sampled, then
+#             SNAP_KILLS more with cmsd under strace delaying each fsync by 300 ms, so that every
+#             kill lands between the temp file's write and its rename; each outcome counted
+#   podman    a private Podman service (own root, runroot, tmp_dir, file locks) killed -9 under
+#             a pull (SSE and envelope) and a deploy that pulls; then back: pull and deploy again
 # For each: what the requests got (status, seconds), whether cmsd stayed up, and what it logged.
 #
 # usage: bench/faults.sh CMSD_BIN [OUT_FILE]    (run as root; nice -n 10 on a shared machine)
-# env:   FOLLOWERS (1000), FOLLOW_SECONDS (20), SCENARIOS ("create follow compose followers")
+# env:   FOLLOWERS (1000), FOLLOW_SECONDS (20), RELAY_KBPS (3000), SNAP_KILLS (30),
+#        SNAP_CONTAINERS (40),
+#        SCENARIOS ("create follow compose followers pull deploy snapshot podman")
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,7 +35,13 @@ CMSD_BIN=${1:?usage: bench/faults.sh CMSD_BIN [OUT_FILE]}
 OUT=${2:-/dev/stdout}
 FOLLOWERS=${FOLLOWERS:-1000}
 FOLLOW_SECONDS=${FOLLOW_SECONDS:-20}
-SCENARIOS=${SCENARIOS:-create follow compose followers}
+SCENARIOS=${SCENARIOS:-create follow compose followers pull deploy snapshot podman}
+RELAY_KBPS=${RELAY_KBPS:-3000}
+SNAP_KILLS=${SNAP_KILLS:-30}
+SNAP_CONTAINERS=${SNAP_CONTAINERS:-40}
+REGISTRY_PID=
+RELAY_PID=
+PODMAN_PID=
 TOKEN=bench-faults-token
 LOG_LEVEL=info
 IMG=cmsd-test/busybox:latest
@@ -63,6 +82,9 @@ dockerd_kill9() {
 
 cleanup() {
         stop_pid "$CMSD_PID" cmsd
+        [ -n "${PODMAN_PID:-}" ] && podman_stop
+        stop_pid "$RELAY_PID" relay
+        stop_pid "$REGISTRY_PID" docker-registry
         if [ -n "$DOCKERD_PID" ] && engine_up "$SOCK"; then
                 for id in $(engine_call "$SOCK" GET '/containers/json?all=1' | jq -r '.[].Id'); do
                         engine_call "$SOCK" DELETE "/containers/$id?force=1" >/dev/null 2>&1
@@ -278,6 +300,337 @@ PY
         sleep 5
         report "  after they left: RSS $(proc_kb "$CMSD_PID" VmRSS) kB, threads $(ls "/proc/$CMSD_PID/task" | wc -l), fds $(ls "/proc/$CMSD_PID/fd" | wc -l)"
         cmsd_alive "the followers"
+}
+
+# ---- pull and deploy through a slow local registry ----
+
+# registry_setup: docker-registry on 127.0.0.1:REG_PORT (plain HTTP: Docker takes 127.0.0.0/8 as
+# insecure), a relay on 127.0.0.1:RELAY_PORT that passes its bytes on at RELAY_KBPS a connection
+# (so that a kill lands in the middle of a download) and counts them in $TMP/relay.bytes, and two
+# 48 MB images of random bytes pushed to it (flt/big and flt/big2, one layer each on the test
+# image), removed from the engine afterwards so that a pull must fetch them.
+registry_setup() {
+        [ -n "$REGISTRY_PID" ] && return 0
+        REG_PORT=$(free_port) || bench_die "no free port"
+        mkdir -p "$TMP/reg" "$TMP/ctx"
+        printf '%s\n' "version: 0.1" "log: {level: error}" \
+                "storage: {filesystem: {rootdirectory: \"$TMP/reg\"}}" \
+                "http: {addr: \"127.0.0.1:$REG_PORT\"}" >"$TMP/reg.yml"
+        docker-registry serve "$TMP/reg.yml" >"$TMP/reg.log" 2>&1 &
+        REGISTRY_PID=$!
+        wait_http "http://127.0.0.1:$REG_PORT/v2/" 10 || bench_die "docker-registry did not start"
+        RELAY_PORT=$(free_port) || bench_die "no free port"
+        python3 - "$RELAY_PORT" "$REG_PORT" "$RELAY_KBPS" "$TMP/relay.bytes" >"$TMP/relay.log" 2>&1 <<'PY' &
+import asyncio, sys, time
+port, up, kbps, status = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+total = [0]
+async def pipe(r, w, slow):
+    try:
+        while True:
+            d = await r.read(16384)
+            if not d:
+                break
+            w.write(d)
+            await w.drain()
+            if slow:
+                total[0] += len(d)
+                open(status, "w").write("%d\n" % total[0])
+                await asyncio.sleep(len(d) / (kbps * 1000.0))
+    except (ConnectionError, OSError):
+        pass
+    finally:
+        w.close()
+async def serve(cr, cw):
+    try:
+        ur, uw = await asyncio.open_connection("127.0.0.1", up)
+    except OSError:
+        cw.close()
+        return
+    await asyncio.gather(pipe(cr, uw, False), pipe(ur, cw, True))
+async def main():
+    srv = await asyncio.start_server(serve, "127.0.0.1", port)
+    async with srv:
+        await srv.serve_forever()
+asyncio.run(main())
+PY
+        RELAY_PID=$!
+        local img
+        for img in big big2; do
+                head -c $((48 << 20)) /dev/urandom >"$TMP/ctx/blob"
+                printf 'FROM %s\nCOPY blob /blob\n' "$IMG" >"$TMP/ctx/Dockerfile"
+                DOCKER_BUILDKIT=0 docker -H "unix://$SOCK" build -q -t "127.0.0.1:$REG_PORT/flt/$img:1" \
+                        "$TMP/ctx" >/dev/null || bench_die "cannot build flt/$img"
+                docker -H "unix://$SOCK" push -q "127.0.0.1:$REG_PORT/flt/$img:1" >/dev/null ||
+                        bench_die "cannot push flt/$img to the local registry"
+                docker -H "unix://$SOCK" rmi "127.0.0.1:$REG_PORT/flt/$img:1" >/dev/null
+        done
+        rm -rf "$TMP/ctx"
+        docker -H "unix://$SOCK" image prune -f >/dev/null
+        wait_http "http://127.0.0.1:$RELAY_PORT/v2/" 10 || bench_die "relay did not start"
+}
+
+# relay_bytes: what the relay has passed so far (0 while its file is being rewritten).
+relay_bytes() {
+        local b
+        b=$(cat "$TMP/relay.bytes" 2>/dev/null)
+        echo "${b:-0}"
+}
+
+# relay_wait BYTES: until the relay has passed BYTES more than now (a download is under way).
+relay_wait() {
+        local from i
+        from=$(relay_bytes)
+        for ((i = 0; i < 300; i++)); do
+                [ "$(relay_bytes)" -ge $((from + $1)) ] && return 0
+                sleep 0.1
+        done
+        return 1
+}
+
+# req_after_kill NAME: "status, ended N ms after the kill" of the request bg_req NAME made.
+req_after_kill() {
+        local st t
+        read -r st t <"$TMP/$1.st"
+        echo "$st, ended $((($(cat "$TMP/$1.end") - T_KILL) / 1000000)) ms after the kill"
+}
+
+# bg_req NAME ACCEPT METHOD PATH BODY: a request in the background; its status and time in
+# $TMP/NAME.st, its body in $TMP/NAME.body, when it ended (ns) in $TMP/NAME.end.
+bg_req() {
+        (
+                curl -sN -o "$TMP/$1.body" -w '%{http_code} %{time_total}\n' -m 300 "${H[@]}" \
+                        -H "Accept: $2" -H 'Content-Type: application/json' -X "$3" -d "$5" \
+                        "$URL$4" >"$TMP/$1.st"
+                date +%s%N >"$TMP/$1.end"
+        ) &
+        BG_PIDS+=("$!")
+}
+
+scenario_pull() {
+        registry_setup
+        local ref="127.0.0.1:$RELAY_PORT/flt/big:1" body p
+        report "== pull: 48 MB through a relay at $RELAY_KBPS kB/s, dockerd killed -9 mid-download"
+        body=$(jq -cn --arg i "$ref" '{image: $i}')
+        BG_PIDS=()
+        bg_req pull-sse text/event-stream POST /v1/images/pull "$body"
+        bg_req pull-env application/json POST /v1/images/pull "$body"
+        relay_wait $((4 << 20)) || report "  (the relay passed under 4 MB in 30 s)"
+        report "  killed after $(($(relay_bytes) >> 20)) MB had passed the relay (in all)"
+        T_KILL=$(date +%s%N)
+        dockerd_kill9
+        for p in "${BG_PIDS[@]}"; do wait "$p"; done
+        report "  SSE pull: $(req_after_kill pull-sse); last event: $(grep -A1 '^event:' "$TMP/pull-sse.body" | tail -n 2 | tr '\n' ' ' | cut -c1-220)"
+        report "  pull (envelope): $(req_after_kill pull-env): $(head -c 220 "$TMP/pull-env.body")"
+        cmsd_alive "the kill"
+        engine_back
+        curl -s -o "$TMP/pull2.body" -w '%{http_code} %{time_total}' -m 300 "${H[@]}" \
+                -H 'Content-Type: application/json' -X POST -d "$body" "$URL/v1/images/pull" \
+                >"$TMP/pull2.st"
+        report "  pull again: $(cat "$TMP/pull2.st") s; image on the engine: $(engine_call "$SOCK" GET "/images/$ref/json" >/dev/null 2>&1 && echo yes || echo NO)"
+}
+
+scenario_deploy() {
+        registry_setup
+        local ref="127.0.0.1:$RELAY_PORT/flt/big2:1" b1 b2 p
+        report "== deploy: dockerd killed -9 while a deploy pulls (48 MB via the relay), and while one waits for health"
+        b1=$(jq -cn --arg i "$ref" '{name: "flt-dep1", image: $i, command: ["sleep", "600"],
+                labels: {"cmsd-faults": "1"}}')
+        b2=$(jq -cn --arg i "$IMG" '{name: "flt-dep2", image: $i, command: ["sleep", "600"],
+                labels: {"cmsd-faults": "1"}, wait_healthy: "60s",
+                health_check: {test: ["CMD-SHELL", "true"], interval: "60s", start_period: "60s"}}')
+        BG_PIDS=()
+        bg_req dep-pull application/json POST /v1/deploy "$b1"
+        bg_req dep-health application/json POST /v1/deploy "$b2"
+        relay_wait $((4 << 20)) || report "  (the relay passed under 4 MB in 30 s)"
+        report "  killed after $(($(relay_bytes) >> 20)) MB had passed the relay (in all)"
+        T_KILL=$(date +%s%N)
+        dockerd_kill9
+        for p in "${BG_PIDS[@]}"; do wait "$p"; done
+        report "  deploy pulling: $(req_after_kill dep-pull): $(head -c 220 "$TMP/dep-pull.body")"
+        report "  deploy waiting for health: $(req_after_kill dep-health): $(head -c 220 "$TMP/dep-health.body")"
+        cmsd_alive "the kill"
+        engine_back
+        curl -s -o "$TMP/dep2.body" -w '%{http_code} %{time_total}' -m 300 "${H[@]}" \
+                -H 'Content-Type: application/json' -X POST \
+                -d "$(jq -c '. + {replace: true}' <<<"$b1")" "$URL/v1/deploy" >"$TMP/dep2.st"
+        report "  deploy again (replace): $(cat "$TMP/dep2.st") s: $(head -c 200 "$TMP/dep2.body")"
+        report "  flt-dep1 on the engine: $(engine_call "$SOCK" GET /containers/flt-dep1/json | jq -r .State.Status)"
+        # The deploy cut while it waited for health had created its container: what is left.
+        report "  flt-dep2 (its deploy cut during the health wait) on the engine: $(engine_call "$SOCK" GET /containers/flt-dep2/json 2>/dev/null | jq -r .State.Status || echo absent)"
+}
+
+# ---- cmsd killed during the metrics snapshot's write ----
+
+# snap_state FILE: none, torn, or the SHA-256 of a whole snapshot (its trailer is the SHA-256 of
+# the rest, checked here without cmsd).
+snap_state() {
+        [ -e "$1" ] || { echo none; return; }
+        if [ "$(head -c 8 "$1")" = CMSDSNAP ] &&
+                [ "$(head -c -32 "$1" | sha256sum | cut -d' ' -f1)" = "$(tail -c 32 "$1" | xxd -p -c 64)" ]; then
+                sha256sum "$1" | cut -d' ' -f1
+        else
+                echo torn
+        fi
+}
+
+# snap_cmsd [PREFIX...]: a cmsd of its own (state in $TMP/snap) sampling every 100 ms, started
+# under PREFIX (strace); sets SNAP_PID (cmsd's own PID) and SNAP_URL.
+snap_cmsd() {
+        local port i
+        port=$(free_port) || bench_die "no free port"
+        mkdir -p "$TMP/snap"
+        printf '%s\n' "listen: [\"127.0.0.1:$port\"]" "tokens:" \
+                "  - {name: bench, role: admin, token: \"$TOKEN\"}" "state_dir: \"$TMP/snap\"" \
+                "log_level: info" "sampler: {interval: 100ms, history: 1h}" >"$TMP/snap.yaml"
+        "$@" "$CMSD_BIN" --config "$TMP/snap.yaml" --engine "unix://$SOCK" >>"$TMP/snap.log" 2>&1 &
+        SNAP_PID=$!
+        SNAP_URL=http://127.0.0.1:$port
+        wait_http "$SNAP_URL/v1/health" 20 || bench_die "snapshot cmsd did not start"
+        if [ $# -gt 0 ]; then # the PID under strace is strace's: cmsd is its child
+                for ((i = 0; i < 50; i++)); do
+                        SNAP_PID=$(awk '{ print $1 }' "/proc/$SNAP_PID/task/$SNAP_PID/children" 2>/dev/null)
+                        [ -n "$SNAP_PID" ] && break
+                        sleep 0.1
+                done
+        fi
+}
+
+# snap_kills N MAX_MS [PREFIX...]: N times a cmsd (under PREFIX) that runs 1 s, gets SIGTERM
+# and, a random 0..MAX_MS ms later, SIGKILL; the snapshot checked after each kill.
+snap_kills() {
+        local n=$1 max=$2 i off now prev old=0 new=0 mid=0 torn=0 parent
+        shift 2
+        prev=$(snap_state "$TMP/snap/metrics.snapshot")
+        for ((i = 0; i < n; i++)); do
+                snap_cmsd "$@"
+                parent=$!
+                sleep 1
+                off=$((RANDOM % (max + 1)))
+                kill -TERM "$SNAP_PID"
+                sleep "$(awk -v m="$off" 'BEGIN { printf "%.3f", m / 1000 }')"
+                kill -KILL "$SNAP_PID" 2>/dev/null
+                wait "$parent" 2>/dev/null
+                [ -e "$TMP/snap/metrics.snapshot.tmp" ] && mid=$((mid + 1))
+                now=$(snap_state "$TMP/snap/metrics.snapshot")
+                case $now in
+                torn | none) torn=$((torn + 1)) ;;
+                "$prev") old=$((old + 1)) ;;
+                *) new=$((new + 1)) ;;
+                esac
+                prev=$now
+        done
+        report "  $n kills: snapshot old and whole $old, new and whole $new, torn or missing $torn; temp file left by the kill $mid"
+}
+
+scenario_snapshot() {
+        report "== snapshot: cmsd killed -9 while it writes the metrics snapshot at shutdown"
+        local i t0 t1 down_ms size
+        for ((i = 0; i < SNAP_CONTAINERS; i++)); do
+                engine_call "$SOCK" POST "/containers/create?name=flt-snap$i" \
+                        "{\"Image\":\"$IMG\",\"Cmd\":[\"sleep\",\"600\"],\"Labels\":{\"cmsd-faults\":\"1\"}}" |
+                        jq -r .Id | xargs -I{} curl -s -m 60 --unix-socket "$SOCK" -X POST \
+                        "http://engine/$BENCH_API/containers/{}/start"
+        done
+        snap_cmsd
+        sleep 20 # 200 samples a container
+        t0=$(date +%s%N)
+        kill -TERM "$SNAP_PID"
+        wait "$SNAP_PID"
+        t1=$(date +%s%N)
+        down_ms=$(((t1 - t0) / 1000000))
+        size=$(stat -c %s "$TMP/snap/metrics.snapshot" 2>/dev/null || echo 0)
+        report "  $SNAP_CONTAINERS containers, 20 s at 100 ms: snapshot $((size / 1024)) kB; a clean shutdown takes $down_ms ms"
+        report "  kill at random 0..$((down_ms + 20)) ms after SIGTERM:"
+        snap_kills "$SNAP_KILLS" $((down_ms + 20))
+        report "  under strace, each fsync delayed 300 ms (kill 0..600 ms after SIGTERM):"
+        snap_kills "$SNAP_KILLS" 600 strace -f -qq -o /dev/null -e trace=fsync -e inject=fsync:delay_enter=300000
+        snap_cmsd
+        local restored
+        restored=$(grep -c 'history of [0-9]* containers restored' "$TMP/snap.log")
+        report "  starts that restored history: $restored of the $((2 * SNAP_KILLS + 1)) that had a snapshot; refused snapshots: $(grep -c 'snapshot refused' "$TMP/snap.log"); temp file after the last start: $([ -e "$TMP/snap/metrics.snapshot.tmp" ] && echo PRESENT || echo none)"
+        curl -s -m 10 "${H[@]}" "$SNAP_URL/v1/containers/flt-snap0/stats?points=36000" >"$TMP/snap.stats"
+        report "  flt-snap0's history after it all: $(jq '.data.history | length' "$TMP/snap.stats") points from $(jq -r '.data.history[0].time' "$TMP/snap.stats")"
+        stop_pid "$SNAP_PID" cmsd
+}
+
+# ---- a private Podman service killed under a pull and a deploy ----
+
+# podman_start: a Podman API service of its own under $DD/p: its own root, runroot, tmp_dir,
+# network config dir, file locks (not the shared /dev/shm/libpod_lock of the host's Podman),
+# vfs storage, and the relay's address as an insecure (HTTP) registry; sets PODMAN_PID.
+podman_start() {
+        local pd="$DD/p" i
+        mkdir -p "$pd/tmp" "$pd/net"
+        printf '%s\n' "[containers]" "default_ulimits = []" "[engine]" 'lock_type = "file"' \
+                'events_logger = "file"' 'cgroup_manager = "cgroupfs"' "tmp_dir = \"$pd/tmp\"" \
+                "[network]" "network_config_dir = \"$pd/net\"" >"$pd/containers.conf"
+        printf '%s\n' "[[registry]]" "location = \"127.0.0.1:$RELAY_PORT\"" "insecure = true" \
+                >"$pd/registries.conf"
+        rm -f "$pd/podman.sock"
+        CONTAINERS_CONF="$pd/containers.conf" CONTAINERS_REGISTRIES_CONF="$pd/registries.conf" \
+                podman --root "$pd/root" --runroot "$pd/run" --storage-driver vfs \
+                system service --time=0 "unix://$pd/podman.sock" >>"$TMP/podman.log" 2>&1 &
+        PODMAN_PID=$!
+        PSOCK="$pd/podman.sock"
+        for ((i = 0; i < 300; i++)); do
+                engine_up "$PSOCK" && return 0
+                sleep 0.1
+        done
+        tail -n 5 "$TMP/podman.log" >&2
+        bench_die "private podman service did not answer within 30 s"
+}
+
+podman_stop() {
+        stop_pid "$PODMAN_PID" podman
+        PODMAN_PID=
+        local c pid
+        for c in /proc/[0-9]*/cmdline; do # conmon of the private service's containers
+                pid=${c#/proc/}
+                pid=${pid%/cmdline}
+                if { tr '\0' ' ' <"$c"; } 2>/dev/null | grep -q "^/usr/bin/conmon .*$DD/p/"; then
+                        stop_pid "$pid" conmon
+                fi
+        done
+}
+
+scenario_podman() {
+        registry_setup
+        local dcmsd=$CMSD_PID dport=$PORT durl=$URL body b2 p
+        report "== podman: a private Podman service killed -9 under a pull (SSE and envelope) and a deploy that pulls"
+        podman_start
+        bench_start_cmsd podman "$PSOCK" admin || bench_die "cmsd on podman did not start"
+        URL="http://127.0.0.1:$PORT"
+        body=$(jq -cn --arg i "127.0.0.1:$RELAY_PORT/flt/big:1" '{image: $i}')
+        b2=$(jq -cn --arg i "127.0.0.1:$RELAY_PORT/flt/big2:1" '{name: "flt-pdep", image: $i,
+                command: ["sleep", "600"], network: {network: "none"}, labels: {"cmsd-faults": "1"}}')
+        BG_PIDS=()
+        bg_req p-sse text/event-stream POST /v1/images/pull "$body"
+        bg_req p-env application/json POST /v1/images/pull "$body"
+        bg_req p-dep application/json POST /v1/deploy "$b2"
+        relay_wait $((8 << 20)) || report "  (the relay passed under 8 MB in 30 s)"
+        report "  killed after $(($(relay_bytes) >> 20)) MB had passed the relay (in all)"
+        T_KILL=$(date +%s%N)
+        kill -KILL "$PODMAN_PID"
+        wait "$PODMAN_PID" 2>/dev/null
+        for p in "${BG_PIDS[@]}"; do wait "$p"; done
+        report "  SSE pull: $(req_after_kill p-sse); last event: $(grep -A1 '^event:' "$TMP/p-sse.body" | tail -n 2 | tr '\n' ' ' | cut -c1-220)"
+        report "  pull (envelope): $(req_after_kill p-env): $(head -c 200 "$TMP/p-env.body")"
+        report "  deploy pulling: $(req_after_kill p-dep): $(head -c 200 "$TMP/p-dep.body")"
+        local st
+        st=$(curl -s -o /dev/null -w '%{http_code}' -m 5 "$URL/v1/health")
+        report "  cmsd after the kill: $(kill -0 "$CMSD_PID" 2>/dev/null && echo up || echo DOWN), /v1/health $st"
+        podman_start
+        curl -s -o "$TMP/p2.body" -w '%{http_code} %{time_total}' -m 300 "${H[@]}" \
+                -H 'Content-Type: application/json' -X POST -d "$body" "$URL/v1/images/pull" \
+                >"$TMP/p2.st"
+        report "  engine back; pull again: $(cat "$TMP/p2.st") s: $(head -c 120 "$TMP/p2.body")"
+        curl -s -o "$TMP/p3.body" -w '%{http_code} %{time_total}' -m 300 "${H[@]}" \
+                -H 'Content-Type: application/json' -X POST -d "$b2" "$URL/v1/deploy" >"$TMP/p3.st"
+        report "  deploy again: $(cat "$TMP/p3.st") s: $(head -c 200 "$TMP/p3.body")"
+        curl -s -m 60 "${H[@]}" -X DELETE "$URL/v1/containers/flt-pdep?force=true" >/dev/null
+        stop_pid "$CMSD_PID" cmsd
+        podman_stop
+        CMSD_PID=$dcmsd PORT=$dport URL=$durl
 }
 
 setup

@@ -269,7 +269,8 @@ static size_t ping_discard(char *ptr, size_t size, size_t nmemb, void *ud)
 }
 
 /* Starts the liveness /_ping on the stream's multi handle; false when it could not start (the
- * stream then goes on as before and tries again after the next quiet period). */
+ * stream then goes on as before and tries again after the next quiet period). It reaches the
+ * engine as setup() does: a connection option added there (TLS...) belongs here too. */
 static bool ping_start(struct cms_engine *e, struct cms_eng_handle *h, struct ping *p, long ms)
 {
         _cleanup_free_ char *url = cms_strdup_printf("%s/_ping", e->base);
@@ -287,6 +288,8 @@ static bool ping_start(struct cms_engine *e, struct cms_eng_handle *h, struct pi
         curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS, ms);
         curl_easy_setopt(p->easy, CURLOPT_USERAGENT, "cmsd/" CMS_VERSION);
         curl_easy_setopt(p->easy, CURLOPT_WRITEFUNCTION, ping_discard);
+        /* Closed after the answer: a quiet stream must not hold a second idle connection. */
+        curl_easy_setopt(p->easy, CURLOPT_FORBID_REUSE, 1L);
         if (curl_multi_add_handle(h->multi, p->easy) != CURLM_OK) {
                 curl_easy_cleanup(p->easy);
                 p->easy = NULL;
