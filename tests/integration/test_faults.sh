@@ -2,9 +2,12 @@
 # Faults, the quick ones (bench/faults.sh has the long ones): an engine that accepts and never
 # answers, or stops in the middle of a reply, or never sends a stream's header - each request gets
 # its 504 within limits.request_timeout also when many come at once, no thread or engine
-# connection stays behind, /v1/health answers throughout; cmsd killed (kill -9) in the middle of
-# a burst of audited writes; a state_dir that runs out of space. The broken engines are
-# fault_engine.py (pretending to be the engine under test); the rest runs on the real engine.
+# connection stays behind, /v1/health answers throughout; events follows (SSE and NDJSON) against
+# an engine that never starts the stream or hangs in the middle of it end with an error event in
+# bounded time, while a quiet engine that answers keeps them open; cmsd killed (kill -9) in the
+# middle of a burst of audited writes and during its metrics snapshot's write; a state_dir that
+# runs out of space. The broken engines are fault_engine.py (pretending to be the engine under
+# test); the rest runs on the real engine.
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC2016
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/projects_lib.sh"
