@@ -295,6 +295,20 @@ void h_openapi(struct cms_request *r);
 void h_ui(struct cms_request *r); /* h_ui.c: the dashboard's files */
 void h_whoami(struct cms_request *r);
 void h_engines(struct cms_request *r);
+void h_nodes_list(struct cms_request *r);
+void h_node_update(struct cms_request *r);
+void h_stacks_list(struct cms_request *r);
+void h_stacks_deploy(struct cms_request *r);
+void h_stack_inspect(struct cms_request *r);
+void h_stack_remove(struct cms_request *r);
+void h_stack_scale(struct cms_request *r);
+void h_stack_logs(struct cms_request *r);
+/* h_projects.c: GET .../logs of a project or a stack: `service`, the logs query (tail, since,
+ * until, timestamps, follow: a stream after check says the name exists) -> {"lines": [...]}. */
+typedef int (*cms_logs_fn)(struct cms_manager *m, const char *name, const char *service,
+                           const struct cms_logs_opts *o, cms_project_log_cb cb,
+                           cms_engine_stop_cb should_stop, void *ud, struct cms_error *err);
+void cms_logs_route(struct cms_request *r, cms_logs_fn fn, cms_call_id check);
 void h_policy_list(struct cms_request *r);
 void h_audit(struct cms_request *r);
 void h_policy_check(struct cms_request *r);

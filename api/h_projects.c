@@ -305,6 +305,7 @@ static int collect_line(const char *service, const char *container, const char *
 struct follow {
         struct cms_stream *s; /* first: cms_stream_holder_should_stop reads it */
         struct cms_manager *m;
+        cms_logs_fn fn;
         char *name, *service;
         struct cms_logs_opts o;
 };
@@ -329,12 +330,12 @@ static void follow_run(struct cms_stream *s, void *ud)
         struct follow *f = ud;
         struct cms_error err = {0};
         f->s = s;
-        int rc = cms_projects_logs(f->m, f->name, f->service, &f->o, follow_line,
-                                   cms_stream_holder_should_stop, f, &err);
+        int rc = f->fn(f->m, f->name, f->service, &f->o, follow_line,
+                       cms_stream_holder_should_stop, f, &err);
         cms_stream_finish(s, rc, &err, "containers stopped");
 }
 
-void h_project_logs(struct cms_request *r)
+void cms_logs_route(struct cms_request *r, cms_logs_fn fn, cms_call_id check)
 {
         struct cms_logs_opts o = {0};
         const char *service = cms_query(r, "service");
@@ -342,7 +343,7 @@ void h_project_logs(struct cms_request *r)
                 return;
         struct cms_error err = {0};
         if (o.follow) {
-                enum cms_stream_format fmt = cms_follow_begin(r, cms_projects_ps);
+                enum cms_stream_format fmt = cms_follow_begin(r, check);
                 if (fmt == CMS_STREAM_NONE)
                         return;
                 struct follow *f = calloc(1, sizeof(*f));
@@ -354,13 +355,13 @@ void h_project_logs(struct cms_request *r)
                         return;
                 }
                 f->m = r->m;
+                f->fn = fn;
                 f->o = o;
                 cms_stream_start(r, fmt, follow_run, f, follow_free);
                 return;
         }
         json_object *lines = json_object_new_array();
-        int rc =
-            cms_projects_logs(r->m, r->params[0], service, &o, collect_line, NULL, lines, &err);
+        int rc = fn(r->m, r->params[0], service, &o, collect_line, NULL, lines, &err);
         if (rc < 0) {
                 json_object_put(lines);
                 cms_reply_error(r, &err);
@@ -369,4 +370,9 @@ void h_project_logs(struct cms_request *r)
         json_object *out = json_object_new_object();
         json_object_object_add(out, "lines", lines);
         cms_reply_json(r, 200, out);
+}
+
+void h_project_logs(struct cms_request *r)
+{
+        cms_logs_route(r, cms_projects_logs, cms_projects_ps);
 }

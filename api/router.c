@@ -97,6 +97,16 @@ static const struct cms_route routes[] = {
      "project_build"},
     {"POST", "/v1/projects/{name}/pull", h_project_images, CMS_ROLE_OPERATOR, ROUTE_JSON_BODY,
      "project_pull"},
+    {"GET", "/v1/nodes", h_nodes_list, CMS_ROLE_VIEWER, 0, "nodes_list"},
+    {"POST", "/v1/nodes/{id}", h_node_update, CMS_ROLE_ADMIN, ROUTE_JSON_BODY, "node_update"},
+    {"GET", "/v1/stacks", h_stacks_list, CMS_ROLE_VIEWER, ROUTE_FANOUT, "stacks_list"},
+    {"POST", "/v1/stacks", h_stacks_deploy, CMS_ROLE_OPERATOR, ROUTE_JSON_BODY | ROUTE_YAML_BODY,
+     "stacks_deploy"},
+    {"GET", "/v1/stacks/{name}", h_stack_inspect, CMS_ROLE_VIEWER, 0, "stack_inspect"},
+    {"DELETE", "/v1/stacks/{name}", h_stack_remove, CMS_ROLE_OPERATOR, 0, "stack_remove"},
+    {"GET", "/v1/stacks/{name}/logs", h_stack_logs, CMS_ROLE_VIEWER, 0, "stack_logs"},
+    {"POST", "/v1/stacks/{name}/scale", h_stack_scale, CMS_ROLE_OPERATOR, ROUTE_JSON_BODY,
+     "stack_scale"},
     /* Image refs contain '/': the literal routes first, then "{ref*}" with a suffix, then
      * the bare "{ref*}" (which would swallow the suffixes). */
     {"GET", "/v1/vulndb", h_vulndb_status, CMS_ROLE_VIEWER, ROUTE_GLOBAL, "vulndb_status"},

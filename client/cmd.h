@@ -81,6 +81,7 @@ int cmd_network_ls(struct ctl *c, int argc, char **argv);
 int cmd_volume_ls(struct ctl *c, int argc, char **argv);
 int cmd_version(struct ctl *c, int argc, char **argv);
 int cmd_engine_ls(struct ctl *c, int argc, char **argv);
+extern const struct ctl_command ctl_stack_cmds[], ctl_node_cmds[];
 int cmd_whoami(struct ctl *c, int argc, char **argv);
 
 /* cmd_compose.c: compose's own options, then its subcommands (ctl_compose_cmds) */

@@ -117,6 +117,8 @@ const struct ctl_command ctl_commands[] = {
     {"volume", "COMMAND", "manage volumes", NULL, volume_cmds},
     {"system", "COMMAND", "engine and host facts, disk use, prune", NULL, system_cmds},
     {"engine", "COMMAND", "the engines behind cmsd (--engine NAME picks one)", NULL, engine_cmds},
+    {"stack", "COMMAND", "compose files deployed as Docker Swarm stacks", NULL, ctl_stack_cmds},
+    {"node", "COMMAND", "the swarm's nodes", NULL, ctl_node_cmds},
     {"audit", "[--since T] [--until T] [--token NAME] [--route R] [--status N] [--limit N]",
      "the audit trail, newest first (admin)", cmd_audit, NULL},
     {"policy", "COMMAND", "policies: list them, check a container or compose file", NULL,

@@ -197,8 +197,9 @@ static int log_line(json_object *l, void *ud)
         return 0;
 }
 
-static int logs_run(struct ctl *c, const char *name, bool follow, const char *tail,
-                    struct log_view *v)
+/* base: "/v1/projects" or "/v1/stacks". */
+static int logs_run(struct ctl *c, const char *base, const char *name, bool follow,
+                    const char *tail, struct log_view *v)
 {
         char *tl = tail ? ctl_escape(tail) : NULL;
         char *svc = v->argc == 1 ? ctl_escape(v->argv[0]) : NULL, q[600];
@@ -207,7 +208,10 @@ static int logs_run(struct ctl *c, const char *name, bool follow, const char *ta
                  svc ? svc : "");
         free(tl);
         free(svc);
-        char *path = ctl_compose_path(name, q);
+        char *esc = ctl_escape(name), *path = NULL;
+        if (!esc || asprintf(&path, "%s/%s%s", base, esc, q) < 0)
+                path = NULL;
+        free(esc);
         if (!path)
                 return CTL_ERR;
         int r;
@@ -257,7 +261,7 @@ int ctl_compose_logs(struct ctl *c, int argc, char **argv)
         struct ctl_compose_project p;
         int r = ctl_compose_project(&p, false);
         if (r == CTL_OK)
-                r = logs_run(c, p.name, follow, tail, &v);
+                r = logs_run(c, "/v1/projects", p.name, follow, tail, &v);
         ctl_compose_project_done(&p);
         return r;
 }
@@ -269,7 +273,7 @@ int ctl_compose_attach(struct ctl *c, const char *name)
         struct log_view v = {.c = c};
         printf("Attaching to project %s (Ctrl-C stops it)\n", name);
         fflush(stdout);
-        int r = logs_run(c, name, true, NULL, &v);
+        int r = logs_run(c, "/v1/projects", name, true, NULL, &v);
         if (r != CTL_INTERRUPTED)
                 return r;
         fprintf(stderr, "Gracefully stopping... (press Ctrl-C again to leave the containers "
@@ -284,6 +288,29 @@ int ctl_compose_attach(struct ctl *c, const char *name)
         json_object_put(body);
         free(path);
         return r == CTL_OK ? CTL_INTERRUPTED : r;
+}
+
+int ctl_stack_logs(struct ctl *c, int argc, char **argv)
+{
+        bool follow = false;
+        const char *tail = NULL;
+        struct log_view v = {.c = c};
+        int i = 0;
+        for (; i < argc && argv[i][0] == '-'; i++) {
+                if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--follow"))
+                        follow = true;
+                else if (!strcmp(argv[i], "-t") || !strcmp(argv[i], "--timestamps"))
+                        v.ts = true;
+                else if ((!strcmp(argv[i], "-n") || !strcmp(argv[i], "--tail")) && i + 1 < argc)
+                        tail = argv[++i];
+                else
+                        break;
+        }
+        if (i >= argc)
+                return ctl_usage("stack logs [-f] [-t] [--tail N] STACK [SERVICE...]");
+        v.argc = argc - i - 1;
+        v.argv = argv + i + 1;
+        return logs_run(c, "/v1/stacks", argv[i], follow, tail, &v);
 }
 
 int ctl_compose_ls(struct ctl *c, int argc, char **argv)

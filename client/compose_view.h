@@ -25,3 +25,6 @@ int ctl_compose_logs(struct ctl *c, int argc, char **argv);
 int ctl_compose_verb(struct ctl *c, int argc, char **argv);
 int ctl_compose_scale(struct ctl *c, int argc, char **argv);
 int ctl_compose_ls(struct ctl *c, int argc, char **argv);
+/* stack logs [-f] [-t] [--tail N] STACK [SERVICE...]: GET /v1/stacks/STACK/logs, shown as compose
+ * logs shows a project's. */
+int ctl_stack_logs(struct ctl *c, int argc, char **argv);

@@ -92,6 +92,35 @@ void cms_manager_config_unlock(struct cms_manager *m);
  * the engine's account. */
 int cms_engine_describe(struct cms_manager *m, json_object **out, struct cms_error *err);
 
+/* ---- swarm (swarm/): on an engine that is a swarm manager, else 409 ---- */
+/* GET /v1/nodes: [{id, hostname, role, availability, state, addr, leader, manager_reachability,
+ * engine_version, resources {nano_cpus, memory_bytes}, labels}]. */
+int cms_nodes_list(struct cms_manager *m, json_object **out, struct cms_error *err);
+/* POST /v1/nodes/{id} {"availability": "active"|"pause"|"drain"}: the node after the change. */
+int cms_nodes_update(struct cms_manager *m, const char *id, json_object *body, json_object **out,
+                     struct cms_error *err);
+/* POST /v1/stacks: body as POST /v1/projects's ("name" required) plus "prune" (remove the
+ * stack's services the file no longer has). The file is read and the caller's policy asked
+ * before anything changes; networks first, then each service created, updated (a rolling
+ * update, when its spec changed) or left as it is. *status 201 for a new stack, else 200.
+ * -> {name, services: [{name, id, action}], networks: [{name, action}], warnings} */
+int cms_stacks_deploy(struct cms_manager *m, const struct cms_caller *who, json_object *body,
+                      int *status, json_object **out, struct cms_error *err);
+/* GET /v1/stacks: [{name, services, desired, running, orchestrator}] (docker stack deploy's too). */
+int cms_stacks_list(struct cms_manager *m, json_object **out, struct cms_error *err);
+/* GET /v1/stacks/{name}: {name, services: [{name, service, id, image, mode, replicas {desired,
+ * running}, ports, update_state, created, updated}], tasks: [{id, service, slot, node, node_id,
+ * state, desired_state, message, error, updated, container_id}]}; 404 when there is none. */
+int cms_stacks_inspect(struct cms_manager *m, const char *name, json_object **out,
+                       struct cms_error *err);
+/* POST /v1/stacks/{name}/scale {"web": 3}: every service checked first (404 unknown, 400
+ * global or a bad count). */
+int cms_stacks_scale(struct cms_manager *m, const char *name, json_object *body, json_object **out,
+                     struct cms_error *err);
+/* DELETE /v1/stacks/{name}: its services, then its networks (once their tasks left them). */
+int cms_stacks_remove(struct cms_manager *m, const char *name, json_object **out,
+                      struct cms_error *err);
+
 /* ---- system ---- */
 json_object *cms_system_health(struct cms_manager *m);
 int cms_system_info(struct cms_manager *m, json_object **out, struct cms_error *err);
@@ -195,6 +224,10 @@ typedef int (*cms_log_line_cb)(const char *stream, const char *time, const char 
 int cms_containers_logs(struct cms_manager *m, const char *id, const struct cms_logs_opts *o,
                         cms_log_line_cb cb, cms_engine_stop_cb should_stop, void *userdata,
                         struct cms_error *err);
+/* The same for a swarm service (its tasks' lines, as GET /services/{id}/logs gives them). */
+int cms_service_logs(struct cms_manager *m, const char *id, const struct cms_logs_opts *o,
+                     cms_log_line_cb cb, cms_engine_stop_cb should_stop, void *userdata,
+                     struct cms_error *err);
 /* body: {"command":[..], "env":{}, "workdir", "user", "stdin"} -> {"exit_code","stdout","stderr"} */
 int cms_containers_exec(struct cms_manager *m, const char *id, json_object *body,
                         json_object **out, struct cms_error *err);
@@ -241,6 +274,11 @@ typedef int (*cms_project_log_cb)(const char *service, const char *container, co
 int cms_projects_logs(struct cms_manager *m, const char *name, const char *service,
                       const struct cms_logs_opts *o, cms_project_log_cb cb,
                       cms_engine_stop_cb should_stop, void *userdata, struct cms_error *err);
+/* GET /v1/stacks/{name}/logs: its services' lines (service may be NULL: all), merged as a
+ * project's are; the "container" a line names is the swarm service. */
+int cms_stacks_logs(struct cms_manager *m, const char *name, const char *service,
+                    const struct cms_logs_opts *o, cms_project_log_cb cb,
+                    cms_engine_stop_cb should_stop, void *ud, struct cms_error *err);
 
 /* ---- networks (images/networks.c) ---- */
 /* labels: "k" or "k=v" filters, NULL-terminated, may be NULL. */

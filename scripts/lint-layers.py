@@ -4,7 +4,7 @@ symbols each object defines and needs (nm), so it sees calls, not includes.
 
 - No circles between files: two files (or a ring of them) never call each other both ways.
 - Folders call only downwards: api -> daemon's managers -> the domain folders -> engine, and the
-  domain folders among themselves projects -> containers -> images; compose/ is pure (it may call
+  domain folders among themselves swarm -> projects -> containers -> images; compose/ is pure (it may call
   util and images/reference only); only daemon/main.c calls into api/.
 
 usage: scripts/lint-layers.py BUILD_DIR
@@ -26,6 +26,7 @@ BASE = {"daemon/util.c", "daemon/log.c", "daemon/archive.c", "daemon/archive_dl.
 RANK = {
     "api": 70,
     "daemon": 60,          # main, manager, housekeeping, system (BASE files rank 0)
+    "daemon/swarm": 55,    # stacks read compose bodies through projects/
     "daemon/projects": 50,
     "daemon/containers": 40,
     "daemon/images": 30,

@@ -68,6 +68,7 @@ struct cms_cp {
         const char *working_dir;
         size_t expanded; /* bytes produced by interpolation so far */
         size_t ports;    /* ports and exposed ports of all services so far */
+        bool swarm;      /* parse_opts.swarm */
 };
 /* Counts n more ports against CMS_COMPOSE_MAX_PORTS_ALL; over it, a 400 at node n. */
 int cms_cp_count_ports(struct cms_cp *c, const struct cms_ynode *n, const char *path, size_t k);
@@ -107,6 +108,10 @@ typedef int (*cms_cp_entry_fn)(struct cms_cp *c, const struct cms_ynode *e, cons
 int cms_cp_short_or_long(struct cms_cp *c, const struct cms_ynode *v, const char *path,
                          struct cms_compose_service *s, cms_cp_entry_fn short_fn,
                          cms_cp_entry_fn long_fn);
+
+/* parse_deploy.c: deploy's swarm keys into s->deploy (c->swarm only). */
+int cms_cp_deploy_swarm(struct cms_cp *c, const struct cms_ynode *v, const char *path,
+                        struct cms_compose_service *s);
 
 /* Warns about keys of map that are neither in known nor "x-" extensions; ignored lists keys
  * Compose knows that cmsd does not honour (warned as such). Both NULL-terminated. */

@@ -247,6 +247,24 @@ void cms_compose_hooks_done(struct cms_compose_hook *v, size_t n)
         free(v);
 }
 
+static void update_done(struct cms_compose_update *u)
+{
+        free(u->failure_action);
+        free(u->order);
+}
+
+static void deploy_done(struct cms_compose_deploy *d)
+{
+        cms_compose_kvs_done(&d->labels);
+        cms_compose_strv_done(&d->constraints);
+        cms_compose_strv_done(&d->spread);
+        update_done(&d->update);
+        update_done(&d->rollback);
+        free(d->restart_condition);
+        free(d->endpoint_mode);
+        memset(d, 0, sizeof(*d));
+}
+
 void cms_compose_service_done(struct cms_compose_service *s)
 {
         char **strs[] = {
@@ -271,6 +289,7 @@ void cms_compose_service_done(struct cms_compose_service *s)
         cms_compose_filerefs_done(s->configs, s->n_configs);
         cms_compose_hooks_done(s->post_start, s->n_post_start);
         cms_compose_hooks_done(s->pre_stop, s->n_pre_stop);
+        deploy_done(&s->deploy);
         memset(s, 0, sizeof(*s));
 }
 

@@ -217,6 +217,33 @@ struct cms_compose_fileref {
         char digest[CMS_COMPOSE_HASH_LEN + 1];
 };
 
+/* update_config / rollback_config of a swarm service. */
+struct cms_compose_update {
+        bool set;
+        int64_t parallelism;          /* -1: unset (0: all at once) */
+        int64_t delay_ms, monitor_ms; /* -1: unset */
+        char *failure_action;         /* continue, rollback (update only), pause; NULL: unset */
+        double max_failure_ratio;     /* -1: unset */
+        char *order;                  /* stop-first, start-first; NULL: unset */
+};
+/* The deploy keys only a swarm honours (a stack deploy parses them; a project ignores them with
+ * a warning, as before). Not in the normalized JSON nor in the config hash. */
+struct cms_compose_deploy {
+        bool global;                         /* mode: global */
+        struct cms_compose_kvs labels;       /* deploy.labels: the service's labels */
+        struct cms_compose_strv constraints; /* placement.constraints */
+        struct cms_compose_strv spread;      /* placement.preferences[].spread */
+        int64_t max_replicas_per_node;       /* 0: unset */
+        struct cms_compose_update update, rollback;
+        bool restart_given;      /* deploy.restart_policy was written; then: */
+        char *restart_condition; /* restart_policy.condition: none, on-failure, any; NULL: unset */
+        int64_t restart_delay_ms, restart_window_ms, restart_max_attempts; /* -1: unset */
+        char *endpoint_mode;                                               /* vip, dnsrr */
+        double reserve_cpus; /* resources.reservations.cpus; 0: unset */
+        bool restart_set;    /* the service's own `restart:` was written (a swarm's default:
+                              * any, not the "no" a container gets) */
+};
+
 /* post_start / pre_stop: run through the engine's exec. */
 struct cms_compose_hook {
         struct cms_compose_strv command;
@@ -266,6 +293,7 @@ struct cms_compose_service {
         size_t n_secrets, n_configs;
         struct cms_compose_hook *post_start, *pre_stop;
         size_t n_post_start, n_pre_stop;
+        struct cms_compose_deploy deploy; /* filled when parsed for a swarm stack */
 };
 
 struct cms_compose_ipam_pool {
@@ -367,6 +395,10 @@ struct cms_compose_parse_opts {
         int (*load)(void *ud, const char *what, const char *path, char **text,
                     struct cms_error *err);
         void *load_ud;
+        /* For a swarm stack: deploy's swarm keys (mode global, labels, placement, update_config,
+         * rollback_config, restart_policy's delay and window, endpoint_mode, reservations.cpus)
+         * are read into service.deploy instead of being ignored with a warning. */
+        bool swarm;
 };
 
 /* Parses, interpolates, normalizes and checks a compose document. Errors are 400s naming the

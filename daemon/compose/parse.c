@@ -509,7 +509,8 @@ int cms_compose_parse(const char *yaml, size_t len, const struct cms_compose_par
         struct cms_compose_env *env = NULL;
         struct cms_compose_strv active = {0}, disabled = {0};
         struct cms_compose_project *p = calloc(1, sizeof(*p));
-        struct cms_cp c = {.err = err, .warnings = warnings, .working_dir = o->working_dir};
+        struct cms_cp c = {
+            .err = err, .warnings = warnings, .working_dir = o->working_dir, .swarm = o->swarm};
         *out = NULL;
         int r = p ? cms_compose_env_new(o->env, o->dotenv, &env, warnings, err)
                   : cms_err(err, 500, "out of memory");

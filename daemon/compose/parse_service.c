@@ -188,6 +188,7 @@ static int f_restart(struct cms_cp *c, const struct cms_ynode *v, const char *pa
         int64_t n;
         if (r < 0)
                 return r;
+        s->deploy.restart_set = true;
         const char *x = s->restart;
         if (!strcmp(x, "no") || !strcmp(x, "always") || !strcmp(x, "unless-stopped") ||
             !strcmp(x, "on-failure") ||

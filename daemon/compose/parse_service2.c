@@ -303,7 +303,9 @@ static int deploy_limits(struct cms_cp *c, const struct cms_ynode *v, const char
         }
         cms_cp_sub(sub, sizeof(sub), "%s.cpus", path);
         if (r == 0 && (x = cms_ymap_get(v, "cpus")) && !x->null) {
-                if (reservations) {
+                if (reservations && c->swarm) {
+                        /* read by cms_cp_deploy_swarm */
+                } else if (reservations) {
                         cms_cp_warn(c, x, sub, "not supported by cmsd, ignored");
                 } else {
                         char *end;
@@ -330,12 +332,14 @@ static int deploy_restart(struct cms_cp *c, const struct cms_ynode *v, const cha
 {
         static const char *const keys[] = {"condition", "max_attempts", NULL};
         static const char *const ignored[] = {"delay", "window", NULL};
+        static const char *const swarm_keys[] = {"condition", "max_attempts", "delay", "window",
+                                                 NULL};
         char sub[320];
         int64_t attempts = 0;
         int r = cms_cp_need(c, v, path, CMS_Y_MAP);
         if (r < 0)
                 return r;
-        cms_cp_check_keys(c, v, path, keys, ignored);
+        cms_cp_check_keys(c, v, path, c->swarm ? swarm_keys : keys, c->swarm ? NULL : ignored);
         cms_cp_sub(sub, sizeof(sub), "%s.max_attempts", path);
         if ((r = cms_cp_int(c, cms_ymap_get(v, "max_attempts"), sub, 0, INT32_MAX, &attempts)) < 0)
                 return r;
@@ -362,21 +366,27 @@ int cms_cp_deploy(struct cms_cp *c, const struct cms_ynode *v, const char *path,
         static const char *const keys[] = {"replicas", "resources", "restart_policy", "mode", NULL};
         static const char *const ignored[] = {"labels",          "placement",     "update_config",
                                               "rollback_config", "endpoint_mode", NULL};
+        static const char *const swarm_keys[] = {
+            "replicas",        "resources",     "restart_policy", "mode",          "labels",
+            "placement",       "update_config", "rollback_config", "endpoint_mode", NULL};
         char sub[320];
         const struct cms_ynode *x, *y;
         int r = cms_cp_need(c, v, path, CMS_Y_MAP);
         if (r < 0)
                 return r;
-        cms_cp_check_keys(c, v, path, keys, ignored);
+        cms_cp_check_keys(c, v, path, c->swarm ? swarm_keys : keys, c->swarm ? NULL : ignored);
+        if (c->swarm && (r = cms_cp_deploy_swarm(c, v, path, s)) < 0)
+                return r;
 #define SUB(k) (cms_cp_sub(sub, sizeof(sub), "%.200s.%s", path, k), sub)
         r = cms_cp_int(c, cms_ymap_get(v, "replicas"), SUB("replicas"), 0, CMS_COMPOSE_MAX_REPLICAS,
                        replicas);
         if (r == 0 && (x = cms_ymap_get(v, "mode")) && !x->null) {
                 if ((r = cms_cp_need(c, x, SUB("mode"), CMS_Y_SCALAR)) < 0)
                         return r;
-                if (!strcmp(x->value, "global"))
-                        cms_cp_warn(c, x, sub, "global runs one container on this host");
-                else if (strcmp(x->value, "replicated"))
+                if (!strcmp(x->value, "global")) {
+                        if (!c->swarm)
+                                cms_cp_warn(c, x, sub, "global runs one container on this host");
+                } else if (strcmp(x->value, "replicated"))
                         return cms_cp_fail(c, x, sub, "'%.64s' is not replicated or global",
                                            x->value);
         }

@@ -124,18 +124,14 @@ static bool is_tty(json_object *raw)
         return json_object_get_boolean(cms_json_get(cms_json_get(raw, "Config"), "Tty"));
 }
 
-int cms_containers_logs(struct cms_manager *m, const char *id, const struct cms_logs_opts *o,
-                        cms_log_line_cb cb, cms_engine_stop_cb should_stop, void *userdata,
-                        struct cms_error *err)
+/* Streams the logs at <what>/logs (a container's, a swarm service's) to cb. */
+static int logs_stream(struct cms_manager *m, const char *what, bool tty,
+                       const struct cms_logs_opts *o, cms_log_line_cb cb,
+                       cms_engine_stop_cb should_stop, void *userdata, struct cms_error *err)
 {
-        _cleanup_json_ json_object *raw = NULL;
-        int r = cms_container_inspect_raw(m, id, &raw, err);
-        if (r < 0)
-                return r;
-        const char *full = json_object_get_string(cms_json_get(raw, "Id"));
         struct cms_buf q;
         cms_buf_init(&q, 0);
-        cms_buf_printf(&q, "/containers/%s/logs?stdout=%d&stderr=%d&timestamps=%d&follow=%d", full,
+        cms_buf_printf(&q, "%s/logs?stdout=%d&stderr=%d&timestamps=%d&follow=%d", what,
                        o->stdout_, o->stderr_, o->timestamps, o->follow);
         if (o->tail >= 0)
                 cms_buf_printf(&q, "&tail=%" PRId64, o->tail);
@@ -148,9 +144,9 @@ int cms_containers_logs(struct cms_manager *m, const char *id, const struct cms_
                           .max_total = o->follow ? 0 : MAX_LOGS_BYTES};
         for (int s = 0; s < 3; s++)
                 cms_buf_init(&L.pending[s], MAX_LINE + 1);
-        cms_demux_init(&L.dx, is_tty(raw));
+        cms_demux_init(&L.dx, tty);
         struct cms_engine_req req = {.path = q.data, .timeout_ms = o->follow ? -1 : 60000};
-        r = cms_engine_stream(m->engine, &req, on_data, lines_should_stop, &L, err);
+        int r = cms_engine_stream(m->engine, &req, on_data, lines_should_stop, &L, err);
         cms_buf_free(&q);
         int fr = flush_lines(&L);
         if (r < 0)
@@ -161,6 +157,39 @@ int cms_containers_logs(struct cms_manager *m, const char *id, const struct cms_
         if (fr < 0 || L.stop < 0)
                 return cms_err(err, 502, "malformed log stream from the engine");
         return 0;
+}
+
+int cms_containers_logs(struct cms_manager *m, const char *id, const struct cms_logs_opts *o,
+                        cms_log_line_cb cb, cms_engine_stop_cb should_stop, void *userdata,
+                        struct cms_error *err)
+{
+        _cleanup_json_ json_object *raw = NULL;
+        int r = cms_container_inspect_raw(m, id, &raw, err);
+        if (r < 0)
+                return r;
+        const char *full = json_object_get_string(cms_json_get(raw, "Id"));
+        _cleanup_free_ char *what = cms_strdup_printf("/containers/%s", full);
+        if (!what)
+                return cms_err(err, 500, "out of memory");
+        return logs_stream(m, what, is_tty(raw), o, cb, should_stop, userdata, err);
+}
+
+int cms_service_logs(struct cms_manager *m, const char *id, const struct cms_logs_opts *o,
+                     cms_log_line_cb cb, cms_engine_stop_cb should_stop, void *userdata,
+                     struct cms_error *err)
+{
+        _cleanup_free_ char *esc = cms_url_escape(id);
+        _cleanup_free_ char *what = cms_strdup_printf("/services/%s", esc ? esc : "");
+        _cleanup_json_ json_object *svc = NULL;
+        if (!what)
+                return cms_err(err, 500, "out of memory");
+        int r = cms_engine_json(m->engine, "GET", what, NULL, &svc, err);
+        if (r < 0)
+                return r;
+        bool tty = json_object_get_boolean(cms_json_get(
+            cms_json_get(cms_json_get(cms_json_get(svc, "Spec"), "TaskTemplate"), "ContainerSpec"),
+            "TTY"));
+        return logs_stream(m, what, tty, o, cb, should_stop, userdata, err);
 }
 
 /* ---- exec ---- */

@@ -51,6 +51,7 @@ struct cms_project_record {
         json_object *env;       /* object, may be NULL */
         json_object *profiles;  /* array of strings, may be NULL */
         json_object *scale;     /* object {service: n}, may be NULL */
+        bool swarm;             /* parsed for a swarm stack (not stored) */
 };
 void cms_project_record_done(struct cms_project_record *r);
 

@@ -1,7 +1,8 @@
-/* Logs of a compose project: every container's lines merged and tagged with their service.
- * Without follow the lines are gathered and merged in time order (the engine's timestamps are
- * always asked for, and dropped again unless wanted); with follow, one thread per container
- * feeds the caller as lines come, until every container has stopped or the caller leaves. */
+/* Logs of a compose project: every container's lines merged and tagged with their service, and
+ * the same merge for any set of sources (a swarm stack's services: cms_logs_merged). Without
+ * follow the lines are gathered and merged in time order (the engine's timestamps are always
+ * asked for, and dropped again unless wanted); with follow, one thread per source feeds the
+ * caller as lines come, until every source has ended or the caller leaves. */
 #include <pthread.h>
 
 #include "internal.h"
@@ -11,9 +12,8 @@
 
 struct plogs {
         struct cms_manager *m;
-        const struct cms_pctrs *cs;
-        size_t *sel; /* indexes into cs of the containers asked for */
-        size_t n_sel;
+        const struct cms_log_source *src;
+        size_t n_src;
         struct cms_logs_opts o;
         bool want_time;
         cms_project_log_cb cb;
@@ -28,7 +28,7 @@ struct plogs {
 
 struct one {
         struct plogs *pl;
-        const struct cms_pctr *x;
+        const struct cms_log_source *x;
 };
 
 /* A sort key for an RFC 3339 time: the fraction padded to nine digits (RFC3339Nano drops
@@ -104,10 +104,10 @@ static int stop_cb(void *ud)
 static void one_container(size_t i, void *ud)
 {
         struct plogs *pl = ud;
-        struct one w = {pl, &pl->cs->v[pl->sel[i]]};
+        struct one w = {pl, &pl->src[i]};
         struct cms_error e = {0};
-        int r = cms_containers_logs(pl->m, w.x->id, &pl->o, pl->o.follow ? forward : collect,
-                                    stop_cb, &w, &e);
+        int r = (w.x->swarm_service ? cms_service_logs : cms_containers_logs)(
+            pl->m, w.x->id, &pl->o, pl->o.follow ? forward : collect, stop_cb, &w, &e);
         if (r < 0 && e.status != 404) { /* a container removed meanwhile has no more lines */
                 pthread_mutex_lock(&pl->mu);
                 if (pl->rc == 0) {
@@ -150,6 +150,37 @@ static int deliver(struct plogs *pl)
         return 0;
 }
 
+int cms_logs_merged(struct cms_manager *m, const struct cms_log_source *src, size_t n,
+                    const struct cms_logs_opts *o, cms_project_log_cb cb,
+                    cms_engine_stop_cb should_stop, void *ud, struct cms_error *err)
+{
+        if (o->follow && n > MAX_FOLLOWED)
+                return cms_err(err, 400,
+                               "following more than %d sources at once: choose a service",
+                               MAX_FOLLOWED);
+        struct plogs pl = {.m = m,
+                           .src = src,
+                           .n_src = n,
+                           .o = *o,
+                           .want_time = o->timestamps,
+                           .cb = cb,
+                           .should_stop = should_stop,
+                           .ud = ud,
+                           .lines = json_object_new_array()};
+        pl.o.timestamps = true;
+        pthread_mutex_init(&pl.mu, NULL);
+        /* Followers all run at once; gathering needs no more than a few at a time. */
+        cms_project_parallel(n, o->follow ? MAX_FOLLOWED : 8, one_container, &pl);
+        pthread_mutex_destroy(&pl.mu);
+        int r = pl.rc;
+        if (r < 0 && err)
+                *err = pl.err;
+        if (r == 0 && !o->follow)
+                deliver(&pl);
+        json_object_put(pl.lines);
+        return r;
+}
+
 int cms_projects_logs(struct cms_manager *m, const char *name, const char *service,
                       const struct cms_logs_opts *o, cms_project_log_cb cb,
                       cms_engine_stop_cb should_stop, void *ud, struct cms_error *err)
@@ -160,44 +191,22 @@ int cms_projects_logs(struct cms_manager *m, const char *name, const char *servi
         int r = cms_project_containers(m, name, &cs, err);
         if (r < 0)
                 return r;
-        struct plogs pl = {.m = m,
-                           .cs = &cs,
-                           .o = *o,
-                           .want_time = o->timestamps,
-                           .cb = cb,
-                           .should_stop = should_stop,
-                           .ud = ud,
-                           .lines = json_object_new_array()};
-        pl.o.timestamps = true;
-        pl.sel = calloc(cs.n + 1, sizeof(size_t));
-        for (size_t i = 0; pl.sel && i < cs.n; i++)
+        struct cms_log_source *src = calloc(cs.n + 1, sizeof(*src));
+        size_t n = 0;
+        for (size_t i = 0; src && i < cs.n; i++)
                 if (!service || !strcmp(cs.v[i].service, service))
-                        pl.sel[pl.n_sel++] = i;
-        if (!pl.sel)
+                        src[n++] = (struct cms_log_source){cs.v[i].id, cs.v[i].name,
+                                                           cs.v[i].service, false};
+        if (!src)
                 r = cms_err(err, 500, "out of memory");
         else if (cs.n == 0)
                 r = cms_err(err, 404, "no such project: %s (it has no containers)", name);
-        else if (pl.n_sel == 0)
+        else if (n == 0)
                 r = cms_err(err, 404, "project %s has no containers of service %.64s", name,
                             service);
-        else if (o->follow && pl.n_sel > MAX_FOLLOWED)
-                r = cms_err(err, 400,
-                            "following more than %d containers at once: choose a "
-                            "service",
-                            MAX_FOLLOWED);
-        if (r == 0) {
-                pthread_mutex_init(&pl.mu, NULL);
-                /* Followers all run at once; gathering needs no more than a few at a time. */
-                cms_project_parallel(pl.n_sel, o->follow ? MAX_FOLLOWED : 8, one_container, &pl);
-                pthread_mutex_destroy(&pl.mu);
-                r = pl.rc;
-                if (r < 0 && err)
-                        *err = pl.err;
-                if (r == 0 && !o->follow)
-                        deliver(&pl);
-        }
-        json_object_put(pl.lines);
-        free(pl.sel);
+        else
+                r = cms_logs_merged(m, src, n, o, cb, should_stop, ud, err);
+        free(src);
         cms_pctrs_done(&cs);
         return r;
 }

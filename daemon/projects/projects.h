@@ -37,6 +37,26 @@ void cms_up_prepared_free(struct cms_up_prepared *u);
 int cms_projects_config_dry(struct cms_manager *m, const struct cms_caller *who, json_object *body,
                             json_object **out, struct cms_error *err);
 
+/* Logs of several sources merged (logs.c; GET /v1/projects/{name}/logs' machinery): each
+ * source a container, or a swarm service (swarm_service: its tasks' lines); service and name tag
+ * its lines for cb. Without o->follow, the lines come merged in time order. */
+struct cms_log_source {
+        const char *id, *name, *service;
+        bool swarm_service;
+};
+int cms_logs_merged(struct cms_manager *m, const struct cms_log_source *src, size_t n,
+                    const struct cms_logs_opts *o, cms_project_log_cb cb,
+                    cms_engine_stop_cb should_stop, void *ud, struct cms_error *err);
+
+/* POST /v1/stacks: the body as for an up ("name" required, "compose", "env", "dotenv",
+ * "working_dir", "profiles") parsed for a swarm (deploy's swarm keys read into each service's
+ * deploy), env_file and file: sources read under the caller's policy, and the policy asked over
+ * the whole file, as for a project; nothing touched on the engine. */
+struct cms_compose_project;
+int cms_projects_parse_stack(struct cms_manager *m, const struct cms_caller *who,
+                             json_object *body, struct cms_compose_project **out,
+                             json_object *warnings, struct cms_error *err);
+
 /* POST /v1/projects/{name}/build (build true) or /pull: body (may be NULL) {"services": [names]
  * (default: all), "no_cache": bool (build only)}, and optionally the files as an up takes them
  * ("compose", "env", "dotenv", "working_dir", "profiles"): then those are built or pulled, for

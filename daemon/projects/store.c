@@ -294,6 +294,7 @@ int cms_project_parse(struct cms_manager *m, const struct cms_caller *who,
             .overrides = no ? overrides : NULL,
             .load = load_named_file,
             .load_ud = (void *)&rd,
+            .swarm = rec->swarm,
         };
         int r = cms_compose_parse(rec->compose, strlen(rec->compose), &po, out, warnings, err);
         if (r == 0 && (r = resolve_env_files(&rd, *out, warnings, err)) == 0 && who)

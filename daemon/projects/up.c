@@ -383,3 +383,30 @@ int cms_projects_config_dry(struct cms_manager *m, const struct cms_caller *who,
         cms_project_record_done(&rec);
         return r;
 }
+
+int cms_projects_parse_stack(struct cms_manager *m, const struct cms_caller *who,
+                             json_object *body, struct cms_compose_project **out,
+                             json_object *warnings, struct cms_error *err)
+{
+        struct cms_project_record rec = {.swarm = true};
+        const char *name = NULL;
+        *out = NULL;
+        int r = cms_json_get_string(body, "body", "name", &name, err);
+        if (r == 0 && (!name || !cms_compose_project_name_valid(name)))
+                r = cms_err(err, 400,
+                            "body.name: a stack needs a name of lower-case letters, digits, _ "
+                            "and - (at most 63, starting with a letter or digit)");
+        if (r == 0 && !(rec.name = strdup(name)))
+                r = cms_err(err, 500, "out of memory");
+        r = r ?: cms_project_record_from(body, &rec, err);
+        if (r == 0 && !rec.compose)
+                r = cms_err(err, 400, "body.compose: the compose file is required");
+        r = r ?: cms_project_parse(m, who, &rec, out, warnings, err);
+        r = r ?: cms_project_policy_enforce(m, who, *out, err);
+        if (r < 0) {
+                cms_compose_project_free(*out);
+                *out = NULL;
+        }
+        cms_project_record_done(&rec);
+        return r;
+}

@@ -236,6 +236,9 @@ static const struct {
     {"project_scale", "/v1/projects/bad/scale", "{\"web\":2}"},
     {"project_build", "/v1/projects/bad/build", "{}"},
     {"project_pull", "/v1/projects/bad/pull", "{}"},
+    {"stacks_deploy", "/v1/stacks",
+     "{\"name\":\"s\",\"compose\":\"services:\\n  w:\\n    image: x/a:1\\n    cap_add: "
+     "[SYS_ADMIN]\\n\"}"},
 };
 
 /* POST routes that create nothing a policy governs, and why. */
@@ -269,6 +272,8 @@ static const struct {
     {"image_tag", "names an image; runs nothing"},
     {"image_scan", "reads the image's export and cmsd's vulnerability data; creates nothing"},
     {"vulndb_import", "admin only; writes cmsd's own state_dir/vulndb, nothing on the engine"},
+    {"node_update", "admin only; a node's availability, nothing runs"},
+    {"stack_scale", "replicas of services already on the swarm; their spec does not change"},
 };
 
 static void test_every_creating_route_is_checked(void **state)

@@ -1,0 +1,30 @@
+/* daemon/swarm/: Docker Swarm through the engine's API: nodes, and compose files deployed as
+ * stacks by docker stack deploy's conventions. It may call projects/ (reading a compose body
+ * under the caller's policy), compose/, util and engine/; the managers' front (manager.h)
+ * declares what the handlers call.
+ *
+ * This header: what the folder's files share. */
+#pragma once
+
+#include "../compose/model.h"
+#include "../manager.h"
+
+#define CMS_STACK_LABEL      "com.docker.stack.namespace"
+#define CMS_STACK_HASH_LABEL "com.cmsd.stack.hash" /* the spec cmsd last deployed, hashed */
+
+/* spec.c: s as a ServiceSpec (*out, owned) of stack; warnings name what a swarm service cannot
+ * do; 400 for what cannot be deployed as written (a port range, a host address). */
+int cms_stack_service_spec(const char *stack, const struct cms_compose_project *p,
+                           const struct cms_compose_service *s, json_object **out,
+                           json_object *warnings, struct cms_error *err);
+/* The hex sha256 of spec as sent (without the hash label). */
+int cms_stack_spec_hash(json_object *spec, char out[65]);
+
+/* stacks.c: 409 unless m's engine is a Docker swarm manager. */
+int cms_swarm_manager_check(struct cms_manager *m, struct cms_error *err);
+
+/* nodes.c: node id -> hostname, for the tasks of a stack ({id: hostname}). */
+json_object *cms_swarm_node_names(struct cms_manager *m);
+/* A filters= query value: {"label": ["com.docker.stack.namespace=<stack>"]} URL-encoded, or
+ * with stack NULL every stack's; owned. */
+char *cms_stack_filter(const char *key, const char *value);
