@@ -82,6 +82,7 @@ dockerd_kill9() {
 
 cleanup() {
         stop_pid "$CMSD_PID" cmsd
+        stop_pid "${PODMAN_CMSD:-}" cmsd
         [ -n "${PODMAN_PID:-}" ] && podman_stop
         stop_pid "$RELAY_PID" relay
         stop_pid "$REGISTRY_PID" docker-registry
@@ -321,7 +322,7 @@ registry_setup() {
         wait_http "http://127.0.0.1:$REG_PORT/v2/" 10 || bench_die "docker-registry did not start"
         RELAY_PORT=$(free_port) || bench_die "no free port"
         python3 - "$RELAY_PORT" "$REG_PORT" "$RELAY_KBPS" "$TMP/relay.bytes" >"$TMP/relay.log" 2>&1 <<'PY' &
-import asyncio, sys, time
+import asyncio, os, sys
 port, up, kbps, status = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 total = [0]
 async def pipe(r, w, slow):
@@ -334,7 +335,9 @@ async def pipe(r, w, slow):
             await w.drain()
             if slow:
                 total[0] += len(d)
-                open(status, "w").write("%d\n" % total[0])
+                with open(status + ".tmp", "w") as f:
+                    f.write("%d\n" % total[0])
+                os.replace(status + ".tmp", status)
                 await asyncio.sleep(len(d) / (kbps * 1000.0))
     except (ConnectionError, OSError):
         pass
@@ -394,6 +397,16 @@ req_after_kill() {
         echo "$st, ended $((($(cat "$TMP/$1.end") - T_KILL) / 1000000)) ms after the kill"
 }
 
+# last_event NAME: the last SSE event of bg_req NAME's body, or (a stream that had not started:
+# an envelope) the body's start.
+last_event() {
+        if grep -q '^event:' "$TMP/$1.body"; then
+                echo "last event: $(grep -A1 '^event:' "$TMP/$1.body" | tail -n 2 | tr '\n' ' ' | cut -c1-220)"
+        else
+                head -c 200 "$TMP/$1.body"
+        fi
+}
+
 # bg_req NAME ACCEPT METHOD PATH BODY: a request in the background; its status and time in
 # $TMP/NAME.st, its body in $TMP/NAME.body, when it ended (ns) in $TMP/NAME.end.
 bg_req() {
@@ -412,14 +425,15 @@ scenario_pull() {
         report "== pull: 48 MB through a relay at $RELAY_KBPS kB/s, dockerd killed -9 mid-download"
         body=$(jq -cn --arg i "$ref" '{image: $i}')
         BG_PIDS=()
+        B0=$(relay_bytes)
         bg_req pull-sse text/event-stream POST /v1/images/pull "$body"
         bg_req pull-env application/json POST /v1/images/pull "$body"
         relay_wait $((4 << 20)) || report "  (the relay passed under 4 MB in 30 s)"
-        report "  killed after $(($(relay_bytes) >> 20)) MB had passed the relay (in all)"
+        report "  killed after $((($(relay_bytes) - B0) >> 20)) of its 48 MB had passed the relay"
         T_KILL=$(date +%s%N)
         dockerd_kill9
         for p in "${BG_PIDS[@]}"; do wait "$p"; done
-        report "  SSE pull: $(req_after_kill pull-sse); last event: $(grep -A1 '^event:' "$TMP/pull-sse.body" | tail -n 2 | tr '\n' ' ' | cut -c1-220)"
+        report "  SSE pull: $(req_after_kill pull-sse): $(last_event pull-sse)"
         report "  pull (envelope): $(req_after_kill pull-env): $(head -c 220 "$TMP/pull-env.body")"
         cmsd_alive "the kill"
         engine_back
@@ -439,10 +453,11 @@ scenario_deploy() {
                 labels: {"cmsd-faults": "1"}, wait_healthy: "60s",
                 health_check: {test: ["CMD-SHELL", "true"], interval: "60s", start_period: "60s"}}')
         BG_PIDS=()
+        B0=$(relay_bytes)
         bg_req dep-pull application/json POST /v1/deploy "$b1"
         bg_req dep-health application/json POST /v1/deploy "$b2"
         relay_wait $((4 << 20)) || report "  (the relay passed under 4 MB in 30 s)"
-        report "  killed after $(($(relay_bytes) >> 20)) MB had passed the relay (in all)"
+        report "  killed after $((($(relay_bytes) - B0) >> 20)) of its 48 MB had passed the relay"
         T_KILL=$(date +%s%N)
         dockerd_kill9
         for p in "${BG_PIDS[@]}"; do wait "$p"; done
@@ -596,29 +611,67 @@ podman_stop() {
 scenario_podman() {
         registry_setup
         local dcmsd=$CMSD_PID dport=$PORT durl=$URL body b2 p
-        report "== podman: a private Podman service killed -9 under a pull (SSE and envelope) and a deploy that pulls"
+        PODMAN_CMSD=
+        report "== podman: a private Podman service killed -9 under a pull (SSE and envelope), a deploy that pulls, a log follow and a create loop"
         podman_start
         bench_start_cmsd podman "$PSOCK" admin || bench_die "cmsd on podman did not start"
-        URL="http://127.0.0.1:$PORT"
+        # The cleanup stops the docker cmsd by CMSD_PID: this one is PODMAN_CMSD.
+        PODMAN_CMSD=$CMSD_PID CMSD_PID=$dcmsd URL="http://127.0.0.1:$PORT" PORT=$dport
+        # The test image, copied from the private dockerd (it loads as localhost/NAME).
+        docker -H "unix://$SOCK" save "$IMG" | curl -sS --fail -m 120 --unix-socket "$PSOCK" \
+                -X POST -H 'Content-Type: application/x-tar' --data-binary @- -o /dev/null \
+                "http://engine/$BENCH_API/images/load" &&
+                engine_call "$PSOCK" GET "/images/$IMG/json" >/dev/null ||
+                bench_die "cannot copy $IMG into the private Podman"
+        local c='{"image": $i, command: $c, network: {network: "none"}, labels: {"cmsd-faults": "1"}}'
         body=$(jq -cn --arg i "127.0.0.1:$RELAY_PORT/flt/big:1" '{image: $i}')
-        b2=$(jq -cn --arg i "127.0.0.1:$RELAY_PORT/flt/big2:1" '{name: "flt-pdep", image: $i,
-                command: ["sleep", "600"], network: {network: "none"}, labels: {"cmsd-faults": "1"}}')
+        b2=$(jq -cn --arg i "127.0.0.1:$RELAY_PORT/flt/big2:1" --argjson c '["sleep", "600"]' \
+                "$c + {name: \"flt-pdep\"}")
+        curl -s -o "$TMP/pbusy.body" -m 60 "${H[@]}" -H 'Content-Type: application/json' -X POST \
+                -d "$(jq -cn --arg i "$IMG" --argjson c '["sh", "-c", "while :; do echo busy; sleep 0.01; done"]' \
+                        "$c + {name: \"flt-pbusy\"}")" "$URL/v1/containers?start=true"
         BG_PIDS=()
+        B0=$(relay_bytes)
         bg_req p-sse text/event-stream POST /v1/images/pull "$body"
         bg_req p-env application/json POST /v1/images/pull "$body"
         bg_req p-dep application/json POST /v1/deploy "$b2"
+        (
+                curl -sN -o "$TMP/p-follow.body" -w '%{http_code} %{time_total}\n' -m 300 "${H[@]}" \
+                        -H 'Accept: text/event-stream' "$URL/v1/containers/flt-pbusy/logs?follow=true&tail=1" \
+                        >"$TMP/p-follow.st"
+                date +%s%N >"$TMP/p-follow.end"
+        ) &
+        BG_PIDS+=("$!")
+        (
+                for i in $(seq 1 500); do
+                        curl -s -o "$TMP/pc.body" -w "%{http_code} %{time_total} $i" -m 60 "${H[@]}" \
+                                -H 'Content-Type: application/json' -X POST \
+                                -d "$(jq -cn --arg i "$IMG" --argjson c '["sleep", "600"]' "$c + {name: \"flt-pc$i\"}")" \
+                                "$URL/v1/containers?start=true"
+                        echo " $(date +%s%N) $(head -c 160 "$TMP/pc.body")"
+                        sleep 0.5
+                done
+        ) >"$TMP/pcreate.out" 2>&1 &
+        local loop=$!
         relay_wait $((8 << 20)) || report "  (the relay passed under 8 MB in 30 s)"
-        report "  killed after $(($(relay_bytes) >> 20)) MB had passed the relay (in all)"
+        report "  killed after $((($(relay_bytes) - B0) >> 20)) MB of the two 48 MB downloads had passed the relay, $(grep -c '^201 ' "$TMP/pcreate.out") containers created by the loop"
         T_KILL=$(date +%s%N)
         kill -KILL "$PODMAN_PID"
         wait "$PODMAN_PID" 2>/dev/null
         for p in "${BG_PIDS[@]}"; do wait "$p"; done
-        report "  SSE pull: $(req_after_kill p-sse); last event: $(grep -A1 '^event:' "$TMP/p-sse.body" | tail -n 2 | tr '\n' ' ' | cut -c1-220)"
+        sleep 3
+        kill "$loop" 2>/dev/null
+        wait "$loop" 2>/dev/null
+        report "  SSE pull: $(req_after_kill p-sse): $(last_event p-sse)"
         report "  pull (envelope): $(req_after_kill p-env): $(head -c 200 "$TMP/p-env.body")"
         report "  deploy pulling: $(req_after_kill p-dep): $(head -c 200 "$TMP/p-dep.body")"
+        report "  log follow: $(req_after_kill p-follow): $(last_event p-follow)"
+        report "  create loop, the first requests after the kill (status s n, ms after the kill, body):"
+        awk -v k="$T_KILL" '$4 >= k { printf "    %s %s %s, ended %d ms after, ", $1, $2, $3, ($4 - k) / 1e6; $1 = $2 = $3 = $4 = ""; print substr($0, 5) }' \
+                "$TMP/pcreate.out" | head -n 3 | cut -c1-230 | tee -a "$TMP/report" >&2
         local st
         st=$(curl -s -o /dev/null -w '%{http_code}' -m 5 "$URL/v1/health")
-        report "  cmsd after the kill: $(kill -0 "$CMSD_PID" 2>/dev/null && echo up || echo DOWN), /v1/health $st"
+        report "  cmsd after the kill: $(kill -0 "$PODMAN_CMSD" 2>/dev/null && echo up || echo DOWN), /v1/health $st"
         podman_start
         curl -s -o "$TMP/p2.body" -w '%{http_code} %{time_total}' -m 300 "${H[@]}" \
                 -H 'Content-Type: application/json' -X POST -d "$body" "$URL/v1/images/pull" \
@@ -627,10 +680,19 @@ scenario_podman() {
         curl -s -o "$TMP/p3.body" -w '%{http_code} %{time_total}' -m 300 "${H[@]}" \
                 -H 'Content-Type: application/json' -X POST -d "$b2" "$URL/v1/deploy" >"$TMP/p3.st"
         report "  deploy again: $(cat "$TMP/p3.st") s: $(head -c 200 "$TMP/p3.body")"
-        curl -s -m 60 "${H[@]}" -X DELETE "$URL/v1/containers/flt-pdep?force=true" >/dev/null
-        stop_pid "$CMSD_PID" cmsd
+        curl -s -o "$TMP/p4.body" -w '%{http_code} %{time_total}' -m 60 "${H[@]}" \
+                -H 'Content-Type: application/json' -X POST \
+                -d "$(jq -cn --arg i "$IMG" --argjson c '["sleep", "600"]' "$c + {name: \"flt-pc-after\"}")" \
+                "$URL/v1/containers?start=true" >"$TMP/p4.st"
+        report "  create again: $(cat "$TMP/p4.st") s: $(head -c 120 "$TMP/p4.body")"
+        local id
+        for id in $(engine_call "$PSOCK" GET '/containers/json?all=1' | jq -r '.[].Id'); do
+                engine_call "$PSOCK" DELETE "/containers/$id?force=1" >/dev/null 2>&1
+        done
+        stop_pid "$PODMAN_CMSD" cmsd
+        PODMAN_CMSD=
         podman_stop
-        CMSD_PID=$dcmsd PORT=$dport URL=$durl
+        URL=$durl
 }
 
 setup
