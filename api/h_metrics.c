@@ -96,26 +96,106 @@ static int select_ctrs(struct cms_request *r, struct cms_sampler *s, bool live_o
 
 /* ---- GET /metrics ---- */
 
-/* The last rendering, shared by the scrapes of the same sampling round: at 300 containers a
- * rendering is 1.5 MB and a couple of milliseconds, so concurrent scrapers (several Prometheus,
- * dashboards) cost one rendering per round instead of one each, and one buffer of memory. */
+/* The rendering of the current sampling round, shared by the scrapes of that round. At 1,000
+ * containers a rendering is ~10 MB and a few milliseconds, so:
+ * - one rendering per round however many scrapes arrive (concurrent scrapers, several Prometheus,
+ *   dashboards): the first renders under prom_render_lock, the others wait and take its text;
+ *   before, every scrape that found the text stale rendered its own, and 8 connections of wrk at
+ *   a round's start each built one;
+ * - the cache keeps the text until the round after it (prom_expiry's thread drops it then), so
+ *   nothing stays allocated once the scrapes end (a kept 10 MB text was idle memory as large as
+ *   the rest of cmsd), and a text still being sent is freed by its last response;
+ * - it is allocated in one piece at the size of the last one (plus a margin), not grown by
+ *   doubling: one allocation, mapped on its own and returned to the system when freed
+ *   (daemon/main.c keeps glibc's mmap threshold fixed). */
 struct prom_text {
-        atomic_int refs;
+        int refs;                    /* under prom_lock; the cache holds one */
+        const struct cms_sampler *s; /* the engine's sampler (one per engine) */
+        uint64_t gen;
+        int64_t expires_ms; /* monotonic: when the next round has replaced it */
         size_t len;
         char *data;
 };
 
 static pthread_mutex_t prom_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t prom_cond = PTHREAD_COND_INITIALIZER; /* a new text was cached */
+static pthread_mutex_t prom_render_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct prom_text *prom_cached;
-static uint64_t prom_gen;
+static size_t prom_last_len; /* under prom_render_lock */
+static pthread_once_t prom_expiry_once = PTHREAD_ONCE_INIT;
 
-static void prom_unref(void *p)
+/* Drops a reference; prom_lock held. Returns the text when it is to be freed. */
+static struct prom_text *prom_drop_locked(struct prom_text *t)
 {
-        struct prom_text *t = p;
-        if (t && atomic_fetch_sub(&t->refs, 1) == 1) {
+        return t && --t->refs == 0 ? t : NULL;
+}
+
+static void prom_free(struct prom_text *t)
+{
+        if (t) {
                 free(t->data);
                 free(t);
         }
+}
+
+static void prom_unref(void *p)
+{
+        pthread_mutex_lock(&prom_lock);
+        struct prom_text *t = prom_drop_locked(p);
+        pthread_mutex_unlock(&prom_lock);
+        prom_free(t);
+}
+
+/* Takes the cached text out of the cache once its round is over. */
+static void *prom_expiry(void *arg)
+{
+        (void)arg;
+        pthread_mutex_lock(&prom_lock);
+        for (;;) {
+                while (!prom_cached)
+                        pthread_cond_wait(&prom_cond, &prom_lock);
+                int64_t left = prom_cached->expires_ms - cms_now_ms();
+                if (left > 0) {
+                        struct timespec ts;
+                        clock_gettime(CLOCK_REALTIME, &ts);
+                        int64_t ns = ts.tv_nsec + (left % 1000) * 1000000;
+                        ts.tv_sec += (time_t)(left / 1000 + ns / 1000000000);
+                        ts.tv_nsec = (long)(ns % 1000000000);
+                        pthread_cond_timedwait(&prom_cond, &prom_lock, &ts);
+                        continue;
+                }
+                struct prom_text *t = prom_drop_locked(prom_cached);
+                prom_cached = NULL;
+                pthread_mutex_unlock(&prom_lock);
+                prom_free(t);
+                pthread_mutex_lock(&prom_lock);
+        }
+        return NULL;
+}
+
+static void prom_expiry_start(void)
+{
+        pthread_t th;
+        pthread_attr_t a;
+        pthread_attr_init(&a);
+        pthread_attr_setstacksize(&a, 64 * 1024);
+        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+        if (pthread_create(&th, &a, prom_expiry, NULL) != 0)
+                log_warn("metrics: no expiry thread: the last /metrics text stays "
+                         "cached until the next scrape");
+        pthread_attr_destroy(&a);
+}
+
+/* A reference to the cached text of s's generation gen, or NULL. */
+static struct prom_text *prom_lookup(const struct cms_sampler *s, uint64_t gen)
+{
+        pthread_mutex_lock(&prom_lock);
+        struct prom_text *t =
+            prom_cached && prom_cached->s == s && prom_cached->gen == gen ? prom_cached : NULL;
+        if (t)
+                t->refs++;
+        pthread_mutex_unlock(&prom_lock);
+        return t;
 }
 
 /* cmsd_image_vulnerabilities{image,severity}: the summary of each image's last scan (the
@@ -205,31 +285,42 @@ static struct prom_text *prom_get(struct cms_request *r, struct cms_sampler *s, 
 {
         struct cms_sampler_status st;
         cms_sampler_status(s, &st);
-        pthread_mutex_lock(&prom_lock);
-        struct prom_text *t = prom_cached && prom_gen == st.generation ? prom_cached : NULL;
-        if (t)
-                atomic_fetch_add(&t->refs, 1);
-        pthread_mutex_unlock(&prom_lock);
+        struct prom_text *t = prom_lookup(s, st.generation);
         if (t)
                 return t;
+        pthread_mutex_lock(&prom_render_lock);
+        if ((t = prom_lookup(s, st.generation))) { /* rendered while this one waited */
+                pthread_mutex_unlock(&prom_render_lock);
+                return t;
+        }
         struct cms_buf b;
         cms_buf_init(&b, MAX_PROM);
+        size_t hint = prom_last_len + prom_last_len / 16 + 4096;
+        if (hint <= MAX_PROM && (b.data = malloc(hint)))
+                b.cap = hint;
         t = calloc(1, sizeof(*t));
         *rc = t ? prom_render(r, s, &b) : -ENOMEM;
         if (*rc < 0) {
+                pthread_mutex_unlock(&prom_render_lock);
                 cms_buf_free(&b);
                 free(t);
                 return NULL;
         }
+        prom_last_len = b.len;
         t->len = b.len;
         t->data = cms_buf_take(&b);
-        atomic_init(&t->refs, 2); /* the cache and the caller */
+        t->s = s;
+        t->gen = st.generation;
+        t->expires_ms = cms_now_ms() + (st.interval_ms > 0 ? st.interval_ms : 1000);
+        t->refs = 2; /* the cache's and the caller's */
+        pthread_once(&prom_expiry_once, prom_expiry_start);
         pthread_mutex_lock(&prom_lock);
-        struct prom_text *old = prom_cached;
+        struct prom_text *old = prom_drop_locked(prom_cached);
         prom_cached = t;
-        prom_gen = st.generation;
+        pthread_cond_signal(&prom_cond);
         pthread_mutex_unlock(&prom_lock);
-        prom_unref(old);
+        pthread_mutex_unlock(&prom_render_lock);
+        prom_free(old);
         return t;
 }
 

@@ -175,21 +175,49 @@ bench_size() {
 	ring_s=$(metric cmsd_sampler_ring_samples)
 	rss=$(proc_kb "$CMSD_PID" VmRSS)
 
-	# /metrics: sequential scrapes for the render time, then wrk for the throughput.
+	# /metrics: sequential scrapes for the render time, then wrk for the throughput. The peer
+	# (when node is there) serves the same bytes from memory: what sending them costs here.
+	local peer_port='' peer_pid=''
+	if command -v node >/dev/null; then
+		curl -s -m 10 -H "Authorization: Bearer $TOKEN" -o "$TMP/metrics.txt" \
+			"http://127.0.0.1:$PORT/metrics"
+		peer_port=$(free_port)
+		node -e '
+			const body = require("fs").readFileSync(process.argv[1]);
+			require("http").createServer((q, s) => {
+				s.writeHead(200, {"Content-Type": "text/plain; version=0.0.4"}); s.end(body);
+			}).listen(+process.argv[2], "127.0.0.1");' "$TMP/metrics.txt" "$peer_port" &
+		peer_pid=$!
+		wait_http "http://127.0.0.1:$peer_port/" 10 || { stop_pid "$peer_pid" node; peer_port=; }
+	fi
 	: >"$TMP/scr"
+	: >"$TMP/peer"
 	for ((i = 0; i < SCRAPES; i++)); do
 		curl -s -o /dev/null -m 10 -w '%{time_total} %{size_download}\n' \
 			-H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/metrics" >>"$TMP/scr"
+		[ -z "$peer_port" ] || curl -s -o /dev/null -m 10 -w '%{time_total}\n' \
+			"http://127.0.0.1:$peer_port/metrics" >>"$TMP/peer"
 	done
 	awk '{ printf "%.3f\n", $1 * 1000 }' "$TMP/scr" >"$TMP/scr.ms"
-	local m50 m99 size rps
+	local m50 m99 size rps p50='-' p99='-' prps='-'
 	read -r m50 m99 < <(pctl "$TMP/scr.ms" 50 99)
+	if [ -s "$TMP/peer" ]; then
+		awk '{ printf "%.3f\n", $1 * 1000 }' "$TMP/peer" >"$TMP/peer.ms"
+		read -r p50 p99 < <(pctl "$TMP/peer.ms" 50 99)
+	fi
 	size=$(tail -n1 "$TMP/scr" | awk '{ print $2 }')
 	rps=$(timeout $((WRK_D + 30)) wrk -t "$WRK_T" -c "$WRK_C" -d "${WRK_D}s" \
 		-H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/metrics" 2>&1 |
 		awk '/^Requests\/sec:/ { printf "%.0f", $2 }')
-	local rss_after hwm
-	rss_after=$(proc_kb "$CMSD_PID" VmRSS) hwm=$(proc_kb "$CMSD_PID" VmHWM)
+	local rss_load hwm_load
+	rss_load=$(proc_kb "$CMSD_PID" VmRSS) hwm_load=$(proc_kb "$CMSD_PID" VmHWM)
+	[ -z "$peer_port" ] || prps=$(timeout $((WRK_D + 30)) wrk -t "$WRK_T" -c "$WRK_C" \
+		-d "${WRK_D}s" "http://127.0.0.1:$peer_port/metrics" 2>&1 |
+		awk '/^Requests\/sec:/ { printf "%.0f", $2 }')
+	stop_pid "$peer_pid" node
+	[ -n "$peer_port" ] || sleep "$WRK_D"
+	local rss_after
+	rss_after=$(proc_kb "$CMSD_PID" VmRSS) # cmsd idle for WRK_D s (the peer's wrk)
 
 	# The engine's own stats API for the same containers: wall time and the engine's CPU, less
 	# what the engine burns anyway (measured over 10 s just before, without calls).
@@ -216,14 +244,15 @@ bench_size() {
 	row "$eng" "$n" "CPU us per container-sample (whole process)" "$US_PROC" "$us_eng" "$(ratio4 "$US_PROC" "$us_eng")"
 	row "$eng" "$n" "wall ms per container-sample" "$cmsd_wall_ms" "$wall_ms" "$(ratio4 "$cmsd_wall_ms" "$wall_ms")"
 	row "$eng" "$n" "cmsd CPU % of one core while sampling" "$cpu_pct" - -
-	row "$eng" "$n" "/metrics p50 ms (target < 10 at 300)" "$m50" - -
-	row "$eng" "$n" "/metrics p99 ms" "$m99" - -
+	row "$eng" "$n" "/metrics p50 ms (peer: same bytes from node)" "$m50" "$p50" "$(ratio "$m50" "$p50")"
+	row "$eng" "$n" "/metrics p99 ms" "$m99" "$p99" "$(ratio "$m99" "$p99")"
 	row "$eng" "$n" "/metrics bytes per container (target < 5120)" "$((size / held))" - -
-	row "$eng" "$n" "/metrics req/s (wrk -c$WRK_C)" "$rps" - -
+	row "$eng" "$n" "/metrics req/s (wrk -c$WRK_C; peer: node)" "$rps" "$prps" "$(ratio "$rps" "$prps")"
 	row "$eng" "$n" "ring bytes per sample (peer: plain struct)" "$(awk -v d="$ring_d" -v s="$ring_s" -v n="$held" 'BEGIN { printf "%.1f", d / (s - n) }')" \
 		224 "$(awk -v d="$ring_d" -v s="$ring_s" -v n="$held" 'BEGIN { printf "%.4f", d / (s - n) / 224 }')"
 	row "$eng" "$n" "VmRSS kB after sampling (target < 32768 + rings)" "$rss" - -
-	row "$eng" "$n" "VmRSS kB after the /metrics load; VmHWM" "$rss_after" "$hwm" -
+	row "$eng" "$n" "VmRSS kB at the end of the /metrics load; VmHWM" "$rss_load" "$hwm_load" -
+	row "$eng" "$n" "VmRSS kB ${WRK_D} s after the /metrics load" "$rss_after" - -
 	NOTES+=("$eng/$n: cmsd sampled $held containers ($n of this benchmark, the rest already on the engine); $samples container-samples in ${SECS}s (~$rate/s); last round $(awk -v r="$round" 'BEGIN { printf "%.1f", r * 1000 }') ms; rings: $ring_s samples, $ring_d encoded bytes, $ring_b bytes allocated (capacity 3600 per container, grows by doubling)")
 	NOTES+=("$eng/$n: engine peer: $k stats calls (stream=false, one-shot=true) one after the other, engine pid ${epid:-?}; /metrics $size bytes")
 	stop_pid "$CMSD_PID" cmsd

@@ -4,6 +4,7 @@
  * The main loop also wakes on its own to ping systemd's watchdog and refresh STATUS=, so that a
  * hung main loop (or housekeeping thread) shows as missed pings. */
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -268,11 +269,25 @@ static int import_vulndb(const struct cms_config *cfg, const char *path)
         return 0;
 }
 
+/* glibc raises its mmap threshold to the size of each mapped block freed (up to 32 MB), so after
+ * the first large transient (a 10 MB /metrics text at 1,000 containers, a list reply) the next
+ * ones come from the heap and arenas, where the holes between them stay resident: after a
+ * minute of /metrics load at 1,000 containers RSS stayed at 110 MB (45 MB before the load). A
+ * fixed threshold turns that off: blocks of 1 MB or more are mapped on their own and go back
+ * to the system when freed (256 KB cost 1.7 MB more idle RSS at 300 containers: the sampler's
+ * mid-sized blocks). MALLOC_MMAP_THRESHOLD_ in the environment still decides (issue 16). */
+static void malloc_tune(void)
+{
+        if (!getenv("MALLOC_MMAP_THRESHOLD_"))
+                mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+}
+
 int main(int argc, char **argv)
 {
         struct cms_cli cli = {0};
         struct cms_config_error cerr = {0};
         char msg[800];
+        malloc_tune();
         const char *import = take_import_flag(&argc, argv);
         if (cms_cli_parse(argc, argv, &cli, &cerr) < 0) {
                 cms_config_error_format(&cerr, msg, sizeof(msg));

@@ -53,38 +53,38 @@ static int put(struct cms_buf *b, const char *s)
         return cms_buf_append(b, s, strlen(s));
 }
 
-static int put_u64(struct cms_buf *b, uint64_t v)
+/* The decimal text of v into out (at least 24 bytes); returns its length. */
+static size_t u64_text(char *out, uint64_t v)
 {
         char tmp[24];
-        int i = (int)sizeof(tmp);
+        size_t i = sizeof(tmp);
         do {
                 tmp[--i] = (char)('0' + v % 10);
                 v /= 10;
         } while (v);
-        return cms_buf_append(b, tmp + i, sizeof(tmp) - (size_t)i);
+        memcpy(out, tmp + i, sizeof(tmp) - i);
+        return sizeof(tmp) - i;
 }
 
-static int put_i64(struct cms_buf *b, int64_t v)
+static size_t i64_text(char *out, int64_t v)
 {
-        if (v < 0) {
-                int r = cms_buf_append(b, "-", 1);
-                return r < 0 ? r : put_u64(b, (uint64_t)(-(v + 1)) + 1);
-        }
-        return put_u64(b, (uint64_t)v);
+        if (v >= 0)
+                return u64_text(out, (uint64_t)v);
+        out[0] = '-';
+        return 1 + u64_text(out + 1, (uint64_t)(-(v + 1)) + 1);
 }
 
-/* Microseconds as seconds with six decimals, exactly. */
-static int put_secs(struct cms_buf *b, uint64_t us)
+/* Microseconds as seconds with six decimals, exactly (at most 27 bytes). */
+static size_t secs_text(char *out, uint64_t us)
 {
-        char frac[8];
+        size_t n = u64_text(out, us / 1000000);
         uint64_t f = us % 1000000;
-        for (int i = 6; i >= 1; i--) {
-                frac[i] = (char)('0' + f % 10);
+        out[n] = '.';
+        for (size_t i = 6; i >= 1; i--) {
+                out[n + i] = (char)('0' + f % 10);
                 f /= 10;
         }
-        frac[0] = '.';
-        int r = put_u64(b, us / 1000000);
-        return r < 0 ? r : cms_buf_append(b, frac, 7);
+        return n + 7;
 }
 
 int cms_prom_escape(struct cms_buf *out, const char *s)
@@ -196,13 +196,13 @@ static const struct fam fams[] = {
     F("container_fs_writes_total", "counter", "Cumulative count of writes completed.", V_INT,
       CMS_F_BLK_WRITES, 0, NULL),
     F("container_fs_usage_bytes", "gauge",
-      "Number of bytes that are consumed by the container on this filesystem.", V_X,
-      XF(fs_usage), NEED_FS, NULL),
+      "Number of bytes that are consumed by the container on this filesystem.", V_X, XF(fs_usage),
+      NEED_FS, NULL),
     F("container_fs_limit_bytes", "gauge",
       "Number of bytes that can be consumed by the container on this filesystem.", V_FS_LIMIT, 0,
       NEED_FS, NULL),
-    F("container_processes", "gauge", "Number of processes running inside the container.",
-      V_PROCS, CMS_F_PIDS, 0, NULL),
+    F("container_processes", "gauge", "Number of processes running inside the container.", V_PROCS,
+      CMS_F_PIDS, 0, NULL),
     F("container_threads", "gauge", "Number of threads running inside the container", V_X,
       XF(threads), NEED_PROC, NULL),
     F("container_threads_max", "gauge",
@@ -210,8 +210,8 @@ static const struct fam fams[] = {
       SF(pids_limit), 0, NULL),
     F("container_file_descriptors", "gauge", "Number of open file descriptors for the container.",
       V_X, XF(fds), NEED_PROC, NULL),
-    F("container_sockets", "gauge", "Number of open sockets for the container.", V_X,
-      XF(sockets), NEED_PROC, NULL),
+    F("container_sockets", "gauge", "Number of open sockets for the container.", V_X, XF(sockets),
+      NEED_PROC, NULL),
     F("container_tasks_state", "gauge", "Number of tasks in given state", V_TASKS, 0, NEED_PROC,
       NULL),
     F("container_memory_swap", "gauge", "Container swap usage in bytes.", V_X, XF(mem_swap),
@@ -273,20 +273,60 @@ static int labels_of(struct cms_buf *b, const struct cms_ctr_info *c)
         return r < 0 || !c->prom_labels ? r : put(b, c->prom_labels);
 }
 
-/* name{labels[,extra]} value\n */
-static int line(struct cms_buf *b, const char *name, const char *labels, size_t llen,
-                const char *extra, const char *extra2)
+/* What a render computes once and every line reuses. */
+struct prom_ctx {
+        size_t nlen[ELEMENTSOF(fams)]; /* strlen of each family's name */
+        const char *devl;              /* device="..." of the writable layers, or NULL */
+        size_t devl_len;
+        uint64_t fs_limit;
+};
+
+/* Makes room for n more bytes (and the NUL after them), as cms_buf_append would: -E2BIG past
+ * the cap. A line is reserved once and copied in, not appended piece by piece. */
+static int room(struct cms_buf *b, size_t n)
 {
-        int r = put(b, name);
-        if (r == 0)
-                r = cms_buf_append(b, "{", 1);
-        if (r == 0)
-                r = cms_buf_append(b, labels, llen);
-        if (r == 0 && extra && !(r = cms_buf_append(b, ",", 1)))
-                r = put(b, extra);
-        if (r == 0 && extra2)
-                r = put(b, extra2);
-        return r < 0 ? r : cms_buf_append(b, "} ", 2);
+        if (n > b->max || b->len > b->max - n)
+                return -E2BIG;
+        size_t need = b->len + n + 1;
+        if (need <= b->cap)
+                return 0;
+        size_t ncap = b->cap ? b->cap : 256;
+        while (ncap < need)
+                ncap *= 2;
+        char *p = realloc(b->data, ncap);
+        if (!p)
+                return -ENOMEM;
+        b->data = p;
+        b->cap = ncap;
+        return 0;
+}
+
+/* name{labels[,extra]} value\n, reserved once and copied in. */
+static int series_line(struct cms_buf *b, const char *name, size_t nlen, const char *labels,
+                       size_t llen, const char *extra, size_t elen, const char *val, size_t vlen)
+{
+        size_t total = nlen + 1 + llen + (extra ? 1 + elen : 0) + 2 + vlen + 1;
+        int r = room(b, total);
+        if (r < 0)
+                return r;
+        char *p = b->data + b->len;
+        memcpy(p, name, nlen);
+        p += nlen;
+        *p++ = '{';
+        memcpy(p, labels, llen);
+        p += llen;
+        if (extra) {
+                *p++ = ',';
+                memcpy(p, extra, elen);
+                p += elen;
+        }
+        *p++ = '}';
+        *p++ = ' ';
+        memcpy(p, val, vlen);
+        p[vlen] = '\n';
+        b->len += total;
+        b->data[b->len] = 0;
+        return 0;
 }
 
 /* Whether c has a series of family f. */
@@ -296,121 +336,130 @@ static bool has_series(const struct fam *f, const struct cms_ctr_info *c, bool f
         unsigned fl = f->flags;
         return !((fl & ONLY_QUOTA) && c->spec.cpu_quota_us <= 0) &&
                !((fl & NEED_MEM) && !x->has_mem) && !((fl & NEED_PROC) && !x->has_proc) &&
-               !((fl & NEED_FS) && !x->has_fs) &&
-               !((fl & NEED_MAXU) && !x->has_max_usage) && !((fl & NEED_SWAP) && !x->has_swap) &&
-               !(f->kind == V_START && c->started_at <= 0) &&
+               !((fl & NEED_FS) && !x->has_fs) && !((fl & NEED_MAXU) && !x->has_max_usage) &&
+               !((fl & NEED_SWAP) && !x->has_swap) && !(f->kind == V_START && c->started_at <= 0) &&
                !(f->kind == V_HEALTH && c->health == CMS_HEALTH_NONE) &&
                !(f->kind == V_FS_LIMIT && !fs_limit);
 }
 
-/* name{labels,extra} value\n */
-static int series(struct cms_buf *b, const struct fam *f, const char *labels, size_t llen,
+/* name{labels,extra} v\n */
+static int series(struct cms_buf *b, const char *name, size_t nlen, const char *labels, size_t llen,
                   const char *extra, uint64_t v)
 {
-        int r = line(b, f->name, labels, llen, extra, NULL);
-        if (r == 0)
-                r = put_u64(b, v);
-        return r < 0 ? r : cms_buf_append(b, "\n", 1);
+        char num[24];
+        size_t vlen = u64_text(num, v);
+        return series_line(b, name, nlen, labels, llen, extra, strlen(extra), num, vlen);
 }
 
 /* The families with several series per container, one per interface, state or type. */
-static int multi(struct cms_buf *b, const struct fam *f, const struct cms_ctr_info *c,
+static int multi(struct cms_buf *b, const struct fam *f, size_t nlen, const struct cms_ctr_info *c,
                  const char *labels, size_t llen)
 {
-        static const char *const tasks[CMS_TASK_STATES] = {
-            "state=\"sleeping\"", "state=\"running\"", "state=\"stopped\"",
-            "state=\"uninterruptible\""};
+        static const char *const tasks[CMS_TASK_STATES] = {"state=\"sleeping\"",
+                                                           "state=\"running\"", "state=\"stopped\"",
+                                                           "state=\"uninterruptible\""};
+        static const char *const health[] = {NULL, "status=\"starting\"", "status=\"healthy\"",
+                                             "status=\"unhealthy\""};
+        static const char *const fail[] = {"failure_type=\"pgfault\",scope=\"container\"",
+                                           "failure_type=\"pgfault\",scope=\"hierarchy\"",
+                                           "failure_type=\"pgmajfault\",scope=\"container\"",
+                                           "failure_type=\"pgmajfault\",scope=\"hierarchy\""};
         const struct cms_ctr_extra *x = &c->extra;
-        char l[64];
+        const char *name = f->name;
         int r = 0;
         switch (f->kind) {
         case V_NET:
                 for (size_t i = 0; i < c->n_ifs && r == 0; i++) {
-                        snprintf(l, sizeof(l), "interface=\"%s\"", c->ifs[i].name);
-                        r = series(b, f, labels, llen, l, c->ifs[i].v[f->field]);
+                        char l[64] = "interface=\"";
+                        size_t k = strnlen(c->ifs[i].name, sizeof(c->ifs[i].name));
+                        memcpy(l + 11, c->ifs[i].name, k);
+                        l[11 + k] = '"';
+                        l[12 + k] = 0;
+                        r = series(b, name, nlen, labels, llen, l, c->ifs[i].v[f->field]);
                 }
                 return r;
         case V_HEALTH:
-                for (int h = CMS_HEALTH_STARTING; h <= CMS_HEALTH_UNHEALTHY && r == 0; h++) {
-                        snprintf(l, sizeof(l), "status=\"%s\"", cms_ctr_health_name(h));
-                        r = series(b, f, labels, llen, l, c->health == h);
-                }
+                for (int h = CMS_HEALTH_STARTING; h <= CMS_HEALTH_UNHEALTHY && r == 0; h++)
+                        r = series(b, name, nlen, labels, llen, health[h], c->health == h);
                 return r;
-        case V_FAIL:
-                r = series(b, f, labels, llen, "failure_type=\"pgfault\",scope=\"container\"",
-                           x->pgfault);
-                r = r ?: series(b, f, labels, llen,
-                                "failure_type=\"pgfault\",scope=\"hierarchy\"", x->total_pgfault);
-                r = r ?: series(b, f, labels, llen,
-                                "failure_type=\"pgmajfault\",scope=\"container\"", x->pgmajfault);
-                return r ?: series(b, f, labels, llen,
-                                   "failure_type=\"pgmajfault\",scope=\"hierarchy\"",
-                                   x->total_pgmajfault);
+        case V_FAIL: {
+                const uint64_t v[] = {x->pgfault, x->total_pgfault, x->pgmajfault,
+                                      x->total_pgmajfault};
+                for (size_t i = 0; i < ELEMENTSOF(fail) && r == 0; i++)
+                        r = series(b, name, nlen, labels, llen, fail[i], v[i]);
+                return r;
+        }
         default: /* V_TASKS */
                 for (int t = 0; t < CMS_TASK_STATES && r == 0; t++)
-                        r = series(b, f, labels, llen, tasks[t], x->tasks[t]);
+                        r = series(b, name, nlen, labels, llen, tasks[t], x->tasks[t]);
                 return r;
         }
 }
 
-/* The value of a single-series family. */
-static int value(struct cms_buf *b, const struct fam *f, const struct cms_ctr_info *c,
-                 uint64_t fs_limit)
+/* The value of a single-series family, as text into out (at least 32 bytes); its length. */
+static size_t value_text(char *out, const struct fam *f, const struct cms_ctr_info *c,
+                         uint64_t fs_limit)
 {
         const uint64_t *v = c->latest.v;
         switch (f->kind) {
         case V_SECS:
-                return put_secs(b, v[f->field]);
+                return secs_text(out, v[f->field]);
         case V_INT:
-                return put_u64(b, v[f->field]);
+                return u64_text(out, v[f->field]);
         case V_QUOTA:
-                return put_i64(b, c->spec.cpu_quota_us);
+                return i64_text(out, c->spec.cpu_quota_us);
         case V_PERIOD:
-                return put_i64(b, c->spec.cpu_period_us);
+                return i64_text(out, c->spec.cpu_period_us);
         case V_SHARES:
-                return put_i64(b, c->spec.cpu_shares);
+                return i64_text(out, c->spec.cpu_shares);
         case V_MEMLIMIT:
-                return put_u64(b, v[CMS_F_MEM_LIMIT]);
+                return u64_text(out, v[CMS_F_MEM_LIMIT]);
         case V_START:
-                return put_i64(b, c->started_at);
+                return i64_text(out, c->started_at);
         case V_X:
-                return put_u64(b, *(const uint64_t *)((const char *)&c->extra + f->field));
+                return u64_text(out, *(const uint64_t *)((const char *)&c->extra + f->field));
         case V_SPEC:
-                return put_u64(b, *(const uint64_t *)((const char *)&c->spec + f->field));
+                return u64_text(out, *(const uint64_t *)((const char *)&c->spec + f->field));
         case V_PROCS:
-                return put_u64(b, c->extra.has_proc ? c->extra.processes : v[CMS_F_PIDS]);
+                return u64_text(out, c->extra.has_proc ? c->extra.processes : v[CMS_F_PIDS]);
         case V_SEEN: /* seconds, as cAdvisor writes it */
-                return put_u64(b, (uint64_t)(c->latest.t_ms / 1000));
+                return u64_text(out, (uint64_t)(c->latest.t_ms / 1000));
         default: /* V_FS_LIMIT */
-                return put_u64(b, fs_limit);
+                return u64_text(out, fs_limit);
         }
 }
 
-static int family_line(struct cms_buf *b, const struct fam *f, const struct cms_ctr_info *c,
-                       const char *labels, size_t llen, const struct cms_self_metrics *self)
+static int family_line(struct cms_buf *b, size_t fi, const struct cms_ctr_info *c,
+                       const char *labels, size_t llen, const struct prom_ctx *x)
 {
-        const char *dev = self && self->fs_device && self->fs_device[0] ? self->fs_device : NULL;
-        char devl[160];
-        if (!has_series(f, c, self && self->fs_limit))
+        const struct fam *f = &fams[fi];
+        if (!has_series(f, c, x->fs_limit))
                 return 0;
         if (f->kind == V_NET || f->kind == V_HEALTH || f->kind == V_FAIL || f->kind == V_TASKS)
-                return multi(b, f, c, labels, llen);
+                return multi(b, f, x->nlen[fi], c, labels, llen);
         const char *extra = f->extra;
-        if ((f->flags & NEED_FS) && dev) {
-                size_t n = (size_t)snprintf(devl, sizeof(devl), "device=\"");
-                for (const char *p = dev; *p && n + 4 < sizeof(devl); p++) {
-                        if (*p == '"' || *p == '\\')
-                                devl[n++] = '\\';
-                        devl[n++] = *p;
-                }
-                devl[n++] = '"';
-                devl[n] = 0;
-                extra = devl;
+        size_t elen = extra ? strlen(extra) : 0;
+        if ((f->flags & NEED_FS) && x->devl) {
+                extra = x->devl;
+                elen = x->devl_len;
         }
-        int r = line(b, f->name, labels, llen, extra, NULL);
-        if (r == 0)
-                r = value(b, f, c, self ? self->fs_limit : 0);
-        return r < 0 ? r : cms_buf_append(b, "\n", 1);
+        char num[32];
+        size_t vlen = value_text(num, f, c, x->fs_limit);
+        return series_line(b, f->name, x->nlen[fi], labels, llen, extra, elen, num, vlen);
+}
+
+/* device="..." of the writable layers' filesystem, escaped, at most 159 bytes (as it was). */
+static size_t device_label(char *devl, size_t size, const char *dev)
+{
+        size_t n = (size_t)snprintf(devl, size, "device=\"");
+        for (const char *p = dev; *p && n + 4 < size; p++) {
+                if (*p == '"' || *p == '\\')
+                        devl[n++] = '\\';
+                devl[n++] = *p;
+        }
+        devl[n++] = '"';
+        devl[n] = 0;
+        return n;
 }
 
 static int header(struct cms_buf *b, const char *name, const char *type, const char *help)
@@ -439,11 +488,13 @@ static int machine_metrics(struct cms_buf *b, const struct cms_self_metrics *s)
                                "# HELP machine_cpu_cores Number of logical CPU cores.\n"
                                "# TYPE machine_cpu_cores gauge\nmachine_cpu_cores%s %" PRId64 "\n",
                                l, s->cpu_cores);
-        return r ?: cms_buf_printf(b,
-                                   "# HELP machine_memory_bytes Amount of memory installed on the "
-                                   "machine.\n# TYPE machine_memory_bytes gauge\n"
-                                   "machine_memory_bytes%s %" PRIu64 "\n",
-                                   l, s->memory_bytes);
+        return r
+                   ?: cms_buf_printf(
+                          b,
+                          "# HELP machine_memory_bytes Amount of memory installed on the "
+                          "machine.\n# TYPE machine_memory_bytes gauge\n"
+                          "machine_memory_bytes%s %" PRIu64 "\n",
+                          l, s->memory_bytes);
 }
 
 static int self_metrics(struct cms_buf *b, const struct cms_self_metrics *s)
@@ -505,12 +556,20 @@ int cms_export_prometheus(const struct cms_ctr_info *c, size_t n,
         }
         if (off)
                 off[n] = lb.len;
+        struct prom_ctx x = {.fs_limit = self ? self->fs_limit : 0};
+        char devl[160];
+        if (self && self->fs_device && self->fs_device[0]) {
+                x.devl_len = device_label(devl, sizeof(devl), self->fs_device);
+                x.devl = devl;
+        }
+        for (size_t f = 0; f < ELEMENTSOF(fams); f++)
+                x.nlen[f] = strlen(fams[f].name);
         for (size_t f = 0; f < ELEMENTSOF(fams) && r == 0; f++) {
                 r = header(out, fams[f].name, fams[f].type, fams[f].help);
                 for (size_t i = 0; i < n && r == 0; i++)
                         if (exported(&c[i]))
-                                r = family_line(out, &fams[f], &c[i], lb.data + off[i],
-                                                off[i + 1] - off[i], self);
+                                r = family_line(out, f, &c[i], lb.data + off[i],
+                                                off[i + 1] - off[i], &x);
         }
         if (r == 0 && self)
                 r = machine_metrics(out, self);
