@@ -205,5 +205,3 @@ int cms_project_apply(struct cms_manager *m, const struct cms_compose_project *p
                       const struct cms_up_opts *o, json_object *scale, json_object *reply,
                       bool *had_containers, struct cms_error *err);
 
-/* Runs fn(i, ud) for i in [0, n) on up to `width` threads; returns when all are done. */
-void cms_project_parallel(size_t n, unsigned width, void (*fn)(size_t i, void *ud), void *ud);

@@ -37,6 +37,9 @@ void cms_up_prepared_free(struct cms_up_prepared *u);
 int cms_projects_config_dry(struct cms_manager *m, const struct cms_caller *who, json_object *body,
                             json_object **out, struct cms_error *err);
 
+/* Runs fn(i, ud) for i in [0, n) on up to `width` threads; returns when all are done. */
+void cms_project_parallel(size_t n, unsigned width, void (*fn)(size_t i, void *ud), void *ud);
+
 /* Logs of several sources merged (logs.c; GET /v1/projects/{name}/logs' machinery): each
  * source a container, or a swarm service (swarm_service: its tasks' lines); service and name tag
  * its lines for cb. Without o->follow, the lines come merged in time order. */

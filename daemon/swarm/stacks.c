@@ -3,6 +3,7 @@
  * networks first, then one service per compose service, created, or updated only when its spec
  * changed (the engine then rolls it as update_config says). A stack is the set of services
  * labelled com.docker.stack.namespace=<name>. */
+#include <pthread.h>
 #include <unistd.h>
 
 #include "swarm.h"
@@ -200,6 +201,62 @@ static int apply_service(struct cms_manager *m, json_object *existing, json_obje
         return 0;
 }
 
+/* The services, several at once (the engine takes them in parallel); the outcomes in file
+ * order, the first failure reported. */
+struct apply_all {
+        struct cms_manager *m;
+        json_object *existing, *specs, **done, *warnings;
+        int *rc;
+        struct cms_error *errs;
+        pthread_mutex_t mu;
+};
+
+static void apply_one(size_t i, void *ud)
+{
+        struct apply_all *a = ud;
+        json_object *w = json_object_new_array();
+        a->done[i] = json_object_new_array();
+        a->rc[i] = apply_service(a->m, a->existing, json_object_array_get_idx(a->specs, i),
+                                 a->done[i], w, &a->errs[i]);
+        pthread_mutex_lock(&a->mu);
+        for (size_t k = 0; k < cms_jlen(w); k++)
+                cms_compose_warn(a->warnings,
+                                 json_object_get_string(json_object_array_get_idx(w, k)));
+        pthread_mutex_unlock(&a->mu);
+        json_object_put(w);
+}
+
+static int apply_all(struct cms_manager *m, json_object *existing, json_object *specs,
+                     json_object *svcs, json_object *warnings, struct cms_error *err)
+{
+        size_t n = cms_jlen(specs);
+        struct apply_all a = {.m = m, .existing = existing, .specs = specs, .warnings = warnings};
+        a.done = calloc(n + 1, sizeof(*a.done));
+        a.rc = calloc(n + 1, sizeof(*a.rc));
+        a.errs = calloc(n + 1, sizeof(*a.errs));
+        int r = a.done && a.rc && a.errs ? 0 : cms_err(err, 500, "out of memory");
+        if (r == 0) {
+                pthread_mutex_init(&a.mu, NULL);
+                cms_project_parallel(n, 8, apply_one, &a);
+                pthread_mutex_destroy(&a.mu);
+        }
+        for (size_t i = 0; r == 0 && i < n; i++)
+                if (a.rc[i] < 0) {
+                        *err = a.errs[i];
+                        r = a.rc[i];
+                }
+        for (size_t i = 0; a.done && i < n; i++) {
+                for (size_t k = 0; r == 0 && k < cms_jlen(a.done[i]); k++)
+                        json_object_array_add(
+                            svcs, json_object_get(json_object_array_get_idx(a.done[i], k)));
+                json_object_put(a.done[i]);
+        }
+        free(a.done);
+        free(a.rc);
+        free(a.errs);
+        return r;
+}
+
 static int remove_service(struct cms_manager *m, const char *id, struct cms_error *err)
 {
         _cleanup_free_ char *path = cms_strdup_printf("/services/%s", id);
@@ -261,9 +318,8 @@ int cms_stacks_deploy(struct cms_manager *m, const struct cms_caller *who, json_
         r = r ?: stack_services(m, p->name, &existing, err);
         json_object *nets = json_object_new_array(), *svcs = json_object_new_array();
         r = r ?: ensure_networks(m, p, p->name, nets, err);
-        for (size_t i = 0; r == 0 && i < cms_jlen(specs); i++)
-                r = apply_service(m, existing, json_object_array_get_idx(specs, i), svcs, warnings,
-                                  err);
+        if (r == 0)
+                r = apply_all(m, existing, specs, svcs, warnings, err);
         if (r == 0 && prune_them)
                 r = prune(m, p->name, existing, specs, svcs, err);
         if (r == 0) {
