@@ -80,6 +80,7 @@ SAMPLER=$!
 HUPPER=$!
 
 bench_log "soak: $CONNS connections for $MINUTES min against $URL (engine $SOCK)"
+LOAD_START=$SECONDS
 python3 - "$URL" "$TOKEN" "$TAG" "$$" "$IMG" "$CONNS" "$((MINUTES * 60))" >"$TMP/load.out" \
         2>"$TMP/load.err" <<'PY'
 import http.client, json, random, sys, threading, time, urllib.parse
@@ -138,8 +139,11 @@ def stream(route, path, accept, hold):
 
 def reader(i):
     c = http.client.HTTPConnection(host, port, timeout=60)
-    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 120))
     while time.time() < end:
+        # A chart of the last 2 minutes, re-read: the reply's size stays the same through the run
+        # (a since fixed at the start made every reply larger than the one before: 9 MB each
+        # after 10 minutes, RSS climbing with them; results/soak-since-growing-2026-12-05b.txt).
+        since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 120))
         k = random.random()
         if k < 0.25:
             call(c, "GET /v1/containers", "GET", "/v1/containers?all=true")
@@ -225,9 +229,10 @@ wait "$SAMPLER" 2>/dev/null
         echo
         echo "cmsd every 10 s:  t(s)  RSS(kB)  fds  threads"
         awk '{ printf "                  %4d  %7d  %4d  %4d\n", $1, $2, $3, $4 }' "$TMP/samples"
-        # Under load only (the samples after LOAD_END are the idle cmsd): the mean of the first
-        # three samples after the warm-up against the mean of the last three.
-        awk -v w="$WARMUP_S" -v e="$((LOAD_END - 10))" 'BEGIN { n = 0 } $1 >= w && $1 <= e { t[n] = $1; r[n] = $2; d[n] = $3; h[n] = $4; n++ }
+        # Under load only (the load runs MINUTES from LOAD_START; the samples after it are the
+        # cmsd draining and idle): the mean of the first three samples after the warm-up against
+        # the mean of the last three.
+        awk -v w="$((LOAD_START + WARMUP_S))" -v e="$((LOAD_START + MINUTES * 60 - 5))" 'BEGIN { n = 0 } $1 >= w && $1 <= e { t[n] = $1; r[n] = $2; d[n] = $3; h[n] = $4; n++ }
                 END {
                         if (n < 6) { print "too few samples after the warm-up to compare"; exit }
                         for (i = 0; i < 3; i++) { r0 += r[i]; d0 += d[i]; h0 += h[i]
@@ -235,6 +240,7 @@ wait "$SAMPLER" 2>/dev/null
                         printf "under load, after warm-up (t %d-%d s vs %d-%d s, means of 3 samples): RSS %+.1f%%, fds %+.1f%%, threads %+.1f%%\n",
                                 t[0], t[2], t[n-3], t[n-1], (r1 - r0) / r0 * 100, (d1 - d0) / d0 * 100, (h1 - h0) / h0 * 100 }' "$TMP/samples"
         echo "(fds follow the engine's container count: the sampler keeps each container's cgroup files open)"
+        echo "cmsd VmHWM (peak RSS) $(proc_kb "$CMSD_PID" VmHWM) kB; VmRSS at the end (load over for $((SECONDS - LOAD_END)) s) $(proc_kb "$CMSD_PID" VmRSS) kB"
         echo "reloads: $(grep -c 'configuration reloaded' "$TMP/cmsd-docker.log"), cmsd warn/error lines: $(grep -cE ' (warn|error) ' "$TMP/cmsd-docker.log")"
         grep -E ' (warn|error) ' "$TMP/cmsd-docker.log" | cut -c26-160 | sort | uniq -c | sort -rn | head -n 8
         kill -0 "$CMSD_PID" 2>/dev/null && echo "cmsd still up at the end" || echo "cmsd DIED"
