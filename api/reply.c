@@ -70,8 +70,8 @@ static void audit_journal(struct cms_request *r, int status, const char *target)
             {"POLICY_FIELD", r->deny_rule[0] ? r->deny_field : "-"},
             {"DURATION_MS", dur},
         };
-        log_fields(CMS_LOG_INFO, f, ELEMENTSOF(f), "audit: %s %s -> %d (token %s)",
-                   r->method, r->route ? r->route->name : "-", status, tok);
+        log_fields(CMS_LOG_INFO, f, ELEMENTSOF(f), "audit: %s %s -> %d (token %s)", r->method,
+                   r->route ? r->route->name : "-", status, tok);
 }
 
 /* Written before the reply is queued: no acknowledged change goes unrecorded. */
@@ -86,16 +86,15 @@ static void audit(struct cms_request *r, int status)
         }
         json_object_object_add(o, "request_id", json_object_new_string(r->id));
         json_object_object_add(o, "token", str_or_null(r->token_name));
-        json_object_object_add(o, "role", r->token_name[0]
-                                              ? json_object_new_string(cms_role_name(r->role))
-                                              : NULL);
+        json_object_object_add(
+            o, "role", r->token_name[0] ? json_object_new_string(cms_role_name(r->role)) : NULL);
         json_object_object_add(o, "peer", json_object_new_string(r->peer));
         json_object_object_add(o, "method", json_object_new_string(r->method));
         json_object_object_add(o, "route", str_or_null(r->route ? r->route->name : NULL));
         /* The engine it went to ("*": every engine the token may use); none for global routes. */
         bool per_engine = r->route && !(r->route->flags & (ROUTE_GLOBAL | ROUTE_OPEN));
-        json_object_object_add(o, "engine", str_or_null(per_engine ? r->fanout ? "*" : r->m->name
-                                                                   : NULL));
+        json_object_object_add(o, "engine",
+                               str_or_null(per_engine ? r->fanout ? "*" : r->m->name : NULL));
         /* What it acted on: the path's {id}/{name}/{ref}, else the name a create gives. */
         const char *target = r->n_params ? r->params[0] : NULL;
         json_object *named = cms_json_get(r->json, "name");
@@ -154,7 +153,7 @@ void cms_reply_raw(struct cms_request *r, int status, const char *content_type, 
         if (r->replied)
                 return;
         struct MHD_Response *resp = MHD_create_response_from_buffer(
-                len, (void *)data, copy ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
+            len, (void *)data, copy ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
         if (resp && content_type)
                 MHD_add_response_header(resp, "Content-Type", content_type);
         queue(r, status, resp);
@@ -164,9 +163,10 @@ static void reply_doc(struct cms_request *r, int status, json_object *doc,
                       const struct cms_error *err)
 {
         size_t len = 0;
-        const char *s = json_object_to_json_string_length(doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+        const char *s = json_object_to_json_string_length(
+            doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
         struct MHD_Response *resp =
-                MHD_create_response_from_buffer(len, (void *)s, MHD_RESPMEM_MUST_COPY);
+            MHD_create_response_from_buffer(len, (void *)s, MHD_RESPMEM_MUST_COPY);
         if (resp) {
                 MHD_add_response_header(resp, "Content-Type", json_ctype);
                 if (err && (err->status == 503 || err->status == 429)) {
@@ -185,10 +185,13 @@ static void reply_doc(struct cms_request *r, int status, json_object *doc,
         json_object_put(doc);
 }
 
-void cms_reply_json(struct cms_request *r, int status, json_object *data)
+/* The success envelope; with_warnings adds "warnings" (an engine=* list's). */
+static void reply_success(struct cms_request *r, int status, json_object *data, bool with_warnings,
+                          json_object *warnings)
 {
         if (r->replied) {
                 json_object_put(data);
+                json_object_put(warnings);
                 return;
         }
         /* What a role may see is decided here, once: below operator, no secret values. */
@@ -197,24 +200,21 @@ void cms_reply_json(struct cms_request *r, int status, json_object *data)
         json_object *doc = json_object_new_object();
         json_object_object_add(doc, "success", json_object_new_boolean(1));
         json_object_object_add(doc, "data", data ? data : json_object_new_object());
+        if (with_warnings)
+                json_object_object_add(doc, "warnings",
+                                       warnings ? warnings : json_object_new_array());
         reply_doc(r, status, doc, NULL);
+}
+
+void cms_reply_json(struct cms_request *r, int status, json_object *data)
+{
+        reply_success(r, status, data, false, NULL);
 }
 
 void cms_reply_json_warnings(struct cms_request *r, int status, json_object *data,
                              json_object *warnings)
 {
-        if (r->replied) {
-                json_object_put(data);
-                json_object_put(warnings);
-                return;
-        }
-        if (data && r->role < CMS_ROLE_OPERATOR)
-                cms_redact_for_viewer(data);
-        json_object *doc = json_object_new_object();
-        json_object_object_add(doc, "success", json_object_new_boolean(1));
-        json_object_object_add(doc, "data", data ? data : json_object_new_object());
-        json_object_object_add(doc, "warnings", warnings ? warnings : json_object_new_array());
-        reply_doc(r, status, doc, NULL);
+        reply_success(r, status, data, true, warnings);
 }
 
 void cms_reply_error(struct cms_request *r, const struct cms_error *err)
@@ -227,8 +227,8 @@ void cms_reply_error(struct cms_request *r, const struct cms_error *err)
                 err = &fallback;
         }
         json_object *e = json_object_new_object();
-        json_object_object_add(e, "code", json_object_new_string(err->code ? err->code
-                                                                           : "internal"));
+        json_object_object_add(e, "code",
+                               json_object_new_string(err->code ? err->code : "internal"));
         json_object_object_add(e, "message", json_object_new_string(err->message));
         json_object_object_add(e, "status", json_object_new_int(err->status));
         if (err->rule[0]) {

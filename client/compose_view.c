@@ -240,22 +240,31 @@ static int logs_run(struct ctl *c, const char *base, const char *name, bool foll
         return r;
 }
 
+/* -f, -t, --tail N before the names: the index of the first name, or -1 for anything else. */
+static int logs_flags(int argc, char **argv, bool *follow, const char **tail, bool *ts)
+{
+        int i = 0;
+        for (; i < argc && argv[i][0] == '-'; i++) {
+                if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--follow"))
+                        *follow = true;
+                else if (!strcmp(argv[i], "-t") || !strcmp(argv[i], "--timestamps"))
+                        *ts = true;
+                else if ((!strcmp(argv[i], "-n") || !strcmp(argv[i], "--tail")) && i + 1 < argc)
+                        *tail = argv[++i];
+                else
+                        return -1;
+        }
+        return i;
+}
+
 int ctl_compose_logs(struct ctl *c, int argc, char **argv)
 {
         bool follow = false;
         const char *tail = NULL;
         struct log_view v = {.c = c};
-        int i = 0;
-        for (; i < argc && argv[i][0] == '-'; i++) {
-                if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--follow"))
-                        follow = true;
-                else if (!strcmp(argv[i], "-t") || !strcmp(argv[i], "--timestamps"))
-                        v.ts = true;
-                else if ((!strcmp(argv[i], "-n") || !strcmp(argv[i], "--tail")) && i + 1 < argc)
-                        tail = argv[++i];
-                else
-                        return ctl_usage("compose logs [-f] [-t] [--tail N] [SERVICE...]");
-        }
+        int i = logs_flags(argc, argv, &follow, &tail, &v.ts);
+        if (i < 0)
+                return ctl_usage("compose logs [-f] [-t] [--tail N] [SERVICE...]");
         v.argc = argc - i;
         v.argv = argv + i;
         struct ctl_compose_project p;
@@ -295,18 +304,8 @@ int ctl_stack_logs(struct ctl *c, int argc, char **argv)
         bool follow = false;
         const char *tail = NULL;
         struct log_view v = {.c = c};
-        int i = 0;
-        for (; i < argc && argv[i][0] == '-'; i++) {
-                if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--follow"))
-                        follow = true;
-                else if (!strcmp(argv[i], "-t") || !strcmp(argv[i], "--timestamps"))
-                        v.ts = true;
-                else if ((!strcmp(argv[i], "-n") || !strcmp(argv[i], "--tail")) && i + 1 < argc)
-                        tail = argv[++i];
-                else
-                        break;
-        }
-        if (i >= argc)
+        int i = logs_flags(argc, argv, &follow, &tail, &v.ts);
+        if (i < 0 || i >= argc)
                 return ctl_usage("stack logs [-f] [-t] [--tail N] STACK [SERVICE...]");
         v.argc = argc - i - 1;
         v.argv = argv + i + 1;

@@ -9,10 +9,7 @@ int cms_stacks_logs(struct cms_manager *m, const char *name, const char *service
                     cms_engine_stop_cb should_stop, void *ud, struct cms_error *err)
 {
         _cleanup_json_ json_object *services = NULL;
-        _cleanup_free_ char *f = cms_stack_filter("label", name);
-        _cleanup_free_ char *sp = cms_strdup_printf("/services?filters=%s", f ? f : "");
-        int r = cms_swarm_manager_check(m, err);
-        r = r ?: cms_engine_json(m->engine, "GET", sp, NULL, &services, err);
+        int r = cms_stack_get(m, name, &services, err);
         if (r < 0)
                 return r;
         size_t n = 0, pl = strlen(name) + 1;
@@ -29,9 +26,7 @@ int cms_stacks_logs(struct cms_manager *m, const char *name, const char *service
                 src[n++] = (struct cms_log_source){json_object_get_string(cms_json_get(s, "ID")),
                                                    full, short_name, true};
         }
-        if (!cms_jlen(services))
-                r = cms_err(err, 404, "no stack named %s", name);
-        else if (n == 0)
+        if (n == 0)
                 r = cms_err(err, 404, "stack %s has no service %.64s", name, service);
         else
                 r = cms_logs_merged(m, src, n, o, cb, should_stop, ud, err);

@@ -218,14 +218,9 @@ int cms_stacks_inspect(struct cms_manager *m, const char *name, json_object **ou
                        struct cms_error *err)
 {
         _cleanup_json_ json_object *services = NULL, *tasks = NULL, *names = NULL;
-        _cleanup_free_ char *f = cms_stack_filter("label", name);
-        _cleanup_free_ char *sp = cms_strdup_printf("/services?status=true&filters=%s", f ? f : "");
-        int r = cms_swarm_manager_check(m, err);
-        r = r ?: cms_engine_json(m->engine, "GET", sp, NULL, &services, err);
+        int r = cms_stack_get(m, name, &services, err);
         if (r < 0)
                 return r;
-        if (!cms_jlen(services))
-                return cms_err(err, 404, "no stack named %s", name);
         /* The tasks of its services (a task's labels are its container's, not the service's). */
         _cleanup_json_ json_object *tf = json_object_new_object();
         json_object *ids = json_object_new_array();
@@ -286,14 +281,9 @@ int cms_stacks_scale(struct cms_manager *m, const char *name, json_object *body,
                                        CMS_COMPOSE_MAX_REPLICAS);
         }
         _cleanup_json_ json_object *services = NULL;
-        _cleanup_free_ char *f = cms_stack_filter("label", name);
-        _cleanup_free_ char *sp = cms_strdup_printf("/services?filters=%s", f ? f : "");
-        int r = cms_swarm_manager_check(m, err);
-        r = r ?: cms_engine_json(m->engine, "GET", sp, NULL, &services, err);
+        int r = cms_stack_get(m, name, &services, err);
         if (r < 0)
                 return r;
-        if (!cms_jlen(services))
-                return cms_err(err, 404, "no stack named %s", name);
         /* Every name checked before anything changes. */
         json_object *ids = json_object_new_object();
         json_object_object_foreach(body, k2, v2)

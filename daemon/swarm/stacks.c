@@ -45,7 +45,8 @@ int cms_swarm_manager_check(struct cms_manager *m, struct cms_error *err)
         return 0;
 }
 
-/* The stack's services as the engine lists them (with their task counts). */
+/* The stack's services as the engine lists them (with their task counts); stack NULL: every
+ * stack's. */
 static int stack_services(struct cms_manager *m, const char *stack, json_object **out,
                           struct cms_error *err)
 {
@@ -55,6 +56,21 @@ static int stack_services(struct cms_manager *m, const char *stack, json_object 
         if (!path)
                 return cms_err(err, 500, "out of memory");
         return cms_engine_json(m->engine, "GET", path, NULL, out, err);
+}
+
+int cms_stack_get(struct cms_manager *m, const char *name, json_object **services,
+                  struct cms_error *err)
+{
+        *services = NULL;
+        int r = cms_swarm_manager_check(m, err);
+        r = r ?: stack_services(m, name, services, err);
+        if (r == 0 && !cms_jlen(*services))
+                r = cms_err(err, 404, "no stack named %s", name);
+        if (r < 0) {
+                json_object_put(*services);
+                *services = NULL;
+        }
+        return r;
 }
 
 /* The networks a stack's services use that cmsd must make: overlay unless a driver is given. */

@@ -22,6 +22,10 @@ int cms_stack_spec_hash(json_object *spec, char out[65]);
 
 /* stacks.c: 409 unless m's engine is a Docker swarm manager. */
 int cms_swarm_manager_check(struct cms_manager *m, struct cms_error *err);
+/* The services of stack name (with their task counts), after the manager check; 404 when it
+ * has none. */
+int cms_stack_get(struct cms_manager *m, const char *name, json_object **services,
+                  struct cms_error *err);
 
 /* nodes.c: node id -> hostname, for the tasks of a stack ({id: hostname}). */
 json_object *cms_swarm_node_names(struct cms_manager *m);
