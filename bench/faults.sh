@@ -481,7 +481,7 @@ scenario_deploy() {
 snap_state() {
         [ -e "$1" ] || { echo none; return; }
         if [ "$(head -c 8 "$1")" = CMSDSNAP ] &&
-                [ "$(head -c -32 "$1" | sha256sum | cut -d' ' -f1)" = "$(tail -c 32 "$1" | xxd -p -c 64)" ]; then
+                [ "$(head -c -32 "$1" | sha256sum | cut -d' ' -f1)" = "$(tail -c 32 "$1" | od -An -tx1 | tr -d " \n")" ]; then
                 sha256sum "$1" | cut -d' ' -f1
         else
                 echo torn

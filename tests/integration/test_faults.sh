@@ -323,7 +323,7 @@ snap_state() {
         [ -e "$1" ] || { echo none; return; }
         local body trailer
         body=$(head -c -32 "$1" | sha256sum | cut -d' ' -f1)
-        trailer=$(tail -c 32 "$1" | xxd -p -c 64)
+        trailer=$(tail -c 32 "$1" | od -An -tx1 | tr -d " \n")
         if [ "$(head -c 8 "$1")" = CMSDSNAP ] && [ "$body" = "$trailer" ]; then
                 sha256sum "$1" | cut -d' ' -f1
         else
@@ -338,7 +338,6 @@ snap_state() {
 kill9_snapshot() {
         local port conf="$T_TMP/cmsd.yaml" snap="$T_TMP/state/metrics.snapshot" a b first
         local i t0 t1 down_ms off prev now old=0 new=0 mid=0 kills=${SNAP_KILLS:-12}
-        command -v xxd >/dev/null || fail "xxd is needed (package xxd)"
         port=$(free_port) || fail "no free port"
         write_config "$conf" "$port" "unix://$ENGINE_SOCK" "sampler: {interval: 100ms, history: 10m}"
         start_cmsd "$conf" "$port" "unix://$ENGINE_SOCK"
