@@ -26,14 +26,8 @@ static int one_new(struct cms_config *cfg, size_t i, struct cms_manager *root,
         struct cms_manager *m = calloc(1, sizeof(*m));
         if (!m)
                 return cms_err(err, 500, "out of memory");
-        if (ec->tls_ca) {
-                free(m);
-                return cms_err(err, 400,
-                               "engine %s: TLS connections to an engine are not "
-                               "supported yet",
-                               ec->name);
-        }
-        int r = cms_engine_new(ec->url, 30000, &m->engine, err);
+        const struct cms_engine_tls tls = {ec->tls_ca, ec->tls_cert, ec->tls_key};
+        int r = cms_engine_new_tls(ec->url, ec->tls_ca ? &tls : NULL, 30000, &m->engine, err);
         if (r < 0) {
                 free(m);
                 if (cfg->n_engines > 1)

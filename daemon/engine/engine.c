@@ -4,6 +4,7 @@
 #include "internal.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 static bool is_socket(const char *path)
 {
@@ -68,11 +69,11 @@ static int parse_url(struct cms_engine *e, struct cms_error *err)
                 e->base = strdup("http://localhost");
                 return e->socket_path && e->base ? 0 : cms_err(err, 500, "out of memory");
         }
-        if (cms_str_has_prefix(u, "https://") || getenv("DOCKER_TLS_VERIFY") ||
-            cms_str_has_prefix(u, "tls://"))
+        if (!e->tls_ca && (cms_str_has_prefix(u, "https://") || getenv("DOCKER_TLS_VERIFY") ||
+                           cms_str_has_prefix(u, "tls://")))
                 return cms_err(err, 400,
-                               "engine URL %s: TLS connections to the engine are not supported "
-                               "yet (use unix:// or a plain tcp:// endpoint)",
+                               "engine URL %s: a TLS engine is a tcp:// one in engines: with "
+                               "tls: {ca, cert, key}",
                                u);
         const char *hp = NULL;
         if (cms_str_has_prefix(u, "tcp://"))
@@ -91,11 +92,39 @@ static int parse_url(struct cms_engine *e, struct cms_error *err)
         if (strchr(trimmed, '/') || split_host_port(trimmed, &e->host, &e->port) < 0)
                 return cms_err(err, 400, "engine URL %s: expected tcp://host:port", u);
         bool v6 = strchr(e->host, ':') != NULL;
-        e->base = cms_strdup_printf(v6 ? "http://[%s]:%s" : "http://%s:%s", e->host, e->port);
+        const char *scheme = e->tls_ca ? "https" : "http";
+        e->base = cms_strdup_printf(v6 ? "%s://[%s]:%s" : "%s://%s:%s", scheme, e->host, e->port);
         return e->base ? 0 : cms_err(err, 500, "out of memory");
 }
 
+static int take_tls(struct cms_engine *e, const struct cms_engine_tls *tls, struct cms_error *err)
+{
+        const char *const files[] = {tls->ca, tls->cert, tls->key};
+        const char *const names[] = {"tls.ca", "tls.cert", "tls.key"};
+        char **dst[] = {&e->tls_ca, &e->tls_cert, &e->tls_key};
+        if (!tls->ca || !tls->cert != !tls->key)
+                return cms_err(err, 400, "engine %s: TLS needs ca, and cert with key", e->url);
+        if (!cms_str_has_prefix(e->url, "tcp://"))
+                return cms_err(err, 400, "engine %s: TLS is for a tcp:// engine", e->url);
+        for (size_t i = 0; i < 3; i++) {
+                if (!files[i])
+                        continue;
+                if (access(files[i], R_OK) < 0)
+                        return cms_err(err, 400, "engine %s: %s %s: %s", e->url, names[i],
+                                       files[i], strerror(errno));
+                if (!(*dst[i] = strdup(files[i])))
+                        return cms_err(err, 500, "out of memory");
+        }
+        return 0;
+}
+
 int cms_engine_new(const char *url, long timeout_ms, struct cms_engine **out, struct cms_error *err)
+{
+        return cms_engine_new_tls(url, NULL, timeout_ms, out, err);
+}
+
+int cms_engine_new_tls(const char *url, const struct cms_engine_tls *tls, long timeout_ms,
+                       struct cms_engine **out, struct cms_error *err)
 {
         if (cms_eng_global_init() < 0)
                 return cms_err(err, 500, "cannot initialise libcurl");
@@ -114,7 +143,9 @@ int cms_engine_new(const char *url, long timeout_ms, struct cms_engine **out, st
                 cms_engine_free(e);
                 return cms_err(err, 500, "out of memory");
         }
-        int r = parse_url(e, err);
+        int r = tls ? take_tls(e, tls, err) : 0;
+        if (r == 0)
+                r = parse_url(e, err);
         if (r < 0) {
                 cms_engine_free(e);
                 return r;
@@ -141,6 +172,9 @@ void cms_engine_free(struct cms_engine *e)
         free(e->base);
         free(e->host);
         free(e->port);
+        free(e->tls_ca);
+        free(e->tls_cert);
+        free(e->tls_key);
         free(e);
 }
 

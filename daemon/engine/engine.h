@@ -21,6 +21,14 @@ struct cms_engine;
  * is down. timeout_ms is the default per-call timeout. */
 int cms_engine_new(const char *url, long timeout_ms, struct cms_engine **out,
                    struct cms_error *err);
+/* The same for tcp://host:port over TLS: ca verifies the engine's certificate, cert and key (both
+ * or neither) are the client's. The files must be readable now (400 naming the one that is not);
+ * they are read again at each connection, so a renewed certificate is taken without a restart. */
+struct cms_engine_tls {
+        const char *ca, *cert, *key;
+};
+int cms_engine_new_tls(const char *url, const struct cms_engine_tls *tls, long timeout_ms,
+                       struct cms_engine **out, struct cms_error *err);
 void cms_engine_free(struct cms_engine *e);
 /* The default per-call timeout from now on (limits.request_timeout; a reload may change it). */
 void cms_engine_set_timeout(struct cms_engine *e, long timeout_ms);

@@ -113,6 +113,11 @@ static int connect_tcp(const char *host, const char *port, int64_t deadline)
 
 static int connect_engine(struct cms_engine *e, long timeout, struct cms_error *err)
 {
+        if (e->tls_ca) /* the raw upgraded connection speaks no TLS */
+                return cms_err(err, 501,
+                               "engine %s: exec with stdin is not supported over TLS; run the "
+                               "command without stdin",
+                               e->url);
         long ct = CMS_ENG_CONNECT_TIMEOUT_MS;
         if (timeout > 0 && timeout < ct)
                 ct = timeout;

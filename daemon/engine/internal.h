@@ -3,6 +3,7 @@
  * pure detection helpers that the unit tests exercise directly. */
 #pragma once
 
+#include <curl/curl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -25,6 +26,7 @@ struct cms_engine {
         char *base;        /* what curl's URL starts with: "http://localhost" or "http://h:p" */
         char *host;        /* tcp:// only, for the raw hijack socket */
         char *port;
+        char *tls_ca, *tls_cert, *tls_key; /* tcp:// with TLS: the CA and the client pair */
         _Atomic long timeout_ms; /* the default call timeout (cms_engine_set_timeout) */
 
         pthread_mutex_t lock; /* pool and state below; never held across I/O */
@@ -64,6 +66,9 @@ struct cms_eng_upload {
         void *ud;
         bool aborted;
 };
+
+/* transport.c: what reaches the engine on any easy handle (unix socket path, TLS files). */
+void cms_eng_conn_opts(struct cms_engine *e, CURL *h);
 
 /* The files' order, lowest first; a file calls only those before it:
  *   errors.c  state.c  transport.c  detect.c  engine.c  calls.c  hijack.c  (demux.c: pure) */

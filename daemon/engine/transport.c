@@ -225,6 +225,21 @@ static int set_upload(CURL *h, const struct cms_engine_req *req, struct cms_eng_
         return 0;
 }
 
+void cms_eng_conn_opts(struct cms_engine *e, CURL *h)
+{
+        if (e->socket_path)
+                curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, e->socket_path);
+        if (!e->tls_ca)
+                return;
+        curl_easy_setopt(h, CURLOPT_CAINFO, e->tls_ca);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+        if (e->tls_cert) {
+                curl_easy_setopt(h, CURLOPT_SSLCERT, e->tls_cert);
+                curl_easy_setopt(h, CURLOPT_SSLKEY, e->tls_key);
+        }
+}
+
 static int setup(struct cms_engine *e, CURL *h, const struct cms_engine_req *req, const char *path,
                  struct xfer *x, struct cms_eng_upload *up, struct curl_slist **hdrs, char *errbuf)
 {
@@ -236,8 +251,7 @@ static int setup(struct cms_engine *e, CURL *h, const struct cms_engine_req *req
         if (timeout > 0 && timeout < connect)
                 connect = timeout;
         curl_easy_setopt(h, CURLOPT_URL, url); /* curl copies it */
-        if (e->socket_path)
-                curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, e->socket_path);
+        cms_eng_conn_opts(e, h);
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
         curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect);
@@ -279,8 +293,7 @@ static bool ping_start(struct cms_engine *e, struct cms_eng_handle *h, struct pi
                 return false;
         p->errbuf[0] = 0;
         curl_easy_setopt(p->easy, CURLOPT_URL, url);
-        if (e->socket_path)
-                curl_easy_setopt(p->easy, CURLOPT_UNIX_SOCKET_PATH, e->socket_path);
+        cms_eng_conn_opts(e, p->easy);
         curl_easy_setopt(p->easy, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(p->easy, CURLOPT_ERRORBUFFER, p->errbuf);
         curl_easy_setopt(p->easy, CURLOPT_CONNECTTIMEOUT_MS,

@@ -29,6 +29,21 @@ other_cleanup() {
         cleanup_engine all
 }
 
+# The TLS row's private dockerd, its containerd and bridge, whether the row passed or not.
+tls_cleanup() {
+        local pid c
+        pid=$(cat "$T_TMP/dockerd.pid" 2>/dev/null) && kill -TERM "$pid" 2>/dev/null &&
+                wait_for "! kill -0 $pid 2>/dev/null" 20
+        for c in /proc/[0-9]*/cmdline; do
+                if { tr '\0' ' ' <"$c"; } 2>/dev/null | grep -q "containerd.* $T_TMP/dd/x/"; then
+                        kill -TERM "$(basename "$(dirname "$c")")" 2>/dev/null
+                fi
+        done
+        [ -f "$T_TMP/bridge" ] && ip link del "$(cat "$T_TMP/bridge")" 2>/dev/null
+        grep " $T_TMP/dd" /proc/mounts | cut -d' ' -f2 | sort -r | xargs -r -n1 umount -l 2>/dev/null
+        return 0
+}
+
 # engines_cmsd [EXTRA_ENGINES_YAML] [EXTRA_YAML]: a private cmsd with this run's engine as
 # "mine" (the default) and the other as "other"; sets MY_* as start_cmsd does.
 engines_cmsd() {
@@ -49,7 +64,7 @@ tokens:
   - {name: one, role: operator, token: "$TOK_ONE", engines: [other]}
 state_dir: "$T_TMP/state"
 log_level: debug
-limits: {request_timeout: 5s}
+limits: {request_timeout: 20s}
 ${2-}
 EOF
         start_cmsd "$T_TMP/cmsd.yaml" "$port" "unix://$ENGINE_SOCK"
@@ -166,7 +181,7 @@ engines_partial() {
                 "the default's container still listed"
         expect_jq '[.warnings[].engine] == ["late"] and (.warnings[0].status == 503 or .warnings[0].status == 504)
                 and (.warnings[0].message | length) > 0' "one warning naming the stopped engine"
-        [ "$took" -le 8 ] || fail "the partial list took ${took}s (request_timeout 5s)"
+        [ "$took" -le 8 ] || fail "the partial list took ${took}s (a stopped engine refuses at once)"
         my_api GET /v1/engines
         expect_jq '.data[] | select(.name == "late") | .state == "down"' "late: down"
         # It comes back: same socket, a new service.
@@ -333,6 +348,86 @@ engines_cmsctl() {
         other_cleanup
 }
 
+# A tcp:// engine behind TLS with client certificates: a private dockerd of this test's own (its
+# own roots, pidfile, containerd namespace and bridge, no iptables), certificates made here.
+tls_certs() { # DIR: ca.pem, server.pem/-key.pem (127.0.0.1), client.pem/-key.pem, other CA's client
+        local d=$1 n
+        mkdir -p "$d"
+        for n in ca other; do
+                openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+                        -keyout "$d/$n-key.pem" -out "$d/$n.pem" -subj "/CN=cmsd-test-$n" 2>/dev/null || return 1
+        done
+        printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$d/server.ext"
+        printf 'extendedKeyUsage=clientAuth\n' >"$d/client.ext"
+        for n in server client stranger; do
+                openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+                        -keyout "$d/$n-key.pem" -out "$d/$n.csr" -subj "/CN=$n" 2>/dev/null || return 1
+                local ca=ca ext=client
+                [ "$n" = server ] && ext=server
+                [ "$n" = stranger ] && ca=other
+                openssl x509 -req -in "$d/$n.csr" -CA "$d/$ca.pem" -CAkey "$d/$ca-key.pem" \
+                        -CAcreateserial -days 2 -extfile "$d/$ext.ext" -out "$d/$n.pem" 2>/dev/null || return 1
+        done
+}
+
+engines_tls() {
+        local d="$T_TMP/tls" dd="$T_TMP/dd" port br dpid out b cid
+        command -v openssl >/dev/null || fail "openssl is not installed"
+        trap tls_cleanup EXIT
+        tls_certs "$d" || fail "could not make the test certificates"
+        port=$(free_port) || fail "no free port"
+        br="cmsdt$((RANDOM % 10000))"
+        ip link add "$br" type bridge || fail "cannot make bridge $br"
+        echo "$br" >"$T_TMP/bridge"
+        ip addr add "10.$((RANDOM % 50 + 200)).$((RANDOM % 250)).1/24" dev "$br"
+        ip link set "$br" up
+        mkdir -p "$dd"
+        dockerd --data-root "$dd/data" --exec-root "$dd/x" -H "tcp://127.0.0.1:$port" --tlsverify \
+                --tlscacert "$d/ca.pem" --tlscert "$d/server.pem" --tlskey "$d/server-key.pem" \
+                --pidfile "$dd/docker.pid" --iptables=false --ip-masq=false --bridge="$br" \
+                --containerd-namespace "cmsdtls$$" --containerd-plugins-namespace "cmsdtls$$p" \
+                >"$T_TMP/dockerd.log" 2>&1 &
+        dpid=$!
+        echo "$dpid" >"$T_TMP/dockerd.pid"
+        local tc=(--cacert "$d/ca.pem" --cert "$d/client.pem" --key "$d/client-key.pem")
+        wait_for "[ \"\$(curl -s --max-time 2 ${tc[*]} https://127.0.0.1:$port/_ping)\" = OK ]" 30 ||
+                fail "the TLS dockerd did not answer: $(tail -n 3 "$T_TMP/dockerd.log")"
+        docker save "$IMG" | curl -sS --max-time 120 "${tc[@]}" -H 'Content-Type: application/x-tar' \
+                --data-binary @- "https://127.0.0.1:$port/v1.41/images/load" >/dev/null ||
+                fail "could not load $IMG into the TLS dockerd"
+        engines_cmsd "  - {name: tls, url: \"tcp://127.0.0.1:$port\", tls: {ca: \"$d/ca.pem\", cert: \"$d/client.pem\", key: \"$d/client-key.pem\"}}
+  - {name: stranger, url: \"tcp://127.0.0.1:$port\", tls: {ca: \"$d/ca.pem\", cert: \"$d/stranger.pem\", key: \"$d/stranger-key.pem\"}}"
+        my_api GET /v1/engines
+        expect_ok
+        expect_jq '.data[] | select(.name == "tls") | .state == "up" and .runtime == "docker"
+                and .url == "tcp://127.0.0.1:'"$port"'"' "the TLS engine up"
+        expect_jq '.data[] | select(.name == "stranger") | .state == "down" and (.last_error | length) > 0' \
+                "a client certificate of another CA: down, with the reason"
+        b=$(unique tls)
+        my_create tls "$b"
+        cid=$CID
+        out=$(curl -sS --max-time 10 "${tc[@]}" "https://127.0.0.1:$port/v1.41/containers/$cid/json" | jq -r .State.Status)
+        [ "$out" = running ] || fail "$b is not running on the TLS engine ($out)"
+        my_api GET "/v1/containers?engine=*&label=cmsd-test-run=$RUN_ID"
+        expect_jq --arg c "$cid" '(.data[] | select(.id == $c) | .engine) == "tls"
+                and ([.warnings[].engine] == ["stranger"])' "listed with engine tls; the stranger warned"
+        my_api POST "/v1/containers/$b/exec?engine=tls" '{"command": ["echo", "over-tls"]}'
+        expect_ok
+        expect_jq '.data.stdout | test("over-tls")' "exec without stdin over TLS"
+        my_api POST "/v1/containers/$b/exec?engine=tls" '{"command": ["cat"], "stdin": "x"}'
+        expect_error 501 not_implemented
+        my_api DELETE "/v1/containers/$b?engine=tls&force=true"
+        expect_ok
+        stop_cmsd
+        # A missing key file: cmsd refuses to start and says which.
+        sed -i "s|$d/client-key.pem|$d/nope.pem|" "$T_TMP/cmsd.yaml"
+        if "$CMSD_BIN" --config "$T_TMP/cmsd.yaml" >"$T_TMP/bad.out" 2>&1; then
+                fail "cmsd started with a missing TLS key"
+        fi
+        grep -q "tls.key $d/nope.pem" "$T_TMP/bad.out" || fail "the refusal does not name the key: $(cat "$T_TMP/bad.out")"
+}
+
+t engines_tls engines_tls
 t engines_list engines_list
 t engines_cmsctl engines_cmsctl
 t engines_fanout engines_fanout
