@@ -239,6 +239,16 @@ wait "$SAMPLER" 2>/dev/null
                                 r1 += r[n-1-i]; d1 += d[n-1-i]; h1 += h[n-1-i] }
                         printf "under load, after warm-up (t %d-%d s vs %d-%d s, means of 3 samples): RSS %+.1f%%, fds %+.1f%%, threads %+.1f%%\n",
                                 t[0], t[2], t[n-3], t[n-1], (r1 - r0) / r0 * 100, (d1 - d0) / d0 * 100, (h1 - h0) / h0 * 100 }' "$TMP/samples"
+        # RSS swings with the requests in flight (+-10 MB between samples): the trend over every
+        # sample under load, a least-squares line and the first third against the last.
+        awk -v w="$((LOAD_START + WARMUP_S))" -v e="$((LOAD_START + MINUTES * 60 - 5))" '$1 >= w && $1 <= e {
+                        n++; x += $1; y += $2; xx += $1 * $1; xy += $1 * $2; t[n] = $1; r[n] = $2 }
+                END {
+                        if (n < 6) exit
+                        b = (n * xy - x * y) / (n * xx - x * x); a = (y - b * x) / n; k = int(n / 3)
+                        for (i = 1; i <= k; i++) { s1 += r[i]; s3 += r[n - k + i] }
+                        printf "RSS trend under load (%d samples): least squares %+.0f kB/min (%+.1f%% from t %d to %d s), first third %.0f kB, last third %.0f kB (%+.1f%%)\n",
+                                n, b * 60, b * (t[n] - t[1]) / (a + b * t[1]) * 100, t[1], t[n], s1 / k, s3 / k, (s3 - s1) / s1 * 100 }' "$TMP/samples"
         echo "(fds follow the engine's container count: the sampler keeps each container's cgroup files open)"
         echo "cmsd VmHWM (peak RSS) $(proc_kb "$CMSD_PID" VmHWM) kB; VmRSS at the end (load over for $((SECONDS - LOAD_END)) s) $(proc_kb "$CMSD_PID" VmRSS) kB"
         echo "reloads: $(grep -c 'configuration reloaded' "$TMP/cmsd-docker.log"), cmsd warn/error lines: $(grep -cE ' (warn|error) ' "$TMP/cmsd-docker.log")"
