@@ -109,8 +109,8 @@ static int select_ctrs(struct cms_request *r, struct cms_sampler *s, bool live_o
  *   doubling: one allocation, mapped on its own and returned to the system when freed
  *   (daemon/main.c keeps glibc's mmap threshold fixed). */
 struct prom_text {
-        int refs;                    /* under prom_lock; the cache holds one */
-        const struct cms_sampler *s; /* the engine's sampler (one per engine) */
+        int refs;        /* under prom_lock; the cache holds one */
+        const void *key; /* the engine's sampler, or the root manager for all engines at once */
         uint64_t gen;
         int64_t expires_ms; /* monotonic: when the next round has replaced it */
         size_t len;
@@ -187,11 +187,11 @@ static void prom_expiry_start(void)
 }
 
 /* A reference to the cached text of s's generation gen, or NULL. */
-static struct prom_text *prom_lookup(const struct cms_sampler *s, uint64_t gen)
+static struct prom_text *prom_lookup(const void *key, uint64_t gen)
 {
         pthread_mutex_lock(&prom_lock);
         struct prom_text *t =
-            prom_cached && prom_cached->s == s && prom_cached->gen == gen ? prom_cached : NULL;
+            prom_cached && prom_cached->key == key && prom_cached->gen == gen ? prom_cached : NULL;
         if (t)
                 t->refs++;
         pthread_mutex_unlock(&prom_lock);
@@ -241,40 +241,91 @@ static int prom_vulnerabilities(struct cms_request *r, struct cms_buf *b)
         return vl.rc;
 }
 
-static int prom_render(struct cms_request *r, struct cms_sampler *s, struct cms_buf *b)
+/* The engines a scrape covers: the one ?engine= names, else every engine with a sampler that the
+ * token may use. With several engines configured every series carries an engine label; with one,
+ * the text is what it always was. */
+struct prom_set {
+        struct cms_manager *m[CMS_MAX_ENGINES];
+        size_t n;
+        bool labelled;
+        const void *key;
+        uint64_t gen; /* the sum of their samplers' generations: changes with any of them */
+};
+
+static void prom_set_of(struct cms_request *r, struct prom_set *ps)
 {
-        struct cms_sampler_ctr **v = NULL;
-        size_t n = 0;
-        if (cms_sampler_list(s, true, &v, &n) < 0)
-                return -ENOMEM;
-        struct cms_ctr_info *infos = calloc(n + 1, sizeof(*infos));
-        for (size_t i = 0; infos && i < n; i++)
-                cms_sampler_ctr_read(v[i], &infos[i], NULL);
-        struct cms_sampler_status st;
-        cms_sampler_status(s, &st);
+        struct cms_manager *root = r->m->root;
+        memset(ps, 0, sizeof(*ps));
+        if (root->n_all > 1 && !cms_query(r, "engine")) {
+                for (size_t i = 0; i < root->n_all; i++)
+                        if (root->all[i]->sampler && (r->engines_ok & (1u << i)))
+                                ps->m[ps->n++] = root->all[i];
+                ps->labelled = true;
+                ps->key = root;
+        } else {
+                ps->m[ps->n++] = r->m;
+                ps->labelled = root->n_all > 1; /* the same series names with ?engine= */
+                ps->key = r->m->sampler;
+        }
+        for (size_t i = 0; i < ps->n; i++) {
+                struct cms_sampler_status st;
+                cms_sampler_status(ps->m[i]->sampler, &st);
+                ps->gen += st.generation;
+        }
+}
+
+static void self_of(struct cms_manager *m, const struct cms_sampler_status *st, bool labelled,
+                    struct cms_self_metrics *self)
+{
+        *self = (struct cms_self_metrics){.cpu_cores = st->machine_cores,
+                                          .memory_bytes = st->machine_memory,
+                                          .boot_id = st->boot_id,
+                                          .machine_id = st->machine_id,
+                                          .fs_device = st->fs_device,
+                                          .fs_limit = st->fs_limit,
+                                          .samples_total = st->samples_total,
+                                          .cpu_seconds = st->cpu_seconds,
+                                          .containers = st->containers,
+                                          .mode = st->mode,
+                                          .ring_bytes = st->ring_bytes,
+                                          .ring_data_bytes = st->ring_data_bytes,
+                                          .ring_samples = st->ring_samples,
+                                          .round_seconds = st->round_seconds,
+                                          .engine_up = cms_manager_engine_up(m),
+                                          .engine = labelled ? m->name : NULL};
+}
+
+static int prom_render(struct cms_request *r, const struct prom_set *ps, struct cms_buf *b)
+{
+        struct cms_sampler_ctr **v[CMS_MAX_ENGINES] = {0};
+        size_t nv[CMS_MAX_ENGINES] = {0}, n = 0;
+        struct cms_sampler_status st[CMS_MAX_ENGINES];
+        struct cms_self_metrics self[CMS_MAX_ENGINES];
+        int rc = 0;
+        for (size_t e = 0; e < ps->n && rc == 0; e++) {
+                rc = cms_sampler_list(ps->m[e]->sampler, true, &v[e], &nv[e]) < 0 ? -ENOMEM : 0;
+                n += nv[e];
+        }
+        struct cms_ctr_info *infos = rc == 0 ? calloc(n + 1, sizeof(*infos)) : NULL;
+        size_t k = 0;
+        for (size_t e = 0; infos && e < ps->n; e++) {
+                for (size_t i = 0; i < nv[e]; i++, k++) {
+                        cms_sampler_ctr_read(v[e][i], &infos[k], NULL);
+                        infos[k].engine = ps->labelled ? ps->m[e]->name : NULL;
+                }
+                cms_sampler_status(ps->m[e]->sampler, &st[e]);
+                self_of(ps->m[e], &st[e], ps->labelled, &self[e]);
+        }
         struct cms_http_count *http = NULL;
-        size_t n_http = cms_http_counts(&http);
-        struct cms_self_metrics self = {.cpu_cores = st.machine_cores,
-                                        .memory_bytes = st.machine_memory,
-                                        .boot_id = st.boot_id,
-                                        .machine_id = st.machine_id,
-                                        .fs_device = st.fs_device,
-                                        .fs_limit = st.fs_limit,
-                                        .samples_total = st.samples_total,
-                                        .cpu_seconds = st.cpu_seconds,
-                                        .containers = st.containers,
-                                        .mode = st.mode,
-                                        .ring_bytes = st.ring_bytes,
-                                        .ring_data_bytes = st.ring_data_bytes,
-                                        .ring_samples = st.ring_samples,
-                                        .round_seconds = st.round_seconds,
-                                        .engine_up = cms_manager_engine_up(r->m),
-                                        .http = http,
-                                        .n_http = n_http};
-        int rc = infos ? cms_export_prometheus(infos, n, &self, b) : -ENOMEM;
+        self[0].n_http = cms_http_counts(&http);
+        self[0].http = http;
+        self[0].more = self + 1;
+        self[0].n_more = ps->n - 1;
+        rc = infos ? cms_export_prometheus(infos, n, &self[0], b) : -ENOMEM;
         if (rc == 0)
                 rc = prom_vulnerabilities(r, b);
-        cms_sampler_list_free(v, n); /* held until now: the infos' label strings are theirs */
+        for (size_t e = 0; e < ps->n; e++) /* held until now: the infos' strings are theirs */
+                cms_sampler_list_free(v[e], nv[e]);
         free(infos);
         free(http);
         return rc;
@@ -284,12 +335,14 @@ static int prom_render(struct cms_request *r, struct cms_sampler *s, struct cms_
 static struct prom_text *prom_get(struct cms_request *r, struct cms_sampler *s, int *rc)
 {
         struct cms_sampler_status st;
+        struct prom_set ps;
         cms_sampler_status(s, &st);
-        struct prom_text *t = prom_lookup(s, st.generation);
+        prom_set_of(r, &ps);
+        struct prom_text *t = prom_lookup(ps.key, ps.gen);
         if (t)
                 return t;
         pthread_mutex_lock(&prom_render_lock);
-        if ((t = prom_lookup(s, st.generation))) { /* rendered while this one waited */
+        if ((t = prom_lookup(ps.key, ps.gen))) { /* rendered while this one waited */
                 pthread_mutex_unlock(&prom_render_lock);
                 return t;
         }
@@ -299,7 +352,7 @@ static struct prom_text *prom_get(struct cms_request *r, struct cms_sampler *s, 
         if (hint <= MAX_PROM && (b.data = malloc(hint)))
                 b.cap = hint;
         t = calloc(1, sizeof(*t));
-        *rc = t ? prom_render(r, s, &b) : -ENOMEM;
+        *rc = t ? prom_render(r, &ps, &b) : -ENOMEM;
         if (*rc < 0) {
                 pthread_mutex_unlock(&prom_render_lock);
                 cms_buf_free(&b);
@@ -309,8 +362,8 @@ static struct prom_text *prom_get(struct cms_request *r, struct cms_sampler *s, 
         prom_last_len = b.len;
         t->len = b.len;
         t->data = cms_buf_take(&b);
-        t->s = s;
-        t->gen = st.generation;
+        t->key = ps.key;
+        t->gen = ps.gen;
         t->expires_ms = cms_now_ms() + (st.interval_ms > 0 ? st.interval_ms : 1000);
         t->refs = 2; /* the cache's and the caller's */
         pthread_once(&prom_expiry_once, prom_expiry_start);
@@ -358,15 +411,20 @@ static uint64_t fnv1a(const char *p, size_t n)
         return h;
 }
 
-static int doc_head(struct cms_buf *b, struct cms_sampler *s)
+/* The document's head; with several engines it names the engine its containers are on. */
+static int doc_head(struct cms_buf *b, struct cms_sampler *s, const struct cms_manager *m)
 {
         struct cms_sampler_status st;
         cms_sampler_status(s, &st);
         char iv[32];
         cms_format_duration(st.interval_ms, iv, sizeof(iv));
-        return cms_buf_printf(b,
-                              "{\"interval\":\"%s\",\"interval_ms\":%" PRId64 ",\"containers\":[",
-                              iv, st.interval_ms);
+        int r = cms_buf_append(b, "{", 1);
+        if (r == 0 && m->root->n_all > 1 && !(r = cms_buf_printf(b, "\"engine\":")))
+                r = cms_json_quote(b, m->name) ?: cms_buf_append(b, ",", 1);
+        return r
+                   ?: cms_buf_printf(
+                          b, "\"interval\":\"%s\",\"interval_ms\":%" PRId64 ",\"containers\":[", iv,
+                          st.interval_ms);
 }
 
 static int render_one(struct cms_buf *b, struct cms_sampler_ctr *c, int64_t since, size_t points,
@@ -399,7 +457,7 @@ void h_metrics_json(struct cms_request *r)
         cms_buf_init(&b, MAX_JSON);
         int64_t newest = since;
         int rc = cms_buf_printf(&b, "{\"success\":true,\"data\":");
-        rc = rc ?: doc_head(&b, s);
+        rc = rc ?: doc_head(&b, s, r->m);
         for (size_t i = 0; i < n && rc == 0; i++) {
                 if (i)
                         rc = cms_buf_append(&b, ",", 1);
@@ -439,6 +497,7 @@ void h_metrics_json(struct cms_request *r)
 
 struct export_cur {
         struct cms_sampler *s;
+        const struct cms_manager *m;
         struct cms_sampler_ctr **v;
         size_t n, i, off;
         int stage;
@@ -450,7 +509,7 @@ static int export_fill(struct export_cur *x)
         x->buf.len = x->off = 0;
         if (x->stage == 0) {
                 x->stage = 1;
-                return doc_head(&x->buf, x->s);
+                return doc_head(&x->buf, x->s, x->m);
         }
         if (x->stage == 1 && x->i < x->n) {
                 int rc = x->i ? cms_buf_append(&x->buf, ",", 1) : 0;
@@ -500,6 +559,7 @@ void h_metrics_export(struct cms_request *r)
                 return;
         }
         x->s = s;
+        x->m = r->m;
         cms_buf_init(&x->buf, MAX_JSON);
         if (select_ctrs(r, s, false, &x->v, &x->n) < 0) {
                 free(x);

@@ -251,7 +251,11 @@ static bool exported(const struct cms_ctr_info *c)
 
 static int labels_of(struct cms_buf *b, const struct cms_ctr_info *c)
 {
-        int r = put(b, "id=\"");
+        int r = 0;
+        if (c->engine && !(r = put(b, "engine=\"")) && !(r = cms_prom_escape(b, c->engine)))
+                r = put(b, "\",");
+        if (r == 0)
+                r = put(b, "id=\"");
         if (r == 0 && c->cg_path[0])
                 r = cms_prom_escape(b, c->cg_path);
         else if (r == 0)
@@ -467,14 +471,6 @@ static int header(struct cms_buf *b, const char *name, const char *type, const c
         return cms_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* One family of cmsd's own: a single series whose value (and labels) are already formatted. */
-static int self_one(struct cms_buf *b, const char *name, const char *type, const char *help,
-                    const char *labels, const char *value)
-{
-        return cms_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s%s %s\n", name, help, name, type,
-                              name, labels, value);
-}
-
 /* machine_cpu_cores and machine_memory_bytes, with cAdvisor's host labels where known. */
 static int machine_metrics(struct cms_buf *b, const struct cms_self_metrics *s)
 {
@@ -497,40 +493,77 @@ static int machine_metrics(struct cms_buf *b, const struct cms_self_metrics *s)
                           l, s->memory_bytes);
 }
 
+/* The families of cmsd's own sampler and engine, in order. */
+static const struct {
+        const char *name, *type, *help;
+} self_fams[] = {
+    {"cmsd_sampler_samples_total", "counter", "Container samples taken."},
+    {"cmsd_sampler_cpu_seconds_total", "counter", "CPU time used by the sampler threads."},
+    {"cmsd_sampler_containers", "gauge", "Containers being sampled."},
+    {"cmsd_sampler_ring_bytes", "gauge", "Memory allocated for the sample rings, in bytes."},
+    {"cmsd_sampler_ring_data_bytes", "gauge", "Bytes of delta-encoded samples in the rings."},
+    {"cmsd_sampler_ring_samples", "gauge", "Samples held in the rings."},
+    {"cmsd_sampler_round_duration_seconds", "gauge", "Wall time of the last sampling round."},
+    {"cmsd_sampler_mode", "gauge",
+     "How containers are sampled: cgroup files, the engine's stats API, or both."},
+    {"cmsd_engine_up", "gauge", "Whether the engine answered its last call."},
+};
+
+/* One engine's series of family f: its labels (engine when cmsd has several; the sampler's mode)
+ * and value. */
+static int self_series(struct cms_buf *b, size_t f, const struct cms_self_metrics *s)
+{
+        char v[48], l[200];
+        switch (f) {
+        case 0:
+                snprintf(v, sizeof(v), "%" PRIu64, s->samples_total);
+                break;
+        case 1:
+                snprintf(v, sizeof(v), "%.6f", s->cpu_seconds);
+                break;
+        case 2:
+                snprintf(v, sizeof(v), "%zu", s->containers);
+                break;
+        case 3:
+                snprintf(v, sizeof(v), "%" PRIu64, s->ring_bytes);
+                break;
+        case 4:
+                snprintf(v, sizeof(v), "%" PRIu64, s->ring_data_bytes);
+                break;
+        case 5:
+                snprintf(v, sizeof(v), "%" PRIu64, s->ring_samples);
+                break;
+        case 6:
+                snprintf(v, sizeof(v), "%.6f", s->round_seconds);
+                break;
+        case 7:
+                snprintf(v, sizeof(v), "1");
+                break;
+        default:
+                snprintf(v, sizeof(v), "%d", s->engine_up ? 1 : 0);
+                break;
+        }
+        const char *e = s->engine;
+        if (f == 7)
+                snprintf(l, sizeof(l), "{%s%.64s%smode=\"%s\"}", e ? "engine=\"" : "", e ? e : "",
+                         e ? "\"," : "", s->mode ? s->mode : "none");
+        else if (e)
+                snprintf(l, sizeof(l), "{engine=\"%.64s\"}", e);
+        else
+                l[0] = 0;
+        return cms_buf_printf(b, "%s%s %s\n", self_fams[f].name, l, v);
+}
+
 static int self_metrics(struct cms_buf *b, const struct cms_self_metrics *s)
 {
-        char v[8][48], mode[64];
-        snprintf(v[0], sizeof(v[0]), "%" PRIu64, s->samples_total);
-        snprintf(v[1], sizeof(v[1]), "%.6f", s->cpu_seconds);
-        snprintf(v[2], sizeof(v[2]), "%zu", s->containers);
-        snprintf(v[3], sizeof(v[3]), "%" PRIu64, s->ring_bytes);
-        snprintf(v[4], sizeof(v[4]), "%" PRIu64, s->ring_data_bytes);
-        snprintf(v[5], sizeof(v[5]), "%" PRIu64, s->ring_samples);
-        snprintf(v[6], sizeof(v[6]), "%.6f", s->round_seconds);
-        snprintf(v[7], sizeof(v[7]), "%d", s->engine_up ? 1 : 0);
-        snprintf(mode, sizeof(mode), "{mode=\"%s\"}", s->mode ? s->mode : "none");
-        const struct {
-                const char *name, *type, *help, *labels, *value;
-        } t[] = {
-            {"cmsd_sampler_samples_total", "counter", "Container samples taken.", "", v[0]},
-            {"cmsd_sampler_cpu_seconds_total", "counter", "CPU time used by the sampler threads.",
-             "", v[1]},
-            {"cmsd_sampler_containers", "gauge", "Containers being sampled.", "", v[2]},
-            {"cmsd_sampler_ring_bytes", "gauge", "Memory allocated for the sample rings, in bytes.",
-             "", v[3]},
-            {"cmsd_sampler_ring_data_bytes", "gauge",
-             "Bytes of delta-encoded samples in the rings.", "", v[4]},
-            {"cmsd_sampler_ring_samples", "gauge", "Samples held in the rings.", "", v[5]},
-            {"cmsd_sampler_round_duration_seconds", "gauge",
-             "Wall time of the last sampling round.", "", v[6]},
-            {"cmsd_sampler_mode", "gauge",
-             "How containers are sampled: cgroup files, the engine's stats API, or both.", mode,
-             "1"},
-            {"cmsd_engine_up", "gauge", "Whether the engine answered its last call.", "", v[7]},
-        };
         int r = 0;
-        for (size_t i = 0; i < ELEMENTSOF(t) && r == 0; i++)
-                r = self_one(b, t[i].name, t[i].type, t[i].help, t[i].labels, t[i].value);
+        for (size_t f = 0; f < ELEMENTSOF(self_fams) && r == 0; f++) {
+                r = header(b, self_fams[f].name, self_fams[f].type, self_fams[f].help);
+                if (r == 0)
+                        r = self_series(b, f, s);
+                for (size_t i = 0; i < s->n_more && r == 0; i++)
+                        r = self_series(b, f, &s->more[i]);
+        }
         if (r == 0)
                 r = header(b, "cmsd_http_requests_total", "counter",
                            "HTTP requests answered, by route and status code.");

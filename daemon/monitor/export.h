@@ -37,6 +37,7 @@ struct cms_ctr_info {
          * (a container's labels never change) and freed with the container's record: valid
          * while a reference to the record is held. NULL: none, or left out by the config. */
         const char *prom_labels;
+        const char *engine; /* its engine's name when cmsd has several (an engine label); NULL */
 };
 
 /* cmsd's own metrics. */
@@ -62,6 +63,12 @@ struct cms_self_metrics {
         bool engine_up;
         const struct cms_http_count *http;
         size_t n_http;
+        /* With several engines: this one's name (an engine label on its series), and the other
+         * engines' sampler figures and engine_up, written as more series of the same families
+         * (their host, fs and http members are not read). */
+        const char *engine;
+        const struct cms_self_metrics *more;
+        size_t n_more;
 };
 
 /* Rates between two samples of the same container. Counters that went down (a restart) count

@@ -316,6 +316,17 @@ engines_metrics() {
                 fail "no series for $b on engine other: $STATUS $(short "$BODY")"
         my_api GET "/v1/metrics?container=$b"
         [ "$STATUS" = 404 ] || fail "the default engine's sampler has $b: $STATUS $(short "$BODY")"
+        my_api GET "/v1/metrics?engine=other&container=$b"
+        expect_json .data.engine other
+        # /metrics: every engine's containers, each series labelled with its engine.
+        wait_for "my_api GET /metrics; grep -q '^container_memory_usage_bytes{engine=\"other\",id=\"[^\"]*\",image=\"[^\"]*\",name=\"$b\"' <<<\"\$BODY\"" 20 ||
+                fail "no engine=\"other\" series for $b on /metrics"
+        grep -q '^cmsd_engine_up{engine="mine"} 1$' <<<"$BODY" || fail "no cmsd_engine_up{engine=\"mine\"}"
+        grep -q '^cmsd_engine_up{engine="other"} 1$' <<<"$BODY" || fail "no cmsd_engine_up{engine=\"other\"}"
+        [ "$(grep -c '^# TYPE container_memory_usage_bytes ' <<<"$BODY")" = 1 ] || fail "a family declared twice"
+        my_api GET "/metrics?engine=mine"
+        ! grep -q "name=\"$b\"" <<<"$BODY" || fail "/metrics?engine=mine shows the other engine's $b"
+        grep -q '^cmsd_engine_up{engine="mine"} 1$' <<<"$BODY" || fail "?engine=mine: series not labelled"
         stop_cmsd
         other_cleanup
 }
