@@ -392,7 +392,8 @@ bool cms_digest_eq(const unsigned char a[CMS_SHA256_LEN], const unsigned char b[
         return memeql_sec(a, b, CMS_SHA256_LEN);
 }
 
-char *cms_base64url_encode(const void *data, size_t len)
+/* Either alphabet: url true for base64url. */
+static char *b64(const void *data, size_t len, bool url)
 {
         struct base64_encode_ctx c;
         if (len > (SIZE_MAX - 16) / 4 * 3)
@@ -400,11 +401,24 @@ char *cms_base64url_encode(const void *data, size_t len)
         char *out = malloc(BASE64_ENCODE_LENGTH(len) + BASE64_ENCODE_FINAL_LENGTH + 1);
         if (!out)
                 return NULL;
-        base64url_encode_init(&c);
+        if (url)
+                base64url_encode_init(&c);
+        else
+                base64_encode_init(&c);
         size_t n = base64_encode_update(&c, out, len, data);
         n += base64_encode_final(&c, out + n);
         out[n] = 0;
         return out;
+}
+
+char *cms_base64url_encode(const void *data, size_t len)
+{
+        return b64(data, len, true);
+}
+
+char *cms_base64_encode(const void *data, size_t len)
+{
+        return b64(data, len, false);
 }
 
 int64_t cms_now_ms(void)

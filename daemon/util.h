@@ -116,6 +116,8 @@ void cms_sha256_hex(const unsigned char digest[CMS_SHA256_LEN], char out[2 * CMS
 bool cms_digest_eq(const unsigned char a[CMS_SHA256_LEN], const unsigned char b[CMS_SHA256_LEN]);
 /* RFC 4648 base64url with padding (nettle's encoder), malloc'd; NULL when out of memory. */
 char *cms_base64url_encode(const void *data, size_t len);
+/* The same with the standard alphabet (+ and /), as JSON carries bytes for Go programs. */
+char *cms_base64_encode(const void *data, size_t len);
 /* Monotonic clock in milliseconds. */
 int64_t cms_now_ms(void);
 

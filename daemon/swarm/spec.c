@@ -387,6 +387,49 @@ static json_object *networks(const struct cms_compose_project *p,
         return a;
 }
 
+/* Secrets (under /run/secrets/, as a swarm places them) or configs (anywhere): the reference by
+ * name, its id filled in by files.c once the object exists ("_key" says which definition). */
+static int file_refs(const struct cms_compose_project *p, const struct cms_compose_service *s,
+                     bool config, json_object *cs, struct cms_error *err)
+{
+        const struct cms_compose_fileref *refs = config ? s->configs : s->secrets;
+        const struct cms_compose_filedef *defs = config ? p->configs : p->secrets;
+        size_t n = config ? s->n_configs : s->n_secrets, nd = config ? p->n_configs : p->n_secrets;
+        const char *what = config ? "configs" : "secrets";
+        if (!n)
+                return 0;
+        json_object *a = json_object_new_array();
+        json_object_object_add(cs, config ? "Configs" : "Secrets", a);
+        for (size_t i = 0; i < n; i++) {
+                const struct cms_compose_fileref *f = &refs[i];
+                const struct cms_compose_filedef *d = NULL;
+                for (size_t k = 0; k < nd && !d; k++)
+                        if (!strcmp(defs[k].key, f->source))
+                                d = &defs[k];
+                const char *target = f->target;
+                if (!config && cms_str_has_prefix(target, "/run/secrets/"))
+                        target += strlen("/run/secrets/");
+                else if (!config)
+                        return cms_err(err, 400,
+                                       "services.%s.secrets[%zu].target: a swarm puts secrets in "
+                                       "/run/secrets/, not at %s",
+                                       s->name, i, f->target);
+                if (!d || !*target)
+                        return cms_err(err, 400, "services.%s.%s[%zu]: no such %s", s->name, what,
+                                       i, what);
+                json_object *o = json_object_new_object(), *file = json_object_new_object();
+                add_str(file, "Name", target);
+                add_str(file, "UID", f->uid ? f->uid : "0");
+                add_str(file, "GID", f->gid ? f->gid : "0");
+                json_object_object_add(file, "Mode", json_object_new_int(f->mode));
+                json_object_object_add(o, "File", file);
+                add_str(o, config ? "ConfigName" : "SecretName", d->name);
+                add_str(o, "_key", d->key);
+                json_object_array_add(a, o);
+        }
+        return 0;
+}
+
 int cms_stack_service_spec(const char *stack, const struct cms_compose_project *p,
                            const struct cms_compose_service *s, json_object **out,
                            json_object *warnings, struct cms_error *err)
@@ -430,11 +473,9 @@ int cms_stack_service_spec(const char *stack, const struct cms_compose_project *
                 r = endpoint(s, spec, err);
         if (r < 0)
                 return r;
-        if (s->n_secrets || s->n_configs)
-                return cms_err(err, 400,
-                               "services.%s: secrets and configs are not supported in a stack by "
-                               "cmsd yet (deploy it as a project, or use environment)",
-                               s->name);
+        json_object *cs2 = cms_json_get(task, "ContainerSpec");
+        if ((r = file_refs(p, s, false, cs2, err)) < 0 || (r = file_refs(p, s, true, cs2, err)) < 0)
+                return r;
         unsupported(s, warnings);
         *out = json_object_get(spec);
         return 0;

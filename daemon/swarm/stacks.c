@@ -334,6 +334,11 @@ int cms_stacks_deploy(struct cms_manager *m, const struct cms_caller *who, json_
         r = r ?: stack_services(m, p->name, &existing, err);
         json_object *nets = json_object_new_array(), *svcs = json_object_new_array();
         r = r ?: ensure_networks(m, p, p->name, nets, err);
+        _cleanup_json_ json_object *sids = json_object_new_object(),
+                                   *cids = json_object_new_object();
+        r = r ?: cms_stack_files(m, p, p->name, sids, cids, warnings, err);
+        for (size_t i = 0; r == 0 && i < cms_jlen(specs); i++)
+                cms_stack_fill_ids(json_object_array_get_idx(specs, i), sids, cids);
         if (r == 0)
                 r = apply_all(m, existing, specs, svcs, warnings, err);
         if (r == 0 && prune_them)
@@ -429,6 +434,9 @@ int cms_stacks_remove(struct cms_manager *m, const char *name, json_object **out
                 json_object_array_add(gone, json_object_new_string(json_object_get_string(
                                                 cms_json_get(cms_json_get(s, "Spec"), "Name"))));
         }
+        json_object *gone_sec = json_object_new_array(), *gone_cfg = json_object_new_array();
+        if (r == 0)
+                r = cms_stack_remove_files(m, name, gone_sec, gone_cfg, err);
         /* A network goes once the services' tasks have left it: the engine takes a moment. */
         for (size_t i = 0; r == 0 && i < cms_jlen(nets); i++) {
                 json_object *n = json_object_array_get_idx(nets, i);
@@ -452,11 +460,15 @@ int cms_stacks_remove(struct cms_manager *m, const char *name, json_object **out
         if (r < 0) {
                 json_object_put(gone);
                 json_object_put(gone_nets);
+                json_object_put(gone_sec);
+                json_object_put(gone_cfg);
                 return r;
         }
         *out = json_object_new_object();
         json_object_object_add(*out, "name", json_object_new_string(name));
         json_object_object_add(*out, "services", gone);
         json_object_object_add(*out, "networks", gone_nets);
+        json_object_object_add(*out, "secrets", gone_sec);
+        json_object_object_add(*out, "configs", gone_cfg);
         return 0;
 }

@@ -11,12 +11,23 @@
 
 #define CMS_STACK_LABEL      "com.docker.stack.namespace"
 #define CMS_STACK_HASH_LABEL "com.cmsd.stack.hash" /* the spec cmsd last deployed, hashed */
+#define CMS_STACK_DIGEST_LABEL "com.cmsd.stack.digest" /* a secret's or config's content sha256 */
 
 /* spec.c: s as a ServiceSpec (*out, owned) of stack; warnings name what a swarm service cannot
  * do; 400 for what cannot be deployed as written (a port range, a host address). */
 int cms_stack_service_spec(const char *stack, const struct cms_compose_project *p,
                            const struct cms_compose_service *s, json_object **out,
                            json_object *warnings, struct cms_error *err);
+/* files.c: the secrets and configs the services use, made when missing ({key: id} into the
+ * maps); 409 for one whose content changed. */
+int cms_stack_files(struct cms_manager *m, const struct cms_compose_project *p, const char *stack,
+                    json_object *secret_ids, json_object *config_ids, json_object *warnings,
+                    struct cms_error *err);
+/* The ids into a spec's secret and config references (spec.c leaves them out). */
+void cms_stack_fill_ids(json_object *spec, json_object *secret_ids, json_object *config_ids);
+/* DELETE the stack's secrets and configs; their names into the gone arrays. */
+int cms_stack_remove_files(struct cms_manager *m, const char *stack, json_object *gone_secrets,
+                           json_object *gone_configs, struct cms_error *err);
 /* The hex sha256 of spec as sent (without the hash label). */
 int cms_stack_spec_hash(json_object *spec, char out[65]);
 

@@ -347,9 +347,9 @@ stacks_bad_input() {
                 'services: {a: {image: x, deploy: {update_config: {max_failure_ratio: 2}}}}|max_failure_ratio' \
                 'services: {a: {image: x, deploy: {restart_policy: {condition: sometimes}}}}|restart_policy.condition' \
                 'services: {a: {image: x, deploy: {endpoint_mode: anycast}}}|endpoint_mode' \
-                'services: {a: {image: x, configs: [c]}}
-configs: {c: {content: hello}}|configs'; do
-                my_api POST /v1/stacks "$(jq -n --arg c "${bad%%|*}" '{name: "bad", compose: $c}')"
+                'services: {a: {image: x, secrets: [{source: s, target: /etc/s}]}}
+secrets: {s: {environment: X}}|/run/secrets'; do
+                my_api POST /v1/stacks "$(jq -n --arg c "${bad%%|*}" '{name: "bad", compose: $c, env: {X: "x"}}')"
                 expect_error 400 bad_request
                 expect_jq --arg k "${bad##*|}" '.error.message | contains($k)' "the message names ${bad##*|}"
         done
@@ -403,6 +403,49 @@ stacks_cmsctl() {
         stop_cmsd
 }
 
+# Secrets and configs: swarm objects made from what cmsd read, mounted where the file says; a
+# changed secret is refused before anything moves; rm takes them away.
+stacks_secrets() {
+        local st="se$RANDOM" body
+        stacks_cmsd
+        cat >"$T_TMP/s.yml" <<EOF
+services:
+  a:
+    image: $IMG
+    command: ["sh", "-c", "cat /run/secrets/token; echo; cat /etc/app.conf; echo; exec sleep 600"]
+    secrets: [token]
+    configs: [{source: conf, target: /etc/app.conf, mode: 0440}]
+secrets:
+  token: {environment: TOKEN}
+configs:
+  conf: {content: "level=debug"}
+EOF
+        body=$(jq -n --arg n "$st" --rawfile c "$T_TMP/s.yml" '{name: $n, compose: $c, env: {TOKEN: "s3cr3t-1"}}')
+        my_api POST /v1/stacks "$body"
+        expect_ok 201
+        wait_running "$st" a 1
+        wait_for "my_api GET '/v1/stacks/$st/logs'; jq -e '[.data.lines[].text] | index(\"s3cr3t-1\") != null and index(\"level=debug\") != null' <<<\"\$BODY\" >/dev/null" 30 ||
+                fail "the task did not read its secret and config: $(short "$BODY")"
+        sw_api 1 GET "/secrets?filters=$(jq -rn --arg s "${st}_token" '{name: [$s]} | tojson | @uri')"
+        jq -e --arg st "$st" '.[0].Spec.Labels["com.docker.stack.namespace"] == $st' <<<"$EBODY" >/dev/null ||
+                fail "secret ${st}_token: $(short "$EBODY")"
+        # The same content again: nothing changes; another content: 409, the service untouched.
+        my_api POST /v1/stacks "$body"
+        expect_ok 200
+        expect_jq '[.data.services[].action] == ["unchanged"]' "unchanged"
+        my_api POST /v1/stacks "$(jq '.env.TOKEN = "s3cr3t-2"' <<<"$body")"
+        expect_error 409 conflict
+        expect_jq '.error.message | test("secrets.token")' "names the secret"
+        my_api DELETE "/v1/stacks/$st"
+        expect_ok
+        expect_jq --arg st "$st" '.data.secrets == [$st + "_token"] and .data.configs == [$st + "_conf"]' \
+                "the secret and the config removed"
+        sw_api 1 GET /secrets
+        ! jq -e --arg s "${st}_token" 'any(.[]; .Spec.Name == $s)' <<<"$EBODY" >/dev/null ||
+                fail "the secret is still on the swarm"
+        stop_cmsd
+}
+
 podman_refused() {
         api GET /v1/stacks
         expect_error 409 conflict
@@ -435,5 +478,6 @@ if wants; then
         t stacks_policy stacks_policy
         t stacks_bad_input stacks_bad_input
         t stacks_cmsctl stacks_cmsctl
+        t stacks_secrets stacks_secrets
 fi
 done_file

@@ -223,7 +223,8 @@ static void test_refused(void **state)
         refused_parse("{resources: {reservations: {cpus: lots}}}", "reservations.cpus");
         refused_spec("    ports: [\"8000-8002:80\"]\n", "ports[0]");
         refused_spec("    ports: [\"127.0.0.1:8000:80\"]\n", "one address");
-        refused_spec("    configs: [c]\nconfigs: {c: {content: hello}}\n", "configs");
+        refused_spec("    secrets: [{source: s, target: /etc/s}]\nsecrets: {s: {content: x}}\n",
+                     "/run/secrets/");
 }
 
 int main(void)
