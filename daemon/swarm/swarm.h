@@ -9,8 +9,8 @@
 #include "../compose/model.h"
 #include "../manager.h"
 
-#define CMS_STACK_LABEL      "com.docker.stack.namespace"
-#define CMS_STACK_HASH_LABEL "com.cmsd.stack.hash" /* the spec cmsd last deployed, hashed */
+#define CMS_STACK_LABEL        "com.docker.stack.namespace"
+#define CMS_STACK_HASH_LABEL   "com.cmsd.stack.hash"   /* the spec cmsd last deployed, hashed */
 #define CMS_STACK_DIGEST_LABEL "com.cmsd.stack.digest" /* a secret's or config's content sha256 */
 
 /* spec.c: s as a ServiceSpec (*out, owned) of stack; warnings name what a swarm service cannot
@@ -31,7 +31,10 @@ int cms_stack_remove_files(struct cms_manager *m, const char *stack, json_object
 /* The hex sha256 of spec as sent (without the hash label). */
 int cms_stack_spec_hash(json_object *spec, char out[65]);
 
-/* stacks.c: 409 unless m's engine is a Docker swarm manager. */
+/* common.c: the services of stack (every stack's when NULL), with their task counts. */
+int cms_stack_services(struct cms_manager *m, const char *stack, json_object **out,
+                       struct cms_error *err);
+/* 409 unless m's engine is a Docker swarm manager. */
 int cms_swarm_manager_check(struct cms_manager *m, struct cms_error *err);
 /* The services of stack name (with their task counts), after the manager check; 404 when it
  * has none. */
@@ -40,6 +43,6 @@ int cms_stack_get(struct cms_manager *m, const char *name, json_object **service
 
 /* nodes.c: node id -> hostname, for the tasks of a stack ({id: hostname}). */
 json_object *cms_swarm_node_names(struct cms_manager *m);
-/* A filters= query value: {"label": ["com.docker.stack.namespace=<stack>"]} URL-encoded, or
- * with stack NULL every stack's; owned. */
+/* common.c: a filters= query value: {"label": ["com.docker.stack.namespace=<stack>"]} URL-encoded,
+ * or with stack NULL every stack's; owned. */
 char *cms_stack_filter(const char *key, const char *value);
