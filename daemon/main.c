@@ -359,9 +359,12 @@ int main(int argc, char **argv)
         if (!drain(l.m, l.api, &l.wd)) {
                 /* Work still runs: nothing may be freed under it, but the metrics history is
                  * saved all the same, so dashboards keep it across the restart. */
-                struct cms_error serr = {0};
-                if (cms_sampler_save(l.m->sampler, &serr) < 0)
-                        log_warn("metrics snapshot not written: %s", serr.message);
+                for (size_t i = 0; i < l.m->n_all; i++) {
+                        struct cms_error serr = {0};
+                        if (cms_sampler_save(l.m->all[i]->sampler, &serr) < 0)
+                                log_warn("engine %s: metrics snapshot not written: %s",
+                                         l.m->all[i]->name, serr.message);
+                }
                 log_info("stopped");
                 _exit(0);
         }

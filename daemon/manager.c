@@ -93,14 +93,19 @@ void cms_manager_free(struct cms_manager *m)
         if (!m)
                 return;
         m = m->root;
+        /* The other engines first (their threads read the root's config), the root last. */
+        for (size_t i = m->n_all; i-- > 1;)
+                one_free(m->all[i]);
         struct cms_audit *audit = m->audit;
         struct cms_config *cfg = m->cfg;
-        pthread_rwlock_t lock = m->cfg_lock;
-        for (size_t i = m->n_all; i-- > 0;)
-                one_free(m->all[i]);
+        cms_sampler_stop(m->sampler); /* its threads read the config: stopped before the lock */
+        cms_housekeeping_stop(m->housekeeping);
+        m->sampler = NULL;
+        m->housekeeping = NULL;
+        pthread_rwlock_destroy(&m->cfg_lock);
+        one_free(m);
         cms_audit_close(audit);
         cms_config_free(cfg);
-        pthread_rwlock_destroy(&lock);
 }
 
 struct cms_manager *cms_manager_by_name(struct cms_manager *m, const char *name)
