@@ -97,9 +97,9 @@ seconds=${2:?usage: run.sh BUILD SECONDS HARNESS...}
 shift 2
 fork=${FUZZ_FORK:-1}
 # ASan's quarantine at 64 MiB instead of 256 (a freed block stays poisoned until 64 MiB more are
-# freed: far more than one input of these parsers allocates) and no returning of free memory to
-# the system every 5 s: both only spared page faults on fresh memory, 40-70% of the system time
-# of a config or tar_dir input. An ASAN_OPTIONS of the caller's replaces this.
+# freed: more than one input of these parsers allocates but for a few compose expansions) and no
+# returning of free memory to the system every 5 s: fewer page faults on fresh memory (a replay
+# of config's corpus: a third less CPU, most of it system time). The caller's ASAN_OPTIONS win.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=64:allocator_release_to_os_interval_ms=-1}
 results=$build/results.md
 {
