@@ -90,7 +90,7 @@ void cms_buf_init(struct cms_buf *b, size_t max)
         b->max = max ? max : SIZE_MAX / 2;
 }
 
-static int buf_reserve(struct cms_buf *b, size_t extra)
+int cms_buf_reserve(struct cms_buf *b, size_t extra)
 {
         if (extra > b->max || b->len > b->max - extra)
                 return -E2BIG;
@@ -110,7 +110,7 @@ static int buf_reserve(struct cms_buf *b, size_t extra)
 
 int cms_buf_append(struct cms_buf *b, const void *p, size_t n)
 {
-        int r = buf_reserve(b, n);
+        int r = cms_buf_reserve(b, n);
         if (r < 0)
                 return r;
         if (n)
@@ -131,7 +131,7 @@ int cms_buf_printf(struct cms_buf *b, const char *fmt, ...)
                 va_end(aq);
                 return -EINVAL;
         }
-        int r = buf_reserve(b, (size_t)n);
+        int r = cms_buf_reserve(b, (size_t)n);
         if (r < 0) {
                 va_end(aq);
                 return r;
@@ -144,7 +144,7 @@ int cms_buf_printf(struct cms_buf *b, const char *fmt, ...)
 
 char *cms_buf_take(struct cms_buf *b)
 {
-        if (!b->data && buf_reserve(b, 0) < 0)
+        if (!b->data && cms_buf_reserve(b, 0) < 0)
                 return NULL;
         if (!b->data)
                 return NULL;

@@ -74,6 +74,9 @@ struct cms_buf {
         size_t len, cap, max;
 };
 void cms_buf_init(struct cms_buf *b, size_t max);
+/* Makes room for extra more bytes and the NUL after them (doubling, from 256): -E2BIG past the
+ * cap, -ENOMEM. For writers that copy a piece in at once instead of appending. */
+int cms_buf_reserve(struct cms_buf *b, size_t extra);
 int cms_buf_append(struct cms_buf *b, const void *p, size_t n);
 int cms_buf_printf(struct cms_buf *b, const char *fmt, ...) CMS_PRINTF(2, 3);
 char *cms_buf_take(struct cms_buf *b); /* NUL-terminated, owned by caller */

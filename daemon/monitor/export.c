@@ -285,32 +285,12 @@ struct prom_ctx {
         uint64_t fs_limit;
 };
 
-/* Makes room for n more bytes (and the NUL after them), as cms_buf_append would: -E2BIG past
- * the cap. A line is reserved once and copied in, not appended piece by piece. */
-static int room(struct cms_buf *b, size_t n)
-{
-        if (n > b->max || b->len > b->max - n)
-                return -E2BIG;
-        size_t need = b->len + n + 1;
-        if (need <= b->cap)
-                return 0;
-        size_t ncap = b->cap ? b->cap : 256;
-        while (ncap < need)
-                ncap *= 2;
-        char *p = realloc(b->data, ncap);
-        if (!p)
-                return -ENOMEM;
-        b->data = p;
-        b->cap = ncap;
-        return 0;
-}
-
 /* name{labels[,extra]} value\n, reserved once and copied in. */
 static int series_line(struct cms_buf *b, const char *name, size_t nlen, const char *labels,
                        size_t llen, const char *extra, size_t elen, const char *val, size_t vlen)
 {
         size_t total = nlen + 1 + llen + (extra ? 1 + elen : 0) + 2 + vlen + 1;
-        int r = room(b, total);
+        int r = cms_buf_reserve(b, total);
         if (r < 0)
                 return r;
         char *p = b->data + b->len;
