@@ -108,15 +108,6 @@ void cms_manager_free(struct cms_manager *m)
         cms_config_free(cfg);
 }
 
-struct cms_manager *cms_manager_by_name(struct cms_manager *m, const char *name)
-{
-        m = m->root;
-        for (size_t i = 0; i < m->n_all; i++)
-                if (!strcmp(m->all[i]->name, name))
-                        return m->all[i];
-        return NULL;
-}
-
 void cms_manager_drain(struct cms_manager *m)
 {
         m = m->root;

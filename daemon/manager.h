@@ -57,8 +57,6 @@ struct cms_manager {
  * takes over cfg. */
 int cms_manager_new(struct cms_config *cfg, struct cms_manager **out, struct cms_error *err);
 void cms_manager_free(struct cms_manager *m);
-/* The manager of the engine of that name, or NULL. */
-struct cms_manager *cms_manager_by_name(struct cms_manager *m, const char *name);
 /* Sets draining on every engine's manager (SIGTERM). */
 void cms_manager_drain(struct cms_manager *m);
 /* Where this engine's own state lives (compose projects, their materialized files, the metrics
