@@ -62,8 +62,18 @@ static void gen_one(struct cms_ctr_info *c, size_t i)
         c->spec.mem_reservation = rnd() % 5 ? 0 : rnd();
         c->has_latest = i % 19 != 7;
         c->latest.t_ms = 1700000000000 + (int64_t)(rnd() % 1000000);
-        for (int f = 0; f < CMS_F_COUNT; f++)
-                c->latest.v[f] = rnd() % 4 ? rnd() % 100000000 : rnd() << (rnd() % 20);
+        /* Each rnd() in a statement of its own: the operands of << are unsequenced, and gcc
+         * called them in one order at -O2 (the golden file's) and the other at -O1 (make asan). */
+        for (int f = 0; f < CMS_F_COUNT; f++) {
+                uint64_t v;
+                if (rnd() % 4) {
+                        v = rnd() % 100000000;
+                } else {
+                        v = rnd();
+                        v <<= rnd() % 20;
+                }
+                c->latest.v[f] = v;
+        }
         c->latest.v[CMS_F_MEM_LIMIT] = i % 2 ? 0 : 536870912;
         c->n_ifs = i % 4;
         for (size_t k = 0; k < c->n_ifs; k++) {
