@@ -104,6 +104,12 @@ static int last_record(const char *path, char prev[65], int64_t *seq, size_t *co
                 text[end - 1] = 0;
                 _cleanup_json_ json_object *o = json_tokener_parse(text + start);
                 *seq = json_object_get_int64(cms_json_get(o, "seq"));
+                /* A seq no write could have made (json-c clamps to INT64_MAX): not an end to
+                 * chain onto (the next seq would overflow); the log starts a new chain. */
+                if (*seq < 0 || *seq >= INT64_MAX - 1) {
+                        *seq = 0;
+                        return 0;
+                }
                 return 1;
         }
         close(fd);
@@ -318,8 +324,9 @@ int cms_audit_verify(const char *path, char *msg, size_t n)
                 _cleanup_json_ json_object *o = json_tokener_parse(text + start);
                 const char *p = json_object_get_string(cms_json_get(o, "prev"));
                 int64_t seq = json_object_get_int64(cms_json_get(o, "seq"));
-                bool linked = p && (count ? !strcmp(p, prev) && seq == last_seq + 1
-                                          : seq > 1 || !strcmp(p, ZERO_HASH));
+                bool linked =
+                    p && (count ? !strcmp(p, prev) && last_seq < INT64_MAX && seq == last_seq + 1
+                                : seq > 1 || !strcmp(p, ZERO_HASH));
                 if (!o || !linked) {
                         snprintf(msg, n,
                                  "%s: record %" PRId64 " (line %" PRId64 ", seq %" PRId64
