@@ -33,8 +33,7 @@ char *ctl_compose_path(const char *name, const char *suffix)
         return out;
 }
 
-/* "s=n" into scale[s] = n; false when it is not that. */
-static bool put_scale(json_object *scale, const char *arg)
+bool ctl_put_scale(json_object *scale, const char *arg)
 {
         const char *eq = strchr(arg, '=');
         char *end = NULL;
@@ -109,7 +108,7 @@ static int up_flag(struct up_flags *f, int argc, char **argv, int *i)
                         json_object_object_add(f->body, "scale", scale);
                 }
                 ++*i;
-                return put_scale(scale, v) ? 0 : -1;
+                return ctl_put_scale(scale, v) ? 0 : -1;
         }
         return -1;
 }
@@ -342,7 +341,7 @@ int ctl_compose_scale(struct ctl *c, int argc, char **argv)
         json_object *body = json_object_new_object();
         int r = argc ? CTL_OK : ctl_usage("compose scale SERVICE=N...");
         for (int i = 0; i < argc && r == CTL_OK; i++)
-                if (!put_scale(body, argv[i]))
+                if (!ctl_put_scale(body, argv[i]))
                         r = ctl_usage("compose scale SERVICE=N... ('%s' is not SERVICE=N)",
                                       argv[i]);
         if (r == CTL_OK)

@@ -236,19 +236,12 @@ static int stack_scale(struct ctl *c, int argc, char **argv)
         if (argc < 2)
                 return ctl_usage("stack scale STACK SERVICE=N...");
         json_object *body = json_object_new_object(), *d = NULL;
-        for (int i = 1; i < argc; i++) {
-                const char *eq = strchr(argv[i], '=');
-                char *end = NULL, key[256];
-                long n = eq ? strtol(eq + 1, &end, 10) : -1;
-                if (!eq || eq == argv[i] || !end || *end || !eq[1] || n < 0 ||
-                    (size_t)(eq - argv[i]) >= sizeof(key)) {
+        for (int i = 1; i < argc; i++)
+                if (!ctl_put_scale(body, argv[i])) {
                         json_object_put(body);
                         return ctl_usage("stack scale STACK SERVICE=N... ('%s' is not SERVICE=N)",
                                          argv[i]);
                 }
-                snprintf(key, sizeof(key), "%.*s", (int)(eq - argv[i]), argv[i]);
-                json_object_object_add(body, key, json_object_new_int64(n));
-        }
         char *path = stack_path(argv[0], "/scale");
         int r = path ? ctl_call(c, "POST", path, body, &d) : CTL_ERR;
         if (r == CTL_OK && !ctl_structured(c, d)) {

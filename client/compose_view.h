@@ -9,6 +9,9 @@
 int ctl_compose_project(struct ctl_compose_project *p, bool need_files);
 /* "/v1/projects/<name, escaped><suffix>", malloc'd. */
 char *ctl_compose_path(const char *name, const char *suffix);
+/* "SERVICE=N" (N from 0 to 1000) into scale[SERVICE] = N; false when arg is not that
+ * (compose scale and up --scale, stack scale). */
+bool ctl_put_scale(json_object *scale, const char *arg);
 /* A count of seconds in [0, 3600], or -1. */
 int ctl_compose_seconds(const char *s);
 /* POST /v1/projects/<name><suffix> with body; the reply as --format asks, else through print. */
