@@ -36,10 +36,14 @@ pings() {
 }
 
 start_node() { # N
-        local n=$1 d="$dir/n$1" ns="cmsw${tag}n$1" i
+        local n=$1 d="$dir/n$1" ns="cmsw${tag}n$1" i x
         mkdir -p "$d"
+        # The exec root holds containerd's sockets, whose paths may not pass 107 bytes: a short
+        # directory of its own (DIR may be deep), found again by down through the link d/x.
+        x=$(mktemp -d /tmp/cmsw.XXXXXX) || die "no exec root"
+        ln -sfn "$x" "$d/x"
         # nsenter, not ip netns exec: that one also mounts a fresh /sys, without the cgroups.
-        nsenter --net="/run/netns/$ns" dockerd --data-root "$d/data" --exec-root "$d/x" -H "unix://$d/docker.sock" \
+        nsenter --net="/run/netns/$ns" dockerd --data-root "$d/data" --exec-root "$x" -H "unix://$d/docker.sock" \
                 --pidfile "$d/docker.pid" --containerd-namespace "$ns" \
                 --containerd-plugins-namespace "${ns}p" >"$d/dockerd.log" 2>&1 &
         echo $! >"$d/dockerd.own.pid"
@@ -127,10 +131,11 @@ stop_pid() { # PID NAME
 }
 
 down() {
-        local n d s c pid br
+        local n d s c pid br x
         [ -d "$dir" ] || return 0
         for n in 2 1; do
                 d="$dir/n$n"
+                x=$(readlink "$d/x" 2>/dev/null) || x=$d/x
                 s="$d/docker.sock"
                 if pings "$s"; then
                         call "$s" POST '/swarm/leave?force=1' >/dev/null 2>&1 || true
@@ -139,17 +144,19 @@ down() {
                         done
                 fi
                 stop_pid "$(cat "$d/dockerd.own.pid" 2>/dev/null)" dockerd
-                pid=$(cat "$d/x/containerd/containerd.pid" 2>/dev/null || true)
-                if [ -n "$pid" ] && grep -q "$d/x" "/proc/$pid/cmdline" 2>/dev/null; then
+                pid=$(cat "$x/containerd/containerd.pid" 2>/dev/null || true)
+                if [ -n "$pid" ] && grep -q "$x" "/proc/$pid/cmdline" 2>/dev/null; then
                         stop_pid "$pid" containerd
                 fi
                 for c in /proc/[0-9]*/cmdline; do
                         pid=${c#/proc/}
                         pid=${pid%/cmdline}
-                        if { tr '\0' ' ' <"$c"; } 2>/dev/null | grep -q "containerd-shim.* -address $d/x/"; then
+                        if { tr '\0' ' ' <"$c"; } 2>/dev/null | grep -q "containerd-shim.* -address $x/"; then
                                 stop_pid "$pid" containerd-shim
                         fi
                 done
+                # Its mounts first (below), then the directory.
+                [ -L "$d/x" ] && echo "$x" >>"$dir/xroots"
         done
         local l
         while read -r l; do
@@ -160,6 +167,10 @@ down() {
         done <"$dir/links"
         # What the nodes mounted under their roots (overlay layers, network namespaces).
         grep " $dir" /proc/mounts | cut -d' ' -f2 | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+        while read -r l; do
+                grep " $l" /proc/mounts | cut -d' ' -f2 | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+                rm -rf "$l"
+        done < <(cat "$dir/xroots" 2>/dev/null)
         rm -rf "$dir"
 }
 

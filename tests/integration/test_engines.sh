@@ -31,16 +31,20 @@ other_cleanup() {
 
 # The TLS row's private dockerd, its containerd and bridge, whether the row passed or not.
 tls_cleanup() {
-        local pid c
+        local pid c x
+        x=$(cat "$T_TMP/xroot" 2>/dev/null)
         pid=$(cat "$T_TMP/dockerd.pid" 2>/dev/null) && kill -TERM "$pid" 2>/dev/null &&
                 wait_for "! kill -0 $pid 2>/dev/null" 20
         for c in /proc/[0-9]*/cmdline; do
-                if { tr '\0' ' ' <"$c"; } 2>/dev/null | grep -q "containerd.* $T_TMP/dd/x/"; then
+                [ -n "$x" ] || break
+                if { tr '\0' ' ' <"$c"; } 2>/dev/null | grep -q "containerd.* $x/"; then
                         kill -TERM "$(basename "$(dirname "$c")")" 2>/dev/null
                 fi
         done
         [ -f "$T_TMP/bridge" ] && ip link del "$(cat "$T_TMP/bridge")" 2>/dev/null
-        grep " $T_TMP/dd" /proc/mounts | cut -d' ' -f2 | sort -r | xargs -r -n1 umount -l 2>/dev/null
+        grep -e " $T_TMP/dd" ${x:+-e " $x"} /proc/mounts | cut -d' ' -f2 | sort -r |
+                xargs -r -n1 umount -l 2>/dev/null
+        [ -n "$x" ] && rm -rf "$x"
         return 0
 }
 
@@ -382,7 +386,7 @@ tls_certs() { # DIR: ca.pem, server.pem/-key.pem (127.0.0.1), client.pem/-key.pe
 }
 
 engines_tls() {
-        local d="$T_TMP/tls" dd="$T_TMP/dd" port br dpid out b cid
+        local d="$T_TMP/tls" dd="$T_TMP/dd" port br dpid out b cid x
         command -v openssl >/dev/null || fail "openssl is not installed"
         trap tls_cleanup EXIT
         tls_certs "$d" || fail "could not make the test certificates"
@@ -393,7 +397,11 @@ engines_tls() {
         ip addr add "10.$((RANDOM % 50 + 200)).$((RANDOM % 250)).1/24" dev "$br"
         ip link set "$br" up
         mkdir -p "$dd"
-        dockerd --data-root "$dd/data" --exec-root "$dd/x" -H "tcp://127.0.0.1:$port" --tlsverify \
+        # The exec root holds containerd's sockets, whose paths may not pass 107 bytes: a short
+        # directory of its own, not one under the (checkout-deep) work dir.
+        x=$(mktemp -d /tmp/cmsdtls.XXXXXX) || fail "no exec root"
+        echo "$x" >"$T_TMP/xroot"
+        dockerd --data-root "$dd/data" --exec-root "$x" -H "tcp://127.0.0.1:$port" --tlsverify \
                 --tlscacert "$d/ca.pem" --tlscert "$d/server.pem" --tlskey "$d/server-key.pem" \
                 --pidfile "$dd/docker.pid" --iptables=false --ip-masq=false --bridge="$br" \
                 --containerd-namespace "cmsdtls$$" --containerd-plugins-namespace "cmsdtls$$p" \
