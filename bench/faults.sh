@@ -19,12 +19,14 @@
 #             kill lands between the temp file's write and its rename; each outcome counted
 #   podman    a private Podman service (own root, runroot, tmp_dir, file locks) killed -9 under
 #             a pull (SSE and envelope) and a deploy that pulls; then back: pull and deploy again
+#   pcompose  a compose up of a 3-service project on such a private Podman service, killed -9
+#             once the up has made its first container; then back: the next up must converge
 # For each: what the requests got (status, seconds), whether cmsd stayed up, and what it logged.
 #
 # usage: bench/faults.sh CMSD_BIN [OUT_FILE]    (run as root; nice -n 10 on a shared machine)
 # env:   FOLLOWERS (1000), FOLLOW_SECONDS (20), RELAY_KBPS (3000), SNAP_KILLS (30),
 #        SNAP_CONTAINERS (40),
-#        SCENARIOS ("create follow compose followers pull deploy snapshot podman")
+#        SCENARIOS ("create follow compose followers pull deploy snapshot podman pcompose")
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -35,7 +37,7 @@ CMSD_BIN=${1:?usage: bench/faults.sh CMSD_BIN [OUT_FILE]}
 OUT=${2:-/dev/stdout}
 FOLLOWERS=${FOLLOWERS:-1000}
 FOLLOW_SECONDS=${FOLLOW_SECONDS:-20}
-SCENARIOS=${SCENARIOS:-create follow compose followers pull deploy snapshot podman}
+SCENARIOS=${SCENARIOS:-create follow compose followers pull deploy snapshot podman pcompose}
 RELAY_KBPS=${RELAY_KBPS:-3000}
 SNAP_KILLS=${SNAP_KILLS:-30}
 SNAP_CONTAINERS=${SNAP_CONTAINERS:-40}
@@ -579,8 +581,9 @@ podman_start() {
         printf '%s\n' "[containers]" "default_ulimits = []" "[engine]" 'lock_type = "file"' \
                 'events_logger = "file"' 'cgroup_manager = "cgroupfs"' "tmp_dir = \"$pd/tmp\"" \
                 "[network]" "network_config_dir = \"$pd/net\"" >"$pd/containers.conf"
-        printf '%s\n' "[[registry]]" "location = \"127.0.0.1:$RELAY_PORT\"" "insecure = true" \
-                >"$pd/registries.conf"
+        : >"$pd/registries.conf"
+        [ -n "${RELAY_PORT:-}" ] && printf '%s\n' "[[registry]]" \
+                "location = \"127.0.0.1:$RELAY_PORT\"" "insecure = true" >"$pd/registries.conf"
         rm -f "$pd/podman.sock"
         CONTAINERS_CONF="$pd/containers.conf" CONTAINERS_REGISTRIES_CONF="$pd/registries.conf" \
                 podman --root "$pd/root" --runroot "$pd/run" --storage-driver vfs \
@@ -610,19 +613,11 @@ podman_stop() {
 
 scenario_podman() {
         registry_setup
-        local dcmsd=$CMSD_PID dport=$PORT durl=$URL body b2 p
-        PODMAN_CMSD=
+        local durl=$URL body b2 p
         report "== podman: a private Podman service killed -9 under a pull (SSE and envelope), a deploy that pulls, a log follow and a create loop"
-        podman_start
-        bench_start_cmsd podman "$PSOCK" admin || bench_die "cmsd on podman did not start"
         # The cleanup stops the docker cmsd by CMSD_PID: this one is PODMAN_CMSD.
-        PODMAN_CMSD=$CMSD_PID CMSD_PID=$dcmsd URL="http://127.0.0.1:$PORT" PORT=$dport
-        # The test image, copied from the private dockerd (it loads as localhost/NAME).
-        docker -H "unix://$SOCK" save "$IMG" | curl -sS --fail -m 120 --unix-socket "$PSOCK" \
-                -X POST -H 'Content-Type: application/x-tar' --data-binary @- -o /dev/null \
-                "http://engine/$BENCH_API/images/load" &&
-                engine_call "$PSOCK" GET "/images/$IMG/json" >/dev/null ||
-                bench_die "cannot copy $IMG into the private Podman"
+        podman_cmsd
+        URL=$PURL
         local c='{"image": $i, command: $c, network: {network: "none"}, labels: {"cmsd-faults": "1"}}'
         body=$(jq -cn --arg i "127.0.0.1:$RELAY_PORT/flt/big:1" '{image: $i}')
         b2=$(jq -cn --arg i "127.0.0.1:$RELAY_PORT/flt/big2:1" --argjson c '["sleep", "600"]' \
@@ -693,6 +688,77 @@ scenario_podman() {
         PODMAN_CMSD=
         podman_stop
         URL=$durl
+}
+
+# podman_cmsd: the private Podman service, a cmsd on it (PODMAN_CMSD, PURL; CMSD_PID, PORT and
+# URL stay the docker cmsd's) and the test image copied into it from the private dockerd (it
+# loads as localhost/NAME).
+podman_cmsd() {
+        local dcmsd=$CMSD_PID dport=$PORT
+        podman_start
+        bench_start_cmsd podman "$PSOCK" admin || bench_die "cmsd on podman did not start"
+        PODMAN_CMSD=$CMSD_PID PURL="http://127.0.0.1:$PORT" CMSD_PID=$dcmsd PORT=$dport
+        docker -H "unix://$SOCK" save "$IMG" | curl -sS --fail -m 120 --unix-socket "$PSOCK" \
+                -X POST -H 'Content-Type: application/x-tar' --data-binary @- -o /dev/null \
+                "http://engine/$BENCH_API/images/load" &&
+                engine_call "$PSOCK" GET "/images/$IMG/json" >/dev/null ||
+                bench_die "cannot copy $IMG into the private Podman"
+}
+
+# pproject_count: the containers of flt-pproj on the private Podman (running with "running").
+pproject_count() {
+        local f
+        f=$(jq -rn '{label: ["com.docker.compose.project=flt-pproj"]} | tojson | @uri')
+        engine_call "$PSOCK" GET "/containers/json?filters=$f$([ "${1:-}" = running ] || echo '&all=1')" |
+                jq length 2>/dev/null || echo "?"
+}
+
+scenario_pcompose() {
+        report "== pcompose: a compose up of a 3-service project on a private Podman service, killed -9 once the up made its first container; then the service back and up again"
+        local p=flt-pproj yml i n st
+        podman_cmsd
+        # network_mode none: no project network, so no bridge that could clash with the host
+        # Podman's (this service has its own network config dir, and so its own bridge names).
+        yml="services:
+  a: {image: $IMG, command: [sleep, '600'], network_mode: none}
+  b: {image: $IMG, command: [sleep, '600'], network_mode: none, depends_on: [a]}
+  c: {image: $IMG, command: [sleep, '600'], network_mode: none, depends_on: [b]}"
+        jq -n --arg n "$p" --arg c "$yml" '{name: $n, compose: $c}' >"$TMP/pup.json"
+        (
+                curl -s -o "$TMP/pup1.body" -w '%{http_code} %{time_total}\n' -m 120 "${H[@]}" \
+                        -H 'Content-Type: application/json' -X POST --data-binary "@$TMP/pup.json" \
+                        "$PURL/v1/projects" >"$TMP/pup1.st"
+                date +%s%N >"$TMP/pup1.end"
+        ) &
+        local upid=$!
+        for ((i = 0; i < 200; i++)); do
+                n=$(pproject_count)
+                [ "$n" != "?" ] && [ "$n" -ge 1 ] && break
+                sleep 0.05
+        done
+        T_KILL=$(date +%s%N)
+        kill -KILL "$PODMAN_PID"
+        wait "$PODMAN_PID" 2>/dev/null
+        wait "$upid"
+        report "  killed with $n container(s) of the project made; the up: $(cut -d' ' -f1 "$TMP/pup1.st"), ended $((($(cat "$TMP/pup1.end") - T_KILL) / 1000000)) ms after the kill: $(head -c 220 "$TMP/pup1.body")"
+        st=$(curl -s -o /dev/null -w '%{http_code}' -m 5 "$PURL/v1/health")
+        report "  cmsd after the kill: $(kill -0 "$PODMAN_CMSD" 2>/dev/null && echo up || echo DOWN), /v1/health $st"
+        podman_start
+        curl -s -o "$TMP/pup2.body" -w '%{http_code} %{time_total}' -m 120 "${H[@]}" \
+                -H 'Content-Type: application/json' -X POST --data-binary "@$TMP/pup.json" \
+                "$PURL/v1/projects" >"$TMP/pup2.st"
+        report "  service back; next up: $(cat "$TMP/pup2.st") s: $(jq -c '[.data.containers[]? | "\(.service) \(.action)"]' "$TMP/pup2.body" 2>/dev/null | head -c 300)"
+        report "  containers of the project: $(pproject_count running) running of $(pproject_count) (the file has 3)"
+        curl -s -o "$TMP/pdown.body" -w '%{http_code}' -m 120 "${H[@]}" -H 'Content-Type: application/json' \
+                -X POST -d '{}' "$PURL/v1/projects/$p/down" >"$TMP/pdown.st"
+        report "  down: $(cat "$TMP/pdown.st"); containers left: $(pproject_count)"
+        local id
+        for id in $(engine_call "$PSOCK" GET '/containers/json?all=1' | jq -r '.[].Id'); do
+                engine_call "$PSOCK" DELETE "/containers/$id?force=1" >/dev/null 2>&1
+        done
+        stop_pid "$PODMAN_CMSD" cmsd
+        PODMAN_CMSD=
+        podman_stop
 }
 
 setup
