@@ -2,13 +2,16 @@
  * env and a .env text, profiles, include/extends through a load callback), plan, the normalized
  * JSON, the config hash and labels, the up convergence against no containers, and the translation
  * of every service to a ContainerConfig that the container model and the restricted policy then
- * judge. Input: the compose file, then optionally "\n#@env\n" and a .env text, then optionally
- * "\n#@file\n" and the text every included or extended file reads as. */
+ * judge. A file with a deploy: key is also parsed as POST /v1/stacks parses it (deploy's swarm
+ * keys read, the expansion caps the same) and each service made the ServiceSpec a stack deploy
+ * sends, then hashed. Input: the compose file, then optionally "\n#@env\n" and a .env text, then
+ * optionally "\n#@file\n" and the text every included or extended file reads as. */
 #include "fuzz.h"
 
 #include "daemon/compose/model.h"
 #include "daemon/containers/model.h"
 #include "daemon/security/policy.h"
+#include "daemon/swarm/swarm.h"
 
 static char *other_file;
 
@@ -41,6 +44,41 @@ static void judge(const struct cms_compose_project *p, const struct cms_compose_
                 cms_create_spec_done(&spec);
         }
         cms_compose_container_done(&c);
+}
+
+/* The file as a stack: a parse refused is a 4xx (a swarm parse may refuse what a project's
+ * allows, never crash); each service's spec is an object named stack_service with the
+ * namespace label, or a 400. */
+static void as_stack(const char *yaml, size_t ylen, struct cms_compose_parse_opts o)
+{
+        struct cms_compose_project *p = NULL;
+        struct cms_error err = {0};
+        json_object *warnings = json_object_new_array();
+        o.swarm = true;
+        if (cms_compose_parse(yaml, ylen, &o, &p, warnings, &err) < 0) {
+                FUZZ_CHECK(err.status >= 400 && err.status < 600 && err.message[0]);
+                json_object_put(warnings);
+                return;
+        }
+        for (size_t i = 0; i < p->n_services && i < 8; i++) {
+                json_object *spec = NULL;
+                struct cms_error e = {0};
+                if (cms_stack_service_spec("fz", p, &p->services[i], &spec, warnings, &e) < 0) {
+                        FUZZ_CHECK(e.status == 400 && e.message[0] && !spec);
+                        continue;
+                }
+                FUZZ_CHECK(json_object_is_type(spec, json_type_object));
+                json_object *labels = NULL;
+                FUZZ_CHECK(json_object_object_get_ex(spec, "Labels", &labels));
+                json_object *ns = NULL;
+                FUZZ_CHECK(json_object_object_get_ex(labels, CMS_STACK_LABEL, &ns));
+                FUZZ_CHECK(!strcmp(json_object_get_string(ns), "fz"));
+                char h[65];
+                FUZZ_CHECK(cms_stack_spec_hash(spec, h) == 0 && strlen(h) == 64);
+                json_object_put(spec);
+        }
+        cms_compose_project_free(p);
+        json_object_put(warnings);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -95,6 +133,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         json_object_put(cms_compose_volume_labels(p, &p->volumes[i]));
                 cms_compose_plan_free(pl);
                 cms_compose_project_free(p);
+                if (strstr(yaml, "deploy"))
+                        as_stack(yaml, ylen, o);
         } else {
                 FUZZ_CHECK(err.status >= 400 && err.status < 600);
                 FUZZ_CHECK(err.message[0]);

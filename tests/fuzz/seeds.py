@@ -104,6 +104,8 @@ def compose():
     for f in sorted(glob.glob(os.path.join(UNIT, "fixtures", "compose", "*.yaml"))):
         put("compose", os.path.basename(f), open(f, "rb").read())
     put_all("compose", unit_literals("test_compose_*.c", lambda s: "services:" in s and "\n" in s))
+    put_all("compose", unit_literals("test_stack_spec.c", lambda s: "services:" in s and "\n" in s),
+            "stack")
     put("compose", "env_and_file",
         "services:\n  web:\n    image: nginx:${TAG:-1}\n    env_file: x.env\n"
         "    extends: {file: base.yaml, service: base}\n"
