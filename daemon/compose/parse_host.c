@@ -81,7 +81,9 @@ static int f_ulimits(struct cms_cp *c, const struct cms_ynode *v, const char *pa
                 cms_cp_sub(sub, sizeof(sub), "%s.%.64s", path, v->kids[i]->value);
                 r = ulimit_one(c, v->kids[i], v->kids[i + 1], sub, &h->ulimits[h->n_ulimits++]);
         }
-        qsort(h->ulimits, h->n_ulimits, sizeof(*h->ulimits), ulimit_cmp);
+        /* Sorted only when whole: an entry that failed is counted (so freed) but has no name. */
+        if (r == 0)
+                qsort(h->ulimits, h->n_ulimits, sizeof(*h->ulimits), ulimit_cmp);
         return r;
 }
 

@@ -58,6 +58,8 @@ weird_id_logs|GET|/v1/containers/a%20b/logs||admin|400|bad_request
 nan_cpus|POST|/v1/containers|{"image": "{IMG}", "resources": {"cpu_shares": NaN}}|admin|400|bad_request
 huge_int|POST|/v1/containers|{"image": "{IMG}", "resources": {"pids_limit": 1e300}}|admin|400|bad_request
 trailing_comma|POST|/v1/containers|{"image": "{IMG}",}|admin|400|bad_request
+compose_ulimit_after_good|POST|/v1/projects/config|{"name": "cmsdt-ul", "compose": "services: {a: {image: \"{IMG}\", ulimits: {nofile: 1, B: two}}}"}|viewer|400|bad_request
+compose_ulimit_dry_run|POST|/v1/projects?dry_run=true|{"name": "cmsdt-ul", "compose": "services: {a: {image: \"{IMG}\", ulimits: {core: 0, nofile: {soft: 5, hard: 2}}}}"}|operator|400|bad_request
 bad_since_offset|GET|/v1/containers/{C}/logs?since=2020-01-01T00:00:00%2B1:2||admin|400|bad_request
 bad_label_filter|GET|/v1/containers?label==x||admin|400|bad_request
 EOF

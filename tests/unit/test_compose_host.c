@@ -266,6 +266,12 @@ static void test_hash(void **state)
 static void test_refused(void **state)
 {
         parse_fails("services: {s: {image: b, ulimits: {nofiles: 1}}}", "unknown ulimit 'nofiles'");
+        /* A bad entry after a good one: the list was sorted with the failed entry's NULL name
+         * in it (strcmp(NULL): a viewer's POST /v1/projects/config took cmsd down). */
+        parse_fails("services: {s: {image: b, ulimits: {nofile: 1, B: two}}}",
+                    "unknown ulimit 'B'");
+        parse_fails("services: {s: {image: b, ulimits: {core: 0, nofile: {soft: 5, hard: 2}}}}",
+                    "soft limit above the hard limit");
         parse_fails("services: {s: {image: b, ulimits: {nofile: {soft: 5, hard: 2}}}}",
                     "soft limit above the hard limit");
         parse_fails("services: {s: {image: b, ulimits: {nofile: {soft: 5}}}}",
