@@ -35,6 +35,7 @@
 struct cms_compose_strv {
         char **v;
         size_t n;
+        size_t cap; /* slots allocated by strv_take (0: unknown, the next take reallocates) */
 };
 
 /* A string map kept sorted by key, keys unique. value NULL: the key was given without a value
@@ -46,6 +47,7 @@ struct cms_compose_kv {
 struct cms_compose_kvs {
         struct cms_compose_kv *v;
         size_t n;
+        size_t cap; /* as strv's */
 };
 
 enum cms_compose_condition {

@@ -113,13 +113,8 @@ static int placement(struct cms_cp *c, const struct cms_ynode *v, const char *pa
                 cms_cp_sub(sub, sizeof(sub), "%.200s.preferences[%zu].spread", path, i);
                 if ((r = cms_cp_str_req(c, cms_ymap_get(pr->kids[i], "spread"), sub, &spread)) < 0)
                         return r;
-                char **nv = realloc(d->spread.v, (d->spread.n + 1) * sizeof(*nv));
-                if (!nv) {
-                        free(spread);
+                if (cms_compose_strv_take(&d->spread, spread) < 0)
                         return cms_cp_oom(c);
-                }
-                d->spread.v = nv;
-                d->spread.v[d->spread.n++] = spread;
         }
         return 0;
 }
