@@ -680,13 +680,7 @@ scenario_podman() {
                 -d "$(jq -cn --arg i "$IMG" --argjson c '["sleep", "600"]' "$c + {name: \"flt-pc-after\"}")" \
                 "$URL/v1/containers?start=true" >"$TMP/p4.st"
         report "  create again: $(cat "$TMP/p4.st") s: $(head -c 120 "$TMP/p4.body")"
-        local id
-        for id in $(engine_call "$PSOCK" GET '/containers/json?all=1' | jq -r '.[].Id'); do
-                engine_call "$PSOCK" DELETE "/containers/$id?force=1" >/dev/null 2>&1
-        done
-        stop_pid "$PODMAN_CMSD" cmsd
-        PODMAN_CMSD=
-        podman_stop
+        podman_cmsd_stop
         URL=$durl
 }
 
@@ -703,6 +697,17 @@ podman_cmsd() {
                 "http://engine/$BENCH_API/images/load" &&
                 engine_call "$PSOCK" GET "/images/$IMG/json" >/dev/null ||
                 bench_die "cannot copy $IMG into the private Podman"
+}
+
+# podman_cmsd_stop: the private Podman's containers removed, its cmsd and the service stopped.
+podman_cmsd_stop() {
+        local id
+        for id in $(engine_call "$PSOCK" GET '/containers/json?all=1' | jq -r '.[].Id'); do
+                engine_call "$PSOCK" DELETE "/containers/$id?force=1" >/dev/null 2>&1
+        done
+        stop_pid "$PODMAN_CMSD" cmsd
+        PODMAN_CMSD=
+        podman_stop
 }
 
 # pproject_count: the containers of flt-pproj on the private Podman (running with "running").
@@ -752,13 +757,7 @@ scenario_pcompose() {
         curl -s -o "$TMP/pdown.body" -w '%{http_code}' -m 120 "${H[@]}" -H 'Content-Type: application/json' \
                 -X POST -d '{}' "$PURL/v1/projects/$p/down" >"$TMP/pdown.st"
         report "  down: $(cat "$TMP/pdown.st"); containers left: $(pproject_count)"
-        local id
-        for id in $(engine_call "$PSOCK" GET '/containers/json?all=1' | jq -r '.[].Id'); do
-                engine_call "$PSOCK" DELETE "/containers/$id?force=1" >/dev/null 2>&1
-        done
-        stop_pid "$PODMAN_CMSD" cmsd
-        PODMAN_CMSD=
-        podman_stop
+        podman_cmsd_stop
 }
 
 setup
