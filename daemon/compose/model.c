@@ -80,6 +80,20 @@ static size_t kvs_find(const struct cms_compose_kvs *m, const char *key, bool *f
         return lo;
 }
 
+/* Room for one more entry (doubling); -ENOMEM. */
+static int kvs_grow(struct cms_compose_kvs *m)
+{
+        if (m->n + 1 <= m->cap)
+                return 0;
+        size_t cap = m->n < 8 ? 8 : (m->n + 1) * 2;
+        struct cms_compose_kv *nv = realloc(m->v, cap * sizeof(*nv));
+        if (!nv)
+                return -ENOMEM;
+        m->v = nv;
+        m->cap = cap;
+        return 0;
+}
+
 int cms_compose_kvs_set(struct cms_compose_kvs *m, const char *key, const char *value)
 {
         bool found;
@@ -93,15 +107,7 @@ int cms_compose_kvs_set(struct cms_compose_kvs *m, const char *key, const char *
                 return 0;
         }
         char *k = strdup(key);
-        if (k && m->n + 1 > m->cap) {
-                size_t cap = m->n < 8 ? 8 : (m->n + 1) * 2;
-                struct cms_compose_kv *nv = realloc(m->v, cap * sizeof(*nv));
-                if (nv) {
-                        m->v = nv;
-                        m->cap = cap;
-                }
-        }
-        if (!k || m->n + 1 > m->cap) {
+        if (!k || kvs_grow(m) < 0) {
                 free(k);
                 free(v);
                 return -ENOMEM;
@@ -109,6 +115,57 @@ int cms_compose_kvs_set(struct cms_compose_kvs *m, const char *key, const char *
         memmove(m->v + at + 1, m->v + at, (m->n - at) * sizeof(*m->v));
         m->v[at] = (struct cms_compose_kv){k, v};
         m->n++;
+        return 0;
+}
+
+int cms_compose_kvs_push(struct cms_compose_kvs *m, const char *key, const char *value)
+{
+        char *k = strdup(key), *v = value ? strdup(value) : NULL;
+        if (!k || (value && !v) || kvs_grow(m) < 0) {
+                free(k);
+                free(v);
+                return -ENOMEM;
+        }
+        m->v[m->n++] = (struct cms_compose_kv){k, v};
+        return 0;
+}
+
+/* By key, then by place in the array (the order they were pushed in). */
+static int kv_place_cmp(const void *a, const void *b)
+{
+        const struct cms_compose_kv *x = *(struct cms_compose_kv *const *)a,
+                                    *y = *(struct cms_compose_kv *const *)b;
+        int c = strcmp(x->key, y->key);
+        return c ? c : (x > y) - (x < y);
+}
+
+int cms_compose_kvs_sort(struct cms_compose_kvs *m)
+{
+        if (m->n < 2)
+                return 0;
+        struct cms_compose_kv **by = malloc(m->n * sizeof(*by)), *nv = malloc(m->n * sizeof(*nv));
+        if (!by || !nv) {
+                free(by);
+                free(nv);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < m->n; i++)
+                by[i] = &m->v[i];
+        qsort(by, m->n, sizeof(*by), kv_place_cmp);
+        size_t kept = 0;
+        for (size_t i = 0; i < m->n; i++) {
+                if (i + 1 < m->n && !strcmp(by[i]->key, by[i + 1]->key)) {
+                        free(by[i]->key); /* a later one of the same key wins */
+                        free(by[i]->value);
+                        continue;
+                }
+                nv[kept++] = *by[i];
+        }
+        free(by);
+        free(m->v);
+        m->v = nv;
+        m->cap = m->n;
+        m->n = kept;
         return 0;
 }
 

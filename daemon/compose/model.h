@@ -357,6 +357,10 @@ void cms_compose_env_free(struct cms_compose_env *e);
 const struct cms_compose_kvs *cms_compose_env_dotenv(const struct cms_compose_env *e);
 /* Sets key to a copy of value in a sorted map (replacing); -ENOMEM. */
 int cms_compose_kvs_set(struct cms_compose_kvs *m, const char *key, const char *value);
+/* Many at once, n log n: push appends copies unsorted, then sort makes the map again, the last
+ * pushed of equal keys kept (what set one by one gives); -ENOMEM, the entries kept. */
+int cms_compose_kvs_push(struct cms_compose_kvs *m, const char *key, const char *value);
+int cms_compose_kvs_sort(struct cms_compose_kvs *m);
 const struct cms_compose_kv *cms_compose_kvs_get(const struct cms_compose_kvs *m, const char *key);
 /* The value, or NULL when unset (an empty value is set). */
 const char *cms_compose_env_get(const struct cms_compose_env *e, const char *name);
