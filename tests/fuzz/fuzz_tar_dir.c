@@ -7,6 +7,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -89,7 +90,14 @@ static void build(const char *root, struct prog *g)
                         size_t len = next(g) % 200,
                                take = g->n - g->off < len ? g->n - g->off : len;
                         snprintf(path, sizeof(path), "%s/.dockerignore", root);
-                        fuzz_write_file(path, g->p + g->off, take);
+                        /* Not through a link, and not when the program made a directory or a
+                         * symlink of that name: such a tree is kept as it is (the writer meets
+                         * it), not aborted on. */
+                        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
+                        if (fd >= 0) {
+                                FUZZ_CHECK(write(fd, g->p + g->off, take) == (ssize_t)take);
+                                close(fd);
+                        }
                         g->off += take;
                 }
         }
