@@ -282,7 +282,9 @@ static int f_volumes_from(struct cms_cp *c, const struct cms_ynode *v, const cha
                         r = cms_cp_add_dep(c, s, name, CMS_COMPOSE_SERVICE_STARTED, true, v->line);
                 char *n = cms_strdup_printf("%s:%s%s%s", container ? "container" : "service", name,
                                             mode ? ":" : "", mode ? mode : "");
-                if (r == 0 && cms_compose_strv_take(&s->host.volumes_from, n) < 0)
+                if (r < 0)
+                        free(n); /* not taken: a service naming itself (400) */
+                else if (cms_compose_strv_take(&s->host.volumes_from, n) < 0)
                         r = cms_cp_oom(c);
         }
         cms_compose_strv_done(&raw);

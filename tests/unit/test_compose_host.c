@@ -272,6 +272,8 @@ static void test_refused(void **state)
                     "unknown ulimit 'B'");
         parse_fails("services: {s: {image: b, ulimits: {core: 0, nofile: {soft: 5, hard: 2}}}}",
                     "soft limit above the hard limit");
+        /* Its normalized name was leaked (make asan's LeakSanitizer). */
+        parse_fails("services: {s: {image: b, volumes_from: [s]}}", "depends on itself");
         parse_fails("services: {s: {image: b, ulimits: {nofile: {soft: 5, hard: 2}}}}",
                     "soft limit above the hard limit");
         parse_fails("services: {s: {image: b, ulimits: {nofile: {soft: 5}}}}",
