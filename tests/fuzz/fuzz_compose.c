@@ -2,7 +2,7 @@
  * env and a .env text, profiles, include/extends through a load callback), plan, the normalized
  * JSON, the config hash and labels, the up convergence against no containers, and the translation
  * of every service to a ContainerConfig that the container model and the restricted policy then
- * judge. A file with a deploy: key is also parsed as POST /v1/stacks parses it (deploy's swarm
+ * judge. A file that names "deploy" is also parsed as POST /v1/stacks parses it (deploy's swarm
  * keys read, the expansion caps the same) and each service made the ServiceSpec a stack deploy
  * sends, then hashed. Input: the compose file, then optionally "\n#@env\n" and a .env text, then
  * optionally "\n#@file\n" and the text every included or extended file reads as. */
@@ -47,8 +47,8 @@ static void judge(const struct cms_compose_project *p, const struct cms_compose_
 }
 
 /* The file as a stack: a parse refused is a 4xx (a swarm parse may refuse what a project's
- * allows, never crash); each service's spec is an object named stack_service with the
- * namespace label, or a 400. */
+ * allows, never crash); each service's spec is an object carrying the stack's namespace label
+ * and a 64-hex hash, or a 400. */
 static void as_stack(const char *yaml, size_t ylen, struct cms_compose_parse_opts o)
 {
         struct cms_compose_project *p = NULL;
